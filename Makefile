@@ -1,0 +1,51 @@
+# The two commands a new user needs: `make book` and `make test`. Both create .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+# nbgrader and jupyter-book start kernels and helper commands by name: the venv must come first on PATH.
+export PATH := $(BIN):$(PATH)
+export PYTHONHASHSEED := 0
+# Headless plotting everywhere (book build, tests, nbgrader kernels).
+export MPLBACKEND := Agg
+
+.PHONY: all setup book test test-fast assignments bench clean browser-deps
+
+all: book
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: $(STAMP)
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going || exit 1; \
+	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s"
+
+# Chromium comes from Debian's packages; Playwright drives it (no browser download).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser test needs Debian's chromium: run 'sudo apt-get install -y chromium' (or make test as root)." >&2; exit 1; fi; }
+
+test: book browser-deps
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# The suite without the book build and the browser (quick loop while editing nnlib).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser"
+
+assignments: $(STAMP)
+	$(BIN)/python -m tools.assignments generate
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
