@@ -1,0 +1,407 @@
+"""Small data sets and label utilities for the course.
+
+Everything random takes ``rng`` (a ``numpy.random.Generator`` or an int seed), never the global
+numpy state, so the same seed gives the same data in the book, the homework and the tests.
+
+Shapes: features ``X`` are ``(N, D)`` float64 (one sample per row), class labels ``y`` are
+``(N,)`` int64, regression targets are ``(N, 1)`` float64.
+
+- ``truth_table(name)``: the four rows of a 2-input Boolean function (``and``, ``or``, ``nand``,
+  ``nor``, ``xor``); ``signed=True`` gives the -1/+1 targets used with a sign activation.
+- ``two_moons``, ``circles``, ``spirals``: seeded 2-D toy classification sets.
+- ``target_function(name)``, ``sample_1d(f, n, rng)``: 1-D functions to approximate.
+- ``load_digits()``: scikit-learn's bundled 8x8 digits (no download), pixels scaled to [0, 1].
+- ``one_hot``, ``multi_hot``: label encodings (独热编码 / multi-hot).
+- ``train_test_split``, ``standardize``: splitting and input normalization.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from nnlib._checks import as_float_array, as_float_scalar, as_int_scalar, as_rng, check_labels
+
+__all__ = [
+    "BOOLEAN_FUNCTIONS",
+    "TARGET_FUNCTIONS",
+    "Standardized",
+    "as_rng",
+    "circles",
+    "load_digits",
+    "multi_hot",
+    "one_hot",
+    "sample_1d",
+    "spirals",
+    "standardize",
+    "target_function",
+    "train_test_split",
+    "truth_table",
+    "two_moons",
+]
+
+
+# ----------------------------------------------------------------------------- validation helpers
+def _positive_int(value, name: str, minimum: int = 1) -> int:
+    return as_int_scalar(value, name, min_value=minimum)
+
+
+def _nonneg_float(value, name: str) -> float:
+    return as_float_scalar(value, name, min_value=0.0)
+
+
+def _float_matrix(X, name: str) -> np.ndarray:
+    """``X`` as a finite, non-empty 2-D float array (float32 stays float32)."""
+    arr = as_float_array(X, name, ndim=2)
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one feature, got shape {arr.shape}")
+    return arr
+
+
+def _int_labels(y, name: str) -> np.ndarray:
+    """``y`` as a 1-D int64 array; floats are accepted only when integral (e.g. 2.0)."""
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (N,), got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN/inf labels")
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} must hold integer class labels, got non-integral floats")
+    return arr.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- Boolean functions
+_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+
+BOOLEAN_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "nand": lambda a, b: 1 - (a & b),
+    "nor": lambda a, b: 1 - (a | b),
+    "xor": lambda a, b: a ^ b,
+}
+
+
+def truth_table(name: str, signed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Truth table of a 2-input Boolean function.
+
+    Returns ``X`` of shape (4, 2) float64 (rows 00, 01, 10, 11) and ``y`` of shape (4,) int64
+    with 0/1 targets, or -1/+1 targets when ``signed`` (the sign-activation convention of the
+    single-layer perceptron slides, where "false" is written -1(0)).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    key = name.lower()
+    if key not in BOOLEAN_FUNCTIONS:
+        raise ValueError(f"unknown Boolean function {name!r}; known: {sorted(BOOLEAN_FUNCTIONS)}")
+    bits = _INPUTS.astype(np.int64)
+    y = BOOLEAN_FUNCTIONS[key](bits[:, 0], bits[:, 1]).astype(np.int64)
+    if signed:
+        y = 2 * y - 1
+    return _INPUTS.copy(), y
+
+
+# ----------------------------------------------------------------------------- 2-D toy sets
+def _split_counts(n: int, k: int) -> np.ndarray:
+    """Class sizes as even as possible: the first ``n % k`` classes get one extra sample."""
+    counts = np.full(k, n // k, dtype=np.int64)
+    counts[: n % k] += 1
+    return counts
+
+
+def two_moons(n: int = 200, noise: float = 0.1, rng=0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles. Returns ``X`` (n, 2) float64 and ``y`` (n,) int64 in {0, 1}.
+
+    Class 0 is the upper moon centred at (0, 0), class 1 the lower one centred at (1, 0.5);
+    Gaussian noise of standard deviation ``noise`` is added to every coordinate.
+    """
+    n = _positive_int(n, "n", minimum=2)
+    noise = _nonneg_float(noise, "noise")
+    gen = as_rng(rng)
+    n0, n1 = _split_counts(n, 2)
+    t0 = np.linspace(0.0, np.pi, n0)
+    t1 = np.linspace(0.0, np.pi, n1)
+    upper = np.column_stack([np.cos(t0), np.sin(t0)])
+    lower = np.column_stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)])
+    X = np.vstack([upper, lower]) + noise * gen.standard_normal((n, 2))
+    y = np.repeat([0, 1], [n0, n1]).astype(np.int64)
+    perm = gen.permutation(n)
+    return X[perm], y[perm]
+
+
+def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0) -> tuple[np.ndarray, np.ndarray]:
+    """A small circle (class 1, radius ``factor``) inside a unit circle (class 0).
+
+    Returns ``X`` (n, 2) float64 and ``y`` (n,) int64. ``0 < factor < 1``.
+    """
+    n = _positive_int(n, "n", minimum=2)
+    noise = _nonneg_float(noise, "noise")
+    factor = _nonneg_float(factor, "factor")
+    if not 0.0 < factor < 1.0:
+        raise ValueError(f"factor must be in (0, 1), got {factor}")
+    gen = as_rng(rng)
+    n_out, n_in = _split_counts(n, 2)
+    # endpoint=False: 0 and 2*pi would give the same point twice
+    t_out = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
+    outer = np.column_stack([np.cos(t_out), np.sin(t_out)])
+    inner = factor * np.column_stack([np.cos(t_in), np.sin(t_in)])
+    X = np.vstack([outer, inner]) + noise * gen.standard_normal((n, 2))
+    y = np.repeat([0, 1], [n_out, n_in]).astype(np.int64)
+    perm = gen.permutation(n)
+    return X[perm], y[perm]
+
+
+def spirals(n: int = 300, k: int = 3, noise: float = 0.2, rng=0) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` interleaved spiral arms (the CS231n spiral set); ``n`` is the total sample count.
+
+    Arm ``c`` has radius growing linearly from 0 to 1 while its angle sweeps 4 radians starting
+    at ``2*pi*c/k``; ``noise`` is the standard deviation of the Gaussian noise on the angle.
+    Returns ``X`` (n, 2) float64 and ``y`` (n,) int64 in ``0..k-1``.
+    """
+    n = _positive_int(n, "n")
+    k = _positive_int(k, "k", minimum=2)
+    if n < k:
+        raise ValueError(f"n must be at least k (one sample per class), got n={n}, k={k}")
+    noise = _nonneg_float(noise, "noise")
+    gen = as_rng(rng)
+    counts = _split_counts(n, k)
+    y = np.repeat(np.arange(k), counts).astype(np.int64)
+    # position along the arm in [0, 1] for every sample, restarting at each class
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    denom = np.repeat(np.maximum(counts - 1, 1), counts)
+    s = (np.arange(n) - starts) / denom
+    theta = 2 * np.pi * y / k + 4.0 * s + noise * gen.standard_normal(n)
+    X = np.column_stack([s * np.sin(theta), s * np.cos(theta)])
+    perm = gen.permutation(n)
+    return X[perm], y[perm]
+
+
+# ----------------------------------------------------------------------------- 1-D targets
+class _Target:
+    """A named 1-D target function with its default domain (vectorized, float64)."""
+
+    def __init__(self, name: str, fn: Callable[[np.ndarray], np.ndarray], domain: tuple[float, float]):
+        self.name = name
+        self._fn = fn
+        self.domain = domain
+
+    def __call__(self, x):
+        return self._fn(np.asarray(x, dtype=np.float64))
+
+    def __repr__(self) -> str:
+        return f"target_function({self.name!r}, domain={self.domain})"
+
+
+TARGET_FUNCTIONS: dict[str, _Target] = {
+    t.name: t
+    for t in [
+        _Target("sin", np.sin, (-np.pi, np.pi)),
+        _Target("sin3", lambda x: np.sin(3 * x), (-np.pi, np.pi)),
+        _Target("cubic", lambda x: x**3 - x, (-1.5, 1.5)),
+        _Target("abs", np.abs, (-1.0, 1.0)),
+        _Target("step", lambda x: (x >= 0).astype(np.float64), (-1.0, 1.0)),
+        _Target("gaussian", lambda x: np.exp(-(x**2) / 0.1), (-1.0, 1.0)),
+        _Target("sawtooth", lambda x: 2 * (x - np.floor(x + 0.5)), (-2.0, 2.0)),
+    ]
+}
+
+
+def target_function(name: str) -> _Target:
+    """A 1-D function to approximate: callable on arrays, with a default ``.domain`` (low, high).
+
+    Known names: ``sin``, ``sin3``, ``cubic`` (x^3 - x), ``abs``, ``step``, ``gaussian``
+    (a narrow bump), ``sawtooth``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name not in TARGET_FUNCTIONS:
+        raise ValueError(f"unknown target function {name!r}; known: {sorted(TARGET_FUNCTIONS)}")
+    return TARGET_FUNCTIONS[name]
+
+
+def sample_1d(f, n: int = 100, rng=0, domain=None, noise: float = 0.0, grid: bool = False):
+    """Sample ``y = f(x) + noise`` on ``n`` points of ``domain``.
+
+    ``f`` is a name from ``target_function`` or a vectorized callable; ``domain`` defaults to the
+    target's own domain (required for a plain callable). ``grid=True`` gives evenly spaced points,
+    otherwise they are uniform random. Returns ``x`` (n, 1) sorted ascending and ``y`` (n, 1),
+    both float64, ready for ``MLP.fit``.
+    """
+    if isinstance(f, str):
+        f = target_function(f)
+    if not callable(f):
+        raise TypeError(f"f must be a target name or a callable, got {type(f).__name__}")
+    n = _positive_int(n, "n")
+    noise = _nonneg_float(noise, "noise")
+    if domain is None:
+        domain = getattr(f, "domain", None)
+        if domain is None:
+            raise ValueError("domain is required when f is a plain callable (no .domain attribute)")
+    try:
+        low, high = (float(v) for v in domain)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"domain must be a pair (low, high) of numbers, got {domain!r}") from exc
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"domain must satisfy low < high (finite), got ({low}, {high})")
+    gen = as_rng(rng)
+    x = np.linspace(low, high, n) if grid else np.sort(gen.uniform(low, high, n))
+    y = np.asarray(f(x), dtype=np.float64)
+    if y.shape != x.shape:
+        raise ValueError(f"f must map x of shape {x.shape} to the same shape, got {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError("f returned NaN/inf on the domain")
+    if noise > 0:
+        y = y + noise * gen.standard_normal(n)
+    return x.reshape(-1, 1), y.reshape(-1, 1)
+
+
+# ----------------------------------------------------------------------------- digits
+def load_digits(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8x8 handwritten digits (1797 samples, no download).
+
+    Returns ``X`` (1797, 64) float64 (pixel intensities 0..16, divided by 16 when ``scale``) and
+    ``y`` (1797,) int64 in 0..9.
+    """
+    from sklearn.datasets import load_digits as _sk_load_digits  # heavy import, only when used
+
+    bunch = _sk_load_digits()
+    X = bunch.data.astype(np.float64)
+    if scale:
+        X = X / 16.0
+    return X, bunch.target.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- label encodings
+def one_hot(y, k: int | None = None, dtype=np.float64) -> np.ndarray:
+    """One-hot (独热) encoding: integer labels ``y`` (N,) in ``0..k-1`` -> (N, k) matrix.
+
+    ``k`` defaults to ``max(y) + 1``. Labels outside ``0..k-1`` raise ValueError.
+    """
+    labels = _int_labels(y, "y")
+    if labels.size == 0:
+        raise ValueError("y is an empty batch (shape (0,)); one_hot needs at least one label")
+    if k is None:
+        k = int(labels.max()) + 1
+    k = _positive_int(k, "k")
+    labels = check_labels(labels, "y", k)
+    out = np.zeros((labels.size, k), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
+    return out
+
+
+def multi_hot(label_lists, k: int, dtype=np.float64) -> np.ndarray:
+    """Multi-hot encoding for multi-label targets: N lists of labels -> (N, k) 0/1 matrix.
+
+    Each sample may have zero or more labels in ``0..k-1``; repeated labels count once.
+    """
+    k = _positive_int(k, "k")
+    try:
+        rows = list(label_lists)
+    except TypeError as exc:
+        raise TypeError(f"label_lists must be a sequence of label sequences, got {type(label_lists).__name__}") from exc
+    if not rows:
+        raise ValueError("label_lists is empty")
+    out = np.zeros((len(rows), k), dtype=dtype)
+    lengths = []
+    flat = []
+    for i, labels in enumerate(rows):
+        # this loop only flattens the ragged input; the scatter below is vectorized
+        if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
+            raise TypeError(f"label_lists[{i}] must be a sequence of ints, got {labels!r}")
+        lengths.append(len(labels))
+        flat.extend(labels)
+    labels = _int_labels(np.asarray(flat, dtype=np.float64 if not flat else None).ravel(), "label_lists")
+    bad = (labels < 0) | (labels >= k)
+    if np.any(bad):
+        raise ValueError(f"label_lists has label(s) outside 0..{k - 1} (k={k}), e.g. {int(labels[bad][0])}")
+    row_index = np.repeat(np.arange(len(rows)), lengths)
+    out[row_index, labels] = 1
+    return out
+
+
+# ----------------------------------------------------------------------------- splitting and scaling
+def train_test_split(X, y, test_size=0.25, rng=0, stratify: bool = False):
+    """Shuffle and split into ``(X_train, X_test, y_train, y_test)`` (scikit-learn's order).
+
+    ``test_size`` is a fraction in (0, 1) or an int count. With ``stratify=True`` (``y`` holding
+    class labels) each class is split in the same proportion, so both parts keep the class mix.
+    """
+    X = _float_matrix(X, "X")
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 0 or y_arr.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} samples but y has shape {y_arr.shape}; expected y with {X.shape[0]} rows")
+    if y_arr.dtype.kind in "fc" and not np.all(np.isfinite(y_arr)):
+        raise ValueError("y contains NaN/inf")
+    n = X.shape[0]
+    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
+        raise TypeError(f"test_size must be a float in (0, 1) or an int, got {test_size!r}")
+    if isinstance(test_size, numbers.Integral):
+        n_test = int(test_size)
+    else:
+        if not 0.0 < test_size < 1.0:
+            raise ValueError(f"test_size as a fraction must be in (0, 1), got {test_size}")
+        n_test = int(np.ceil(test_size * n))
+    if not 1 <= n_test <= n - 1:
+        raise ValueError(f"test_size={test_size} leaves {n_test} test and {n - n_test} train samples of {n}; both must be >= 1")
+    gen = as_rng(rng)
+    if not stratify:
+        perm = gen.permutation(n)
+        test_idx, train_idx = perm[:n_test], perm[n_test:]
+    else:
+        labels = _int_labels(y_arr, "y")
+        classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        # random order within each class: sort by (class, random key)
+        order = np.lexsort((gen.random(n), inverse))
+        rank = np.empty(n, dtype=np.int64)
+        starts = np.cumsum(counts) - counts
+        rank[order] = np.arange(n) - np.repeat(starts, counts)
+        # largest-remainder allocation so the class quotas add up to n_test exactly
+        quota = counts * n_test / n
+        take = np.floor(quota).astype(np.int64)
+        short = n_test - take.sum()
+        take[np.argsort(-(quota - take), kind="stable")[:short]] += 1
+        is_test = rank < take[inverse]
+        test_idx = gen.permutation(np.flatnonzero(is_test))
+        train_idx = gen.permutation(np.flatnonzero(~is_test))
+    return X[train_idx], X[test_idx], y_arr[train_idx], y_arr[test_idx]
+
+
+class Standardized(NamedTuple):
+    """Result of ``standardize``: scaled arrays plus the statistics fitted on the training set."""
+
+    train: np.ndarray
+    test: np.ndarray | None
+    mean: np.ndarray
+    std: np.ndarray
+
+
+def standardize(X_train, X_test=None) -> Standardized:
+    """Scale features to zero mean and unit variance using training-set statistics only.
+
+    ``X_train`` (N, D), ``X_test`` (N', D) or None. Returns ``Standardized(train, test, mean, std)``
+    with ``mean``/``std`` of shape (D,). A constant feature gets ``std = 1`` so it maps to 0
+    instead of dividing by zero.
+    """
+    X_train = _float_matrix(X_train, "X_train")
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    # a tiny relative threshold also catches "constant up to rounding" columns
+    scale = np.maximum(np.abs(mean), 1.0)
+    std = np.where(std <= 1e-12 * scale, 1.0, std).astype(X_train.dtype)
+    train = (X_train - mean) / std
+    test = None
+    if X_test is not None:
+        X_test = _float_matrix(X_test, "X_test")
+        if X_test.shape[1] != X_train.shape[1]:
+            raise ValueError(
+                f"X_test has {X_test.shape[1]} features but X_train has {X_train.shape[1]} "
+                f"(shapes {X_test.shape} and {X_train.shape})"
+            )
+        test = (X_test - mean) / std
+    return Standardized(train, test, mean, std)

@@ -1,0 +1,270 @@
+"""Fully connected (dense) layers: forward and backward side by side.
+
+Batches are rows (see CONTRIBUTING.md). For layer ``l`` with ``N`` samples::
+
+    a_prev : (N, M_{l-1})      activation (活性值) of the previous layer, a0 = X
+    W      : (M_l, M_{l-1})    weights
+    b      : (M_l,)            biases
+    z      : (N, M_l)          net input (净输入)   z = a_prev @ W.T + b
+    delta  : (N, M_l)          error term (误差项)  dL/dz
+
+and the backward pass is three matrix products::
+
+    dW      = delta.T @ a_prev     # (M_l, M_{l-1}) = sum over samples of delta_n a_n^T
+    db      = delta.sum(0)         # (M_l,)
+    da_prev = delta @ W            # (N, M_{l-1})   = W^T delta_n for each sample
+
+The loss is a mean over the batch, so the ``1/N`` is already inside ``delta``.
+
+Maxout: a maxout activation with ``K`` pieces takes the max over groups of ``K`` net inputs, so a
+Maxout layer with ``M_l`` outputs has ``M_l * K`` net inputs and ``W`` of shape ``(M_l * K, M_{l-1})``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, as_int_scalar, describe
+
+__all__ = ["dense_forward", "dense_backward", "Dense", "activation_pieces"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (kept out of the unchecked kernels the network calls in its hot loop)
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_W_b(W, b, dtype=None):
+    W = as_float_array(W, "W", ndim=2, dtype=dtype)
+    b = as_float_array(b, "b", ndim=1, dtype=W.dtype)
+    if b.shape[0] != W.shape[0]:
+        raise ValueError(
+            f"b has shape {b.shape} but W has shape {W.shape}; expected b of shape ({W.shape[0]},) "
+            f"(one bias per row of W, i.e. per neuron of the layer)"
+        )
+    return W, b
+
+
+def _check_a_prev(a_prev, W, name="a_prev"):
+    a_prev = as_float_array(a_prev, name, ndim=2)
+    if a_prev.shape[1] != W.shape[1]:
+        raise ValueError(
+            f"W has shape {W.shape} but {name} has shape {a_prev.shape} ({a_prev.shape[1]} features); "
+            f"expected W of shape (M_l, {a_prev.shape[1]}) or {name} with {W.shape[1]} features"
+        )
+    return a_prev
+
+
+# ---------------------------------------------------------------------------------------------
+# Unchecked kernels (the caller guarantees shapes and dtypes)
+# ---------------------------------------------------------------------------------------------
+
+
+def _forward(a_prev, W, b):
+    z = a_prev @ W.T
+    z += b  # in place: one (N, M_l) array instead of two
+    return z
+
+
+def _backward(delta, a_prev, W, need_da_prev=True):
+    dW = delta.T @ a_prev
+    db = delta.sum(axis=0)
+    # The first layer's da_prev would be dL/dX: skipping it saves the widest matrix product.
+    da_prev = delta @ W if need_da_prev else None
+    return da_prev, dW, db
+
+
+# ---------------------------------------------------------------------------------------------
+# Public CS231n-style pair
+# ---------------------------------------------------------------------------------------------
+
+
+def dense_forward(a_prev, W, b):
+    """Affine map of a batch: ``z = a_prev @ W.T + b``.
+
+    Parameters
+    ----------
+    a_prev : array (N, M_{l-1})
+    W : array (M_l, M_{l-1})
+    b : array (M_l,)
+
+    Returns
+    -------
+    z : array (N, M_l)
+    cache : tuple ``(a_prev, W)`` for :func:`dense_backward`
+    """
+    W, b = _check_W_b(W, b)
+    a_prev = _check_a_prev(a_prev, W)
+    if a_prev.dtype != W.dtype:
+        # Mixed precision would silently upcast to float64; compute in the parameters' dtype.
+        a_prev = a_prev.astype(W.dtype)
+    return _forward(a_prev, W, b), (a_prev, W)
+
+
+def dense_backward(delta, cache):
+    """Backward pass of :func:`dense_forward`.
+
+    Parameters
+    ----------
+    delta : array (N, M_l)
+        ``dL/dz`` for this layer.
+    cache : tuple ``(a_prev, W)`` returned by :func:`dense_forward`.
+
+    Returns
+    -------
+    da_prev : array (N, M_{l-1})   ``delta @ W``
+    dW : array (M_l, M_{l-1})      ``delta.T @ a_prev``
+    db : array (M_l,)              ``delta.sum(0)``
+    """
+    try:
+        a_prev, W = cache
+    except (TypeError, ValueError):
+        raise TypeError(f"cache must be the (a_prev, W) tuple returned by dense_forward, got {type(cache).__name__}") from None
+    delta = as_float_array(delta, "delta", ndim=2, dtype=W.dtype)
+    if delta.shape != (a_prev.shape[0], W.shape[0]):
+        raise ValueError(
+            f"delta has shape {delta.shape} but the forward pass had a_prev {a_prev.shape} and W {W.shape}; "
+            f"expected delta of shape ({a_prev.shape[0]}, {W.shape[0]})"
+        )
+    return _backward(delta, a_prev, W)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layer object
+# ---------------------------------------------------------------------------------------------
+
+
+def _resolve_activation(activation):
+    if isinstance(activation, str):
+        from . import activations
+
+        return activations.get(activation)
+    if not (hasattr(activation, "forward") and hasattr(activation, "backward")):
+        raise TypeError(
+            f"activation must be a name or an object with forward(z) and backward(da, cache), "
+            f"got {type(activation).__name__}"
+        )
+    return activation
+
+
+def activation_pieces(activation) -> int:
+    """Net inputs per output neuron: ``K`` for a maxout activation with ``K`` pieces, else 1."""
+    if type(activation).__name__.lower() == "maxout" or getattr(activation, "name", None) == "maxout":
+        return as_int_scalar(activation.k, "maxout k", min_value=1)
+    return 1
+
+
+class Dense:
+    """A fully connected layer ``a = f(a_prev @ W.T + b)``.
+
+    Parameters
+    ----------
+    W : array (M_l * K, M_{l-1})
+        ``K = 1`` except for maxout with ``K`` pieces.
+    b : array (M_l * K,)
+    activation : str or activation object
+        Name from :func:`nnlib.activations.names` or an object with ``forward``/``backward``.
+
+    ``forward`` caches ``a_prev``, ``z`` and the activation's cache; ``backward`` fills
+    ``self.grads = {"W": dW, "b": db, **activation.grads}``.
+    """
+
+    def __init__(self, W, b, activation="identity", *, dtype=None):
+        W, b = _check_W_b(W, b, dtype=dtype)
+        # Own copies: a layer must not silently alias (and later update) the caller's arrays.
+        self.W = np.array(W, copy=True)
+        self.b = np.array(b, copy=True)
+        self.activation = _resolve_activation(activation)
+        k = activation_pieces(self.activation)
+        if self.W.shape[0] % k:
+            raise ValueError(
+                f"W has shape {self.W.shape}: a maxout activation with k={k} pieces needs M_l*k rows, "
+                f"a multiple of {k}"
+            )
+        self.grads: dict[str, np.ndarray] = {}
+        self.a_prev = self.z = self._act_cache = None
+
+    @classmethod
+    def create(cls, fan_in, units, activation="identity", init="xavier_uniform", rng=0, dtype=np.float64):
+        """New layer with ``units`` outputs; ``W`` from ``nnlib.init`` (fan-in/out count the ``K`` maxout
+        pieces), ``b = 0``."""
+        from . import init as _init
+
+        act = _resolve_activation(activation)
+        rows = as_int_scalar(units, "units", min_value=1) * activation_pieces(act)
+        if isinstance(init, str):
+            W = _init.get(init)(fan_in, rows, rng, dtype=dtype)
+        else:  # a user's f(fan_in, fan_out, rng) need not know about dtype
+            W = as_float_array(_init.get(init)(fan_in, rows, rng), "init(fan_in, fan_out, rng)", ndim=2, dtype=dtype)
+            if W.shape != (rows, fan_in):
+                raise ValueError(
+                    f"init(fan_in={fan_in}, fan_out={rows}, rng) returned shape {W.shape}; expected ({rows}, {fan_in})"
+                )
+        return cls(W, np.zeros(rows, dtype=W.dtype), act)
+
+    # -- shapes --------------------------------------------------------------------------------
+    @property
+    def fan_in(self) -> int:
+        return self.W.shape[1]
+
+    @property
+    def units(self) -> int:
+        """``M_l``: outputs of the layer (net inputs divided by the maxout pieces)."""
+        return self.W.shape[0] // activation_pieces(self.activation)
+
+    def params(self) -> dict:
+        """Live parameter arrays: ``W``, ``b`` and the activation's learnable ones (e.g. ``gamma``)."""
+        return {"W": self.W, "b": self.b, **getattr(self.activation, "params", {})}
+
+    def parameter_count(self) -> int:
+        return sum(int(np.size(p)) for p in self.params().values())
+
+    # -- forward / backward --------------------------------------------------------------------
+    def _forward(self, a_prev):
+        """Unchecked forward (shapes and dtype already right). Returns ``a`` (N, M_l)."""
+        self.a_prev = a_prev
+        self.z = _forward(a_prev, self.W, self.b)
+        a, self._act_cache = self.activation.forward(self.z)
+        return a
+
+    def _backward_z(self, delta, need_da_prev=True):
+        """Backward from ``delta = dL/dz`` (N, M_l*K). Returns ``da_prev`` (or None)."""
+        da_prev, dW, db = _backward(delta, self.a_prev, self.W, need_da_prev)
+        self.grads = {"W": dW, "b": db}
+        return da_prev
+
+    def _backward(self, da, need_da_prev=True):
+        """Unchecked backward from ``da = dL/da`` (N, M_l). Returns ``da_prev`` (or None)."""
+        delta = self.activation.backward(da, self._act_cache)
+        da_prev = self._backward_z(delta, need_da_prev)
+        act_grads = getattr(self.activation, "grads", None)
+        if act_grads:
+            self.grads.update(act_grads)
+        return da_prev
+
+    def forward(self, a_prev):
+        """``a_prev`` (N, M_{l-1}) -> ``a`` (N, M_l); caches ``a_prev`` and ``z`` for :meth:`backward`."""
+        a_prev = _check_a_prev(a_prev, self.W)
+        if a_prev.dtype != self.W.dtype:
+            a_prev = a_prev.astype(self.W.dtype)
+        return self._forward(a_prev)
+
+    def backward(self, da):
+        """``da = dL/da`` (N, M_l) -> ``da_prev`` (N, M_{l-1}); stores ``self.grads``."""
+        if self.z is None:
+            raise RuntimeError("Dense.backward called before forward")
+        n = self.a_prev.shape[0]
+        da = as_float_array(da, "da", ndim=2, dtype=self.W.dtype)
+        if da.shape != (n, self.units):
+            raise ValueError(
+                f"da has {describe(da)} but the last forward pass produced a of shape ({n}, {self.units}); "
+                f"they must match"
+            )
+        return self._backward(da)
+
+    def __call__(self, a_prev):
+        return self.forward(a_prev)
+
+    def __repr__(self):
+        act = getattr(self.activation, "name", type(self.activation).__name__)
+        return f"Dense({self.fan_in} -> {self.units}, activation={act})"

@@ -1,0 +1,159 @@
+"""Stochastic gradient descent (随机梯度下降) with momentum, L2 weight decay and learning-rate schedules.
+
+Parameters and gradients are the structures :class:`nnlib.network.MLP` uses: a list with one dict per
+layer (``{"W": ..., "b": ..., "gamma": ...}``). :meth:`SGD.step` updates the arrays **in place**, so
+the network's live arrays change and float32 parameters stay float32.
+
+Update rule for a parameter ``θ`` with gradient ``g`` (learning rate ``α``, momentum ``μ``, weight decay ``λ``)::
+
+    g ← g + λ θ            (only for weight matrices "W", unless decay_bias=True)
+    v ← μ v − α g          (velocity, starts at 0)
+    θ ← θ + v
+
+With ``μ = 0`` this is plain gradient descent ``θ ← θ − α g``. With ``λ > 0`` and ``μ = 0`` it is
+``θ ← (1 − αλ) θ − α g``: the weight-decay rule ``w_new = w_old (1 − ε)`` of the sources with
+``ε = αλ``, i.e. gradient descent on ``L + (λ/2) Σ ||W||²``.
+
+Why biases are not decayed by default (as in Algorithm 4.1 of the lecture, which decays ``W`` only):
+weight decay fights over-fitting by keeping the *slopes* of the learned function small; a bias
+only shifts a unit's threshold, does not make the function more wiggly, and one bias per unit
+has far too few degrees of freedom to over-fit. Shrinking it towards 0 would only pull thresholds
+towards the origin (bad for data that is not centred). Learnable activation parameters such as
+PReLU's ``γ`` are treated like biases for the same reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._checks import as_float_scalar, as_int_scalar
+
+__all__ = ["SGD", "StepDecay", "ExponentialDecay"]
+
+
+class StepDecay:
+    """Piecewise-constant schedule: ``lr(epoch) = lr0 * factor ** (epoch // every)``.
+
+    ``epoch`` counts from 0, so the first ``every`` epochs use ``lr0``.
+    """
+
+    def __init__(self, every, factor=0.5):
+        self.every = as_int_scalar(every, "every", min_value=1)
+        self.factor = as_float_scalar(factor, "factor", min_value=0.0, max_value=1.0, strict_min=True)
+
+    def __call__(self, lr0: float, epoch: int) -> float:
+        epoch = as_int_scalar(epoch, "epoch", min_value=0)
+        return lr0 * self.factor ** (epoch // self.every)
+
+    def __repr__(self):
+        return f"StepDecay(every={self.every}, factor={self.factor})"
+
+
+class ExponentialDecay:
+    """Smooth schedule: ``lr(epoch) = lr0 * exp(-rate * epoch)`` (``rate >= 0``; 0 means constant).
+
+    After ``1/rate`` epochs the learning rate has dropped by a factor ``e``.
+    """
+
+    def __init__(self, rate):
+        self.rate = as_float_scalar(rate, "rate", min_value=0.0)
+
+    def __call__(self, lr0: float, epoch: int) -> float:
+        epoch = as_int_scalar(epoch, "epoch", min_value=0)
+        return lr0 * math.exp(-self.rate * epoch)
+
+    def __repr__(self):
+        return f"ExponentialDecay(rate={self.rate})"
+
+
+class SGD:
+    """SGD with optional momentum (动量), L2 weight decay (权重衰减) and a learning-rate schedule.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate ``α > 0`` (for epoch 0 when a schedule is given).
+    momentum : float
+        ``μ`` in ``[0, 1)``; ``μ >= 1`` would let the velocity grow without bound.
+    weight_decay : float
+        ``λ >= 0``; adds ``λ W`` to the gradient of every weight matrix ``W``.
+    decay_bias : bool
+        Also decay biases and activation parameters (off by default, see the module docstring).
+    schedule : callable, optional
+        ``schedule(lr0, epoch) -> lr``, e.g. :class:`StepDecay` or :class:`ExponentialDecay`.
+        :meth:`set_epoch` (called by ``MLP.fit`` at the start of each epoch) applies it.
+    """
+
+    def __init__(self, lr=0.1, momentum=0.0, weight_decay=0.0, decay_bias=False, schedule=None):
+        self.lr0 = as_float_scalar(lr, "lr", min_value=0.0, strict_min=True)
+        self.momentum = as_float_scalar(momentum, "momentum", min_value=0.0, max_value=1.0, strict_max=True)
+        self.weight_decay = as_float_scalar(weight_decay, "weight_decay", min_value=0.0)
+        if not isinstance(decay_bias, (bool, np.bool_)):
+            raise TypeError(f"decay_bias must be True or False, got {type(decay_bias).__name__} {decay_bias!r:.40}")
+        self.decay_bias = bool(decay_bias)
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"schedule must be callable as schedule(lr0, epoch) or None, got {type(schedule).__name__}")
+        self.schedule = schedule
+        self.lr = self.lr0
+        self.epoch = 0
+        # One velocity per parameter array, keyed by position (layer index, name) in the structure.
+        self._velocity: dict[tuple[int, str], np.ndarray] = {}
+
+    def set_epoch(self, epoch) -> float:
+        """Set the current epoch (from 0) and return the learning rate the schedule gives for it."""
+        self.epoch = as_int_scalar(epoch, "epoch", min_value=0)
+        lr = self.schedule(self.lr0, self.epoch) if self.schedule is not None else self.lr0
+        self.lr = as_float_scalar(lr, "scheduled lr", min_value=0.0)
+        return self.lr
+
+    def reset(self) -> None:
+        """Forget the velocities (e.g. before training a re-initialized network)."""
+        self._velocity.clear()
+
+    def _decays(self, key: str) -> bool:
+        return self.weight_decay > 0 and (key == "W" or self.decay_bias)
+
+    def step(self, params, grads) -> None:
+        """Update every array of ``params`` in place from the matching array of ``grads``.
+
+        ``params`` and ``grads``: lists with one dict per layer (or a single dict), same keys and shapes.
+        """
+        if isinstance(params, dict):
+            params, grads = [params], [grads] if isinstance(grads, dict) else grads
+        if len(params) != len(grads):
+            raise ValueError(f"params has {len(params)} layers but grads has {len(grads)}; they must match")
+        lr, mu, lam = self.lr, self.momentum, self.weight_decay
+        for l, (p_l, g_l) in enumerate(zip(params, grads)):
+            if p_l.keys() != g_l.keys():
+                raise ValueError(
+                    f"layer {l}: params has keys {sorted(p_l)} but grads has keys {sorted(g_l)}; they must match"
+                )
+            for key, p in p_l.items():
+                g = g_l[key]
+                if np.shape(g) != p.shape:
+                    raise ValueError(
+                        f"layer {l} {key}: gradient has shape {np.shape(g)} but the parameter has shape {p.shape}"
+                    )
+                decay = self._decays(key)
+                if mu == 0.0:
+                    # Plain GD: two in-place updates, no temporaries beyond lr*g.
+                    if decay:
+                        p *= 1.0 - lr * lam
+                    p -= lr * g
+                    continue
+                v = self._velocity.get((l, key))
+                if v is None or v.shape != p.shape or v.dtype != p.dtype:
+                    v = self._velocity[(l, key)] = np.zeros_like(p)
+                v *= mu
+                v -= lr * g
+                if decay:
+                    v -= (lr * lam) * p
+                p += v
+
+    def __repr__(self):
+        return (
+            f"SGD(lr={self.lr0}, momentum={self.momentum}, weight_decay={self.weight_decay}, "
+            f"decay_bias={self.decay_bias}, schedule={self.schedule!r})"
+        )

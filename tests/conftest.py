@@ -1,0 +1,37 @@
+"""Shared fixtures: only what the nbgrader tests need (a course directory and a way to run nbgrader)."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def nbgrader_env():
+    env = dict(os.environ)
+    # nbgrader starts kernels and `alembic` by name: the venv's bin/ must come first on PATH.
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    env["MPLBACKEND"] = "Agg"
+    return env
+
+
+def run_nbgrader(course, *args, check=True):
+    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=nbgrader_env(), capture_output=True,
+                          text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A throw-away nbgrader course: the repository's config, preprocessors and solutions, a fresh gradebook."""
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    shutil.copytree(ROOT / "nbgrader_ext", tmp_path / "nbgrader_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
