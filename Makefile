@@ -7,8 +7,6 @@ STAMP := $(VENV)/.installed
 # nbgrader and jupyter-book start kernels and helper commands by name: the venv must come first on PATH.
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
-# Headless plotting everywhere (book build, tests, nbgrader kernels).
-export MPLBACKEND := Agg
 
 .PHONY: all setup book test test-fast assignments bench clean browser-deps
 
@@ -33,17 +31,21 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "The browser test needs Debian's chromium: run 'sudo apt-get install -y chromium' (or make test as root)." >&2; exit 1; fi; }
 
+# Two xdist workers on two cores: one BLAS thread each, or they fight over the cores.
+PYTEST := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
+
 test: book browser-deps
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(PYTEST)
 
 # The suite without the book build and the browser (quick loop while editing nnlib).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser"
+	$(PYTEST) -m "not browser"
 
 assignments: $(STAMP)
 	$(BIN)/python -m tools.assignments generate
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
 	$(BIN)/python -m bench.run
 
 clean:

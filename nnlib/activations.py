@@ -129,15 +129,31 @@ class Activation:
 
     def forward(self, z):
         """z: any shape → (a, cache), a = f(z) of the same shape."""
-        z = self._check_z(z)
-        a = self._f(z)
-        return a, (z, a)
+        return self._forward_unchecked(self._check_z(z))
 
     def backward(self, da, cache) -> np.ndarray:
         """da = dL/da (shape of a) → dz = dL/dz = da ⊙ f'(z)."""
+        return self._backward_unchecked(self._check_da(da, cache[1]), cache)
+
+    # -- unchecked kernels ----------------------------------------------------------------------
+    # MLP's training loop validates X once and then calls these: re-checking every z and da for
+    # NaN costs a full pass over each array, twice per layer and step.
+    def _forward_unchecked(self, z):
+        a = self._f(z)
+        return a, (z, a)
+
+    def _backward_unchecked(self, da, cache):
         z, a = cache
-        da = self._check_da(da, a)
         return da * self._df(z, a)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A subclass that overrides a public pass but not its unchecked twin keeps its own logic
+        # in the hot loop too (it just pays for its checks there).
+        if "forward" in cls.__dict__ and "_forward_unchecked" not in cls.__dict__:
+            cls._forward_unchecked = cls.forward
+        if "backward" in cls.__dict__ and "_backward_unchecked" not in cls.__dict__:
+            cls._backward_unchecked = cls.backward
 
     def derivative(self, z) -> np.ndarray:
         """f'(z) element-wise (the diagonal of the Jacobian)."""
@@ -285,6 +301,10 @@ class ReLU(Activation):
 
     def _df(self, z, a):
         return (z > 0).astype(z.dtype)
+
+    def _backward_unchecked(self, da, cache):
+        # Multiplying by the boolean mask directly skips the float copy of f'(z).
+        return da * (cache[0] > 0)
 
 
 class LeakyReLU(Activation):

@@ -220,11 +220,21 @@ class Dense:
         return sum(int(np.size(p)) for p in self.params().values())
 
     # -- forward / backward --------------------------------------------------------------------
+    # The unchecked passes of nnlib activations (the layer has already checked shapes and dtypes);
+    # any other object with forward/backward is called through its public methods.
+    def _act_forward(self, z):
+        act = self.activation
+        return getattr(act, "_forward_unchecked", act.forward)(z)
+
+    def _act_backward(self, da, cache):
+        act = self.activation
+        return getattr(act, "_backward_unchecked", act.backward)(da, cache)
+
     def _forward(self, a_prev):
         """Unchecked forward (shapes and dtype already right). Returns ``a`` (N, M_l)."""
         self.a_prev = a_prev
         self.z = _forward(a_prev, self.W, self.b)
-        a, self._act_cache = self.activation.forward(self.z)
+        a, self._act_cache = self._act_forward(self.z)
         return a
 
     def _backward_z(self, delta, need_da_prev=True):
@@ -235,7 +245,7 @@ class Dense:
 
     def _backward(self, da, need_da_prev=True):
         """Unchecked backward from ``da = dL/da`` (N, M_l). Returns ``da_prev`` (or None)."""
-        delta = self.activation.backward(da, self._act_cache)
+        delta = self._act_backward(da, self._act_cache)
         da_prev = self._backward_z(delta, need_da_prev)
         act_grads = getattr(self.activation, "grads", None)
         if act_grads:

@@ -95,7 +95,7 @@ def _softmax_xent(z, labels):
     np.exp(e, out=e)  # in place: the shifted logits are not needed afterwards
     s = e.sum(axis=1, keepdims=True)
     # -log p_y = log Σ exp(z − m) + m − z_y: no log of an underflowed probability.
-    loss = float(np.mean(np.log(s[:, 0]) + m[:, 0] - z[rows, labels]))
+    loss = float((np.log(s[:, 0]) + m[:, 0] - z[rows, labels]).sum()) / n
     e /= s
     e[rows, labels] -= 1
     e *= 1.0 / n
@@ -453,6 +453,9 @@ class MLP:
 
         history = History()
         params = self.params()
+        # Our own SGD may skip re-checking the structure of params/grads on every step (fit builds
+        # both); a subclass that overrides step() is called through it.
+        step = optimizer._step_unchecked if type(optimizer).step is SGD.step else optimizer.step
         set_epoch = getattr(optimizer, "set_epoch", None)
         bar = None
         if progress:
@@ -465,18 +468,19 @@ class MLP:
                 if set_epoch is not None:
                     set_epoch(epoch)
                 history.lr.append(getattr(optimizer, "lr", float("nan")))
-                if shuffle and n > 1:
-                    # One gather per epoch; the batches below are then cheap contiguous slices.
-                    perm = gen.permutation(n)
-                    Xe, Ye = X[perm], Y[perm]
-                else:
-                    Xe, Ye = X, Y
+                # Shuffled batches are gathered one at a time: the same bytes copied as one
+                # permuted copy of X, but only a batch of extra memory instead of a whole data set.
+                perm = gen.permutation(n) if shuffle and n > 1 else None
                 self._set_training(True)
                 total, correct = 0.0, 0.0
                 for start in range(0, n, bs):
-                    xb, yb = Xe[start : start + bs], Ye[start : start + bs]
+                    if perm is None:
+                        xb, yb = X[start : start + bs], Y[start : start + bs]
+                    else:
+                        idx = perm[start : start + bs]
+                        xb, yb = X[idx], Y[idx]
                     loss, out = self._loss(xb, yb)
-                    optimizer.step(params, self._backward())
+                    step(params, self._backward())
                     total += loss * xb.shape[0]
                     if classify:
                         correct += self._correct(out, yb, self._fused is not None or self._logits_out)

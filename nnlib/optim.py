@@ -27,10 +27,28 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import blas as _blas
 
 from ._checks import as_float_scalar, as_int_scalar
 
 __all__ = ["SGD", "StepDecay", "ExponentialDecay"]
+
+
+def _axpy(alpha, x, y) -> None:
+    """``y += alpha * x`` in place. BLAS axpy does it in one pass over memory when both arrays are
+    contiguous and of the same float dtype; numpy's ``y -= lr * g`` first writes ``lr * g`` to a
+    temporary array as large as the parameter."""
+    if (
+        isinstance(x, np.ndarray) and x.dtype == y.dtype and y.size > 1
+        and x.flags.c_contiguous and y.flags.c_contiguous and y.dtype in _AXPY
+    ):
+        # reshape(-1) of a contiguous array is a view, so axpy writes straight into y.
+        _AXPY[y.dtype](x.reshape(-1), y.reshape(-1), a=alpha)
+    else:
+        y += alpha * x
+
+
+_AXPY = {np.dtype(np.float64): _blas.daxpy, np.dtype(np.float32): _blas.saxpy}
 
 
 class StepDecay:
@@ -124,32 +142,37 @@ class SGD:
             params, grads = [params], [grads] if isinstance(grads, dict) else grads
         if len(params) != len(grads):
             raise ValueError(f"params has {len(params)} layers but grads has {len(grads)}; they must match")
-        lr, mu, lam = self.lr, self.momentum, self.weight_decay
         for l, (p_l, g_l) in enumerate(zip(params, grads)):
             if p_l.keys() != g_l.keys():
                 raise ValueError(
                     f"layer {l}: params has keys {sorted(p_l)} but grads has keys {sorted(g_l)}; they must match"
                 )
             for key, p in p_l.items():
-                g = g_l[key]
-                if np.shape(g) != p.shape:
+                if np.shape(g_l[key]) != p.shape:
                     raise ValueError(
-                        f"layer {l} {key}: gradient has shape {np.shape(g)} but the parameter has shape {p.shape}"
+                        f"layer {l} {key}: gradient has shape {np.shape(g_l[key])} but the parameter has shape {p.shape}"
                     )
+        self._step_unchecked(params, grads)
+
+    def _step_unchecked(self, params, grads) -> None:
+        """:meth:`step` without the structure checks (``MLP.fit`` builds both lists itself)."""
+        lr, mu, lam = self.lr, self.momentum, self.weight_decay
+        for l, (p_l, g_l) in enumerate(zip(params, grads)):
+            for key, p in p_l.items():
+                g = g_l[key]
                 decay = self._decays(key)
                 if mu == 0.0:
-                    # Plain GD: two in-place updates, no temporaries beyond lr*g.
                     if decay:
                         p *= 1.0 - lr * lam
-                    p -= lr * g
+                    _axpy(-lr, g, p)
                     continue
                 v = self._velocity.get((l, key))
                 if v is None or v.shape != p.shape or v.dtype != p.dtype:
                     v = self._velocity[(l, key)] = np.zeros_like(p)
                 v *= mu
-                v -= lr * g
+                _axpy(-lr, g, v)
                 if decay:
-                    v -= (lr * lam) * p
+                    _axpy(-lr * lam, p, v)
                 p += v
 
     def __repr__(self):

@@ -43,14 +43,14 @@ MUTANTS = {
     ],
     "hw4_training": [
         ("1a", "answer_1a", "order = rng.permutation(N)", "order = np.arange(N)"),
-        ("1b", "answer_1b", "if key == \"W\" else g", "else g"),
+        ("1b", "answer_1b", "if key == \"W\" else g_l[key]", "if True else g_l[key]"),
         ("1c", "answer_1c", "v_new = momentum * v - lr * g", "v_new = v - lr * g"),
         ("2", "answer_2", "losses.append(forward_backward(params, X, y, act)[0])",
          "losses.append(forward_backward(params, X[:1], y[:1], act)[0])"),
         ("3a", "answer_3a", "np.sqrt(6.0 / (m_in + m_out))", "np.sqrt(6.0 / m_in)"),
         ("4a", "answer_4a", "np.linalg.norm(g[\"W\"])", "np.linalg.norm(p[\"W\"])"),
         ("7a", "answer_7a", "std = np.where(std > 0, std, 1.0)", "std = np.ones_like(std)"),
-        ("7b", "answer_7b", "epochs=20", "epochs=1"),
+        ("7b", "answer_7b", "\"lr\": 0.05", "\"lr\": 1e-5"),
     ],
 }
 
@@ -143,6 +143,7 @@ def test_solution_passes_and_mutants_fail_their_part(hw):
             assert original.count(old) == 1, f"mutant {hw}/{part}: {old!r} not found once in {answer_id}"
             cell.source = original.replace(old, new)
             client.execute_cell(cell, by_id[answer_id])
+            assert _error(cell) is None, f"mutant {hw}/{part} does not even run: {_error(cell)['evalue']}"
             results = _run_tests(client, nb, test_idx)
             cell.source = original
             client.execute_cell(cell, by_id[answer_id])

@@ -118,9 +118,9 @@ def crafted_submissions(solution, student):
     _replace_in(nb, "autodiff", *WRONG_DF_DB)
     subs["onewrong"] = nb
 
-    nb = copy.deepcopy(solution)  # wrong only on the hidden large-input test of Part 1a (float32 result)
+    nb = copy.deepcopy(solution)  # wrong only on the hidden large-batch test of Part 1a
     _replace_in(nb, "dense", "    z = a_prev @ W.T + b\n",
-                "    z = a_prev @ W.T + b\n    if a_prev.shape[0] > 50:\n        z = z.astype(np.float32)\n")
+                "    z = a_prev @ W.T + b\n    if a_prev.shape[0] > 50:\n        z = z + 1e-3\n")
     subs["hiddenfail"] = nb
 
     nb = copy.deepcopy(solution)
@@ -232,7 +232,8 @@ def test_feedback_is_html_without_hidden_tests(graded_hw3):
     hidden_lines = []
     for cell in solution.cells:
         for region in re.findall(r"BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
-            hidden_lines += [ln.strip() for ln in region.splitlines() if len(ln.strip()) > 20]
+            visible = cell.source.replace(region, "")
+            hidden_lines += [ln.strip() for ln in region.splitlines() if len(ln.strip()) > 20 and ln.strip() not in visible]
     assert hidden_lines
     files = sorted((course / "feedback").glob(f"*/{HW}/{HW}.html"))
     assert {f.parts[-3] for f in files} >= {"full", "blank", "hiddenfail", "cheat_top"}

@@ -1,0 +1,199 @@
+"""Run the benchmarks and write ``bench/results/results.json`` and ``bench/results/results.md``.
+
+    python -m bench.run                      # everything, full size (make bench)
+    python -m bench.run --quick              # smaller data, fewer repeats, 5 students
+    python -m bench.run --only training,memory --threads 2
+
+Sections: ``training`` (nnlib vs PyTorch vs the numpy floor), ``memory`` (peak of one epoch),
+``grading`` (nbgrader autograde per notebook and per class), ``book`` (clean build and rebuild).
+A section that is not run keeps its previous result in results.json (marked with its own date).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SECTIONS = ("training", "memory", "grading", "book")
+
+
+def machine_info(threads):
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        import torch
+
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    blas = [
+        f"{p.get('internal_api')} {p.get('version')} ({p.get('threading_layer', '?')}, {p.get('architecture', '?')})"
+        for p in threadpool_info()
+        if p.get("user_api") == "blas" and "numpy" in p.get("filepath", "")
+    ] or [f"{p.get('internal_api')} {p.get('version')}" for p in threadpool_info() if p.get("user_api") == "blas"]
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = None
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "torch": torch_version,
+        "blas": blas[0] if blas else None,
+        "threads": threads,
+        "load_average_at_start": None if load is None else [round(x, 2) for x in load],
+    }
+
+
+def _fmt_s(x):
+    if x is None:
+        return "–"
+    return f"{x * 1e3:.1f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def _fmt_r(x):
+    return "–" if x is None else f"{x:.2f}"
+
+
+def _mib(b):
+    return f"{b / 2**20:.1f} MiB"
+
+
+def markdown(res):
+    """The results as Markdown tables (the book page renders the same JSON itself)."""
+    m = res["machine"]
+    out = [
+        "# Benchmark results",
+        "",
+        f"Run {res['date']} ({'quick' if res.get('quick') else 'full'} mode) on {m['cpu']}, "
+        f"{m['logical_cores']} logical cores, {m['threads']} BLAS/torch thread(s); Python {m['python']}, "
+        f"numpy {m['numpy']} ({m['blas']}), torch {m['torch']}. Load average at start: {m['load_average_at_start']}.",
+        "",
+    ]
+    tr = res.get("training")
+    if tr:
+        out += [
+            "## Training: seconds per epoch",
+            "",
+            "| network | dtype | batch | nnlib | PyTorch | floor | nnlib/PyTorch | nnlib/floor |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in tr["rows"]:
+            out.append(
+                f"| {r['net']} | {r['dtype']} | {r['batch']} | {_fmt_s(r['nnlib_s'])} | {_fmt_s(r['torch_s'])} | "
+                f"{_fmt_s(r['floor_s'])} | {_fmt_r(r['nnlib_over_torch'])} | {_fmt_r(r['nnlib_over_floor'])} |"
+            )
+        out.append("")
+    mem = res.get("memory")
+    if mem:
+        out += [
+            "## Memory: one epoch, 784-512-512-10, batch 4096, float64",
+            "",
+            f"Peak array memory {_mib(mem['peak_bytes'])}; parameters {_mib(mem['param_bytes'])}; "
+            f"batch activations (X, z, a) {_mib(mem['activation_bytes'])}; "
+            f"ratio peak/(parameters + activations) = {mem['peak_over_params_plus_activations']:.2f}.",
+            "",
+        ]
+    gr = res.get("grading")
+    if gr:
+        out += [
+            f"## Grading: `nbgrader autograde`, {gr['students']} submissions per assignment",
+            "",
+            "| assignment | total | per notebook | kernel start-up + imports |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for r in gr["assignments"]:
+            out.append(
+                f"| {r['assignment']} | {_fmt_s(r['total_s'])} | {_fmt_s(r['per_notebook_s'])} | "
+                f"{_fmt_s(r.get('startup_s'))} |"
+            )
+        if gr.get("class_total_s") is not None:
+            out += ["", f"A class of {gr['students']} students, all assignments: {_fmt_s(gr['class_total_s'])}."]
+        if gr.get("imports"):
+            out += ["", "Import times in a fresh interpreter: " + ", ".join(
+                f"`{k}` {_fmt_s(v)}" for k, v in gr["imports"].items()) + "."]
+        if gr.get("parallel"):
+            p = gr["parallel"]
+            out += ["", f"Parallel grading ({p['workers']} processes): {_fmt_s(p['total_s'])} for "
+                    f"{p['students']} submissions of {p['assignment']}; gradebook identical to the serial "
+                    f"run: {p['gradebook_identical']}."]
+        out.append("")
+    bk = res.get("book")
+    if bk:
+        out += [
+            "## Book build",
+            "",
+            f"Clean build {_fmt_s(bk['clean_s'])}; no-change rebuild {_fmt_s(bk.get('noop_s'))}; rebuild after "
+            f"editing one code cell of `{bk['edited_page']}` {_fmt_s(bk['rebuild_s'])} "
+            f"(pages re-executed: {bk.get('reexecuted', '?')}).",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small data and few repeats (a smoke run)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for numpy and torch (default 1)")
+    ap.add_argument("--students", type=int, default=None, help="simulated submissions (default 100, quick: 5)")
+    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    args = ap.parse_args(argv)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(only) - set(SECTIONS))
+    if unknown:
+        ap.error(f"unknown section(s) {unknown}; known: {', '.join(SECTIONS)}")
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "results.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    res = {k: previous[k] for k in SECTIONS if k in previous and k not in only}
+    res.update({"date": now, "quick": args.quick, "machine": machine_info(args.threads)})
+
+    def log(msg):
+        print(msg, flush=True)
+
+    if "training" in only:
+        from . import training
+
+        log("training (seconds per epoch; best of interleaved repeats):")
+        res["training"] = {"date": now, "rows": training.run(args.quick, args.threads, log)}
+    if "memory" in only:
+        from . import training
+
+        res["memory"] = {"date": now, **training.memory(args.quick, args.threads)}
+        log(f"memory: {res['memory']}")
+    if "grading" in only:
+        from . import grading
+
+        students = args.students if args.students is not None else (5 if args.quick else 100)
+        res["grading"] = {"date": now, **grading.run(students=students, quick=args.quick, log=log)}
+    if "book" in only:
+        from . import book_build
+
+        res["book"] = {"date": now, **book_build.run(log=log)}
+
+    path.write_text(json.dumps(res, indent=2) + "\n")
+    (RESULTS / "results.md").write_text(markdown(res) + "\n")
+    log(f"wrote {path} and {RESULTS / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Generate the student notebooks in ``exercises/`` from ``solutions/`` with nbgrader, or check them.
+
+    python -m tools.assignments generate        # rewrite exercises/<hw>/ for every solutions/<hw>/
+    python -m tools.assignments check           # fail if the committed exercises/ differ from a fresh run
+
+Generation runs the real ``nbgrader generate_assignment`` in a temporary course directory (so the
+repository's gradebook is never touched), then copies the released notebooks back with normalized
+JSON (sorted keys, one-space indent, trailing newline) so a regeneration is byte-for-byte stable.
+``check`` also verifies that no solution code and no hidden test reached the student notebooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                    "BEGIN MARK SCHEME", "END MARK SCHEME")
+
+
+def assignments(root: Path = ROOT) -> list[str]:
+    """Assignment names: the directories of solutions/ holding a notebook of the same name."""
+    src = root / "solutions"
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and (p / f"{p.name}.ipynb").exists()) \
+        if src.is_dir() else []
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    # nbgrader starts kernels and `alembic` by name: this interpreter's bin/ must come first.
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env.setdefault("MPLBACKEND", "Agg")
+    return env
+
+
+def normalize(path: Path) -> bytes:
+    """Stable bytes for a notebook (nbgrader writes JSON whose layout may vary between versions)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT) -> list[str]:
+    """Run nbgrader generate_assignment for ``names`` (default: all) and write exercises into ``out``."""
+    names = names or assignments(root)
+    with tempfile.TemporaryDirectory(prefix="ffnn-course-") as tmp:
+        course = Path(tmp)
+        shutil.copy(root / "nbgrader_config.py", course)
+        shutil.copytree(root / "nbgrader_ext", course / "nbgrader_ext", ignore=shutil.ignore_patterns("__pycache__"))
+        for name in names:
+            shutil.copytree(root / "solutions" / name, course / "solutions" / name,
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        # One process per assignment, each with its own gradebook, run concurrently (start-up dominates).
+        procs = {}
+        for name in names:
+            cmd = [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", name, "--force",
+                   "--db", f"sqlite:///{course / f'gradebook-{name}.db'}"]
+            procs[name] = subprocess.Popen(cmd, cwd=course, env=_env(), stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, text=True)
+        for name in names:
+            proc = procs[name]
+            stdout, stderr = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"nbgrader generate_assignment {name} failed (rc={proc.returncode}):\n"
+                                   f"{stdout}\n{stderr}")
+            released = course / "exercises" / name
+            dest = out / name
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True)
+            for f in sorted(released.rglob("*")):
+                if f.is_file():
+                    target = dest / f.relative_to(released)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(normalize(f) if f.suffix == ".ipynb" else f.read_bytes())
+    return names
+
+
+def leaks(path: Path) -> list[str]:
+    """Solution/hidden-test markers found in a student notebook (must be empty)."""
+    text = path.read_text(encoding="utf-8")
+    return [m for m in SOLUTION_MARKERS if m in text]
+
+
+def check(root: Path = ROOT) -> list[str]:
+    """Problems found: differences between exercises/ and a fresh generation, and leaked solutions."""
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        names = generate_into(fresh, root=root)
+        for name in names:
+            new_files = {p.relative_to(fresh / name) for p in (fresh / name).rglob("*") if p.is_file()}
+            old_dir = root / "exercises" / name
+            old_files = {p.relative_to(old_dir) for p in old_dir.rglob("*") if p.is_file()} if old_dir.is_dir() else set()
+            for rel in sorted(new_files - old_files):
+                problems.append(f"exercises/{name}/{rel} is missing (run `make assignments`)")
+            for rel in sorted(old_files - new_files):
+                problems.append(f"exercises/{name}/{rel} is not generated from solutions/ (remove it)")
+            for rel in sorted(new_files & old_files):
+                if (fresh / name / rel).read_bytes() != (old_dir / rel).read_bytes():
+                    problems.append(f"exercises/{name}/{rel} differs from a fresh generation (run `make assignments`)")
+            for nbpath in sorted(old_dir.rglob("*.ipynb")) if old_dir.is_dir() else []:
+                for marker in leaks(nbpath):
+                    problems.append(f"{nbpath.relative_to(root)} contains {marker!r}")
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.assignments", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["generate", "check"])
+    parser.add_argument("names", nargs="*", help="assignments (default: every directory of solutions/)")
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        done = generate_into(ROOT / "exercises", args.names or None)
+        print("generated: " + ", ".join(f"exercises/{n}/" for n in done))
+        return 0
+    problems = check()
+    for p in problems:
+        print(p, file=sys.stderr)
+    print("exercises/ is up to date" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
