@@ -86,11 +86,18 @@ def submit_all(course, hw, students):
 
 
 def scores(course, hw, students):
+    """{student: {grade cell: (auto score, max score)}}; auto score is None for manually graded cells."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        return {s: {g.name: g.auto_score for g in gb.find_submission_notebook(hw, hw, s).grades}
+        return {s: {g.name: (g.auto_score, g.max_score) for g in gb.find_submission_notebook(hw, hw, s).grades}
                 for s in students}
+
+
+def _full_marks(sc):
+    """Every autograded cell of every student got its maximum (the solution was submitted)."""
+    return all(a == m for per in sc.values() for a, m in per.values() if a is not None) and any(
+        a is not None for per in sc.values() for a, _ in per.values())
 
 
 def import_times(repeats=3):
@@ -152,7 +159,7 @@ def parallel_check(course, hw, students, workers, serial_scores):
     par = scores(course, hw, students)
     return {"assignment": hw, "workers": workers, "students": len(students), "total_s": total,
             "gradebook_identical": par == serial_scores,
-            "full_marks_everywhere": all(v is not None for sc in par.values() for v in sc.values())}
+            "full_marks_everywhere": _full_marks(par)}
 
 
 def run(students=100, quick=False, log=print, workers=2):
@@ -174,7 +181,7 @@ def run(students=100, quick=False, log=print, workers=2):
             per = (total - one) / (students - 1) if students > 1 else one
             startup = kernel_startup(_first_cell(course, hw), 2 if quick else 3)
             serial[hw] = scores(course, hw, ids)
-            full = all(v is not None for sc in serial[hw].values() for v in sc.values())
+            full = _full_marks(serial[hw])
             row = {"assignment": hw, "one_s": one, "total_s": total, "per_notebook_s": per,
                    "startup_s": startup, "fixed_s": max(0.0, one - per), "all_graded": full}
             out["assignments"].append(row)

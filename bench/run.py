@@ -75,75 +75,86 @@ def _mib(b):
     return f"{b / 2**20:.1f} MiB"
 
 
-def markdown(res):
-    """The results as Markdown tables (the book page renders the same JSON itself)."""
+def machine_md(res):
     m = res["machine"]
-    out = [
-        "# Benchmark results",
-        "",
+    return (
         f"Run {res['date']} ({'quick' if res.get('quick') else 'full'} mode) on {m['cpu']}, "
         f"{m['logical_cores']} logical cores, {m['threads']} BLAS/torch thread(s); Python {m['python']}, "
-        f"numpy {m['numpy']} ({m['blas']}), torch {m['torch']}. Load average at start: {m['load_average_at_start']}.",
-        "",
+        f"numpy {m['numpy']} ({m['blas']}), torch {m['torch']}. Load average at start: {m['load_average_at_start']}."
+    )
+
+
+def training_md(res):
+    out = [
+        "| network | dtype | batch | nnlib | PyTorch | floor | nnlib/PyTorch | nnlib/floor |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    tr = res.get("training")
-    if tr:
-        out += [
-            "## Training: seconds per epoch",
-            "",
-            "| network | dtype | batch | nnlib | PyTorch | floor | nnlib/PyTorch | nnlib/floor |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for r in tr["rows"]:
-            out.append(
-                f"| {r['net']} | {r['dtype']} | {r['batch']} | {_fmt_s(r['nnlib_s'])} | {_fmt_s(r['torch_s'])} | "
-                f"{_fmt_s(r['floor_s'])} | {_fmt_r(r['nnlib_over_torch'])} | {_fmt_r(r['nnlib_over_floor'])} |"
-            )
-        out.append("")
-    mem = res.get("memory")
-    if mem:
-        out += [
-            "## Memory: one epoch, 784-512-512-10, batch 4096, float64",
-            "",
-            f"Peak array memory {_mib(mem['peak_bytes'])}; parameters {_mib(mem['param_bytes'])}; "
-            f"batch activations (X, z, a) {_mib(mem['activation_bytes'])}; "
-            f"ratio peak/(parameters + activations) = {mem['peak_over_params_plus_activations']:.2f}.",
-            "",
-        ]
-    gr = res.get("grading")
-    if gr:
-        out += [
-            f"## Grading: `nbgrader autograde`, {gr['students']} submissions per assignment",
-            "",
-            "| assignment | total | per notebook | kernel start-up + imports |",
-            "| --- | ---: | ---: | ---: |",
-        ]
-        for r in gr["assignments"]:
-            out.append(
-                f"| {r['assignment']} | {_fmt_s(r['total_s'])} | {_fmt_s(r['per_notebook_s'])} | "
-                f"{_fmt_s(r.get('startup_s'))} |"
-            )
-        if gr.get("class_total_s") is not None:
-            out += ["", f"A class of {gr['students']} students, all assignments: {_fmt_s(gr['class_total_s'])}."]
-        if gr.get("imports"):
-            out += ["", "Import times in a fresh interpreter: " + ", ".join(
-                f"`{k}` {_fmt_s(v)}" for k, v in gr["imports"].items()) + "."]
-        if gr.get("parallel"):
-            p = gr["parallel"]
-            out += ["", f"Parallel grading ({p['workers']} processes): {_fmt_s(p['total_s'])} for "
-                    f"{p['students']} submissions of {p['assignment']}; gradebook identical to the serial "
-                    f"run: {p['gradebook_identical']}."]
-        out.append("")
-    bk = res.get("book")
-    if bk:
-        out += [
-            "## Book build",
-            "",
-            f"Clean build {_fmt_s(bk['clean_s'])}; no-change rebuild {_fmt_s(bk.get('noop_s'))}; rebuild after "
-            f"editing one code cell of `{bk['edited_page']}` {_fmt_s(bk['rebuild_s'])} "
-            f"(pages re-executed: {bk.get('reexecuted', '?')}).",
-            "",
-        ]
+    for r in res["training"]["rows"]:
+        out.append(
+            f"| {r['net']} | {r['dtype']} | {r['batch']} | {_fmt_s(r['nnlib_s'])} | {_fmt_s(r['torch_s'])} | "
+            f"{_fmt_s(r['floor_s'])} | {_fmt_r(r['nnlib_over_torch'])} | {_fmt_r(r['nnlib_over_floor'])} |"
+        )
+    return "\n".join(out)
+
+
+def memory_md(res):
+    mem = res["memory"]
+    return (
+        f"Peak array memory {_mib(mem['peak_bytes'])}; parameters {_mib(mem['param_bytes'])}; "
+        f"batch activations (X, z, a) {_mib(mem['activation_bytes'])}; "
+        f"ratio peak/(parameters + activations) = {mem['peak_over_params_plus_activations']:.2f}."
+    )
+
+
+def grading_md(res):
+    gr = res["grading"]
+    out = [
+        "| assignment | 1 submission | all submissions | per notebook | kernel start-up + imports |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in gr["assignments"]:
+        out.append(
+            f"| {r['assignment']} | {_fmt_s(r['one_s'])} | {_fmt_s(r['total_s'])} | {_fmt_s(r['per_notebook_s'])} | "
+            f"{_fmt_s(r.get('startup_s'))} |"
+        )
+    if gr.get("class_total_s") is not None:
+        out += ["", f"A class of {gr['students']} students, all assignments: {_fmt_s(gr['class_total_s'])}."]
+    if gr.get("imports"):
+        out += ["", "Import times in a fresh interpreter: " + ", ".join(
+            f"`{k}` {_fmt_s(v)}" for k, v in gr["imports"].items()) + "."]
+    if gr.get("parallel"):
+        p = gr["parallel"]
+        out += ["", f"Parallel grading ({p['workers']} processes): {_fmt_s(p['total_s'])} for "
+                f"{p['students']} submissions of {p['assignment']}; gradebook identical to the serial "
+                f"run: {p['gradebook_identical']}."]
+    return "\n".join(out)
+
+
+def book_md(res):
+    bk = res["book"]
+    return (
+        f"Clean build {_fmt_s(bk['clean_s'])} ({bk.get('pages_executed_clean', '?')} pages executed); "
+        f"rebuild with no change {_fmt_s(bk.get('noop_s'))} ({bk.get('reexecuted_noop', '?')} executed); "
+        f"rebuild after editing one code cell of `{bk['edited_page']}` {_fmt_s(bk['rebuild_s'])} "
+        f"({bk.get('reexecuted', '?')} page(s) re-executed)."
+    )
+
+
+SECTION_MD = {
+    "training": ("Training: seconds per epoch", training_md),
+    "memory": ("Memory: one epoch of 784-512-512-10, batch 4096, float64", memory_md),
+    "grading": ("Grading with nbgrader autograde", grading_md),
+    "book": ("Book build", book_md),
+}
+
+
+def markdown(res):
+    """The results as Markdown (the book page renders the same JSON with the section functions)."""
+    out = ["# Benchmark results", "", machine_md(res), ""]
+    for key, (title, fn) in SECTION_MD.items():
+        if res.get(key):
+            date, quick = res[key].get("date"), res[key].get("quick")
+            out += [f"## {title}", "", fn(res), "", f"(measured {date}{', quick mode' if quick else ''})", ""]
     return "\n".join(out)
 
 
@@ -173,21 +184,21 @@ def main(argv=None):
         from . import training
 
         log("training (seconds per epoch; best of interleaved repeats):")
-        res["training"] = {"date": now, "rows": training.run(args.quick, args.threads, log)}
+        res["training"] = {"date": now, "quick": args.quick, "rows": training.run(args.quick, args.threads, log)}
     if "memory" in only:
         from . import training
 
-        res["memory"] = {"date": now, **training.memory(args.quick, args.threads)}
+        res["memory"] = {"date": now, "quick": args.quick, **training.memory(args.quick, args.threads)}
         log(f"memory: {res['memory']}")
     if "grading" in only:
         from . import grading
 
         students = args.students if args.students is not None else (5 if args.quick else 100)
-        res["grading"] = {"date": now, **grading.run(students=students, quick=args.quick, log=log)}
+        res["grading"] = {"date": now, "quick": args.quick, **grading.run(students=students, quick=args.quick, log=log)}
     if "book" in only:
         from . import book_build
 
-        res["book"] = {"date": now, **book_build.run(log=log)}
+        res["book"] = {"date": now, "quick": args.quick, **book_build.run(log=log)}
 
     path.write_text(json.dumps(res, indent=2) + "\n")
     (RESULTS / "results.md").write_text(markdown(res) + "\n")

@@ -3,10 +3,13 @@
 A :class:`Claim` is a name, a left side, a right side (SymPy expressions or matrices), the symbols
 with their assumptions, a description and a source reference. :func:`verify` decides it:
 
-* ``proved``    -- SymPy reduced ``lhs - rhs`` to 0 (entrywise for matrices; piecewise expressions are
-  folded and every branch is reduced separately). A high-precision numeric spot check runs as well.
 * ``refuted``   -- ``lhs != rhs`` at a concrete point, evaluated with mpmath at 50 digits; the
-  counterexample (symbol values, both sides) is part of the result.
+  counterexample (symbol values, both sides) is part of the result. The numbers run first (at
+  ``n_points`` random points respecting the symbols' assumptions and ``Claim.sample`` ranges).
+* ``proved``    -- the numbers agree and SymPy reduced ``lhs - rhs`` to exactly 0 (entrywise for
+  matrices). Piecewise expressions (max, min, Heaviside, |x|, cases) are cut at the exact roots of
+  their conditions and the branch active on every interval is reduced separately; the kinks
+  themselves are exempt only for claims marked ``almost_everywhere`` (derivatives at a kink).
 * ``undecided`` -- SymPy could not reduce the difference to 0 and no sampled point disagrees. This is
   *never* reported as proved; the method says how many points were consistent.
 
@@ -289,31 +292,43 @@ def _pick(pw, x, at):
     raise ValueError(f"no branch of {pw} applies at {x} = {at}")
 
 
-def _intervals_zero(expr, almost_everywhere, hints):
-    """Decide a piecewise expression whose conditions involve one variable x.
+def _ordered(roots):
+    """The distinct roots in increasing order, or None if the symbols' assumptions do not decide
+    the order of every pair (e.g. t - h < t < t + h is decided for h > 0, a < b is not)."""
+    out = []
+    for r in roots:
+        pos = 0
+        for u in out:
+            d = sp.simplify(r - u)
+            if d == 0:
+                break
+            if d.is_positive:
+                pos += 1
+            elif not d.is_negative:
+                return None
+        else:
+            out.insert(pos, r)
+    return out
 
-    The roots of all conditions (found exactly by solveset) cut the real line into open intervals
-    on which every condition has a fixed truth value; the branch active on each interval (read off
-    at an exact rational point inside it) must reduce to 0. The roots themselves are checked too
-    unless the claim is only made almost everywhere. Returns None when this does not apply.
-    Points where a branch does not reduce are appended to ``hints`` (candidate counterexamples).
-    """
-    expr = expr.rewrite(sp.Piecewise)
-    rels = set()
-    for pw in expr.atoms(sp.Piecewise):
-        for _, cond in pw.args:
-            rels |= cond.atoms(sp.core.relational.Relational)
-    variables = set().union(*(r.free_symbols for r in rels)) if rels else set()
-    if len(variables) != 1:
-        return None
-    (x,) = variables
+
+def _cut(expr, x, rels, almost_everywhere, hints):
+    """Decide expr by cutting the real axis of the variable x at the roots of all conditions.
+
+    Returns True/False, or None when x does not decide every condition on every interval."""
     roots = set()
     for rel in rels:
-        sol = sp.solveset(rel.lhs - rel.rhs, x, sp.Reals)
-        if not isinstance(sol, sp.FiniteSet) or not all(r.is_rational for r in sol):
+        diff = rel.lhs - rel.rhs
+        if x not in diff.free_symbols:
+            continue  # decided (or not) by the assumptions alone, checked by _pick
+        if sp.denom(sp.together(diff)).has(x):
+            return None  # a pole could change the sign between two roots
+        sol = sp.solveset(diff, x, sp.Reals)
+        if not isinstance(sol, sp.FiniteSet) or not all(r.is_real for r in sol):
             return None
         roots |= set(sol)
-    pts = sorted(roots)
+    pts = _ordered(roots)
+    if pts is None:
+        return None
     if pts:
         probes = [pts[0] - 1, *[(a + b) / 2 for a, b in zip(pts, pts[1:])], pts[-1] + 1]
     else:
@@ -331,6 +346,31 @@ def _intervals_zero(expr, almost_everywhere, hints):
             hints.append({x: at})
             ok = False
     return ok
+
+
+def _intervals_zero(expr, almost_everywhere, hints):
+    """Decide a piecewise expression by cutting the axis of one variable x at the roots of the conditions.
+
+    The roots of all conditions in x (found exactly by solveset) cut the real line into open
+    intervals on which every condition has a fixed truth value; the branch active on each interval
+    (read off at an exact point inside it) must reduce to 0. The roots themselves are checked too
+    unless the claim is only made almost everywhere. With several variables the roots may be
+    expressions in the others (e.g. x = t - h, t, t + h), as long as the symbols' assumptions decide
+    their order and every condition at every probe point; each variable is tried in turn. Returns
+    None when this does not apply. Points where a branch does not reduce are appended to ``hints``
+    (candidate counterexamples, possibly in terms of the other symbols).
+    """
+    expr = expr.rewrite(sp.Piecewise)
+    rels = set()
+    for pw in expr.atoms(sp.Piecewise):
+        for _, cond in pw.args:
+            rels |= cond.atoms(sp.core.relational.Relational)
+    variables = set().union(*(r.free_symbols for r in rels)) if rels else set()
+    for x in sorted(variables, key=lambda s: s.name):
+        decided = _cut(expr, x, rels, almost_everywhere, hints)
+        if decided is not None:
+            return decided
+    return None
 
 
 def _symbolic_zero(expr, almost_everywhere, hints) -> bool:
@@ -370,19 +410,26 @@ def _sample(sym, rng, ranges):
 
 
 def _evaluator(symbols, exprs, digits):
-    """Callable point -> list of mpmath values, via lambdify(mpmath) or evalf as a fallback."""
+    """Callable point -> list of mpmath values: lambdify(mpmath), falling back to evalf per point
+    (for functions the mpmath printer does not know)."""
+    def by_evalf(point):
+        subs = {s: sp.Float(p, digits) for s, p in zip(symbols, point)}
+        return [mpmath.mpmathify(complex(sp.N(e.subs(subs), digits))) for e in exprs]
+
     try:
         f = sp.lambdify(symbols, exprs, modules="mpmath")
-
-        def run(point):
-            with mpmath.workdps(digits):
-                return [mpmath.mpmathify(v) for v in f(*[mpmath.mpf(p) for p in point])]
-        return run
     except Exception:
-        def run(point):
-            subs = {s: sp.Float(p, digits) for s, p in zip(symbols, point)}
-            return [mpmath.mpmathify(complex(sp.N(e.subs(subs), digits))) for e in exprs]
-        return run
+        return by_evalf
+
+    def run(point):
+        with mpmath.workdps(digits):
+            try:
+                return [mpmath.mpmathify(v) for v in f(*[mpmath.mpf(p) for p in point])]
+            except (ZeroDivisionError, OverflowError):
+                raise
+            except Exception:
+                return by_evalf(point)
+    return run
 
 
 def _numeric(claim, pairs, n_points, rng, digits, hints=()):
@@ -397,7 +444,10 @@ def _numeric(claim, pairs, n_points, rng, digits, hints=()):
     for i in range(len(hints) + n_points):
         point = [_sample(s, rng, claim.sample) for s in symbols]
         if i < len(hints):
-            point = [float(hints[i][s]) if s in hints[i] else p for s, p in zip(symbols, point)]
+            # a hint may be an expression in the other symbols (a symbolic root): take their values
+            at = dict(zip(symbols, point))
+            point = [float(sp.sympify(hints[i][s]).subs(at)) if s in hints[i] else p
+                     for s, p in zip(symbols, point)]
         try:
             values = run(point)
         except (ZeroDivisionError, ValueError, TypeError, OverflowError):
@@ -430,14 +480,18 @@ def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
     rng = np.random.default_rng(rng)
     t0 = time.perf_counter()
     pairs = _entries(claim.lhs, claim.rhs)
-    hints: list = []
-    symbolic = True
-    for a, b in pairs:
-        # no short-circuit: every entry contributes its candidate counterexamples
-        symbolic &= _symbolic_zero(sp.sympify(a - b), claim.almost_everywhere, hints)
-    # Even after a symbolic proof the numbers are compared: a refutation overrides anything else.
-    n = n_points if not symbolic else max(8, n_points // 3)
-    consistent, where, detail = _numeric(claim, pairs, n, rng, digits, hints[:8])
+    # Numbers first: a false claim is refuted cheaply, without a simplify() of a large nonzero
+    # expression (which can take minutes). Only numerically consistent claims go to SymPy.
+    consistent, where, detail = _numeric(claim, pairs, n_points, rng, digits)
+    if where is None:
+        hints: list = []
+        symbolic = True
+        for a, b in pairs:
+            # no short-circuit: every entry contributes its candidate counterexamples
+            symbolic &= _symbolic_zero(sp.sympify(a - b), claim.almost_everywhere, hints)
+        if hints:  # suspicious intervals the random points may have missed
+            extra, where, detail = _numeric(claim, pairs, 0, rng, digits, hints[:8])
+            consistent += extra
     dt = time.perf_counter() - t0
     if where is not None:
         return Result(claim.name, "refuted", f"mpmath, {digits} digits", where, detail, dt)

@@ -17,7 +17,7 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-HOMEWORK = ["hw1_neurons", "hw2_perceptron", "hw4_training"]
+HOMEWORK = ["hw1_neurons", "hw2_perceptron", "hw4_training", "hw5_approximation"]
 
 # (part, answer cell grade_id, text in the solution, replacement): one bug per autograded part.
 MUTANTS = {
@@ -51,6 +51,15 @@ MUTANTS = {
         ("4a", "answer_4a", "np.linalg.norm(g[\"W\"])", "np.linalg.norm(p[\"W\"])"),
         ("7a", "answer_7a", "std = np.where(std > 0, std, 1.0)", "std = np.ones_like(std)"),
         ("7b", "answer_7b", "\"lr\": 0.05", "\"lr\": 1e-5"),
+    ],
+    "hw5_approximation": [
+        ("1a", "answer_1a", "return a @ v + c", "return a @ v"),
+        ("1b", "answer_1b", "s = 0.5 * (t[:-1] + t[1:])", "s = t[1:]"),
+        ("2a", "answer_2a", "np.array([1.0, -2.0, 1.0]) / h", "np.array([1.0, -1.0, 1.0]) / h"),
+        ("2b", "answer_2b", "v = np.concatenate([slopes[:1], np.diff(slopes)])", "v = slopes"),
+        ("3a", "answer_3a", "float(np.max(np.abs(F(x) - f(x))))", "float(np.mean(np.abs(F(x) - f(x))))"),
+        ("3b", "answer_3b", "np.log(np.asarray(errors, dtype=float))", "np.asarray(errors, dtype=float)"),
+        ("3c", "answer_3c", "v, w, b, c = build(f, M)", "v, w, b, c = build(f, Ms[0])"),
     ],
 }
 
