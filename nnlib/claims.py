@@ -20,10 +20,26 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "hard_tanh_derivative": ("hard-tanh'(x) = 1 on |x| < 1, else 0", "000 §4.1"),
     "swish_derivative": ("swish'(x) = σ(βx) + βx σ(βx)(1 − σ(βx))", "000 homework 4-4"),
     "gelu_derivative": ("GELU'(x) = Φ(x) + x φ(x), Φ(x) = (1 + erf(x/√2))/2", "000 homework 4-4"),
+    "logistic_derivative_bound": ("1/4 − σ'(x) = (σ(x) − 1/2)² and 1 − tanh'(x) = tanh(x)²: σ' ≤ 1/4 = σ'(0), "
+                                  "tanh' ≤ 1", "000 §4.1; 000 §4.6 (vanishing gradient)"),
+    "hard_logistic_taylor": ("σ(0) = 1/2, σ'(0) = 1/4: first-order Taylor polynomials 1/2 + x/4 of σ and x of "
+                             "tanh at 0; hard-logistic / hard-tanh are them clipped at x = ±2 / ±1", "000 §4.1"),
+    "relu_as_maxout": ("max(0, x) = maxout of the pieces (z1, z2) = (0, x)", "000 §4.1 (Maxout); 001 §2"),
+    "leaky_relu_forms": ("LeakyReLU(x) = max(0, x) + γ min(0, x) for every γ, = max(γx, x) = maxout of (γx, x) "
+                         "for 0 < γ < 1", "000 §4.1; 001 §2"),
+    "swish_limits": ("swish with β = 0 is x/2; as β → ∞ swish(x) → ReLU(x) (limits for x > 0, x < 0, x = 0)",
+                     "000 §4.1"),
+    "srelu_derivative": ("SReLU'(x) = α_l for x < t_l, 1 on (t_l, t_r), α_r for x > t_r (t_l < t_r)", "001 table 2-3"),
+    "maxout_derivative": ("∂ max(z1, z2)/∂z_i = I(z_i is the maximum), K = 2, except on the tie z1 = z2",
+                          "000 §4.1 (Maxout)"),
     # softmax
     "softmax_jacobian": ("∂softmax_i/∂z_j = f_i(δ_ij − f_j), i.e. diag(f) − f fᵀ", "001 §2; 004"),
     "softmax_shift_invariance": ("softmax(z + c) = softmax(z)", "004"),
     "sigmoid_is_two_class_softmax": ("σ(z) = softmax([z, 0])₁", "004"),
+    "softmax_jacobian_properties": ("the softmax Jacobian is symmetric and its rows sum to 0", "004; 001 §2"),
+    "softmax_vjp": ("gᵀ J_softmax = (ŷ ⊙ (g − (g·ŷ) 1))ᵀ: the backward pass without the K×K matrix", "004"),
+    "softmax_hardmax_limit": ("softmax(βz) → hardmax(z) as β → ∞, ties shared: z = (1, 3, 1/2, 3) gives "
+                              "(0, 1/2, 0, 1/2)", "004"),
     # losses
     "softmax_ce_gradient": ("∂/∂z of −Σ y_k log softmax(z)_k = ŷ − y (one-hot y)", "001 §2; 004"),
     "sigmoid_bce_gradient": ("∂/∂z of BCE(σ(z), y) = σ(z) − y", "004"),
@@ -31,6 +47,15 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "bce_from_likelihood": ("−log of the Bernoulli likelihood ŷ^y(1−ŷ)^(1−y) = BCE", "004"),
     "cce_from_likelihood": ("−log of the categorical likelihood Π ŷ_k^{y_k} = −Σ y_k log ŷ_k", "004"),
     "mse_from_gaussian_likelihood": ("−log N(y; ŷ, 1) = ½(y − ŷ)² + const", "004"),
+    # neurons, perceptron and XOR
+    "threshold_as_bias": ("I(wᵀx ≥ θ) = I(wᵀx + b ≥ 0) with b = −θ", "001 §2; 000 §4.1"),
+    "mcculloch_pitts_gates": ("MP units: inhibitory x4 gives (x̄1x2 + x2x̄3)x̄4; AND (θ=2), OR (θ=1), "
+                              "x1 AND NOT x2, NOT x on all inputs", "001 §2"),
+    "perceptron_update_effect": ("after w ← w + η(t − y)x the net input of x changes by η(t − y)‖x‖²", "001 §2"),
+    "sign_rule_identity": ("(1 − zt)t = t − z = (0 if z = t else 2t) for t, z ∈ {−1, 1} (uses t² = 1)", "002"),
+    "xor_affine_identity": ("g(0,1) + g(1,0) = g(0,0) + g(1,1) for every affine g = w1x1 + w2x2 + b", "001 §2; 002"),
+    "xor_two_layer": ("XOR = OR ∧ NAND; the step network (OR, NAND → AND) and ReLU(s) − 2ReLU(s − 1), "
+                      "s = x1 + x2, compute XOR on all four inputs", "001 §2; 002"),
     # learning rules
     "delta_rule_linear": ("−η ∂/∂w ½(t − wᵀx)² = η(t − y)x", "002"),
     "delta_rule_sigmoid": ("−η ∂/∂w ½(t − σ(wᵀx))² = η(t − y) y(1 − y) x", "002; 003"),
@@ -41,9 +66,47 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "weight_gradient_outer_product": ("∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ for both layers of a 2-layer net", "000 §4.4"),
     "bias_gradient": ("∂L/∂b⁽ˡ⁾ = δ⁽ˡ⁾ for both layers of a 2-layer net", "000 §4.4"),
     "batch_weight_gradient": ("batch form ∂(mean loss)/∂W = Δᵀ A_prev with Δ carrying 1/N", "CONTRIBUTING; 004"),
-    "autodiff_example": ("∂σ(wx + b)/∂w at x=1, w=0, b=0 equals 1/4 (chain of h1..h6)", "000 §4.5"),
+    "autodiff_example": ("∂σ(wx + b)/∂w at x=1, w=0, b=0 equals 1/4 (chain of h1..h6); ∂/∂b = 1/4, ∂/∂x = 0",
+                         "000 §4.5"),
+    "small_network_gradients": ("2-2-1 sigmoid net, ½(y − ŷ)²: ∂L/∂w⁽²⁾_j = δ⁽²⁾a⁽¹⁾_j, ∂L/∂b⁽²⁾ = δ⁽²⁾, "
+                                "∂L/∂w⁽¹⁾_jk = δ⁽¹⁾_j x_k, δ⁽¹⁾_j = σ'(z⁽¹⁾_j) w⁽²⁾_j δ⁽²⁾", "000 §4.4; 003"),
+    "batch_delta_recursion": ("rows form Δ⁽¹⁾ = f'(Z⁽¹⁾) ⊙ (Δ⁽²⁾ W⁽²⁾) for a batch of 2, mean MSE", "CONTRIBUTING; 004"),
+    "finite_difference_orders": ("(f(x+ε) − f(x−ε))/2ε = f' + f‴ε²/6 + O(ε⁴), (f(x+ε) − f(x))/ε = f' + f''ε/2 "
+                                 "+ O(ε²), f = σ", "004; CS231n"),
     "parameter_count": ("P = Σ_l (M_{l−1} + 1) M_l counts the entries of all W and b", "000 §4.6"),
     "mcculloch_pitts_example": ("threshold unit w = (−1, 2, −1), θ = 1/2 gives table 2-1", "001 §2"),
+    # training
+    "weight_decay_gradient": ("∂/∂W (λ/2)‖W‖²_F = λW, so W − α(λW) = (1 − αλ)W", "000 §4.6 (Algorithm 4.1); 002"),
+    "momentum_velocity": ("the fixed point of v ← μv − αg is −αg/(1 − μ); μ = 0.9 gives 10×", "002"),
+    "uniform_variance": ("Var U(−r, r) = r²/3; r = √(6/(m+n)) gives 2/(m+n) (Xavier), r = √(6/m) gives 2/m (He)",
+                         "002; 004"),
+    "forward_variance": ("independent zero-mean weights (variance v), i.i.d. inputs (E a² = s): "
+                         "Var(Σ_j w_j a_j) = M v s, M = 3", "004"),
+    "relu_second_moment": ("z ~ N(0, σ²): E[ReLU(z)²] = σ²/2 = Var(z)/2", "004 (He initialization)"),
+    "mse_hessian": ("Hessian of (1/2N)‖Aθ − t‖² is AᵀA/N (linear neuron, A = [X, 1], N = 3)", "000 §4.6"),
+    "ce_convex_in_w2": ("−log σ(cw) = softplus(−cw), d²/dw² = c² σ(cw)(1 − σ(cw)) ≥ 0", "000 §4.6"),
+    # universal approximation
+    "relu_hat": ("(ReLU(x − t + h) − 2ReLU(x − t) + ReLU(x − t − h))/h = max(0, 1 − |x − t|/h), h > 0",
+                 "000 §4.3; 004"),
+    "relu_interpolant_knots": ("f(t0) + Σ c_m ReLU(x − t_m) and Σ f(t_m) hat_m both equal f(t_k) at every knot "
+                               "(M = 3)", "000 §4.3"),
+    "linear_interpolation_error": ("quadratic f: f − L = f''(x − a)(x − a − h)/2, = −f''h²/8 at the midpoint",
+                                   "000 §4.3"),
+    "relu_tent": ("2ReLU(x) − 4ReLU(x − 1/2) is the tent 2x, 2 − 2x on [0, 1]; composed twice: 4 pieces",
+                  "Telgarsky 2016"),
+    # linear algebra and matrix calculus
+    "transpose_product": ("(AB)ᵀ = BᵀAᵀ for symbolic 2×3 and 3×2 matrices", "004"),
+    "row_column_forms": ("(W Aᵀ + b1ᵀ)ᵀ = A Wᵀ + 1bᵀ: the column and row (batch) forms of a layer", "CONTRIBUTING; 004"),
+    "hadamard_diag": ("diag(a) b = a ⊙ b", "004"),
+    "linear_form_gradient": ("∇ₓ aᵀx = a", "004"),
+    "quadratic_form_gradient": ("∇ₓ xᵀAx = (A + Aᵀ)x for a general (non-symmetric) 3×3 A", "004"),
+    "half_squared_norm_gradient": ("∇ₓ ½‖x‖² = x", "004"),
+    "bilinear_matrix_gradient": ("∇_W uᵀWv = uvᵀ (W 2×3)", "004"),
+    "linear_map_jacobian": ("z = Wa + b: ∂z/∂a = W, ∂z/∂b = I in numerator layout (Wᵀ, I in denominator layout)",
+                            "000 §4.4; 004"),
+    "elementwise_jacobian": ("∂σ(z)/∂z = diag(σ(z)(1 − σ(z))) for element-wise σ", "000 §4.4; 004"),
+    "vector_chain_rule": ("J_{f∘g} = J_f J_g (numerator layout), = J_gᵀ J_fᵀ transposed (denominator layout)",
+                          "004"),
 }
 
 import itertools
@@ -82,6 +145,11 @@ def grad(expr, wrt):
     return wrt.applyfunc(lambda s: sp.diff(expr, s))
 
 
+def maxout(*pieces):
+    """max_k z_k of the given net inputs (a maxout unit)."""
+    return sp.Max(*pieces)
+
+
 def _claim(name, lhs, rhs, **kw):
     desc, src = DESCRIPTIONS[name]
     return Claim(name, lhs, rhs, description=desc, source=src, **kw)
@@ -113,6 +181,36 @@ def _activations():
                  indicator(sp.Abs(x) < 1), almost_everywhere=True)
     yield _claim("swish_derivative", sp.diff(S.swish(x, beta), x), s + beta * x * s * (1 - s))
     yield _claim("gelu_derivative", sp.diff(S.gelu(x), x), S.gaussian_cdf(x) + x * phi)
+    yield _claim("logistic_derivative_bound",
+                 sp.Matrix([sp.Rational(1, 4) - sp.diff(f, x), 1 - sp.diff(t, x)]),
+                 sp.Matrix([(f - sp.Rational(1, 2))**2, t**2]))
+    half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
+    taylor_sigma = sp.series(f, x, 0, 2).removeO()
+    taylor_tanh = sp.series(t, x, 0, 2).removeO()
+    yield _claim("hard_logistic_taylor",
+                 sp.Matrix([f.subs(x, 0), sp.diff(f, x).subs(x, 0), taylor_sigma, taylor_tanh,
+                            S.hard_logistic(x), S.hard_tanh(x)]),
+                 sp.Matrix([half, quarter, half + quarter * x, x,
+                            sp.Piecewise((0, x < -2), (half + quarter * x, x < 2), (1, True)),
+                            sp.Piecewise((-1, x < -1), (x, x < 1), (1, True))]))
+    yield _claim("relu_as_maxout", S.relu(x), maxout(0, x))
+    s_ = sp.Symbol("s", positive=True)
+    g01 = 1 / (1 + s_)  # every slope in (0, 1)
+    yield _claim("leaky_relu_forms", sp.Matrix([S.leaky_relu(x, gamma), S.leaky_relu(x, g01)]),
+                 sp.Matrix([sp.Max(0, x) + gamma * sp.Min(0, x), maxout(g01 * x, x)]))
+    xp, xn = sp.Symbol("x", positive=True), sp.Symbol("x", negative=True)
+    yield _claim("swish_limits",
+                 sp.Matrix([S.swish(x, 0), sp.limit(S.swish(xp, beta), beta, sp.oo),
+                            sp.limit(S.swish(xn, beta), beta, sp.oo), S.swish(0, beta)]),
+                 sp.Matrix([x / 2, S.relu(xp), S.relu(xn), S.relu(sp.Integer(0))]))
+    t_l, a_l, a_r = sp.symbols("t_l alpha_l alpha_r", real=True)
+    t_r = t_l + sp.Symbol("d", positive=True)  # t_l < t_r
+    srelu = sp.Piecewise((t_l + a_l * (x - t_l), x <= t_l), (x, x < t_r), (t_r + a_r * (x - t_r), True))
+    yield _claim("srelu_derivative", sp.diff(srelu, x),
+                 sp.Piecewise((a_l, x <= t_l), (1, x < t_r), (a_r, True)), almost_everywhere=True)
+    z1, z2 = sp.symbols("z1 z2", real=True)
+    yield _claim("maxout_derivative", sp.Matrix([sp.diff(maxout(z1, z2), z1), sp.diff(maxout(z1, z2), z2)]),
+                 sp.Matrix([indicator(z1 > z2), indicator(z2 > z1)]), almost_everywhere=True)
 
 
 # --- softmax -----------------------------------------------------------------------------------
@@ -127,6 +225,15 @@ def _softmax():
     yield _claim("softmax_shift_invariance", S.softmax(z + c * sp.ones(K, 1)), f)
     z1, z2 = z[0], z[1]
     yield _claim("sigmoid_is_two_class_softmax", S.softmax(sp.Matrix([z1, z2]))[0], S.sigmoid(z1 - z2))
+    J = f.jacobian(z)
+    yield _claim("softmax_jacobian_properties", sp.Matrix([*(J - J.T), *(J * sp.ones(K, 1))]),
+                 sp.zeros(K * K + K, 1))
+    g = vec("g", K, real=True)
+    yield _claim("softmax_vjp", (g.T * J).T, f.multiply_elementwise(g - (g.T * f)[0] * sp.ones(K, 1)))
+    b = sp.Symbol("beta", positive=True)
+    zc = sp.Matrix([1, 3, sp.Rational(1, 2), 3])
+    yield _claim("softmax_hardmax_limit", S.softmax(b * zc).applyfunc(lambda e: sp.limit(e, b, sp.oo)),
+                 sp.Matrix([0, sp.Rational(1, 2), 0, sp.Rational(1, 2)]))
 
 
 # --- losses ------------------------------------------------------------------------------------
@@ -158,6 +265,67 @@ def _losses():
     gauss = sp.exp(-(ys - yh1)**2 / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
     yield _claim("mse_from_gaussian_likelihood", -sp.log(gauss),
                  (ys - yh1)**2 / (2 * sigma**2) + sp.log(2 * sp.pi * sigma**2) / 2)
+
+
+# --- neurons, perceptron and XOR ---------------------------------------------------------------
+
+def mp_unit(x, w, theta, inhibitory=()):
+    """McCulloch-Pitts unit: 1 if no inhibitory input is on and Σ w_i x_i ≥ θ, else 0 (exact)."""
+    if any(inhibitory):
+        return 0
+    return 1 if sum(sp.Rational(wi) * xi for wi, xi in zip(w, x)) >= sp.Rational(theta) else 0
+
+
+def step(v):
+    """Threshold activation I(v ≥ 0) of an exact number."""
+    return 1 if v >= 0 else 0
+
+
+def sign_rule_cases(values=(-1, 1)):
+    """(lhs, rhs) of sign_rule_identity over all (t, z) with t, z in ``values``."""
+    cases = [(t, z) for t in values for z in values]
+    lhs = sp.Matrix([[(1 - z * t) * t, t - z] for t, z in cases])
+    rhs = sp.Matrix([[t - z, 0 if z == t else 2 * t] for t, z in cases])
+    return lhs, rhs
+
+
+def _neurons():
+    n = 3
+    w, xv = vec("w", n, real=True), vec("x", n, real=True)
+    theta, b = sp.symbols("theta b", real=True)
+    s = (w.T * xv)[0]
+    yield _claim("threshold_as_bias", indicator(s >= theta), indicator(s + b >= 0).subs(b, -theta))
+
+    rows4 = list(itertools.product([0, 1], repeat=4))
+    units = [mp_unit(r[:3], (-1, 2, -1), sp.Rational(1, 2), inhibitory=r[3:]) for r in rows4]
+    booleans = [int(bool(((not a) and b_) or (b_ and not c)) and not d) for a, b_, c, d in rows4]
+    rows2 = list(itertools.product([0, 1], repeat=2))
+    for a, b_ in rows2:
+        units += [mp_unit((a, b_), (1, 1), 2), mp_unit((a, b_), (1, 1), 1),
+                  mp_unit((a,), (1,), 1, inhibitory=(b_,)), mp_unit((), (), 0, inhibitory=(a,))]
+        booleans += [a & b_, a | b_, a & (1 - b_), 1 - a]
+    yield _claim("mcculloch_pitts_gates", sp.Matrix(units), sp.Matrix(booleans))
+
+    t, y = sp.symbols("t y", real=True)
+    w_new = w + eta * (t - y) * xv
+    yield _claim("perceptron_update_effect", (w_new.T * xv)[0] - (w.T * xv)[0], eta * (t - y) * (xv.T * xv)[0])
+
+    lhs, rhs = sign_rule_cases()
+    yield _claim("sign_rule_identity", lhs, rhs)
+
+    w1, w2 = sp.symbols("w1 w2", real=True)
+    g = lambda x1, x2: w1 * x1 + w2 * x2 + b
+    yield _claim("xor_affine_identity", g(0, 1) + g(1, 0), g(0, 0) + g(1, 1))
+
+    half = sp.Rational(1, 2)
+    relu = lambda v: max(v, 0)
+    nets, xor = [], []
+    for x1, x2 in rows2:
+        h_or, h_nand = step(x1 + x2 - half), step(-x1 - x2 + 3 * half)   # hidden layer W1 x + b1
+        s12 = x1 + x2
+        nets.append([step(h_or + h_nand - 3 * half), relu(s12) - 2 * relu(s12 - 1), (x1 | x2) & (1 - (x1 & x2))])
+        xor.append([x1 ^ x2] * 3)
+    yield _claim("xor_two_layer", sp.Matrix(nets), sp.Matrix(xor))
 
 
 # --- learning rules ----------------------------------------------------------------------------
@@ -234,6 +402,54 @@ def _backprop():
                  sp.Matrix([*(Delta.T * A), *(Delta.T * sp.ones(N, 1))]))
 
 
+def small_network():
+    """The 2-2-1 all-sigmoid network of the backpropagation chapter, one sample, loss ½(y − ŷ)².
+
+    Returns a dict with the inputs, parameters, a1, y_hat, the loss and the output error term delta2."""
+    xv, y = vec("x", 2, real=True), sp.Symbol("y", real=True)
+    W1, b1 = mat("w1_", 2, 2, real=True), vec("b1_", 2, real=True)
+    w2, b2 = vec("w2_", 2, real=True), sp.Symbol("b2", real=True)
+    a1 = (W1 * xv + b1).applyfunc(S.sigmoid)
+    y_hat = S.sigmoid((w2.T * a1)[0] + b2)
+    return dict(x=xv, y=y, W1=W1, b1=b1, w2=w2, b2=b2, a1=a1, y_hat=y_hat, loss=(y - y_hat)**2 / 2,
+                delta2=(y_hat - y) * y_hat * (1 - y_hat))
+
+
+def small_network_formula(net, delta1):
+    """The chapter's gradients [∂L/∂w⁽²⁾, ∂L/∂b⁽²⁾, ∂L/∂W⁽¹⁾ (row-major), ∂L/∂b⁽¹⁾] given δ⁽¹⁾."""
+    d2, a1, xv = net["delta2"], net["a1"], net["x"]
+    return sp.Matrix([*(d2 * a1), d2, *[delta1[j] * xv[k] for j in range(2) for k in range(2)], *delta1])
+
+
+def _small_network():
+    net = small_network()
+    loss, a1, w2 = net["loss"], net["a1"], net["w2"]
+    delta1 = [a1[j] * (1 - a1[j]) * w2[j] * net["delta2"] for j in range(2)]
+    direct = sp.Matrix([*grad(loss, w2), sp.diff(loss, net["b2"]), *grad(loss, net["W1"]), *grad(loss, net["b1"])])
+    yield _claim("small_network_gradients", direct, small_network_formula(net, delta1))
+
+    # rows form of the recursion: batch of N = 2, tanh hidden layer, identity output, mean MSE
+    N = 2
+    V = mat("v", N, 2, real=True)  # free symbols standing for Z⁽¹⁾
+    W2, c2 = mat("W2_", 2, 2, real=True), vec("b2_", 2, real=True)
+    Y = mat("Y", N, 2, real=True)
+    A1 = V.applyfunc(sp.tanh)
+    Z2 = A1 * W2.T + sp.ones(N, 1) * c2.T
+    L = sum(r**2 for r in (Z2 - Y)) / (2 * N)
+    Delta2 = (Z2 - Y) / N
+    yield _claim("batch_delta_recursion", grad(L, V),
+                 A1.applyfunc(lambda a: 1 - a**2).multiply_elementwise(Delta2 * W2))
+
+    eps = sp.Symbol("epsilon", positive=True)
+    f = S.sigmoid
+    central = (f(x + eps) - f(x - eps)) / (2 * eps)
+    forward = (f(x + eps) - f(x)) / eps
+    d = [sp.diff(f(x), x, k) for k in range(4)]
+    yield _claim("finite_difference_orders",
+                 sp.Matrix([sp.series(central, eps, 0, 4).removeO(), sp.series(forward, eps, 0, 2).removeO()]),
+                 sp.Matrix([d[1] + d[3] * eps**2 / 6, d[1] + d[2] * eps / 2]))
+
+
 def _misc():
     # autodiff worked example: f(x; w, b) = 1/(exp(-(wx + b)) + 1) at x = 1, w = 0, b = 0
     xs, w, b = sp.symbols("x w b", real=True)
@@ -245,9 +461,10 @@ def _misc():
     h5 = h4 + 1
     # local derivatives of the table, multiplied along the path f <- h6 <- ... <- h1 <- w
     chain = 1 * (-1 / h5**2) * 1 * sp.exp(h3) * (-1) * 1 * xs
-    direct = sp.diff(1 / (sp.exp(-(w * xs + b)) + 1), w)
-    yield _claim("autodiff_example", sp.Matrix([direct.subs(at), chain.subs(at)]),
-                 sp.Matrix([sp.Rational(1, 4), sp.Rational(1, 4)]))
+    f = 1 / (sp.exp(-(w * xs + b)) + 1)
+    direct = [sp.diff(f, v).subs(at) for v in (w, b, xs)]
+    yield _claim("autodiff_example", sp.Matrix([direct[0], chain.subs(at), direct[1], direct[2]]),
+                 sp.Matrix([sp.Rational(1, 4), sp.Rational(1, 4), sp.Rational(1, 4), 0]))
 
     # parameter count of an L = 3 layer net with symbolic widths, from the shapes of W and b
     M = sp.symbols("M0:4", positive=True, integer=True)
@@ -263,11 +480,165 @@ def _misc():
     yield _claim("mcculloch_pitts_example", sp.Matrix(unit), sp.Matrix(boolean))
 
 
+# --- training ----------------------------------------------------------------------------------
+
+def expectation(expr, moments):
+    """E[expr] for a polynomial in independent random symbols: moments[s] = [E s, E s², ...].
+
+    Independence is exactly the factorisation E[Π s^k] = Π E[s^k] used monomial by monomial."""
+    expr = sp.expand(expr)
+    total = 0
+    for term in sp.Add.make_args(expr):
+        coeff, factors = term.as_coeff_mul()
+        value = coeff
+        for fac in factors:
+            base, power = fac.as_base_exp()
+            if base in moments:
+                value *= moments[base][int(power) - 1]
+            else:
+                value *= fac
+        total += value
+    return total
+
+
+def _training():
+    lam, alpha = sp.symbols("lambda alpha", positive=True)
+    W = mat("w", 2, 3, real=True)
+    G = grad(lam / 2 * sum(v**2 for v in W), W)
+    yield _claim("weight_decay_gradient", sp.Matrix([*G, *(W - alpha * G)]),
+                 sp.Matrix([*(lam * W), *((1 - alpha * lam) * W)]))
+
+    mu = sp.Symbol("mu", positive=True)
+    v, g = sp.symbols("v g", real=True)
+    (v_star,) = sp.solve(sp.Eq(v, mu * v - alpha * g), v)
+    yield _claim("momentum_velocity", sp.Matrix([v_star, (1 / (1 - mu)).subs(mu, sp.Rational(9, 10))]),
+                 sp.Matrix([-alpha * g / (1 - mu), 10]), sample={mu: (0, 0.99)})
+
+    r, m, n = sp.symbols("r m n", positive=True)
+    w = sp.Symbol("w", real=True)
+
+    def var_uniform(rr):
+        mean = sp.integrate(w / (2 * rr), (w, -rr, rr))
+        return sp.integrate(w**2 / (2 * rr), (w, -rr, rr)) - mean**2
+    yield _claim("uniform_variance",
+                 sp.Matrix([var_uniform(r), var_uniform(sp.sqrt(6 / (m + n))), var_uniform(sp.sqrt(6 / m))]),
+                 sp.Matrix([r**2 / 3, 2 / (m + n), 2 / m]))
+
+    M = 3
+    ws, as_ = vec("w", M, real=True), vec("a", M, real=True)
+    var_w, s2, mu_a = sp.Symbol("v", positive=True), sp.Symbol("s", positive=True), sp.Symbol("mu_a", real=True)
+    moments = {**{wj: [0, var_w] for wj in ws}, **{aj: [mu_a, s2] for aj in as_}}
+    zz = (ws.T * as_)[0]
+    yield _claim("forward_variance", expectation(zz**2, moments) - expectation(zz, moments)**2, M * var_w * s2)
+
+    sigma = sp.Symbol("sigma", positive=True)
+    z = sp.Symbol("z", real=True)
+    density = sp.exp(-z**2 / (2 * sigma**2)) / sp.sqrt(2 * sp.pi * sigma**2)
+    yield _claim("relu_second_moment",
+                 sp.Matrix([sp.integrate(S.relu(z)**2 * density, (z, -sp.oo, sp.oo)),
+                            sp.integrate(z**2 * density, (z, -sp.oo, sp.oo))]),
+                 sp.Matrix([sigma**2 / 2, sigma**2]))
+
+    N = 3
+    X, tt = mat("x", N, 2, real=True), vec("t", N, real=True)
+    theta = vec("theta", 3, real=True)
+    A = X.row_join(sp.ones(N, 1))
+    E = sum(e**2 for e in (A * theta - tt)) / (2 * N)
+    yield _claim("mse_hessian", sp.hessian(E, list(theta)), A.T * A / N)
+
+    c = sp.Symbol("c", positive=True)
+    loss = -sp.log(S.sigmoid(c * w))
+    sc = S.sigmoid(c * w)
+    yield _claim("ce_convex_in_w2", sp.Matrix([loss, sp.diff(loss, w, 2)]),
+                 sp.Matrix([S.softplus(-c * w), c**2 * sc * (1 - sc)]))
+
+
+# --- universal approximation -------------------------------------------------------------------
+
+def relu_hat(x, t, h):
+    """The hat of the book: (ReLU(x − t + h) − 2 ReLU(x − t) + ReLU(x − t − h)) / h."""
+    return (S.relu(x - t + h) - 2 * S.relu(x - t) + S.relu(x - t - h)) / h
+
+
+def _approximation():
+    t = sp.Symbol("t", real=True)
+    h = sp.Symbol("h", positive=True)
+    yield _claim("relu_hat", relu_hat(x, t, h), sp.Max(0, 1 - sp.Abs(x - t) / h))
+
+    M = 3
+    t0 = sp.Symbol("t0", real=True)
+    knots = [t0 + k * h for k in range(M + 1)]
+    fv = vec("f", M + 1, real=True)
+    g = [(fv[m] - fv[m - 1]) / h for m in range(1, M + 1)]
+    c = [g[0]] + [g[m] - g[m - 1] for m in range(1, M)]
+    F = lambda v: fv[0] + sum(c[m] * sp.Max(0, v - knots[m]) for m in range(M))
+    hats = lambda v: sum(fv[m] * relu_hat(v, knots[m], h) for m in range(M + 1))
+    yield _claim("relu_interpolant_knots", sp.Matrix([*[F(tk) for tk in knots], *[hats(tk) for tk in knots]]),
+                 sp.Matrix([*fv, *fv]))
+
+    a = sp.Symbol("a", real=True)
+    c0, c1, c2 = sp.symbols("c0 c1 c2", real=True)
+    f = c2 * x**2 + c1 * x + c0
+    fx = lambda v: f.subs(x, v)
+    L = fx(a) + (fx(a + h) - fx(a)) * (x - a) / h
+    f2 = sp.diff(f, x, 2)
+    yield _claim("linear_interpolation_error", sp.Matrix([f - L, (f - L).subs(x, a + h / 2)]),
+                 sp.Matrix([f2 * (x - a) * (x - a - h) / 2, -f2 * h**2 / 8]))
+
+    half = sp.Rational(1, 2)
+    tent = lambda v: 2 * sp.Max(0, v) - 4 * sp.Max(0, v - half)
+    yield _claim("relu_tent", sp.Matrix([tent(x), tent(tent(x))]),
+                 sp.Matrix([sp.Piecewise((0, x < 0), (2 * x, x <= half), (2 - 2 * x, True)),
+                            sp.Piecewise((0, x < 0), (4 * x, x <= half / 2), (2 - 4 * x, x <= half),
+                                         (4 * x - 2, x <= 3 * half / 2), (4 - 4 * x, x <= 1), (0, True))]))
+
+
+# --- linear algebra and matrix calculus --------------------------------------------------------
+
+def _linear_algebra():
+    A, B = mat("a", 2, 3, real=True), mat("b", 3, 2, real=True)
+    yield _claim("transpose_product", (A * B).T, B.T * A.T)
+
+    N, Mp, M = 2, 3, 2
+    Ab, W, b = mat("A", N, Mp, real=True), mat("W", M, Mp, real=True), vec("b", M, real=True)
+    yield _claim("row_column_forms", (W * Ab.T + b * sp.ones(1, N)).T, Ab * W.T + sp.ones(N, 1) * b.T)
+
+    av, bv = vec("p", 4, real=True), vec("q", 4, real=True)
+    yield _claim("hadamard_diag", sp.diag(*av) * bv, av.multiply_elementwise(bv))
+
+    n = 3
+    xv, cv = vec("x", n, real=True), vec("c", n, real=True)
+    Am = mat("m", n, n, real=True)
+    yield _claim("linear_form_gradient", grad((cv.T * xv)[0], xv), cv)
+    yield _claim("quadratic_form_gradient", grad((xv.T * Am * xv)[0], xv), (Am + Am.T) * xv)
+    yield _claim("half_squared_norm_gradient", grad((xv.T * xv)[0] / 2, xv), xv)
+
+    Wm, u, v = mat("w", 2, 3, real=True), vec("u", 2, real=True), vec("v", 3, real=True)
+    yield _claim("bilinear_matrix_gradient", grad((u.T * Wm * v)[0], Wm), u * v.T)
+
+    a, bb = vec("a", 3, real=True), vec("b", 2, real=True)
+    z = Wm * a + bb
+    yield _claim("linear_map_jacobian", sp.Matrix([*z.jacobian(a), *z.jacobian(bb)]),
+                 sp.Matrix([*Wm, *sp.eye(2)]))
+
+    zs = vec("z", 3, real=True)
+    yield _claim("elementwise_jacobian", zs.applyfunc(S.sigmoid).jacobian(zs),
+                 sp.diag(*[S.sigmoid(t) * (1 - S.sigmoid(t)) for t in zs]))
+
+    xs, ys = vec("x", 2, real=True), vec("y", 3, real=True)
+    g = sp.Matrix([xs[0] * xs[1], sp.sin(xs[0]), xs[1]**2])          # R² -> R³
+    fy = lambda y: sp.Matrix([y[0] + y[1] * y[2], sp.exp(y[0])])      # R³ -> R²
+    Jf = fy(ys).jacobian(ys).subs(dict(zip(ys, g)))
+    Jg = g.jacobian(xs)
+    J = fy(g).jacobian(xs)
+    yield _claim("vector_chain_rule", sp.Matrix([*J, *J.T]), sp.Matrix([*(Jf * Jg), *(Jg.T * Jf.T)]))
+
+
 @lru_cache(maxsize=1)
 def registry() -> dict:
     """name -> Claim for every claim of the book, in DESCRIPTIONS order."""
-    built = {c.name: c for part in (_activations, _softmax, _losses, _rules, _collapse, _backprop,
-                                  _misc)
+    built = {c.name: c for part in (_activations, _softmax, _losses, _neurons, _rules, _collapse, _backprop,
+                                  _small_network, _misc, _training, _approximation, _linear_algebra)
              for c in part()}
     missing = set(DESCRIPTIONS) - set(built)
     if missing:
@@ -409,6 +780,33 @@ def _errata():
         "theta_length", "003", "section 损失函数与随机梯度下降, the vector Θ",
         r"\Theta = [\theta_1, \dots, \theta_{(1+h_{L-1}) \times q}]^\top",
         r"\Theta \in \mathbb R^{P},\ P = \sum_{l=1}^{L} (1 + h_{l-1})\, h_l \quad (h_0 = d,\ h_L = q)", w, r))
+
+    # (f) 002: the penalty paired with weight decay w ← w(1 − ε) has the wrong coefficient
+    wv = vec("w", 3, real=True)
+    epsilon = sp.Symbol("epsilon", positive=True)
+    step_of = lambda coeff: wv - eta * grad(coeff * (wv.T * wv)[0], wv)  # one descent step on the penalty
+    w, r = _pair("weight_decay_coefficient_002", wv * (1 - epsilon), step_of(2 * epsilon / eta),
+                 step_of(epsilon / (2 * eta)), sample={epsilon: (0, 1)})
+    out.append(Erratum(
+        "weight_decay_coefficient_002", "002", "网络设置 (权重衰减 and the penalised E_new)",
+        r"w^{new} = w^{old}(1 - \varepsilon), \quad E_{new}(w) = E(w) + \frac{2\varepsilon}{\eta} w^\top w",
+        r"E_{new}(w) = E(w) + \frac{\varepsilon}{2\eta} w^\top w"
+        r" \ (\text{then } w - \eta\,\nabla_w \tfrac{\varepsilon}{2\eta} w^\top w = w(1 - \varepsilon))", w, r))
+
+    # (g) 001: the cross-entropy sums over the N samples instead of the C classes
+    C = 3  # classes; the source's N (samples) is taken as 2 here, any N != C shows the problem
+    z = vec("z", C, real=True)
+    y12 = vec("y", C - 1, real=True)
+    y = sp.Matrix([y12[0], y12[1], 1 - y12[0] - y12[1]])  # one sample's label, Σ_c y_c = 1
+    p = S.softmax(z)
+    loss = lambda upper: -sum(y[i] * sp.log(p[i]) for i in range(upper))
+    w, r = _pair("cross_entropy_sum_001", p - y, grad(loss(2), z), grad(loss(C), z),
+                 sample={y12[0]: (0, 0.5), y12[1]: (0, 0.5)})
+    out.append(Erratum(
+        "cross_entropy_sum_001", "001", "§2.4.2 目标函数的选取 (softmax cross-entropy)",
+        r"\text{Loss} = -\sum_{i=1}^{N} y_i \log \hat y_i \quad (N = \text{number of samples})",
+        r"\text{Loss} = -\sum_{c=1}^{C} y_c \log \hat y_c \ \text{for one sample, so that }"
+        r" \frac{\partial\,\text{Loss}}{\partial z_c} = \hat y_c - y_c", w, r))
     return out
 
 

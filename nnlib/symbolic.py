@@ -8,8 +8,10 @@ with their assumptions, a description and a source reference. :func:`verify` dec
   ``n_points`` random points respecting the symbols' assumptions and ``Claim.sample`` ranges).
 * ``proved``    -- the numbers agree and SymPy reduced ``lhs - rhs`` to exactly 0 (entrywise for
   matrices). Piecewise expressions (max, min, Heaviside, |x|, cases) are cut at the exact roots of
-  their conditions and the branch active on every interval is reduced separately; the kinks
-  themselves are exempt only for claims marked ``almost_everywhere`` (derivatives at a kink).
+  their conditions in one variable and the branch active on every interval is reduced separately
+  (the roots may be expressions in the other symbols, e.g. x = t - h, t, t + h, when the symbols'
+  assumptions decide their order); the kinks themselves are exempt only for claims marked
+  ``almost_everywhere`` (derivatives at a kink).
 * ``undecided`` -- SymPy could not reduce the difference to 0 and no sampled point disagrees. This is
   *never* reported as proved; the method says how many points were consistent.
 
@@ -24,23 +26,40 @@ Claim names (``claims()`` returns name -> description; ``get(name)`` returns the
 Activations and derivatives
     logistic_derivative, tanh_derivative, tanh_logistic_relation, relu_derivative,
     leaky_relu_derivative, prelu_derivative, elu_derivative, softplus_derivative,
-    hard_logistic_derivative, hard_tanh_derivative, swish_derivative, gelu_derivative
+    hard_logistic_derivative, hard_tanh_derivative, swish_derivative, gelu_derivative,
+    logistic_derivative_bound, hard_logistic_taylor, relu_as_maxout, leaky_relu_forms, swish_limits,
+    srelu_derivative, maxout_derivative
 Softmax
-    softmax_jacobian, softmax_shift_invariance, sigmoid_is_two_class_softmax
+    softmax_jacobian, softmax_shift_invariance, sigmoid_is_two_class_softmax,
+    softmax_jacobian_properties, softmax_vjp, softmax_hardmax_limit
 Losses
     softmax_ce_gradient, sigmoid_bce_gradient, mse_gradient, bce_from_likelihood,
     cce_from_likelihood, mse_from_gaussian_likelihood
+Neurons, perceptron and XOR
+    threshold_as_bias, mcculloch_pitts_gates, perceptron_update_effect, sign_rule_identity,
+    xor_affine_identity, xor_two_layer
 Learning rules
     delta_rule_linear, delta_rule_sigmoid
 Networks and backpropagation
     linear_layers_collapse, delta_output_mse_sigmoid, delta_recursion,
     weight_gradient_outer_product, bias_gradient, batch_weight_gradient, autodiff_example,
+    small_network_gradients, batch_delta_recursion, finite_difference_orders,
     parameter_count, mcculloch_pitts_example
+Training
+    weight_decay_gradient, momentum_velocity, uniform_variance, forward_variance,
+    relu_second_moment, mse_hessian, ce_convex_in_w2
+Universal approximation
+    relu_hat, relu_interpolant_knots, linear_interpolation_error, relu_tent
+Linear algebra and matrix calculus
+    transpose_product, row_column_forms, hadamard_diag, linear_form_gradient,
+    quadratic_form_gradient, half_squared_norm_gradient, bilinear_matrix_gradient,
+    linear_map_jacobian, elementwise_jacobian, vector_chain_rule
 
 Errata (``errata()`` returns key -> Erratum; ``check_erratum(key)`` shows the source's version
 refuted and the corrected one proved, and raises otherwise):
     softmax_offdiagonal, tanh_labelled_sigmoid, sign_rule_minus, bp_update_sign_002,
-    bp_update_sign_003, hidden_bias_index, loss_index_002, parameter_count_parentheses, theta_length
+    bp_update_sign_003, hidden_bias_index, loss_index_002, parameter_count_parentheses, theta_length,
+    weight_decay_coefficient_002, cross_entropy_sum_001
 
 Symbolic activations (functions of a SymPy expression): :func:`sigmoid` (= :func:`logistic`),
 :func:`tanh`, :func:`relu`, :func:`leaky_relu` (slope γ), :func:`elu` (scale γ, the sources' name for
@@ -432,6 +451,17 @@ def _evaluator(symbols, exprs, digits):
     return run
 
 
+def _hint_value(hint, at, digits):
+    """A hinted coordinate: a number, or an expression in the other symbols (a symbolic root such
+    as x = t - h), evaluated at their sampled values to ``digits`` digits so that the point lies on
+    the root to working precision, not merely to double precision."""
+    hint = sp.sympify(hint)
+    if not hint.free_symbols:
+        return float(hint)
+    with mpmath.workdps(digits):
+        return mpmath.mpf(sp.N(hint.subs(at), digits)._mpf_)
+
+
 def _numeric(claim, pairs, n_points, rng, digits, hints=()):
     """Compare both sides at random points. Returns (n_consistent, counterexample or None, detail)."""
     symbols = claim.free_symbols()
@@ -444,9 +474,8 @@ def _numeric(claim, pairs, n_points, rng, digits, hints=()):
     for i in range(len(hints) + n_points):
         point = [_sample(s, rng, claim.sample) for s in symbols]
         if i < len(hints):
-            # a hint may be an expression in the other symbols (a symbolic root): take their values
-            at = dict(zip(symbols, point))
-            point = [float(sp.sympify(hints[i][s]).subs(at)) if s in hints[i] else p
+            at = {s: sp.Float(p, digits) for s, p in zip(symbols, point)}
+            point = [_hint_value(hints[i][s], at, digits) if s in hints[i] else p
                      for s, p in zip(symbols, point)]
         try:
             values = run(point)
@@ -457,7 +486,8 @@ def _numeric(claim, pairs, n_points, rng, digits, hints=()):
                 if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
                     break
                 if abs(a - b) > tol * max(1, abs(a), abs(b)):
-                    where = {s.name: p for s, p in zip(symbols, point)}
+                    where = {s.name: float(p) if isinstance(p, mpmath.mpf) else p
+                             for s, p in zip(symbols, point)}
                     entry = f"entry {k}: " if len(lhs) > 1 else ""
                     detail = (f"{entry}lhs = {mpmath.nstr(a, 12)}, rhs = {mpmath.nstr(b, 12)}")
                     return consistent, where, detail

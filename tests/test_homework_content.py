@@ -128,6 +128,10 @@ def test_metadata(hw):
             assert "import nnlib" not in c.source and "from nnlib" not in c.source, c.source[:80]
     total = sum(_meta(c).get("points", 0) for c in nb.cells if _meta(c).get("grade") or _meta(c).get("task"))
     assert f"**Total: {total:g} points**" in nb.cells[1].source
+    # The split announced to students must match the metadata nbgrader grades by.
+    auto = sum(_meta(c)["points"] for c in tests)
+    stated = re.search(r"\((\d+) autograded", nb.cells[1].source)
+    assert stated and int(stated.group(1)) == auto, f"{hw}: header says {stated and stated.group(1)} autograded, cells give {auto}"
     # every autograded part has a mutant below
     assert {_part(c) for c in tests} == {m[0] for m in MUTANTS[hw]}
 

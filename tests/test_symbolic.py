@@ -94,7 +94,9 @@ def _wrong_variants():
         ("weight_gradient_outer_product", "extra factor 2",
          dict(rhs=S.get("weight_gradient_outer_product").rhs * 2)),
         ("bias_gradient", "dropped hidden f'", dict(rhs=sp.Matrix([*(W2.T * delta2), *delta2]))),
-        ("autodiff_example", "1/2", dict(rhs=sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 4)]))),
+        ("autodiff_example", "1/2", dict(rhs=sp.Matrix([sp.Rational(1, 2), sp.Rational(1, 4),
+                                                         sp.Rational(1, 4), 0]))),
+        ("autodiff_example", "df/dx = 1/4 as well", dict(rhs=sp.Matrix([sp.Rational(1, 4)] * 4))),
         ("parameter_count", "no biases", dict(rhs=sum(M[l - 1] * M[l] for l in range(1, 4)))),
         ("delta_rule_linear", "wrong sign", dict(rhs=-S.get("delta_rule_linear").rhs)),
         ("delta_rule_sigmoid", "dropped y(1-y)", dict(rhs=C.eta * (t - S.sigmoid(wx)) * xv)),
@@ -114,6 +116,123 @@ def _wrong_variants():
         ("mcculloch_pitts_example", "threshold 3/2", dict(lhs=sp.Matrix(
             [1 if -a + 2 * b_ - c >= sp.Rational(3, 2) else 0
              for a in (0, 1) for b_ in (0, 1) for c in (0, 1)]))),
+        *_new_wrong_variants(),
+    ]
+
+
+def _new_wrong_variants():
+    """Wrong versions of the claims added for the formulas of every page (one or more per claim)."""
+    g = S.get
+    half, quarter = sp.Rational(1, 2), sp.Rational(1, 4)
+    xp, xn = sp.Symbol("x", positive=True), sp.Symbol("x", negative=True)
+    gam = sp.Symbol("gamma", positive=True)
+    z1, z2 = sp.symbols("z1 z2", real=True)
+    zs, gv = C.vec("z", 3, real=True), C.vec("g", 3, real=True)
+    # neurons, perceptron, XOR
+    w1, w2, bb, c12, theta = sp.symbols("w1 w2 b c12 theta", real=True)
+    quad = lambda a, b_: w1 * a + w2 * b_ + c12 * a * b_ + bb      # not affine: has a product term
+    s3 = (C.vec("w", 3, real=True).T * C.vec("x", 3, real=True))[0]
+    lhs01, rhs01 = C.sign_rule_cases((0, 1))
+    gates = g("mcculloch_pitts_gates").lhs
+    or_theta2 = [C.mp_unit((a, b_), (1, 1), 2) for a in (0, 1) for b_ in (0, 1)]
+    gates_or2 = sp.Matrix([*gates[:16], *[or_theta2[k // 4] if k % 4 == 1 else v
+                                          for k, v in enumerate(gates[16:])]])
+    # backpropagation
+    net = C.small_network()
+    no_sigma_prime = [net["w2"][j] * net["delta2"] for j in range(2)]
+    fd = g("finite_difference_orders").rhs
+    # training
+    r, m, n = sp.symbols("r m n", positive=True)
+    lam, alpha, mu = sp.Symbol("lambda", positive=True), sp.Symbol("alpha", positive=True), sp.Symbol("mu", positive=True)
+    gs, sigma, c = sp.Symbol("g", real=True), sp.Symbol("sigma", positive=True), sp.Symbol("c", positive=True)
+    var_w, mu_a = sp.Symbol("v", positive=True), sp.Symbol("mu_a", real=True)
+    W23 = C.mat("w", 2, 3, real=True)
+    ce = g("ce_convex_in_w2").rhs
+    # universal approximation
+    t, h, t0 = sp.Symbol("t", real=True), sp.Symbol("h", positive=True), sp.Symbol("t0", real=True)
+    fv = C.vec("f", 4, real=True)
+    knots = [t0 + k * h for k in range(4)]
+    slopes = [(fv[k] - fv[k - 1]) / h for k in range(1, 4)]
+    F_slopes = lambda v: fv[0] + sum(slopes[k] * sp.Max(0, v - knots[k]) for k in range(3))
+    lie = g("linear_interpolation_error").rhs
+    # linear algebra
+    A2, B2 = C.mat("a", 2, 2, real=True), C.mat("b", 2, 2, real=True)
+    Am, xs = C.mat("m", 3, 3, real=True), C.vec("x", 3, real=True)
+    u3, v3, W33 = C.vec("u", 3, real=True), C.vec("v", 3, real=True), C.mat("w", 3, 3, real=True)
+    pv, qv = C.vec("p", 4, real=True), C.vec("q", 4, real=True)
+    Ab, Wb, bvec = C.mat("A", 2, 3, real=True), C.mat("W", 2, 3, real=True), C.vec("b", 2, real=True)
+    x2, y2 = C.vec("x", 2, real=True), C.vec("y", 2, real=True)
+    gsq = sp.Matrix([x2[0] * x2[1], sp.sin(x2[0])])                      # R² -> R²: the order matters
+    fsq = lambda y: sp.Matrix([y[0] + y[1]**2, sp.exp(y[0])])           # R² -> R²
+    Jf = fsq(y2).jacobian(y2).subs(dict(zip(y2, gsq)))
+    sig = lambda v: S.sigmoid(v) * (1 - S.sigmoid(v))
+    return [
+        ("logistic_derivative_bound", "bound 1/2 instead of 1/4",
+         dict(lhs=g("logistic_derivative_bound").lhs + sp.Matrix([quarter, 0]))),
+        ("hard_logistic_taylor", "slope 1/2 at 0", dict(rhs=sp.Matrix(
+            [half, half, half + x / 2, x, *g("hard_logistic_taylor").rhs[4:]]))),
+        ("hard_logistic_taylor", "clipped at ±1 like hard-tanh", dict(rhs=sp.Matrix(
+            [*g("hard_logistic_taylor").rhs[:4], sp.Piecewise((0, x < -1), (half + quarter * x, x < 1), (1, True)),
+             g("hard_logistic_taylor").rhs[5]]))),
+        ("relu_as_maxout", "min instead of max", dict(rhs=sp.Min(0, x))),
+        ("relu_as_maxout", "pieces (0, -x)", dict(rhs=C.maxout(0, -x))),
+        ("leaky_relu_forms", "max(γx, x) with γ > 1", dict(
+            lhs=sp.Matrix([g("leaky_relu_forms").lhs[0], S.leaky_relu(x, 1 + gam)]),
+            rhs=sp.Matrix([g("leaky_relu_forms").rhs[0], C.maxout((1 + gam) * x, x)]))),
+        ("swish_limits", "beta = 0 gives x", dict(rhs=sp.Matrix([x, xp, 0, 0]))),
+        ("swish_limits", "beta -> oo gives x on both sides", dict(rhs=sp.Matrix([x / 2, xp, xn, 0]))),
+        ("srelu_derivative", "slopes swapped", dict(rhs=g("srelu_derivative").rhs.subs(
+            {sp.Symbol("alpha_l", real=True): sp.Symbol("alpha_r", real=True),
+             sp.Symbol("alpha_r", real=True): sp.Symbol("alpha_l", real=True)}, simultaneous=True))),
+        ("maxout_derivative", "gradient to the smaller piece",
+         dict(rhs=sp.Matrix([C.indicator(z1 < z2), C.indicator(z2 < z1)]))),
+        ("softmax_jacobian_properties", "diag(f) alone: rows do not sum to 0",
+         dict(lhs=sp.Matrix([*sp.zeros(9, 1), *(sp.diag(*S.softmax(zs)) * sp.ones(3, 1))]))),
+        ("softmax_vjp", "without the correction term", dict(rhs=S.softmax(zs).multiply_elementwise(gv))),
+        ("softmax_hardmax_limit", "ties not shared", dict(rhs=sp.Matrix([0, 1, 0, 0]))),
+        ("threshold_as_bias", "b = +θ", dict(rhs=C.indicator(s3 + theta >= 0))),
+        ("threshold_as_bias", "strict inequality (differs on the boundary)", dict(rhs=C.indicator(s3 - theta > 0))),
+        ("mcculloch_pitts_gates", "OR with θ = 2", dict(lhs=gates_or2)),
+        ("perceptron_update_effect", "no η", dict(rhs=g("perceptron_update_effect").rhs / C.eta)),
+        ("sign_rule_identity", "0/1 targets (t² ≠ 1)", dict(lhs=lhs01, rhs=rhs01)),
+        ("xor_affine_identity", "a product term x1 x2 (not affine)",
+         dict(lhs=quad(0, 1) + quad(1, 0), rhs=quad(0, 0) + quad(1, 1))),
+        ("xor_two_layer", "OR instead of XOR", dict(rhs=sp.Matrix([[a | b_] * 3 for a in (0, 1) for b_ in (0, 1)]))),
+        ("small_network_gradients", "hidden δ without σ'", dict(rhs=C.small_network_formula(net, no_sigma_prime))),
+        ("batch_delta_recursion", "Δ⁽²⁾W⁽²⁾ᵀ instead of Δ⁽²⁾W⁽²⁾", dict(rhs=g("batch_delta_recursion").rhs.subs(
+            {sp.Symbol("W2_12", real=True): sp.Symbol("W2_21", real=True),
+             sp.Symbol("W2_21", real=True): sp.Symbol("W2_12", real=True)}, simultaneous=True))),
+        ("finite_difference_orders", "centred difference only first order", dict(rhs=sp.Matrix([fd[1], fd[1]]))),
+        ("weight_decay_gradient", "gradient (λ/2)W",
+         dict(rhs=sp.Matrix([*(lam / 2 * W23), *((1 - alpha * lam) * W23)]))),
+        ("momentum_velocity", "1/(1 + μ)", dict(rhs=sp.Matrix([-alpha * gs / (1 + mu), 10]))),
+        ("uniform_variance", "r²/2", dict(rhs=sp.Matrix([r**2 / 2, 3 / (m + n), 3 / m]))),
+        ("uniform_variance", "Xavier with r = √(2/(m+n))",
+         dict(rhs=sp.Matrix([r**2 / 3, 2 / (3 * (m + n)), 2 / m]))),
+        ("forward_variance", "squared mean instead of second moment", dict(rhs=3 * var_w * mu_a**2)),
+        ("relu_second_moment", "E[ReLU(z)²] = σ²", dict(rhs=sp.Matrix([sigma**2, sigma**2]))),
+        ("mse_hessian", "without 1/N", dict(rhs=g("mse_hessian").rhs * 3)),
+        ("ce_convex_in_w2", "dropped c²", dict(rhs=sp.Matrix([ce[0], ce[1] / c**2]))),
+        ("relu_hat", "height h (no /h)", dict(lhs=g("relu_hat").lhs * h)),
+        ("relu_hat", "middle hinge weight -1",
+         dict(lhs=(S.relu(x - t + h) - S.relu(x - t) + S.relu(x - t - h)) / h)),
+        ("relu_interpolant_knots", "slopes instead of slope changes",
+         dict(lhs=sp.Matrix([*[F_slopes(tk) for tk in knots], *g("relu_interpolant_knots").lhs[4:]]))),
+        ("linear_interpolation_error", "h²/4 at the midpoint", dict(rhs=sp.Matrix([lie[0], 2 * lie[1]]))),
+        ("relu_tent", "weight -2 on the second hinge",
+         dict(lhs=sp.Matrix([2 * sp.Max(0, x) - 2 * sp.Max(0, x - half), g("relu_tent").lhs[1]]))),
+        ("transpose_product", "(AB)ᵀ = AᵀBᵀ for square A, B", dict(lhs=(A2 * B2).T, rhs=A2.T * B2.T)),
+        ("row_column_forms", "bias along the wrong axis (b 1ᵀ)", dict(rhs=Ab * Wb.T + bvec * sp.ones(1, 2))),
+        ("hadamard_diag", "dot product instead of Hadamard", dict(rhs=sp.ones(4, 1) * (pv.T * qv)[0])),
+        ("linear_form_gradient", "x instead of a", dict(rhs=xs)),
+        ("quadratic_form_gradient", "2Ax for non-symmetric A", dict(rhs=2 * Am * xs)),
+        ("half_squared_norm_gradient", "without the ½ the gradient is 2x", dict(lhs=C.grad((xs.T * xs)[0], xs))),
+        ("bilinear_matrix_gradient", "v uᵀ (square W)", dict(lhs=C.grad((u3.T * W33 * v3)[0], W33), rhs=v3 * u3.T)),
+        ("linear_map_jacobian", "Wᵀ in numerator layout", dict(rhs=sp.Matrix([*W23.T, *sp.eye(2)]))),
+        ("elementwise_jacobian", "σ' in every column",
+         dict(rhs=sp.Matrix(3, 3, lambda i, j: sig(zs[i])))),
+        ("vector_chain_rule", "J_g J_f (wrong order, square case)",
+         dict(lhs=fsq(gsq).jacobian(x2), rhs=gsq.jacobian(x2) * Jf)),
     ]
 
 
@@ -157,6 +276,43 @@ def test_kink_must_be_excluded_explicitly():
     # random points never land on the kink; the interval analysis points the numbers at it
     assert strict.status == "refuted"
     assert strict.counterexample == {"x": 0.0}
+
+
+def test_piecewise_in_several_variables():
+    t, h = sp.Symbol("t", real=True), sp.Symbol("h", positive=True)
+    hinge = lambda v: sp.Max(0, v)
+    # the kinks x = t - h, t, t + h depend on t and h; h > 0 decides their order
+    hat = Claim("hat", hinge(x - t + h) - 2 * hinge(x - t) + hinge(x - t - h), h * sp.Max(0, 1 - sp.Abs(x - t) / h))
+    assert verify(hat).proved
+    # wrong only on (t, t + h/1000): the random points miss it, the cut at the symbolic roots does not
+    narrow = Claim("narrow", hinge(x - t),
+                   hinge(x - t) + sp.Piecewise((1, (x > t) & (x < t + h / 1000)), (0, True)))
+    r = verify(narrow)
+    assert r.status == "refuted", str(r)
+    ce = r.counterexample
+    assert ce["t"] < ce["x"] < ce["t"] + ce["h"] / 1000
+    # a kink at the symbolic point x = t is exempt only almost everywhere; the hint lands on it exactly
+    kink = Claim("kink", sp.diff(hinge(x - t), x), C.indicator(x - t > 0))
+    r = verify(kink)
+    assert r.status == "refuted" and r.counterexample["x"] == r.counterexample["t"], str(r)
+    assert verify(kink.variant("ae", almost_everywhere=True)).proved
+    # roots whose order the assumptions do not decide (a vs b) are not cut, but another variable may be
+    a, b = sp.symbols("a b", real=True)
+    assert verify(Claim("max", sp.Max(a, b), sp.Piecewise((a, a > b), (b, True)))).proved
+
+
+def test_weight_decay_erratum_decays_four_times_too_fast():
+    e = C.errata()["weight_decay_coefficient_002"]
+    eps = sp.Symbol("epsilon", positive=True)
+    # the source's penalty (2ε/η) wᵀw shrinks w by 4ε per step, not by ε
+    assert verify(e.wrong.variant("4eps", lhs=e.wrong.lhs.subs(eps, 4 * eps), sample={eps: (0, 0.25)})).proved
+
+
+def test_cross_entropy_erratum_needs_the_sum_over_classes():
+    e = C.errata()["cross_entropy_sum_001"]
+    assert e.source == "001" and "C" in e.correct
+    # the source's own result ŷ − y is exactly the gradient of the sum over all classes
+    assert e.right.lhs == e.wrong.lhs and verify(e.right).proved and verify(e.wrong).status == "refuted"
 
 
 def test_verify_is_deterministic_and_uses_rng():
