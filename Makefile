@@ -25,11 +25,12 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going || exit 1; \
 	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s"
 
-# Chromium comes from Debian's packages; Playwright drives it (no browser download).
+# Chromium comes from Debian's packages; Playwright drives it (no browser download). A CJK font lets the
+# screenshots show the Chinese terms instead of empty boxes.
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "The browser test needs Debian's chromium: run 'sudo apt-get install -y chromium' (or make test as root)." >&2; exit 1; fi; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	  else echo "The browser test needs Debian's chromium and a CJK font: run 'sudo apt-get install -y chromium fonts-wqy-zenhei' (or make test as root)." >&2; exit 1; fi; fi
 
 # Two xdist workers on two cores: one BLAS thread each, or they fight over the cores.
 PYTEST := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
