@@ -250,6 +250,22 @@ def test_feedback_is_html_without_hidden_tests(graded_hw3):
     assert "TamperingDetected" in cheat
 
 
+def test_grades_export_to_csv(graded_hw3):
+    """What an instructor hands in: `nbgrader export` gives one row per student with the autograded score."""
+    import csv
+
+    course = graded_hw3["course"]
+    run_nbgrader(course, "export", "--to", "grades.csv")
+    rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
+    for student, score in graded_hw3["scores"].items():
+        assert student in rows, f"{student} missing from grades.csv: {sorted(rows)}"
+        assert rows[student]["assignment"] == HW
+        assert float(rows[student]["score"]) == total(score), (student, rows[student]["score"], score)
+    assert float(rows["full"]["score"]) == 16 and float(rows["blank"]["score"]) == 0
+    # Manually graded parts count in max_score, so nobody looks finished before manual grading.
+    assert float(rows["full"]["max_score"]) > 16
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Every assignment's solution scores full marks
 # ---------------------------------------------------------------------------------------------------------
