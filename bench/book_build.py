@@ -9,7 +9,6 @@ from myst-nb's log ("Executing notebook using ...").
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -18,26 +17,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.env import tool_env
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 IGNORE = shutil.ignore_patterns(".venv", "_build", ".git", ".pytest_cache", ".hypothesis", "__pycache__",
                                 ".ipynb_checkpoints")
 
 
-def _env():
-    env = dict(os.environ)
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    env["MPLBACKEND"] = "Agg"
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env.setdefault("OMP_NUM_THREADS", "1")
-    return env
-
 
 def _build(src: Path, out: Path):
     t0 = time.perf_counter()
     proc = subprocess.run(
         [str(BIN / "jupyter-book"), "build", str(src), "--path-output", str(out), "--builder", "html"],
-        cwd=src, env=_env(), capture_output=True, text=True,
+        cwd=src, env=tool_env(), capture_output=True, text=True,
     )
     dt = time.perf_counter() - t0
     if proc.returncode != 0:

@@ -18,7 +18,6 @@ resulting gradebook compared score by score with the serial one.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -27,24 +26,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tools.env import tool_env
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
-def _env():
-    env = dict(os.environ)
-    # nbgrader starts kernels and `alembic` by name: the venv's bin/ must come first on PATH.
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    env["MPLBACKEND"] = "Agg"
-    # One BLAS thread per kernel: several kernels (or other work) share the cores.
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env.setdefault("OMP_NUM_THREADS", "1")
-    return env
-
 
 def _nbgrader(course, *args):
     t0 = time.perf_counter()
-    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=_env(), capture_output=True, text=True)
+    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True, text=True)
     dt = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n"
@@ -108,7 +99,7 @@ def import_times(repeats=3):
         out = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], env=_env(), check=True, capture_output=True)
+            subprocess.run([sys.executable, "-c", code], env=tool_env(), check=True, capture_output=True)
             out.append(time.perf_counter() - t0)
         return min(out)
 
@@ -126,7 +117,7 @@ def kernel_startup(first_cell: str, repeats=3):
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        km, kc = start_new_kernel(kernel_name="python3", env=_env())
+        km, kc = start_new_kernel(kernel_name="python3", env=tool_env())
         try:
             kc.execute_interactive(first_cell, timeout=120, output_hook=lambda msg: None)
             best = min(best, time.perf_counter() - t0)

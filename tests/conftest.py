@@ -1,6 +1,5 @@
 """Shared fixtures: only what the nbgrader tests need (a course directory and a way to run nbgrader)."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -10,18 +9,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))  # the repository's own tools/ and nbgrader_ext/ packages
 
-
-def nbgrader_env():
-    env = dict(os.environ)
-    # nbgrader starts kernels and `alembic` by name: the venv's bin/ must come first on PATH.
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    env["MPLBACKEND"] = "Agg"
-    return env
+from tools.env import tool_env  # noqa: E402
 
 
 def run_nbgrader(course, *args, check=True):
-    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=nbgrader_env(), capture_output=True,
+    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True,
                           text=True)
     if check and proc.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -9,7 +9,6 @@ import copy
 import json
 import re
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -1,6 +1,5 @@
 """nnlib.network.MLP: whole-network gradient checks, XOR, digits, fit modes, validation of inputs."""
 
-import math
 import time
 import warnings
 

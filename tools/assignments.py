@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from .env import tool_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
@@ -31,14 +32,6 @@ def assignments(root: Path = ROOT) -> list[str]:
     return sorted(p.name for p in src.iterdir() if p.is_dir() and (p / f"{p.name}.ipynb").exists()) \
         if src.is_dir() else []
 
-
-def _env() -> dict:
-    env = dict(os.environ)
-    bindir = str(Path(sys.executable).parent)
-    # nbgrader starts kernels and `alembic` by name: this interpreter's bin/ must come first.
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    env.setdefault("MPLBACKEND", "Agg")
-    return env
 
 
 def normalize(path: Path) -> bytes:
@@ -62,7 +55,7 @@ def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT) 
         for name in names:
             cmd = [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", name, "--force",
                    "--db", f"sqlite:///{course / f'gradebook-{name}.db'}"]
-            procs[name] = subprocess.Popen(cmd, cwd=course, env=_env(), stdout=subprocess.PIPE,
+            procs[name] = subprocess.Popen(cmd, cwd=course, env=tool_env(), stdout=subprocess.PIPE,
                                            stderr=subprocess.PIPE, text=True)
         for name in names:
             proc = procs[name]
