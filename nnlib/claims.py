@@ -1,6 +1,8 @@
 """Registry of every formula the book states, as SymPy claims (see :mod:`nnlib.symbolic`).
 
 Filled in incrementally; the names and descriptions below are the contract the chapters cite.
+The claims are built per section on first use (:func:`claim`), so a page pays only for the sections it
+cites; :func:`registry` builds them all.
 """
 
 from __future__ import annotations
@@ -66,13 +68,14 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "weight_gradient_outer_product": ("∂L/∂W⁽ˡ⁾ = δ⁽ˡ⁾ a⁽ˡ⁻¹⁾ᵀ for both layers of a 2-layer net", "000 §4.4"),
     "bias_gradient": ("∂L/∂b⁽ˡ⁾ = δ⁽ˡ⁾ for both layers of a 2-layer net", "000 §4.4"),
     "batch_weight_gradient": ("batch form ∂(mean loss)/∂W = Δᵀ A_prev with Δ carrying 1/N", "CONTRIBUTING; 004"),
-    "autodiff_example": ("∂σ(wx + b)/∂w at x=1, w=0, b=0 equals 1/4 (chain of h1..h6); ∂/∂b = 1/4, ∂/∂x = 0",
-                         "000 §4.5"),
     "small_network_gradients": ("2-2-1 sigmoid net, ½(y − ŷ)²: ∂L/∂w⁽²⁾_j = δ⁽²⁾a⁽¹⁾_j, ∂L/∂b⁽²⁾ = δ⁽²⁾, "
                                 "∂L/∂w⁽¹⁾_jk = δ⁽¹⁾_j x_k, δ⁽¹⁾_j = σ'(z⁽¹⁾_j) w⁽²⁾_j δ⁽²⁾", "000 §4.4; 003"),
-    "batch_delta_recursion": ("rows form Δ⁽¹⁾ = f'(Z⁽¹⁾) ⊙ (Δ⁽²⁾ W⁽²⁾) for a batch of 2, mean MSE", "CONTRIBUTING; 004"),
+    "batch_delta_recursion": ("rows form Δ⁽¹⁾ = f'(Z⁽¹⁾) ⊙ (Δ⁽²⁾ W⁽²⁾) for a batch of 2, mean MSE",
+                              "CONTRIBUTING; 004"),
     "finite_difference_orders": ("(f(x+ε) − f(x−ε))/2ε = f' + f‴ε²/6 + O(ε⁴), (f(x+ε) − f(x))/ε = f' + f''ε/2 "
                                  "+ O(ε²), f = σ", "004; CS231n"),
+    "autodiff_example": ("∂σ(wx + b)/∂w at x=1, w=0, b=0 equals 1/4 (chain of h1..h6); ∂/∂b = 1/4, ∂/∂x = 0",
+                         "000 §4.5"),
     "parameter_count": ("P = Σ_l (M_{l−1} + 1) M_l counts the entries of all W and b", "000 §4.6"),
     "mcculloch_pitts_example": ("threshold unit w = (−1, 2, −1), θ = 1/2 gives table 2-1", "001 §2"),
     # training
@@ -96,7 +99,8 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
                   "Telgarsky 2016"),
     # linear algebra and matrix calculus
     "transpose_product": ("(AB)ᵀ = BᵀAᵀ for symbolic 2×3 and 3×2 matrices", "004"),
-    "row_column_forms": ("(W Aᵀ + b1ᵀ)ᵀ = A Wᵀ + 1bᵀ: the column and row (batch) forms of a layer", "CONTRIBUTING; 004"),
+    "row_column_forms": ("(W Aᵀ + b1ᵀ)ᵀ = A Wᵀ + 1bᵀ: the column and row (batch) forms of a layer",
+                         "CONTRIBUTING; 004"),
     "hadamard_diag": ("diag(a) b = a ⊙ b", "004"),
     "linear_form_gradient": ("∇ₓ aᵀx = a", "004"),
     "quadratic_form_gradient": ("∇ₓ xᵀAx = (A + Aᵀ)x for a general (non-symmetric) 3×3 A", "004"),
@@ -634,16 +638,49 @@ def _linear_algebra():
     yield _claim("vector_chain_rule", sp.Matrix([*J, *J.T]), sp.Matrix([*(Jf * Jg), *(Jg.T * Jf.T)]))
 
 
+# The first claim of each section (in DESCRIPTIONS order) and the builder of that section. A page
+# that cites a claim builds only its section: the SymPy work of the others is not done.
+_SECTIONS = (
+    ("logistic_derivative", _activations), ("softmax_jacobian", _softmax), ("softmax_ce_gradient", _losses),
+    ("threshold_as_bias", _neurons), ("delta_rule_linear", _rules), ("linear_layers_collapse", _collapse),
+    ("delta_output_mse_sigmoid", _backprop), ("small_network_gradients", _small_network),
+    ("autodiff_example", _misc), ("weight_decay_gradient", _training), ("relu_hat", _approximation),
+    ("transpose_product", _linear_algebra),
+)
+
+
+def _section_of() -> dict:
+    starts, out, builder = dict(_SECTIONS), {}, None
+    for name in DESCRIPTIONS:
+        builder = starts.get(name, builder)
+        out[name] = builder
+    return out
+
+
+_SECTION_OF = _section_of()
+
+
+@lru_cache(maxsize=None)
+def _build(builder) -> dict:
+    built = {c.name: c for c in builder()}
+    expected = {name for name, b in _SECTION_OF.items() if b is builder}
+    if set(built) != expected:
+        raise RuntimeError(f"{builder.__name__} built {sorted(built)} but DESCRIPTIONS places "
+                           f"{sorted(expected)} in its section")
+    return built
+
+
+def claim(name: str) -> Claim:
+    """The Claim called ``name``; only its section of the registry is built (and then cached)."""
+    if name not in DESCRIPTIONS:
+        raise KeyError(name)
+    return _build(_SECTION_OF[name])[name]
+
+
 @lru_cache(maxsize=1)
 def registry() -> dict:
     """name -> Claim for every claim of the book, in DESCRIPTIONS order."""
-    built = {c.name: c for part in (_activations, _softmax, _losses, _neurons, _rules, _collapse, _backprop,
-                                  _small_network, _misc, _training, _approximation, _linear_algebra)
-             for c in part()}
-    missing = set(DESCRIPTIONS) - set(built)
-    if missing:
-        raise RuntimeError(f"claims described but not built: {sorted(missing)}")
-    return {name: built[name] for name in DESCRIPTIONS}
+    return {name: claim(name) for name in DESCRIPTIONS}
 
 
 # --- errata: the sources' wrong statements, each decided by a pair of claims -------------------

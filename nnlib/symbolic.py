@@ -42,9 +42,9 @@ Learning rules
     delta_rule_linear, delta_rule_sigmoid
 Networks and backpropagation
     linear_layers_collapse, delta_output_mse_sigmoid, delta_recursion,
-    weight_gradient_outer_product, bias_gradient, batch_weight_gradient, autodiff_example,
+    weight_gradient_outer_product, bias_gradient, batch_weight_gradient,
     small_network_gradients, batch_delta_recursion, finite_difference_orders,
-    parameter_count, mcculloch_pitts_example
+    autodiff_example, parameter_count, mcculloch_pitts_example
 Training
     weight_decay_gradient, momentum_velocity, uniform_variance, forward_variance,
     relu_second_moment, mse_hessian, ce_convex_in_w2
@@ -543,29 +543,29 @@ def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
 _CACHE: dict[str, Result] = {}
 
 
-def _registry() -> dict:
+def _claims_module():
     from nnlib import claims as _claims  # lazy: building the claims costs SymPy time
-    return _claims.registry()
+    return _claims
 
 
 def names() -> list[str]:
     """All registered claim names, in the order of the module docstring."""
-    return list(_registry())
+    return list(_claims_module().DESCRIPTIONS)
 
 
 def claims() -> dict[str, str]:
-    """name -> one-line description of every registered claim."""
-    return {name: c.description for name, c in _registry().items()}
+    """name -> one-line description of every registered claim (builds no claim)."""
+    return {name: desc for name, (desc, _) in _claims_module().DESCRIPTIONS.items()}
 
 
 def get(name: str) -> Claim:
-    """The registered :class:`Claim` called ``name``."""
+    """The registered :class:`Claim` called ``name`` (building only its section of the registry)."""
     if not isinstance(name, str):
         raise TypeError(f"claim name must be a str, got {type(name).__name__}")
-    reg = _registry()
-    if name not in reg:
-        raise ValueError(f"unknown claim {name!r}; known claims: {', '.join(reg)}")
-    return reg[name]
+    known = _claims_module().DESCRIPTIONS
+    if name not in known:
+        raise ValueError(f"unknown claim {name!r}; known claims: {', '.join(known)}")
+    return _claims_module().claim(name)
 
 
 def _flatten(items) -> list:

@@ -1,4 +1,4 @@
-"""Content checks for homework 1, 2 and 4: solutions pass, student versions fail cleanly, mutants are caught.
+"""Content checks for homework 1, 2, 4 and 5: solutions pass, student versions fail cleanly, mutants are caught.
 
 For each assignment one kernel runs the instructor notebook top to bottom (every test cell must pass), then
 plays a series of "one function wrong" mutants: it re-runs one answer cell with a small bug, re-runs every

@@ -34,6 +34,14 @@ def test_registry_and_docstring_agree():
         assert S.get(n).source, n
 
 
+def test_registry_sections_cover_every_claim():
+    reg = C.registry()
+    assert list(reg) == list(C.DESCRIPTIONS)
+    assert all(reg[n] is S.get(n) and reg[n].description == C.DESCRIPTIONS[n][0] for n in reg)
+    # every section's builder produces exactly the claims DESCRIPTIONS places in it
+    assert {b for _, b in C._SECTIONS} == set(C._SECTION_OF.values())
+
+
 @pytest.mark.parametrize("key", list(C.errata()))
 def test_erratum_source_refuted_correction_proved(key):
     e = C.errata()[key]
@@ -143,7 +151,7 @@ def _new_wrong_variants():
     fd = g("finite_difference_orders").rhs
     # training
     r, m, n = sp.symbols("r m n", positive=True)
-    lam, alpha, mu = sp.Symbol("lambda", positive=True), sp.Symbol("alpha", positive=True), sp.Symbol("mu", positive=True)
+    lam, alpha, mu = (sp.Symbol(s, positive=True) for s in ("lambda", "alpha", "mu"))
     gs, sigma, c = sp.Symbol("g", real=True), sp.Symbol("sigma", positive=True), sp.Symbol("c", positive=True)
     var_w, mu_a = sp.Symbol("v", positive=True), sp.Symbol("mu_a", real=True)
     W23 = C.mat("w", 2, 3, real=True)
