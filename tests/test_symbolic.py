@@ -68,7 +68,7 @@ def _wrong_variants():
     wrong_diag = jac.rhs.copy()
     wrong_diag[2, 2] = sm[2] * (1 + sm[2])
     net = C.two_layer_net()
-    a2, y, W2, a1 = net["a2"], net["y"], net["W2"], net["a1"]
+    a2, y, W2 = net["a2"], net["y"], net["W2"]
     delta2 = (a2 - y).multiply_elementwise(a2.applyfunc(lambda v: v * (1 - v)))
     M = sp.symbols("M0:4", positive=True, integer=True)
     rec = S.get("delta_recursion")
