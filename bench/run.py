@@ -97,13 +97,52 @@ def training_md(res):
     return "\n".join(out)
 
 
+def anatomy_md(res):
+    """One full-batch epoch of the digits network, stage by stage (cumulative prefixes, differenced)."""
+    rows = res["training"].get("anatomy")
+    if not rows:
+        return "*No step anatomy in these results: run `make bench`.*"
+    stages = [
+        ("matrix products (the floor)", lambda r: r["floor_s"]),
+        ("forward: products, bias, ReLU", lambda r: r["forward_s"]),
+        ("softmax cross-entropy", lambda r: r["loss_s"] - r["forward_s"]),
+        ("backward: products, db, ReLU derivative", lambda r: r["backward_s"] - r["loss_s"]),
+        ("SGD update", lambda r: r["update_s"] - r["backward_s"]),
+        ("rest of `fit` (checks, accuracy, history)", lambda r: r["fit_s"] - r["update_s"]),
+        ("whole epoch, `fit(epochs=1)`", lambda r: r["fit_s"]),
+    ]
+    head = " | ".join(f"{r['dtype']}" for r in rows)
+    out = [f"| stage | {head} |", "| --- |" + " ---: |" * len(rows)]
+    for name, f in stages:
+        out.append(f"| {name} | " + " | ".join(f"{f(r) * 1e3:.2f} ms" for r in rows) + " |")
+    out.append("| whole epoch / floor | " + " | ".join(f"{r['fit_s'] / r['floor_s']:.2f}" for r in rows) + " |")
+    return "\n".join(out)
+
+
+def matmuls_md(res):
+    rows = res["training"].get("matmuls")
+    if not rows:
+        return "*No matrix-product comparison in these results (it needs PyTorch): run `make bench`.*"
+    out = ["| dtype | batch | numpy (OpenBLAS) | PyTorch | numpy/PyTorch |", "| --- | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        out.append(f"| {r['dtype']} | {r['batch']} | {_fmt_s(r['numpy_s'])} | {_fmt_s(r['torch_s'])} | "
+                   f"{r['numpy_over_torch']:.2f} |")
+    return "\n".join(out)
+
+
 def memory_md(res):
     mem = res["memory"]
-    return (
+    out = (
         f"Peak array memory {_mib(mem['peak_bytes'])}; parameters {_mib(mem['param_bytes'])}; "
         f"batch activations (X, z, a) {_mib(mem['activation_bytes'])}; "
         f"ratio peak/(parameters + activations) = {mem['peak_over_params_plus_activations']:.2f}."
     )
+    if "kept_bytes" in mem:
+        out += (
+            f" Kept by the network between `fit` calls (its work arrays): {_mib(mem['kept_bytes'])}; "
+            f"allocated on top of them during a later epoch: {_mib(mem['later_epoch_extra_bytes'])}."
+        )
+    return out
 
 
 def grading_md(res):
@@ -142,6 +181,8 @@ def book_md(res):
 
 SECTION_MD = {
     "training": ("Training: seconds per epoch", training_md),
+    "training/anatomy": ("One full-batch epoch of the digits network, stage by stage", anatomy_md),
+    "training/matmuls": ("The matrix products of one 784-512-512-10 step alone", matmuls_md),
     "memory": ("Memory: one epoch of 784-512-512-10, batch 4096, float64", memory_md),
     "grading": ("Grading with nbgrader autograde", grading_md),
     "book": ("Book build", book_md),
@@ -152,8 +193,9 @@ def markdown(res):
     """The results as Markdown (the book page renders the same JSON with the section functions)."""
     out = ["# Benchmark results", "", machine_md(res), ""]
     for key, (title, fn) in SECTION_MD.items():
-        if res.get(key):
-            date, quick = res[key].get("date"), res[key].get("quick")
+        section = key.split("/")[0]  # "training/anatomy" is a part of the "training" results
+        if res.get(section):
+            date, quick = res[section].get("date"), res[section].get("quick")
             out += [f"## {title}", "", fn(res), "", f"(measured {date}{', quick mode' if quick else ''})", ""]
     return "\n".join(out)
 
@@ -185,6 +227,13 @@ def main(argv=None):
 
         log("training (seconds per epoch; best of interleaved repeats):")
         res["training"] = {"date": now, "quick": args.quick, "rows": training.run(args.quick, args.threads, log)}
+        res["training"]["anatomy"] = training.anatomy(args.quick, args.threads)
+        log(f"anatomy of a full-batch digits epoch: {res['training']['anatomy']}")
+        try:
+            res["training"]["matmuls"] = training.matmuls(args.quick, args.threads)
+            log(f"matrix products, numpy vs torch: {res['training']['matmuls']}")
+        except ImportError:
+            log("matrix products, numpy vs torch: skipped (no torch)")
     if "memory" in only:
         from . import training
 

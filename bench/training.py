@@ -3,12 +3,14 @@
 All three start from the same weights, see the same batches in the same order and do the same
 plain-SGD update. The *floor* is the matrix products an MLP step cannot avoid (L forward, L for dW,
 L-1 for da_prev per step), done by bare numpy into preallocated arrays: no activation, no loss, no
-update, no bias. nnlib's distance to it is nnlib's own overhead.
+update, no bias. nnlib's distance to it is the element-wise work of a real step (bias, activation
+and its derivative, softmax, update) plus whatever nnlib adds on top.
 
-Timing on a shared machine: the three contenders of one configuration run *interleaved* (nnlib,
-torch, floor, nnlib, torch, floor, ...) and each keeps its best of ``repeats`` epochs, so a burst of
-load from another process hits all three alike and the ratios stay meaningful. BLAS threads are set
-explicitly (``threadpoolctl``) and torch gets the same number (``torch.set_num_threads``).
+Timing on a shared machine: the three contenders of one configuration run in interleaved rounds
+(a few epochs of nnlib, then of torch, then of the floor, then nnlib again, ...) and each keeps its
+best epoch, so a burst of load from another process hits all three alike and the ratios stay
+meaningful. BLAS threads are set explicitly (``threadpoolctl``) and torch gets the same number
+(``torch.set_num_threads``).
 """
 
 from __future__ import annotations
@@ -120,16 +122,24 @@ def floor_epoch(sizes, X, bs, dtype):
     return run
 
 
-def _interleaved_best(fns, repeats):
-    """Best-of-``repeats`` seconds of each function, the functions run in turn (a, b, c, a, b, c, ...)."""
+def _interleaved_best(fns, repeats, block=3):
+    """Best seconds of one call of each function over ``repeats`` rounds.
+
+    In a round every function runs ``block`` times in a row (a, a, a, b, b, b, c, c, c, a, ...):
+    the rounds spread a burst of load from another process over all contenders, and the runs in
+    a row measure each one in its steady state, as in a training run of many epochs, not with
+    caches just flushed by the previous contender (which cost nnlib 10% at full batch on the
+    digits network, and the floor, which touches less memory, 3%).
+    """
     best = {k: float("inf") for k in fns}
     for k, f in fns.items():
         f()  # warm-up: first-touch allocations, BLAS buffers, torch's lazy init
     for _ in range(repeats):
         for k, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            best[k] = min(best[k], time.perf_counter() - t0)
+            for _ in range(block):
+                t0 = time.perf_counter()
+                f()
+                best[k] = min(best[k], time.perf_counter() - t0)
     return best
 
 
@@ -160,11 +170,13 @@ def run(quick=False, threads=1, log=print):
                         Xs, ys = X[:cap], y[:cap]
                     scale = X.shape[0] / Xs.shape[0]
                     repeats = 2 if (quick or bs == 1) else 3
+                    # Epochs of seconds are not helped by warm caches; three in a row would only cost time.
+                    block = 1 if bs == 1 or sizes[0] > 64 and bs < 256 else 5
                     net, f_nn = nnlib_epoch(sizes, Xs, ys, bs, dtype)
                     fns = {"nnlib": f_nn, "floor": floor_epoch(sizes, Xs, min(bs, Xs.shape[0]), dtype)}
                     if have_torch:
                         fns["torch"] = torch_epoch(net, Xs, ys, bs, dtype)
-                    best = {k: v * scale for k, v in _interleaved_best(fns, repeats).items()}
+                    best = {k: v * scale for k, v in _interleaved_best(fns, repeats, block).items()}
                     t_nn, t_fl, t_pt = best["nnlib"], best["floor"], best.get("torch")
                     rows.append(
                         {
@@ -190,10 +202,11 @@ def run(quick=False, threads=1, log=print):
 
 
 def memory(quick=False, threads=1):
-    """Peak traced memory of one epoch of the big net at batch 4096, vs its parameters and activations.
+    """Array memory of training the big net at batch 4096, against its parameters and activations.
 
-    ``tracemalloc`` sees numpy's data buffers, so the peak is the largest amount of array memory
-    alive at once during the epoch, above what was allocated before it started (X, y, the weights).
+    ``tracemalloc`` sees numpy's data buffers. Measured on a fresh network, from before its first
+    ``fit`` (so the work arrays ``fit`` allocates, and keeps, count), then during a second epoch
+    (only what a step allocates on top of them), then what stays allocated after ``fit`` returns.
     """
     import tracemalloc
 
@@ -204,12 +217,14 @@ def memory(quick=False, threads=1):
     net = MLP(sizes, ["relu", "relu", "identity"], "softmax_ce", rng=0)
     opt = SGD(lr=LR)
     with threadpool_limits(limits=threads):
-        net.fit(X, y, epochs=1, batch_size=bs, optimizer=opt)  # the caches of a first step exist from now on
         tracemalloc.start()
-        tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
         net.fit(X, y, epochs=1, batch_size=bs, optimizer=opt, shuffle=True)
-        peak = tracemalloc.get_traced_memory()[1] - base
+        first_peak = tracemalloc.get_traced_memory()[1] - base
+        kept = tracemalloc.get_traced_memory()[0] - base
+        tracemalloc.reset_peak()
+        net.fit(X, y, epochs=1, batch_size=bs, optimizer=opt, shuffle=True)
+        later_peak = tracemalloc.get_traced_memory()[1] - base - kept
         tracemalloc.stop()
     item = np.dtype(np.float64).itemsize
     params = sum((sizes[l - 1] + 1) * sizes[l] for l in range(1, len(sizes))) * item
@@ -221,8 +236,93 @@ def memory(quick=False, threads=1):
         "batch": bs,
         "dtype": "float64",
         "samples": int(X.shape[0]),
-        "peak_bytes": int(peak),
+        "peak_bytes": int(first_peak),
+        "kept_bytes": int(kept),
+        "later_epoch_extra_bytes": int(later_peak),
         "param_bytes": int(params),
         "activation_bytes": int(acts),
-        "peak_over_params_plus_activations": peak / (params + acts),
+        "peak_over_params_plus_activations": first_peak / (params + acts),
     }
+
+
+def matmuls(quick=False, threads=1):
+    """The matrix products of one step of 784-512-512-10 at batch 4096, numpy against PyTorch.
+
+    The same eight products as the floor (3 forward, 3 for dW, 2 for da_prev), each timed alone,
+    best of a few, with the same operand layouts. Their total is the part of an epoch no Python
+    code can change: it is set by the BLAS library each package links (numpy: OpenBLAS).
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    sizes, n = [784, 512, 512, 10], 1024 if quick else 4096
+    repeats = 2 if quick else 5
+    rng = np.random.default_rng(0)
+    rows = []
+    with threadpool_limits(limits=threads):
+        for dtype in (np.float64, np.float32):
+            Ws = [rng.standard_normal((sizes[l], sizes[l - 1])).astype(dtype) for l in range(1, len(sizes))]
+            As = [rng.standard_normal((n, s)).astype(dtype) for s in sizes]
+            products = []  # (name, numpy callable, torch callable)
+            for l, W in enumerate(Ws, start=1):
+                a_prev, z = As[l - 1], np.empty((n, sizes[l]), dtype)
+                tW, ta = torch.from_numpy(W), torch.from_numpy(a_prev)
+                td = torch.from_numpy(As[l])  # stands in for delta (N, M_l)
+                dW = np.empty_like(W)
+                products.append((f"z{l} = a{l - 1} W{l}^T", lambda a=a_prev, W=W, z=z: np.matmul(a, W.T, out=z),
+                                 lambda a=ta, W=tW: a @ W.T))
+                products.append((f"dW{l} = delta{l}^T a{l - 1}", lambda d=As[l], a=a_prev, g=dW: np.matmul(d.T, a, out=g),
+                                 lambda d=td, a=ta: d.T @ a))
+                if l > 1:
+                    da = np.empty((n, sizes[l - 1]), dtype)
+                    products.append((f"da{l - 1} = delta{l} W{l}", lambda d=As[l], W=W, o=da: np.matmul(d, W, out=o),
+                                     lambda d=td, W=tW: d @ W))
+            best = _interleaved_best({f"{k}/{name}": f for name, f_np, f_pt in products
+                                      for k, f in (("numpy", f_np), ("torch", f_pt))}, repeats, block=2)
+            numpy_s = sum(v for k, v in best.items() if k.startswith("numpy/"))
+            torch_s = sum(v for k, v in best.items() if k.startswith("torch/"))
+            rows.append({"dtype": np.dtype(dtype).name, "batch": n, "numpy_s": numpy_s, "torch_s": torch_s,
+                         "numpy_over_torch": numpy_s / torch_s, "products": len(products)})
+    return rows
+
+
+def anatomy(quick=False, threads=1):
+    """Where one full-batch epoch of the digits network goes, in nnlib, by cumulative prefixes.
+
+    Each prefix of a training step is timed on its own (best of many): the floor's matrix
+    products; nnlib's forward pass (products, bias, ReLU); + the softmax cross-entropy; + the
+    backward pass; + the SGD update; and the whole ``fit(epochs=1)`` call. The differences are
+    the cost of each stage.
+    """
+    from threadpoolctl import threadpool_limits
+
+    sizes = NETS["64-128-64-10 (digits)"]
+    X, y = digits_set()
+    repeats = 3 if quick else 7
+    rows = []
+    with threadpool_limits(limits=threads):
+        for dtype in (np.float64, np.float32):
+            net, fit_epoch = nnlib_epoch(sizes, X, y, X.shape[0], dtype)
+            Xd, opt, params = X.astype(dtype), SGD(lr=LR), net.params()
+            bufs = net._buffers_for(X.shape[0])
+
+            def forward():
+                net._forward(Xd, logits=True, buffers=bufs)
+
+            def loss():
+                net._loss(Xd, y, bufs)
+
+            def backward():
+                net._loss(Xd, y, bufs)
+                net._backward(bufs)
+
+            def update():
+                net._loss(Xd, y, bufs)
+                opt._step_unchecked(params, net._backward(bufs))
+
+            fns = {"floor": floor_epoch(sizes, X, X.shape[0], dtype), "forward": forward, "loss": loss,
+                   "backward": backward, "update": update, "fit": fit_epoch}
+            best = _interleaved_best(fns, repeats, block=5)
+            rows.append({"dtype": np.dtype(dtype).name, "samples": int(X.shape[0]), **{f"{k}_s": v for k, v in best.items()}})
+    return rows

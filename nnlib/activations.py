@@ -138,6 +138,14 @@ class Activation:
     # -- unchecked kernels ----------------------------------------------------------------------
     # MLP's training loop validates X once and then calls these: re-checking every z and da for
     # NaN costs a full pass over each array, twice per layer and step.
+    #
+    # Two optional kernels more, for MLP.fit's reused work arrays (nnlib.layers.Buffers):
+    # ``_forward_inplace(z) -> (a, cache)`` may overwrite ``z`` with ``a``, and
+    # ``_backward_inplace(da, cache) -> delta`` may overwrite ``da``. None means "not offered";
+    # the layer then calls the two kernels below.
+    _forward_inplace = None
+    _backward_inplace = None
+
     def _forward_unchecked(self, z):
         a = self._f(z)
         return a, (z, a)
@@ -154,6 +162,12 @@ class Activation:
             cls._forward_unchecked = cls.forward
         if "backward" in cls.__dict__ and "_backward_unchecked" not in cls.__dict__:
             cls._backward_unchecked = cls.backward
+        # A subclass that changes f or f' must not inherit its parent's buffer kernels, which
+        # compute the parent's function.
+        if {"forward", "_forward_unchecked", "_f"} & cls.__dict__.keys() and "_forward_inplace" not in cls.__dict__:
+            cls._forward_inplace = None
+        if {"backward", "_backward_unchecked", "_df", "_f"} & cls.__dict__.keys() and "_backward_inplace" not in cls.__dict__:
+            cls._backward_inplace = None
 
     def derivative(self, z) -> np.ndarray:
         """f'(z) element-wise (the diagonal of the Jacobian)."""
@@ -220,6 +234,13 @@ class Identity(Activation):
 
     def _df(self, z, a):
         return np.ones_like(z)
+
+    # In MLP.fit's work arrays a = z itself and delta = da: nothing to compute or copy.
+    def _forward_inplace(self, z):
+        return z, (z, z)
+
+    def _backward_inplace(self, da, cache):
+        return da
 
 
 class Step(Activation):
@@ -305,6 +326,13 @@ class ReLU(Activation):
     def _backward_unchecked(self, da, cache):
         # Multiplying by the boolean mask directly skips the float copy of f'(z).
         return da * (cache[0] > 0)
+
+    def _forward_inplace(self, z):
+        a = np.maximum(z, 0.0, out=z)
+        return a, (a, a)  # a > 0 exactly where z > 0: the backward pass needs no z
+
+    def _backward_inplace(self, da, cache):
+        return np.multiply(da, cache[0] > 0, out=da)
 
 
 class LeakyReLU(Activation):

@@ -23,10 +23,11 @@ Maxout layer with ``M_l`` outputs has ``M_l * K`` net inputs and ``W`` of shape 
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import blas as _blas
 
 from ._checks import as_float_array, as_int_scalar, describe
 
-__all__ = ["dense_forward", "dense_backward", "Dense", "activation_pieces"]
+__all__ = ["dense_forward", "dense_backward", "Dense", "Buffers", "activation_pieces"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,18 +61,66 @@ def _check_a_prev(a_prev, W, name="a_prev"):
 # ---------------------------------------------------------------------------------------------
 
 
-def _forward(a_prev, W, b):
-    z = a_prev @ W.T
-    z += b  # in place: one (N, M_l) array instead of two
-    return z
+_GEMM = {np.dtype(np.float64): _blas.dgemm, np.dtype(np.float32): _blas.sgemm}
 
 
-def _backward(delta, a_prev, W, need_da_prev=True):
-    dW = delta.T @ a_prev
-    db = delta.sum(axis=0)
-    # The first layer's da_prev would be dL/dX: skipping it saves the widest matrix product.
-    da_prev = delta @ W if need_da_prev else None
+def _forward(a_prev, W, b, out=None):
+    """``z = a_prev @ W.T + b``; with ``out`` (N, M_l) of W's dtype, written into it."""
+    gemm = _GEMM.get(W.dtype) if out is not None and a_prev.dtype == W.dtype else None
+    if gemm is None:
+        z = np.matmul(a_prev, W.T, out=out)
+        z += b  # in place: one (N, M_l) array instead of two
+        return z
+    # One BLAS call instead of a product and a pass of "+ b" over z: start from b in every row
+    # and let gemm add the product to it (beta = 1). In column-major terms, which BLAS speaks,
+    # the C-ordered z (N, M) is z^T = W a_prev^T: the .T views below are those arrays, no copies.
+    out[...] = b
+    gemm(1.0, W.T, a_prev.T, beta=1.0, c=out.T, trans_a=True, overwrite_c=True)
+    return out
+
+
+def _backward(delta, a_prev, W, need_da_prev=True, buffers=None):
+    """``buffers``: optional :class:`Buffers` the three results are written into."""
+    if buffers is None:
+        dW = delta.T @ a_prev
+        db = delta.sum(axis=0)
+        # The first layer's da_prev would be dL/dX: skipping it saves the widest matrix product.
+        da_prev = delta @ W if need_da_prev else None
+        return da_prev, dW, db
+    dW = np.matmul(delta.T, a_prev, out=buffers.dW)
+    # Σ_n delta_n as a matrix-vector product: BLAS reads delta once, where numpy's column sum
+    # of a C-ordered array walks it row by row (2x slower at N = 1797, M = 128).
+    db = np.matmul(buffers.ones, delta, out=buffers.db)
+    da_prev = np.matmul(delta, W, out=buffers.da_prev) if need_da_prev else None
     return da_prev, dW, db
+
+
+class Buffers:
+    """Work arrays of one layer for batches of ``n`` rows, reused by every step of ``MLP.fit``.
+
+    Fresh arrays of a few MB per step are not free: numpy returns them to the allocator, which
+    gives the pages back to the kernel, and the next step faults them in again. For the digits
+    network at full batch that cost 1.5 ms of a 4.8 ms float64 step. Writing into the same arrays
+    every step removes it and leaves only the arithmetic.
+
+    ``z``: (n, M_l) net input, overwritten by the activation ``a`` when the activation can do
+    that (``_forward_inplace``: one array less to stream through the cache); ``da_prev``:
+    (n, M_{l-1}) gradient passed down (None for the first layer);
+    ``dW``, ``db``: the layer's gradients; ``ones``: (n,) for ``db = 1^T delta``.
+    """
+
+    def __init__(self, W, n, need_da_prev=True):
+        m, m_prev = W.shape
+        self.n = n
+        self.z = np.empty((n, m), W.dtype)
+        # The first layer passes nothing down (see _backward): no (n, M_0) array for it.
+        self.da_prev = np.empty((n, m_prev), W.dtype) if need_da_prev else None
+        self.dW = np.empty_like(W)
+        self.db = np.empty(m, W.dtype)
+        self.ones = np.ones(n, W.dtype)
+
+    def fits(self, W) -> bool:
+        return self.dW.shape == W.shape and self.dW.dtype == W.dtype
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,31 +271,46 @@ class Dense:
     # -- forward / backward --------------------------------------------------------------------
     # The unchecked passes of nnlib activations (the layer has already checked shapes and dtypes);
     # any other object with forward/backward is called through its public methods.
-    def _act_forward(self, z):
+    def _act_forward(self, z, overwrite=False):
         act = self.activation
+        if overwrite and getattr(act, "_forward_inplace", None) is not None:
+            return act._forward_inplace(z)
         return getattr(act, "_forward_unchecked", act.forward)(z)
 
-    def _act_backward(self, da, cache):
+    def _act_backward(self, da, cache, overwrite=False):
         act = self.activation
+        if overwrite and getattr(act, "_backward_inplace", None) is not None:
+            return act._backward_inplace(da, cache)
         return getattr(act, "_backward_unchecked", act.backward)(da, cache)
 
-    def _forward(self, a_prev):
-        """Unchecked forward (shapes and dtype already right). Returns ``a`` (N, M_l)."""
+    def _forward(self, a_prev, buffers=None):
+        """Unchecked forward (shapes and dtype already right). Returns ``a`` (N, M_l).
+
+        With ``buffers`` (:class:`Buffers` for N rows) ``z`` is written into ``buffers.z``, and
+        ``a`` too where the activation can overwrite ``z`` (``self.z`` then holds ``a``).
+        """
         self.a_prev = a_prev
-        self.z = _forward(a_prev, self.W, self.b)
-        a, self._act_cache = self._act_forward(self.z)
+        if buffers is None:
+            self.z = _forward(a_prev, self.W, self.b)
+        else:
+            self.z = _forward(a_prev, self.W, self.b, out=buffers.z)
+        a, self._act_cache = self._act_forward(self.z, overwrite=buffers is not None)
         return a
 
-    def _backward_z(self, delta, need_da_prev=True):
+    def _backward_z(self, delta, need_da_prev=True, buffers=None):
         """Backward from ``delta = dL/dz`` (N, M_l*K). Returns ``da_prev`` (or None)."""
-        da_prev, dW, db = _backward(delta, self.a_prev, self.W, need_da_prev)
+        da_prev, dW, db = _backward(delta, self.a_prev, self.W, need_da_prev, buffers)
         self.grads = {"W": dW, "b": db}
         return da_prev
 
-    def _backward(self, da, need_da_prev=True):
-        """Unchecked backward from ``da = dL/da`` (N, M_l). Returns ``da_prev`` (or None)."""
-        delta = self._act_backward(da, self._act_cache)
-        da_prev = self._backward_z(delta, need_da_prev)
+    def _backward(self, da, need_da_prev=True, buffers=None, overwrite=False):
+        """Unchecked backward from ``da = dL/da`` (N, M_l). Returns ``da_prev`` (or None).
+
+        ``buffers``: where the gradients go (see :class:`Buffers`). ``overwrite``: ``da`` is a work
+        array of the caller's, so the activation may turn it into ``delta`` in place.
+        """
+        delta = self._act_backward(da, self._act_cache, overwrite)
+        da_prev = self._backward_z(delta, need_da_prev, buffers)
         act_grads = getattr(self.activation, "grads", None)
         if act_grads:
             self.grads.update(act_grads)
