@@ -188,3 +188,114 @@ def test_public_activation_checks_still_apply():
     a, cache = relu.forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match="da"):
         relu.backward(np.ones((3, 2)), cache)
+
+
+# ------------------------------------------------------------------------------------------------
+# fit's work arrays (nnlib.layers.Buffers): reused every step, never visible to the caller
+# ------------------------------------------------------------------------------------------------
+
+
+def _digits_like(n=2048, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 64)).astype(dtype), rng.integers(0, 10, n)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_a_later_epoch_allocates_no_batch_sized_arrays(dtype):
+    """After the first fit, a full-batch epoch writes into the kept work arrays: what it allocates on
+    top stays below half of one (N, M_1) array (a boolean ReLU mask, N x 10 logits, the gradients
+    copied out at the end). Fresh arrays every step would be several such arrays."""
+    import tracemalloc
+
+    X, y = _digits_like(dtype=dtype)
+    net = MLP([64, 128, 64, 10], ["relu", "relu", "identity"], "softmax_ce", rng=0, dtype=dtype)
+    net.fit(X, y, epochs=1, shuffle=False)
+    one_z = X.shape[0] * 128 * np.dtype(dtype).itemsize
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        net.fit(X, y, epochs=2, shuffle=False)
+        extra = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert extra < 0.5 * one_z, f"a later epoch allocated {extra} bytes; one z of layer 1 is {one_z}"
+
+
+def test_fit_leaves_its_inputs_alone_and_its_gradients_unshared():
+    X, y = _digits_like(n=300)
+    X0 = X.copy()
+    net = MLP([64, 32, 10], ["relu", "identity"], "softmax_ce", rng=0)
+    net.fit(X, y, epochs=2, batch_size=64, shuffle=False)
+    np.testing.assert_array_equal(X, X0)  # in-place ReLU and gemm write only into fit's own arrays
+    kept = [{k: g for k, g in layer.grads.items()} for layer in net.layers]
+    values = [{k: g.copy() for k, g in layer.grads.items()} for layer in net.layers]
+    assert all(layer.z is None and layer.a_prev is None for layer in net.layers)
+    net.fit(X[::-1].copy(), y[::-1].copy(), epochs=1, batch_size=64, shuffle=False)
+    for l, (k_l, v_l) in enumerate(zip(kept, values)):
+        for k in k_l:
+            np.testing.assert_array_equal(k_l[k], v_l[k], err_msg=f"layer {l + 1} {k} changed by a later fit")
+
+
+def test_an_optimizer_of_ones_own_may_keep_the_gradients_it_is_given():
+    """fit reuses its gradient arrays; an optimizer that stores them must still see each step's own."""
+
+    class Recording(SGD):
+        def __init__(self):
+            super().__init__(lr=0.05)
+            self.seen, self.copies = [], []
+
+        def step(self, params, grads):
+            self.seen.append(grads)
+            self.copies.append([{k: g.copy() for k, g in g_l.items()} for g_l in grads])
+            super().step(params, grads)
+
+    net = _net("relu", "identity", "softmax_ce", np.float64)
+    ref_net = copy.deepcopy(net)
+    X, Y = _data("multiclass", np.float64, n=12)
+    opt = Recording()
+    net.fit(X, Y, epochs=1, batch_size=4, optimizer=opt, shuffle=False)
+    assert len(opt.seen) == 3
+    for step, (seen, copies) in enumerate(zip(opt.seen, opt.copies)):
+        _, ref = reference_gradients(ref_net, X[4 * step : 4 * step + 4], Y[4 * step : 4 * step + 4])
+        _assert_same(seen, ref, np.float64, f"step {step + 1}")
+        _assert_same(seen, copies, np.float64, f"step {step + 1} (overwritten later?)")
+        SGD(lr=0.05).step(ref_net.params(), ref)
+
+
+def test_a_subclass_that_changes_f_does_not_inherit_the_in_place_kernels():
+    class DoubleReLU(activations.ReLU):
+        name = "double_relu"
+
+        def _f(self, z):
+            return 2.0 * np.maximum(z, 0.0)
+
+        def _df(self, z, a):
+            return 2.0 * (z > 0)
+
+        def _backward_unchecked(self, da, cache):
+            return da * self._df(*cache)
+
+    assert activations.ReLU._forward_inplace is not None and activations.ReLU._backward_inplace is not None
+    assert DoubleReLU._forward_inplace is None and DoubleReLU._backward_inplace is None
+    net = MLP(SIZES, [DoubleReLU(), DoubleReLU(), "identity"], "softmax_ce", rng=3)
+    X, Y = _data("multiclass", np.float64)
+    twin = copy.deepcopy(net)
+    net.fit(X, Y, epochs=1, optimizer=SGD(0.1), shuffle=False)  # one full batch: one step
+    _, ref = reference_gradients(twin, X, Y)
+    SGD(0.1).step(twin.params(), ref)
+    for pf, pr in zip(net.params(), twin.params()):
+        for k in pf:
+            np.testing.assert_allclose(pf[k], pr[k], rtol=1e-10, atol=1e-12)
+
+
+def test_copies_and_pickles_of_a_trained_network_start_without_work_arrays():
+    import pickle
+
+    X, y = _digits_like(n=200)
+    net = MLP([64, 16, 10], ["relu", "identity"], "softmax_ce", rng=0)
+    net.fit(X, y, epochs=1, batch_size=64, shuffle=False)
+    assert sorted(net._buffers) == [8, 64]  # 200 = 3 * 64 + 8
+    for other in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert other._buffers == {}
+        np.testing.assert_array_equal(other.predict(X), net.predict(X))
+        other.fit(X, y, epochs=1, batch_size=64, shuffle=False)  # and they train
