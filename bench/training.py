@@ -246,44 +246,43 @@ def memory(quick=False, threads=1):
 
 
 def matmuls(quick=False, threads=1):
-    """The matrix products of one step of 784-512-512-10 at batch 4096, numpy against PyTorch.
+    """The matrix products of one training step, numpy against PyTorch, for both networks.
 
-    The same eight products as the floor (3 forward, 3 for dW, 2 for da_prev), each timed alone,
-    best of a few, with the same operand layouts. Their total is the part of an epoch no Python
-    code can change: it is set by the BLAS library each package links (numpy: OpenBLAS).
+    The same products as the floor (L forward, L for dW, L-1 for da_prev) with the same operand
+    layouts, each timed alone (best of a few) at the largest batch of the training table. Their
+    total is the part of an epoch that no Python code can change: the BLAS library each package
+    links decides it (numpy's wheels: OpenBLAS). ``torch_epoch_s - torch_s`` and ``floor_s``
+    subtracted from nnlib's epoch then compare what the two spend *besides* the products.
     """
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
-    sizes, n = [784, 512, 512, 10], 1024 if quick else 4096
     repeats = 2 if quick else 5
     rng = np.random.default_rng(0)
     rows = []
     with threadpool_limits(limits=threads):
-        for dtype in (np.float64, np.float32):
-            Ws = [rng.standard_normal((sizes[l], sizes[l - 1])).astype(dtype) for l in range(1, len(sizes))]
-            As = [rng.standard_normal((n, s)).astype(dtype) for s in sizes]
-            products = []  # (name, numpy callable, torch callable)
-            for l, W in enumerate(Ws, start=1):
-                a_prev, z = As[l - 1], np.empty((n, sizes[l]), dtype)
-                tW, ta = torch.from_numpy(W), torch.from_numpy(a_prev)
-                td = torch.from_numpy(As[l])  # stands in for delta (N, M_l)
-                dW = np.empty_like(W)
-                products.append((f"z{l} = a{l - 1} W{l}^T", lambda a=a_prev, W=W, z=z: np.matmul(a, W.T, out=z),
-                                 lambda a=ta, W=tW: a @ W.T))
-                products.append((f"dW{l} = delta{l}^T a{l - 1}", lambda d=As[l], a=a_prev, g=dW: np.matmul(d.T, a, out=g),
-                                 lambda d=td, a=ta: d.T @ a))
-                if l > 1:
-                    da = np.empty((n, sizes[l - 1]), dtype)
-                    products.append((f"da{l - 1} = delta{l} W{l}", lambda d=As[l], W=W, o=da: np.matmul(d, W, out=o),
-                                     lambda d=td, W=tW: d @ W))
-            best = _interleaved_best({f"{k}/{name}": f for name, f_np, f_pt in products
-                                      for k, f in (("numpy", f_np), ("torch", f_pt))}, repeats, block=2)
-            numpy_s = sum(v for k, v in best.items() if k.startswith("numpy/"))
-            torch_s = sum(v for k, v in best.items() if k.startswith("torch/"))
-            rows.append({"dtype": np.dtype(dtype).name, "batch": n, "numpy_s": numpy_s, "torch_s": torch_s,
-                         "numpy_over_torch": numpy_s / torch_s, "products": len(products)})
+        for name, sizes in NETS.items():
+            n = 1797 if sizes[0] == 64 else (1024 if quick else 4096)  # digits: the whole set
+            for dtype in (np.float64, np.float32):
+                Ws = [rng.standard_normal((sizes[l], sizes[l - 1])).astype(dtype) for l in range(1, len(sizes))]
+                As = [rng.standard_normal((n, s)).astype(dtype) for s in sizes]
+                products = []  # (numpy callable, torch callable)
+                for l, W in enumerate(Ws, start=1):
+                    a_prev, d = As[l - 1], As[l]  # d stands in for delta (N, M_l)
+                    tW, ta, td = torch.from_numpy(W), torch.from_numpy(a_prev), torch.from_numpy(d)
+                    z, dW = np.empty((n, sizes[l]), dtype), np.empty_like(W)
+                    products.append((lambda a=a_prev, W=W, z=z: np.matmul(a, W.T, out=z), lambda a=ta, W=tW: a @ W.T))
+                    products.append((lambda d=d, a=a_prev, g=dW: np.matmul(d.T, a, out=g), lambda d=td, a=ta: d.T @ a))
+                    if l > 1:
+                        da = np.empty((n, sizes[l - 1]), dtype)
+                        products.append((lambda d=d, W=W, o=da: np.matmul(d, W, out=o), lambda d=td, W=tW: d @ W))
+                fns = {f"{k}/{i}": f for i, pair in enumerate(products) for k, f in zip(("numpy", "torch"), pair)}
+                best = _interleaved_best(fns, repeats, block=3)
+                numpy_s = sum(v for k, v in best.items() if k.startswith("numpy/"))
+                torch_s = sum(v for k, v in best.items() if k.startswith("torch/"))
+                rows.append({"net": name, "dtype": np.dtype(dtype).name, "batch": n, "products": len(products),
+                             "numpy_s": numpy_s, "torch_s": torch_s, "numpy_over_torch": numpy_s / torch_s})
     return rows
 
 
