@@ -106,7 +106,8 @@ class Buffers:
     ``z``: (n, M_l) net input, overwritten by the activation ``a`` when the activation can do
     that (``_forward_inplace``: one array less to stream through the cache); ``da_prev``:
     (n, M_{l-1}) gradient passed down (None for the first layer);
-    ``dW``, ``db``: the layer's gradients; ``ones``: (n,) for ``db = 1^T delta``.
+    ``dW``, ``db``: the layer's gradients; ``ones``: (n,) for ``db = 1^T delta``; ``x``: the
+    gathered rows of a shuffled batch (first layer only, made on first use by :meth:`gather`).
     """
 
     def __init__(self, W, n, need_da_prev=True):
@@ -118,6 +119,16 @@ class Buffers:
         self.dW = np.empty_like(W)
         self.db = np.empty(m, W.dtype)
         self.ones = np.ones(n, W.dtype)
+        self.x = None
+
+    def gather(self, X, rows):
+        """``X[rows]`` written into ``self.x``: a shuffled batch without a new (n, M_0) array per step
+        (which also kept two batches alive at once: the new one and the one still cached)."""
+        if self.x is None:
+            self.x = np.empty((self.n, X.shape[1]), X.dtype)
+        # mode="clip": with the default "raise" numpy buffers `out` through a temporary as large as
+        # the batch. The rows come from a permutation, so they are in range and nothing is clipped.
+        return np.take(X, rows, axis=0, out=self.x, mode="clip")
 
     def fits(self, W) -> bool:
         return self.dW.shape == W.shape and self.dW.dtype == W.dtype

@@ -514,12 +514,12 @@ class MLP:
                 self._set_training(True)
                 total, correct = 0.0, 0.0
                 for start in range(0, n, bs):
+                    bufs = self._buffers_for(min(bs, n - start))
                     if perm is None:
                         xb, yb = X[start : start + bs], Y[start : start + bs]
                     else:
                         idx = perm[start : start + bs]
-                        xb, yb = X[idx], Y[idx]
-                    bufs = self._buffers_for(xb.shape[0])
+                        xb, yb = bufs[0].gather(X, idx), Y[idx]
                     loss, out = self._loss(xb, yb, bufs)
                     step(params, self._backward(bufs))
                     total += loss * xb.shape[0]
