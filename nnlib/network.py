@@ -459,8 +459,10 @@ class MLP:
         ``progress``: show a tqdm bar over the epochs.
 
         Every step writes its activations and gradients into the same work arrays (one set per
-        batch size, about three times the activations of one batch), which the network keeps for
-        later calls of ``fit``; see :class:`nnlib.layers.Buffers` for why.
+        batch size: per layer ``z``, which the activation may overwrite with ``a``, the error term
+        passed down, the gradients, and the gathered rows of a shuffled batch; about what
+        backpropagation must hold for one batch anyway), which the network keeps for later calls
+        of ``fit``; see :class:`nnlib.layers.Buffers` for why.
         """
         from .optim import SGD
 
