@@ -1,210 +1,267 @@
-"""nnlib.grading: every check passes right answers, fails wrong ones with a message that says what and where,
-and cannot be fooled by replaced numpy/builtins functions or objects whose __eq__ lies."""
-
-import builtins
-import importlib
+"""ffgrader.checks / ffgrader.student: messages that say what and where, exact types, degenerate answers earn
+nothing; and for every assignment: one check per autograded cell, the solution scores full marks and the
+untouched student notebook scores 0 (hidden checks run against an in-process test double of the Student
+protocol, see grading_support.py)."""
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from nnlib import grading as G
+import grading_support as S
+from ffgrader import checks as C
+from ffgrader import student as G
+from ffgrader.protocol import Expr, Opaque, StudentError
+
+GRADED = S.GRADED
 
 
-class LiesEqual:
-    def __eq__(self, other):
-        return True
-
-    def __bool__(self):
-        return True
-
-    def __float__(self):
-        return 1.0
-
-
-class SneakyArray(np.ndarray):
-    def __eq__(self, other):
-        return np.ones(self.shape, dtype=bool)
-
-
-def raises(fn, *args, **kwargs):
+def fails(fn, *args, **kwargs):
     with pytest.raises(AssertionError) as info:
         fn(*args, **kwargs)
     return str(info.value)
 
 
-# --- check_array ------------------------------------------------------------------------------
+# --- ffgrader.student (visible tests) ----------------------------------------------------------
 
 def test_check_array_accepts_close_values():
-    rng = np.random.default_rng(0)
-    e = rng.normal(size=(4, 3))
+    e = np.random.default_rng(0).normal(size=(4, 3))
     assert G.check_array("1a", e + 1e-12, e)
     assert G.check_array("1a", e.astype(np.float32), e, rtol=1e-6, atol=1e-6)
 
 
-def test_check_array_reports_first_mismatch_and_hint():
-    e = np.zeros((2, 3))
-    v = e.copy()
-    v[1, 2] = 0.5
-    msg = raises(G.check_array, "layer 2 dW", v, e, hint="did you average over the batch?")
-    assert "[layer 2 dW]" in msg and "(1, 2)" in msg and "0.5" in msg and "average over the batch" in msg
-
-
 @pytest.mark.parametrize("value, needle", [
-    ([0.0, 0.0], "type list"),
-    (np.zeros(2, dtype=int), "dtype int64"),
-    (np.zeros(3), "shape mismatch: got (3,), expected (2,)"),
-    (np.array([np.nan, 0.0]), "non-finite value nan at index (0,)"),
+    ([0.0, 0.0], "got a list of length 2 (convert with np.asarray"),
+    (np.zeros(2, dtype=int), "got dtype int64"),
+    (np.zeros(3), "wrong shape: got (3,), expected (2,)"),
+    (np.array([np.nan, 0.0]), "first mismatch at index (0,)"),
     (np.zeros(2, dtype=object), "dtype object"),
-    (LiesEqual(), "LiesEqual"),
 ])
-def test_check_array_rejects_wrong_type_shape_nan(value, needle):
-    assert needle in raises(G.check_array, "p", value, np.zeros(2))
+def test_check_array_says_what_is_wrong(value, needle):
+    assert needle in fails(G.check_array, "p", value, np.zeros(2))
 
 
-def test_check_array_rejects_ndarray_subclass_with_lying_eq():
-    v = np.full(2, 7.0).view(SneakyArray)
-    assert "SneakyArray" in raises(G.check_array, "p", v, np.zeros(2))
+def test_check_array_names_index_input_and_hint():
+    z = np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    got = z.copy()
+    got[1, 2] = 0.5
+    msg = fails(G.check_array, "layer 2 dW", got, z, hint="average over the batch", inputs={"z": z})
+    assert msg.startswith("[layer 2 dW] first mismatch at index (1, 2)")
+    assert "z[1, 2] = 5.0" in msg and "got 0.5, expected 5.0" in msg and "Hint: average over the batch" in msg
 
 
-def test_check_array_matches_infinities_exactly():
-    e = np.array([np.inf, 1.0])
-    assert G.check_array("p", e.copy(), e)
-    assert "index (0,)" in raises(G.check_array, "p", np.array([-np.inf, 1.0]), e)
+def test_nan_where_finite_expected_is_called_out():
+    assert "NaN/inf where finite values were expected" in fails(G.check_array, "p", np.array([np.inf]), np.ones(1))
 
 
-# --- scalars, equality, truth tables ----------------------------------------------------------
-
-def test_check_scalar():
-    assert G.check_scalar("s", 0.25, 0.25)
-    assert G.check_scalar("s", np.float32(0.25), 0.25)
-    assert G.check_scalar("s", np.array(0.25), 0.25)
-    assert "got 0.3, expected 0.25" in raises(G.check_scalar, "s", 0.3, 0.25)
-    assert "bool" in raises(G.check_scalar, "s", True, 1.0)
-    assert "LiesEqual" in raises(G.check_scalar, "s", LiesEqual(), 1.0)
-    assert "inf" in raises(G.check_scalar, "s", float("inf"), 1.0)
-
-
-def test_check_equal_exact_types():
+def test_scalar_equal_truth_table():
+    assert G.check_scalar("s", np.float32(0.25), 0.25) and G.check_scalar("s", np.array(0.25), 0.25)
+    assert "got 0.3, expected 0.25" in fails(G.check_scalar, "s", 0.3, 0.25)
+    assert "got the bool True" in fails(G.check_scalar, "s", True, 1.0)
     assert G.check_equal("e", (1, (True, "a")), (np.int64(1), (np.bool_(True), "a")))
-    assert "expected True (bool)" in raises(G.check_equal, "e", 1, True)
-    assert "LiesEqual" in raises(G.check_equal, "e", LiesEqual(), 3)
-    assert "got (1, 2)" in raises(G.check_equal, "e", (1, 2), (1, 3))
-
-
-def test_check_truth_table_names_failing_row():
+    assert "expected True (bool)" in fails(G.check_equal, "e", 1, True)
     table = [((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)]
     assert G.check_truth_table("xor", lambda a, b: a ^ b, table)
-    msg = raises(G.check_truth_table, "xor", lambda a, b: a | b, table)
+    msg = fails(G.check_truth_table, "xor", lambda a, b: a | b, table)
     assert "row 3" in msg and "(1, 1)" in msg
-    assert "LiesEqual" in raises(G.check_truth_table, "xor", lambda a, b: LiesEqual(), table)
-    assert "ZeroDivisionError" in raises(G.check_truth_table, "xor", lambda a, b: 1 / 0, table)
 
 
-# --- symbolic ---------------------------------------------------------------------------------
+def test_call_reports_not_implemented_errors_shapes_mutation_and_overflow():
+    def stub(z):
+        raise NotImplementedError()
 
-def test_check_expr_accepts_equivalent_forms_and_strings():
+    def bad(z):
+        return z @ np.ones((5, 5))
+
+    def mutates(z):
+        z[0] = 1.0
+        return z
+
+    def naive_sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    assert "stub is not implemented yet" in fails(G.call, "1a", stub, np.zeros(2))
+    msg = fails(G.call, "1a", bad, np.zeros((3, 4)))
+    assert "bad raised ValueError" in msg and "z: float64 array of shape (3, 4)" in msg
+    assert "modified its argument z in place" in fails(G.call, "p", mutates, np.zeros(2))
+    z = np.array([-1e4, 0.0, 1e4])
+    with np.errstate(over="ignore"):
+        assert G.call("1a", naive_sigmoid, z)[1] == 0.5   # not strict: works, with a warning only
+    assert "overflowed" in fails(G.call, "1a sigmoid", naive_sigmoid, z, strict=True)
+
+
+def test_check_expr_visible():
     x, w, b = sp.symbols("x w b")
     s = 1 / (1 + sp.exp(-(w * x + b)))
     assert G.check_expr("d", s * (1 - s) * x, sp.diff(s, w), [x, w, b])
-    assert G.check_expr("d", "x*exp(-w*x-b)/(1+exp(-w*x-b))**2", sp.diff(s, w), [x, w, b])
+    assert "not equivalent" in fails(G.check_expr, "d", s * x, sp.diff(s, w), [x, w, b])
+    assert "unevaluated Derivative" in fails(G.check_expr, "d", sp.Derivative(s, w), sp.diff(s, w), [x, w, b])
+    assert "unknown symbol(s) y" in fails(G.check_expr, "d", x + sp.Symbol("y"), x, [x])
 
 
-def test_check_expr_rejects_wrong_and_unknown_symbols():
-    x, y = sp.symbols("x y")
-    msg = raises(G.check_expr, "d", x**2, x**3, [x])
-    assert "not equivalent" in msg and "x=" in msg
-    assert "unknown symbol(s) y" in raises(G.check_expr, "d", x + y, x, [x])
-    assert "could not parse" in raises(G.check_expr, "d", "x +* 2", x, [x])
-    assert "LiesEqual" in raises(G.check_expr, "d", LiesEqual(), x, [x])
-
-
-# --- gradients --------------------------------------------------------------------------------
-
-def _quadratic_problem():
+def _quadratic():
     rng = np.random.default_rng(1)
-    W = rng.normal(size=(2, 3))
-    b = rng.normal(size=2)
-    X = rng.normal(size=(5, 3))
+    W, b, X = rng.normal(size=(2, 3)), rng.normal(size=2), rng.normal(size=(5, 3))
 
     def loss():
-        z = X @ W.T + b
-        return 0.5 * float((z**2).sum()) / len(X)
+        return 0.5 * float(((X @ W.T + b) ** 2).sum()) / len(X)
 
     z = X @ W.T + b
-    grads = {"W": z.T @ X / len(X), "b": z.sum(0) / len(X)}
-    return loss, W, b, grads
+    return loss, W, b, {"W": z.T @ X / len(X), "b": z.sum(0) / len(X)}
 
 
-def test_check_gradients_passes_correct_and_names_wrong_layer_parameter():
-    loss, W, b, g = _quadratic_problem()
-    assert G.check_gradients("bp", loss, [{"W": W, "b": b}], [g])
-    wrong = {"W": g["W"], "b": g["b"] * len(W)}  # forgot to average the bias over the batch
-    msg = raises(G.check_gradients, "bp", loss, [{"W": W}, {"b": b}], [{"W": g["W"]}, {"b": wrong["b"]}])
-    assert "layer 2 parameter 'b'" in msg
-    assert "shape" in raises(G.check_gradients, "bp", loss, {"W": W}, {"W": g["W"].T})
-    assert "no gradient" in raises(G.check_gradients, "bp", loss, {"W": W, "b": b}, {"W": g["W"]})
-
-
-def test_check_gradients_restores_parameters():
-    loss, W, b, g = _quadratic_problem()
+def test_check_gradients_names_layer_and_rejects_a_constant_loss():
+    loss, W, b, g = _quadratic()
     W0 = W.copy()
-    G.check_gradients("bp", loss, {"W": W, "b": b}, g)
-    np.testing.assert_array_equal(W, W0)
+    assert G.check_gradients("bp", loss, [{"W": W, "b": b}], [g])
+    np.testing.assert_array_equal(W, W0)  # parameters restored
+    msg = fails(G.check_gradients, "bp", loss, [{"W": W}, {"b": b}], [{"W": g["W"]}, {"b": g["b"] * 5}])
+    assert "layer 2 parameter 'b'" in msg
+    zeros = {"W": np.zeros_like(W), "b": np.zeros_like(b)}
+    assert "does not change at all" in fails(G.check_gradients, "bp", lambda: 0.0, {"W": W, "b": b}, zeros)
 
 
-# --- call ---------------------------------------------------------------------------------------
+# --- ffgrader.checks (hidden checks) -----------------------------------------------------------
 
-def test_call_reports_errors_and_mutation():
-    def not_done(x):
-        raise NotImplementedError()
+class FakeStudent:
+    """Answers from a dict name -> function, through the real encoding of the test double."""
 
-    def mutates(x):
-        x[0] = 1.0
-        return x
+    def __init__(self, **fns):
+        self.ns = dict(fns)
 
-    assert "not implemented" in raises(G.call, "p", not_done, np.zeros(2))
-    assert "modified its argument #1" in raises(G.call, "p", mutates, np.zeros(2))
-    assert G.call("p", lambda x: x + 1, np.zeros(2))[0] == 1.0
+    def has(self, name):
+        return name in self.ns
 
+    def define(self, name, source):
+        self.ns[name] = eval(source, {"np": np, **self.ns})  # noqa: S307 - trusted test source
 
-# --- tampering --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("module, name, replacement", [
-    (np, "allclose", lambda *a, **k: True),
-    (np, "isclose", lambda *a, **k: True),
-    (np, "abs", lambda x: 0 * x),
-    (np.linalg, "norm", lambda *a, **k: 0.0),
-    (builtins, "sorted", lambda *a, **k: []),
-    (builtins, "abs", lambda x: 0),
-    (sp, "simplify", lambda e: 0),
-])
-def test_replaced_functions_are_detected(monkeypatch, module, name, replacement):
-    assert G.tampering() == []
-    monkeypatch.setattr(module, name, replacement)
-    qual = {"builtins": "builtins", "numpy": "numpy", "numpy.linalg": "numpy.linalg", "sympy": "sympy"}[module.__name__]
-    msg = raises(G.check_array, "1a", np.zeros(2), np.zeros(2))
-    assert f"tampering detected: {qual}.{name} was replaced" in msg
+    def call(self, name, *args):
+        try:
+            out = self.ns[name](*args)
+        except Exception as exc:  # noqa: BLE001
+            raise StudentError(name, type(exc).__name__, str(exc), G.args_summary(args, names=["z"])) from None
+        return S._encode(out)
 
 
-def test_deleted_function_and_replaced_grading_function_are_detected(monkeypatch):
-    monkeypatch.delattr(np, "isnan")
-    assert "numpy.isnan" in G.tampering()
-    monkeypatch.undo()
-    monkeypatch.setattr(G, "check_scalar", lambda *a, **k: True)
-    assert "tampering detected: nnlib.grading.check_scalar" in raises(G.check_array, "p", np.zeros(1), np.zeros(1))
+def test_expect_array_on_decoded_data():
+    C.expect_array("1a", np.ones(3), np.ones(3))
+    assert "got a list of length 3" in fails(C.expect_array, "2a mp_neuron", [1, 0, 1], np.ones(3))
+    assert "got a value of type MyArray" in fails(C.expect_array, "1a", Opaque("MyArray", "..."), np.ones(3))
+    with pytest.raises(C.Fail):
+        C.expect_array("1a", np.ones(3), np.zeros(3))
 
 
-def test_reimport_is_clean():
-    assert importlib.reload(G).tampering() == []
+def test_student_error_is_wrapped_with_part_and_argument_shapes():
+    def sigmoid(z):
+        raise ValueError("bad input")
+
+    msg = fails(C.call, FakeStudent(sigmoid=sigmoid), "1a sigmoid", "sigmoid", np.zeros(25))
+    assert msg == "[1a sigmoid] your sigmoid raised ValueError('bad input') when called with z: float64 array of shape (25,)."
+    assert "mp_neuron is not defined" in fails(C.call, FakeStudent(), "2a", "mp_neuron", np.zeros(2))
 
 
-def test_functions_replaced_before_import_are_detected(monkeypatch):
-    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
-    fresh = importlib.reload(G)
-    try:
-        assert "numpy.allclose" in fresh.tampering()
-        assert "tampering detected: numpy.allclose" in raises(fresh.check_scalar, "p", 1.0, 1.0)
-    finally:
-        monkeypatch.undo()
-        importlib.reload(G)
+def test_strict_call_fails_an_overflowing_function_with_the_reason():
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    z = np.array([-1e4, 0.0, 1e4])
+    with np.errstate(over="ignore"):
+        C.call(FakeStudent(sigmoid=sigmoid), "1a sigmoid", "sigmoid", z)  # a warning only: not graded
+    msg = fails(C.call, FakeStudent(sigmoid=sigmoid), "1a sigmoid", "sigmoid", z, strict=True)
+    assert msg.startswith("[1a sigmoid] your sigmoid overflowed") and "|z| up to 1e4" in msg
+
+
+def test_not_degenerate_and_grad_check_reject_placeholders():
+    z = np.linspace(-1, 1, 5)
+    C.not_degenerate("p", np.sin(z), inputs={"z": z})
+    assert "all zeros" in fails(C.not_degenerate, "p", np.zeros(5))
+    assert "the constant 2.0" in fails(C.not_degenerate, "p", np.full(5, 2.0))
+    assert "the input z returned unchanged" in fails(C.not_degenerate, "p", z.copy(), inputs={"z": z})
+    loss, W, b, g = _quadratic()
+    params = [{"W": W, "b": b}]
+
+    def loss_at(p):
+        return loss()
+
+    C.grad_check("1c", loss_at, params, [g])
+    assert "layer 1 parameter 'b'" in fails(C.grad_check, "1c", loss_at, params, [{"W": g["W"], "b": 2 * g["b"]}])
+    zeros = [{"W": np.zeros_like(W), "b": np.zeros_like(b)}]
+    assert "constant loss with zero gradients" in fails(C.grad_check, "1c", lambda p: 0.0, params, zeros)
+    assert "must be an array of shape (2,)" in fails(C.grad_check, "1c", loss_at, params, [{"W": g["W"], "b": [0, 0]}])
+
+
+def test_expect_expr_equivalent_wrong_and_refused_forms():
+    x = sp.Symbol("x", real=True)
+    C.expect_expr("3b", Expr(sp.srepr(sp.exp(x) * sp.exp(x))), sp.exp(2 * x), [x])
+    assert "not equivalent" in fails(C.expect_expr, "3b", Expr(sp.srepr(sp.exp(x))), sp.exp(2 * x), [x])
+    assert "unevaluated Derivative" in fails(C.expect_expr, "3b", Expr(sp.srepr(sp.Derivative(x**2, x))), 2 * x, [x])
+    assert "expected a SymPy expression, got a value of type str" in fails(
+        C.expect_expr, "3b", Opaque("str", "'2*x'"), 2 * x, [x])
+
+
+def test_registry_and_load(tmp_path):
+    f = tmp_path / "checks.py"
+    f.write_text("from ffgrader.checks import check, Fail\nSKIP_CELLS = ('demo',)\nBY_HAND = {'t2': ('a2',)}\n"
+                 "@check('t1')\ndef _(student, rng):\n    pass\n"
+                 "@check('t2')\ndef _(student, rng):\n    raise Fail('[2] no')\n"
+                 "@check('t3')\ndef _(student, rng):\n    student.nothing()\n")
+    a = C.load(f)
+    assert sorted(a.checks) == ["t1", "t2", "t3"] and a.SKIP_CELLS == ("demo",) and a.BY_HAND == {"t2": ("a2",)}
+    assert a.run("t1", None, None).passed
+    assert a.run("t2", None, None).message == "[2] no"
+    crashed = a.run("t3", None, None)
+    assert not crashed.passed and crashed.message.startswith("[t3] your answer could not be checked")
+    f.write_text("from ffgrader.checks import check\n@check('t1')\ndef _(s, r): pass\n@check('t1')\ndef _(s, r): pass\n")
+    with pytest.raises(ValueError, match="two checks registered for grade_id 't1'"):
+        C.load(f)
+
+
+# --- every assignment ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("hw", GRADED)
+def test_every_autograded_cell_has_exactly_one_check(hw):
+    nb = S.load_nb("solutions", hw)
+    assignment = S.load_checks(hw)
+    assert set(assignment.checks) == set(S.points(nb))
+    cell_ids = {S.meta(c).get("grade_id") for c in nb.cells}
+    assert set(assignment.SKIP_CELLS) <= cell_ids
+    for test_id, answers in assignment.BY_HAND.items():
+        assert test_id in assignment.checks and set(answers) <= cell_ids
+    for c in nb.cells:  # hidden tests live in checks.py only
+        assert "BEGIN HIDDEN TESTS" not in c.source and "nnlib import grading" not in c.source
+
+
+@pytest.mark.parametrize("hw", GRADED)
+def test_solution_scores_full_marks(hw):
+    verdicts, score, total, seed = S.grade(hw, "solutions")
+    failed = {g: v.message for g, v in verdicts.items() if not v.passed}
+    assert not failed and score == total > 0, f"{hw} (seed {seed}): {failed}"
+
+
+@pytest.mark.parametrize("hw", GRADED)
+def test_untouched_student_notebook_scores_zero(hw):
+    verdicts, score, total, seed = S.grade(hw, "exercises")
+    passed = [g for g, v in verdicts.items() if v.passed]
+    assert score == 0 and not passed, f"{hw} (seed {seed}): {passed} passed on the unanswered notebook"
+    for g, v in verdicts.items():
+        assert v.message.startswith("["), v.message
+        assert "not implemented yet" in v.message or "is not defined" in v.message, f"{hw} {g}: {v.message}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hw", GRADED)
+def test_full_marks_and_zero_through_the_sandbox(hw, tmp_path):
+    """The same verdicts with grader-core's sandboxed worker instead of the in-process double."""
+    for kind, expect_all in (("solutions", True), ("exercises", False)):
+        student = S.sandbox_student(hw, kind, tmp_path / kind)
+        try:
+            if kind == "solutions":
+                bad = {g: r.error for g, r in student.cell_results.items() if not r.ok}
+                assert not bad, f"{hw}: cells failed in the sandbox: {bad}"
+            verdicts, score, total, seed = S.grade(hw, kind, student=student)
+        finally:
+            student.close()
+        passed = {g for g, v in verdicts.items() if v.passed}
+        if expect_all:
+            assert score == total, f"{hw} (seed {seed}): {[v.message for v in verdicts.values() if not v.passed]}"
+        else:
+            assert score == 0 and not passed, f"{hw} (seed {seed}): {sorted(passed)} passed unanswered"

@@ -6,7 +6,8 @@
 Generation runs the real ``nbgrader generate_assignment`` in a temporary course directory (so the
 repository's gradebook is never touched), then copies the released notebooks back with normalized
 JSON (sorted keys, one-space indent, trailing newline) so a regeneration is byte-for-byte stable.
-``check`` also verifies that no solution code and no hidden test reached the student notebooks.
+``check`` also verifies that no solution code, no hidden test, no mark scheme and no hidden-check file
+(``solutions/<hw>/checks.py``, which only the grader imports) reached ``exercises/``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .env import tool_env
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
                     "BEGIN MARK SCHEME", "END MARK SCHEME")
+# Trusted grader files that live next to the instructor notebook and must never be released.
+NOT_RELEASED = ("checks.py",)
 
 
 def assignments(root: Path = ROOT) -> list[str]:
@@ -46,10 +49,13 @@ def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT) 
     with tempfile.TemporaryDirectory(prefix="ffnn-course-") as tmp:
         course = Path(tmp)
         shutil.copy(root / "nbgrader_config.py", course)
-        shutil.copytree(root / "nbgrader_ext", course / "nbgrader_ext", ignore=shutil.ignore_patterns("__pycache__"))
+        for pkg in ("nbgrader_ext", "ffgrader"):  # whatever the config imports besides nbgrader itself
+            if (root / pkg).is_dir():
+                shutil.copytree(root / pkg, course / pkg, ignore=shutil.ignore_patterns("__pycache__"))
         for name in names:
+            # The hidden checks are not even copied: nbgrader cannot release what it never sees.
             shutil.copytree(root / "solutions" / name, course / "solutions" / name,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *NOT_RELEASED))
         # One process per assignment, each with its own gradebook, run concurrently (start-up dominates).
         procs = {}
         for name in names:
@@ -82,6 +88,21 @@ def leaks(path: Path) -> list[str]:
     return [m for m in SOLUTION_MARKERS if m in text]
 
 
+def check_leaks(checks_file: Path, notebook: Path) -> list[str]:
+    """Lines of hidden-check code (registrations, calls into the student) found in a student notebook."""
+    if not checks_file.is_file():
+        return []
+    text = json.loads(notebook.read_text(encoding="utf-8"))
+    sources = "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in text["cells"])
+    found = []
+    for line in checks_file.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("@check(") or "call(student" in line or "(student, rng)" in line:
+            if line in sources:
+                found.append(line)
+    return found
+
+
 def check(root: Path = ROOT) -> list[str]:
     """Problems found: differences between exercises/ and a fresh generation, and leaked solutions."""
     problems = []
@@ -102,6 +123,11 @@ def check(root: Path = ROOT) -> list[str]:
             for nbpath in sorted(old_dir.rglob("*.ipynb")) if old_dir.is_dir() else []:
                 for marker in leaks(nbpath):
                     problems.append(f"{nbpath.relative_to(root)} contains {marker!r}")
+                for line in check_leaks(root / "solutions" / name / "checks.py", nbpath):
+                    problems.append(f"{nbpath.relative_to(root)} contains a line of the hidden checks: {line[:60]!r}")
+            released = [p for d in (fresh / name, old_dir) if d.is_dir() for n in NOT_RELEASED for p in d.rglob(n)]
+            for path in released:
+                problems.append(f"{path.name} was released into exercises/{name}/ (hidden checks must stay private)")
     return problems
 
 

@@ -1,0 +1,316 @@
+"""The API hidden checks are written in: ``solutions/<hw>/checks.py`` (trusted, grader process only).
+
+A check is a function ``(student, rng) -> None`` registered for the nbgrader grade_id of the test cell it
+grades::
+
+    @check("test_1a")
+    def _(student, rng):
+        z = np.concatenate([rng.normal(0, 3, 20), [-1e4, 0.0, 1e4]])
+        expect_array("1a sigmoid", call(student, "1a sigmoid", "sigmoid", z), A.sigmoid(z), inputs={"z": z})
+
+It passes by returning and fails by raising ``Fail`` (an AssertionError) whose message names the part, the
+input and expected vs got. ``student`` follows the Student protocol (``ffgrader.protocol``): everything it returns
+is decoded plain data, so the ``expect_*`` helpers check exact types (a list is not an array). References are
+computed here, with nnlib, from fresh random inputs drawn from ``rng``.
+
+``load(path)`` imports a checks file and returns an ``Assignment``; ``Assignment.run(grade_id, student, rng)``
+runs one check and turns whatever it raises into a verdict, so one broken check costs only its own points.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import student as _S
+from .protocol import Expr, NotDefined, Opaque, StudentError, StudentProblem
+
+__all__ = ["check", "load", "Assignment", "Verdict", "Fail", "call", "expect_array", "expect_scalar", "expect_equal",
+           "expect_expr", "expect_truth_table", "expect_type", "not_degenerate", "grad_check", "describe"]
+
+_REGISTRY = "__ffgrader_checks__"  # the per-module dict @check fills (a checks file's own namespace)
+
+
+class Fail(AssertionError):
+    """A failed check; its message is shown to the student."""
+
+
+def _fail(part, msg, hint=""):
+    raise Fail(f"[{part}] {msg}" + (f"\nHint: {hint}" if hint else ""))
+
+
+def describe(value) -> str:
+    """A description of decoded student data (``Opaque`` says which type the student returned)."""
+    if isinstance(value, Opaque):
+        return f"a value of type {value.type_name}"
+    if isinstance(value, Expr):
+        return "a SymPy expression"
+    return _S.describe(value)
+
+
+# --- registry -------------------------------------------------------------------------------------
+
+def check(grade_id: str):
+    """Register the decorated function as the check of the test cell ``grade_id`` (in its module)."""
+    if not isinstance(grade_id, str) or not grade_id:
+        raise TypeError(f"check(grade_id): grade_id must be a non-empty str, got {grade_id!r}")
+
+    def register(fn):
+        table = sys._getframe(1).f_globals.setdefault(_REGISTRY, {})
+        if grade_id in table:
+            raise ValueError(f"two checks registered for grade_id {grade_id!r}")
+        table[grade_id] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class Verdict:
+    grade_id: str
+    passed: bool
+    message: str
+
+
+@dataclass
+class Assignment:
+    """What a checks file declares."""
+    path: Path
+    checks: dict = field(default_factory=dict)           # grade_id -> check function
+    NNLIB_ALLOWED: tuple = ()                            # nnlib modules importable inside the sandbox
+    SKIP_CELLS: tuple = ()                               # grade_ids of locked cells not run when grading
+    BY_HAND: dict = field(default_factory=dict)          # test grade_id -> answer cell grade_ids (no SymPy calculus)
+
+    def run(self, grade_id: str, student, rng: np.random.Generator) -> Verdict:
+        """Run one check; a Fail, a student problem or a crash of the check itself becomes a failed verdict."""
+        fn = self.checks.get(grade_id)
+        if fn is None:
+            return Verdict(grade_id, False, f"[{grade_id}] no check is registered for this test cell.")
+        try:
+            fn(student, rng)
+        except Fail as exc:
+            return Verdict(grade_id, False, str(exc))
+        except StudentProblem as exc:  # a student call the check did not wrap with call()
+            return Verdict(grade_id, False, f"[{grade_id}] {_problem_text(exc)}")
+        except Exception as exc:  # noqa: BLE001 - unexpected student data broke the check: 0 for this cell only
+            return Verdict(grade_id, False, f"[{grade_id}] your answer could not be checked "
+                                            f"({type(exc).__name__}: {exc}); check the types your functions return.")
+        return Verdict(grade_id, True, f"[{grade_id}] passed")
+
+
+def load(path) -> Assignment:
+    """Import the checks file at ``path`` (trusted code) and collect what it registered and declares."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checks file not found: {path}")
+    name = f"_ffgrader_checks_{path.parent.name}_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    ns = vars(module)
+    by_hand = ns.get("BY_HAND", {})
+    if not isinstance(by_hand, dict) or not all(isinstance(v, tuple) for v in by_hand.values()):
+        raise TypeError(f"{path.name}: BY_HAND must map a test grade_id to a tuple of answer grade_ids")
+    for attr in ("NNLIB_ALLOWED", "SKIP_CELLS"):
+        if not isinstance(ns.get(attr, ()), tuple):
+            raise TypeError(f"{path.name}: {attr} must be a tuple of str")
+    return Assignment(path=path, checks=dict(ns.get(_REGISTRY, {})), NNLIB_ALLOWED=tuple(ns.get("NNLIB_ALLOWED", ())),
+                      SKIP_CELLS=tuple(ns.get("SKIP_CELLS", ())), BY_HAND=dict(by_hand))
+
+
+# --- calling the student ---------------------------------------------------------------------------
+
+def _problem_text(exc, name=None) -> str:
+    if isinstance(exc, StudentError):
+        fn = name or getattr(exc, "name", None) or "function"
+        etype, msg = getattr(exc, "exc_type", "Exception"), getattr(exc, "message", str(exc))
+        args = getattr(exc, "arg_summary", "") or "no arguments"
+        if etype == "NotImplementedError":
+            return f"your {fn} is not implemented yet (it raised NotImplementedError)."
+        if etype == "FloatingPointError":
+            return (f"your {fn} overflowed or computed 0/0 ({msg}) when called with {args}: use a numerically stable "
+                    "form (the part asks for no overflow for |z| up to 1e4).")
+        return f"your {fn} raised {etype}({msg!r}) when called with {args}."
+    if isinstance(exc, NotDefined):
+        fn = getattr(exc, "name", None) or name
+        if name and fn != name and fn.startswith("_strict_"):
+            fn = name
+        return f"{fn} is not defined: run its answer cell (did it raise an error, or is the name misspelt?)."
+    kind = type(exc).__name__
+    if kind == "StudentTimeout":
+        return f"your {name or 'code'} did not finish within the time budget (an endless loop?)."
+    if kind == "StudentCrashed":
+        return f"your {name or 'code'} crashed the Python process ({exc})."
+    return f"{kind}: {exc}"
+
+
+def call(student, part, name, *args, strict=False, **kwargs):
+    """``student.call(name, ...)``; a problem in the student's code fails ``part`` with what and where.
+
+    ``strict=True`` runs the function under ``np.errstate(over/invalid/divide="raise")`` in the worker, for parts
+    that announce "no overflow for |z| up to 1e4" (an overflow then fails with that reason; otherwise warnings
+    are only shown, never graded).
+    """
+    if not student.has(name):
+        _fail(part, f"{name} is not defined: run its answer cell (did it raise an error, or is the name misspelt?).")
+    target = name
+    if strict:
+        target = f"_strict_{name}"
+        student.define(target, f"np.errstate(over='raise', invalid='raise', divide='raise')({name})")
+    try:
+        return student.call(target, *args, **kwargs)
+    except StudentProblem as exc:
+        _fail(part, _problem_text(exc, name))
+
+
+# --- expectations ------------------------------------------------------------------------------------
+
+def expect_type(part, got, kind, what="the result", hint=""):
+    """``got`` has the plain type ``kind`` (tuple, list, dict, ...); a tuple's or list's length is not checked."""
+    if type(got) is not kind:
+        _fail(part, f"{what} must be a {kind.__name__}, got {describe(got)}.", hint)
+    return got
+
+
+def expect_array(part, got, expected, *, inputs=None, rtol=1e-7, atol=1e-10, hint=""):
+    problem = _S.array_problem(got, expected, rtol, atol, inputs) if not isinstance(got, (Opaque, Expr)) else \
+        f"expected a numpy array of shape {np.shape(expected)} with a float dtype, got {describe(got)}."
+    if problem:
+        _fail(part, problem, hint)
+
+
+def expect_scalar(part, got, expected, *, rtol=1e-7, atol=1e-10, hint=""):
+    problem = _S.scalar_problem(got, expected, rtol, atol) if not isinstance(got, (Opaque, Expr)) else \
+        f"expected a real number, got {describe(got)}."
+    if problem:
+        _fail(part, problem, hint)
+
+
+def expect_equal(part, got, expected, *, hint=""):
+    problem = _S.equal_problem(got, expected) if not isinstance(got, (Opaque, Expr)) else \
+        f"expected {expected!r}, got {describe(got)}."
+    if problem:
+        _fail(part, problem, hint)
+
+
+def expect_truth_table(part, got, rows, expected, *, hint=""):
+    """``got``: the student's outputs for ``rows`` (one per row, 0/1 or bool); names the first wrong row."""
+    if type(got) is not np.ndarray or got.shape != (len(rows),):
+        _fail(part, f"expected a numpy array of shape ({len(rows)},) (one output per row), got {describe(got)}.", hint)
+    if got.dtype.kind not in "biuf":
+        _fail(part, f"expected numbers 0/1, got dtype {got.dtype}.", hint)
+    for r, (x, e) in enumerate(zip(rows, expected)):
+        if float(got[r]) != float(e):
+            inputs = tuple(x.tolist() if isinstance(x, np.ndarray) else x)
+            e = e.item() if isinstance(e, np.generic) else e
+            _fail(part, f"row {r} of the truth table is wrong: inputs {inputs} gave {got[r].item()!r}, "
+                        f"expected {e!r}.", hint)
+
+
+def expect_expr(part, got, expected, symbols, *, positive=False, subs=None, hint=""):
+    """A SymPy answer (``Expr`` text from the worker) equivalent to the trusted ``expected``.
+
+    ``symbols`` are the SymPy symbols the answer may use; ``subs`` (symbol -> trusted expression) replaces
+    shorthands such as hw3's ``y`` before the comparison, which is decided by ``ffgrader.exprs.equivalent``.
+    """
+    import sympy as sp
+
+    from . import exprs
+
+    if type(got) in (int, float):
+        answer = sp.Float(got) if type(got) is float else sp.Integer(got)
+    elif isinstance(got, Expr):
+        text = got.text
+        for banned in ("Derivative", "Integral", "Subs", "Limit"):
+            if banned + "(" in text:
+                _fail(part, f"your expression contains an unevaluated {banned}; write the result out by hand.", hint)
+        try:
+            answer = exprs.parse(text, list(symbols))
+        except Exception as exc:  # noqa: BLE001 - the whitelist parser refuses it: say why
+            _fail(part, f"your expression could not be read: {exc}", hint)
+    else:
+        _fail(part, f"expected a SymPy expression, got {describe(got)}.", hint)
+    if subs:
+        answer = answer.subs(subs)
+    base = [s for s in symbols if not subs or s not in subs]
+    ok, reason = exprs.equivalent(answer, expected, base, positive=positive)
+    if ok is None:
+        _fail(part, f"could not decide whether your expression is right within the time budget ({reason}); "
+                    "simplify it by hand.", hint)
+    if not ok:
+        _fail(part, f"not equivalent to the expected expression: {reason}", hint)
+
+
+def not_degenerate(part, values, *, inputs=None, what="your result", hint=""):
+    """Fail when ``values`` is all zeros, constant, or one of ``inputs`` returned unchanged: it earns nothing."""
+    arr = np.asarray(values, dtype=float) if type(values) is np.ndarray else None
+    if arr is None or arr.size == 0:
+        return
+    if not np.any(arr):
+        _fail(part, f"{what} is all zeros for these inputs: a placeholder earns nothing.", hint)
+    if arr.size > 1 and np.all(arr == arr.flat[0]):
+        _fail(part, f"{what} is the constant {float(arr.flat[0])!r} for every input.", hint)
+    for name, x in (inputs or {}).items():
+        if np.shape(x) == arr.shape and np.array_equal(arr, np.asarray(x, dtype=float)):
+            _fail(part, f"{what} is the input {name} returned unchanged.", hint)
+
+
+def _layers(params):
+    return [params] if isinstance(params, dict) else list(params)
+
+
+def grad_check(part, loss_at, params, grads, *, eps=1e-6, rtol=1e-5, atol=1e-8, max_entries=12, rng=None,
+               hint=""):
+    """Centred finite differences of the (student's) ``loss_at(params) -> float`` against ``grads``.
+
+    ``params`` is a trusted dict name -> array or a list of them (one per layer); ``grads`` is the student's
+    decoded answer of the same structure. At most ``max_entries`` entries per parameter are probed (chosen
+    with ``rng``) so the number of student calls stays small. A loss that does not change when the parameters
+    do (zero stubs: a constant loss with zero gradients) fails: such a check proves nothing.
+    """
+    layers, single = _layers(params), isinstance(params, dict)
+    g_layers = [grads] if single else grads
+    if type(g_layers) not in (list, tuple) or len(g_layers) != len(layers):
+        _fail(part, f"expected gradients for {len(layers)} layer(s), got {describe(grads)}.", hint)
+    rng = rng if rng is not None else np.random.default_rng(0)
+    moved = 0.0
+    for l, (p, g) in enumerate(zip(layers, g_layers), start=1):
+        if type(g) is not dict:
+            _fail(part, f"layer {l}: expected a dict of gradients, got {describe(g)}.", hint)
+        for key, arr in p.items():
+            label = f"parameter {key!r}" if single else f"layer {l} parameter {key!r}"
+            gk = g.get(key)
+            if gk is None:
+                _fail(part, f"no gradient for {label}.", hint)
+            if type(gk) is not np.ndarray or gk.shape != arr.shape:
+                _fail(part, f"the gradient of {label} must be an array of shape {arr.shape}, got {describe(gk)}.",
+                      hint)
+            flat = np.arange(arr.size)
+            probe = flat if arr.size <= max_entries else np.sort(rng.choice(flat, max_entries, replace=False))
+            for f in probe:
+                idx = np.unravel_index(f, arr.shape)
+                old = arr[idx]
+                arr[idx] = old + eps
+                up = _loss_value(part, loss_at(params))
+                arr[idx] = old - eps
+                down = _loss_value(part, loss_at(params))
+                arr[idx] = old
+                num = (up - down) / (2 * eps)
+                moved = max(moved, abs(num))
+                if not abs(gk[idx] - num) <= atol + rtol * max(abs(num), abs(float(gk[idx]))):
+                    _fail(part, f"gradient of {label} at index {_S.fmt_index(idx)}: yours {float(gk[idx])!r}, "
+                                f"finite differences of your loss {num!r}.", hint)
+    if moved == 0.0:
+        _fail(part, "your loss does not change at all when the parameters change (a constant loss with zero "
+                    "gradients), so the gradient check proves nothing: a placeholder earns nothing.", hint)
+
+
+def _loss_value(part, v):
+    x = _S.as_real(v)
+    if x is None:
+        _fail(part, f"the loss must be a real number, got {describe(v)}.")
+    return x

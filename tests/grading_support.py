@@ -1,0 +1,280 @@
+"""Test support for the hidden checks: an in-process test double of the Student protocol, and scoring.
+
+``InProcessStudent`` runs a (trusted) notebook's non-test code cells in a namespace of this process and answers
+``call``/``value``/``has``/``define`` like grader-core's sandboxed worker: arguments are decoded from the
+protocol markers (Sym, Rng, Ref) and copied, results are encoded as plain data (exact ndarray copies, SymPy
+expressions as ``Expr(srepr)``, anything else as ``Opaque``). It is for TESTS on trusted notebooks only; real
+grading runs student code in the sandbox.
+
+While grader-core's ``ffgrader.protocol`` / ``ffgrader.exprs`` are not in the tree yet, minimal stand-ins written
+against the contract in /tmp/team/grader_api.md are installed into ``sys.modules`` (tests only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+import io
+import secrets
+import sys
+import types
+import warnings
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+HOMEWORK = ["hw1_neurons", "hw2_perceptron", "hw3_backprop", "hw4_training", "hw5_approximation"]
+GRADED = ["hw1_neurons"]  # the assignments whose hidden tests live in checks.py (grows to HOMEWORK)
+
+
+def _install_stand_ins():
+    if importlib.util.find_spec("ffgrader.protocol") is None:
+        from dataclasses import dataclass, field
+
+        mod = types.ModuleType("ffgrader.protocol")
+
+        @dataclass(frozen=True)
+        class Sym:
+            name: str
+            assumptions: dict = field(default_factory=dict)
+
+            def __init__(self, name, **assumptions):
+                object.__setattr__(self, "name", name)
+                object.__setattr__(self, "assumptions", assumptions)
+
+        @dataclass(frozen=True)
+        class Ref:
+            name: str
+
+        @dataclass(frozen=True)
+        class Rng:
+            seed: int
+
+        @dataclass(frozen=True)
+        class Expr:
+            text: str
+
+        @dataclass(frozen=True)
+        class Opaque:
+            type_name: str
+            repr_prefix: str = ""
+
+        class StudentProblem(Exception):
+            pass
+
+        class StudentError(StudentProblem):
+            def __init__(self, name, exc_type, message, arg_summary):
+                super().__init__(f"{name} raised {exc_type}: {message}")
+                self.name, self.exc_type, self.message, self.arg_summary = name, exc_type, message, arg_summary
+
+        class NotDefined(StudentProblem):
+            def __init__(self, name):
+                super().__init__(f"{name} is not defined")
+                self.name = name
+
+        class StudentTimeout(StudentProblem):
+            pass
+
+        class StudentCrashed(StudentProblem):
+            pass
+
+        for obj in (Sym, Ref, Rng, Expr, Opaque, StudentProblem, StudentError, NotDefined, StudentTimeout,
+                    StudentCrashed):
+            obj.__module__ = mod.__name__
+            setattr(mod, obj.__name__, obj)
+        sys.modules[mod.__name__] = mod
+    if importlib.util.find_spec("ffgrader.exprs") is None:
+        import sympy as sp
+
+        mod = types.ModuleType("ffgrader.exprs")
+
+        def parse(text, symbols):  # TEST STAND-IN ONLY: the real one is a whitelist parser
+            by_name = {s.name: s for s in symbols}
+            e = eval(text, {k: getattr(sp, k) for k in dir(sp) if not k.startswith("_")})  # noqa: S307
+            unknown = sorted(s.name for s in e.free_symbols if s.name not in by_name)
+            if unknown:
+                raise ValueError(f"unknown symbol(s) {', '.join(unknown)}")
+            return e.xreplace({s: by_name[s.name] for s in e.free_symbols})
+
+        def equivalent(a, b, symbols, *, positive=False, budget=5.0):
+            r = np.random.default_rng(0)
+            for _ in range(8):
+                pt = {s: sp.Float(r.uniform(0.1, 2) if positive else r.uniform(-2, 2), 30) for s in symbols}
+                va, vb = complex(sp.N(a.subs(pt), 25)), complex(sp.N(b.subs(pt), 25))
+                if not abs(va - vb) <= 1e-12 * (1 + abs(vb)):
+                    shown = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
+                    return False, f"at {shown} yours is {va.real:.10g}, expected {vb.real:.10g}"
+            return True, "equal at 8 random points"
+
+        mod.parse, mod.equivalent = parse, equivalent
+        sys.modules[mod.__name__] = mod
+
+
+_install_stand_ins()
+
+from ffgrader import checks as C  # noqa: E402
+from ffgrader.protocol import (Expr, NotDefined, Opaque, Ref, Rng, StudentError, Sym)  # noqa: E402
+
+_ARRAY_KINDS = "biuf"
+
+
+def meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def is_test_cell(cell) -> bool:
+    m = meta(cell)
+    return cell.cell_type == "code" and bool(m.get("grade")) and not m.get("solution")
+
+
+def load_nb(kind: str, hw: str):
+    return nbformat.read(ROOT / kind / hw / f"{hw}.ipynb", as_version=4)
+
+
+def load_checks(hw: str):
+    return C.load(ROOT / "solutions" / hw / "checks.py")
+
+
+class InProcessStudent:
+    """The Student protocol, answered by executing a notebook's non-test cells in this process."""
+
+    def __init__(self, nb, skip=(), replace=None):
+        """``replace``: grade_id -> new source for that cell (to plant a mistake)."""
+        self.ns: dict = {"__name__": "__main__"}
+        self.cell_errors: dict = {}
+        self.stderr = io.StringIO()
+        for cell in nb.cells:
+            if cell.cell_type != "code" or is_test_cell(cell) or meta(cell).get("grade_id") in skip:
+                continue
+            source = (replace or {}).get(meta(cell).get("grade_id"), cell.source)
+            try:
+                with self._quiet():
+                    exec(compile(source, f"<cell {meta(cell).get('grade_id')}>", "exec"), self.ns)  # noqa: S102
+            except Exception as exc:  # noqa: BLE001 - recorded like the worker does, then continue
+                self.cell_errors[meta(cell).get("grade_id")] = f"{type(exc).__name__}: {exc}"
+
+    @contextlib.contextmanager
+    def _quiet(self):
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:  # a warning is shown, never an error
+            self.stderr.write(f"{w.category.__name__}: {w.message}\n")
+
+    # -- protocol --
+    def has(self, name):
+        return name in self.ns
+
+    def value(self, name):
+        if name not in self.ns:
+            raise NotDefined(name)
+        return _encode(self.ns[name])
+
+    def define(self, name, source):
+        self.ns[name] = eval(source, self.ns)  # noqa: S307 - trusted grader source
+
+    def call(self, name, *args, **kwargs):
+        fn = self.ns.get(name)
+        if fn is None or not callable(fn):
+            raise NotDefined(name)
+        a = [self._decode(x) for x in args]
+        k = {key: self._decode(x) for key, x in kwargs.items()}
+        try:
+            with self._quiet():
+                out = fn(*a, **k)
+        except Exception as exc:  # noqa: BLE001
+            raise StudentError(name, type(exc).__name__, str(exc), _arg_summary(fn, a, k)) from None
+        return _encode(out)
+
+    def _decode(self, x):
+        if isinstance(x, Sym):
+            import sympy as sp
+            return sp.Symbol(x.name, **x.assumptions)
+        if isinstance(x, Rng):
+            return np.random.default_rng(x.seed)
+        if isinstance(x, Ref):
+            if x.name not in self.ns:
+                raise NotDefined(x.name)
+            return self.ns[x.name]
+        if type(x) is np.ndarray:
+            return x.copy()
+        if type(x) in (list, tuple):
+            return type(x)(self._decode(v) for v in x)
+        if type(x) is dict:
+            return {k: self._decode(v) for k, v in x.items()}
+        return x
+
+
+def _arg_summary(fn, args, kwargs):
+    try:
+        names = [p.name for p in inspect.signature(fn).parameters.values()]
+    except (TypeError, ValueError):
+        names = []
+    from ffgrader.student import args_summary
+    return args_summary(args, kwargs, names)
+
+
+def _encode(v, depth=0):
+    """Plain data only, like the worker's JSON protocol: the data crosses, never the object."""
+    if depth > 20:
+        return Opaque(type(v).__name__, "")
+    if v is None or type(v) in (bool, int, float, str):
+        return v
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, np.ndarray) and v.dtype.kind in _ARRAY_KINDS:
+        return np.array(v, copy=True)  # a subclass becomes a plain ndarray with the same data
+    if type(v) in (list, tuple):
+        return type(v)(_encode(x, depth + 1) for x in v)
+    if type(v) is dict and all(type(k) is str for k in v):
+        return {k: _encode(x, depth + 1) for k, x in v.items()}
+    if "sympy" in type(v).__module__:
+        import sympy as sp
+        if isinstance(v, sp.Basic):
+            return Expr(sp.srepr(v))
+    return Opaque(type(v).__qualname__, repr(v)[:60])
+
+
+def points(nb) -> dict[str, float]:
+    """grade_id -> points of every autograded test cell."""
+    return {meta(c)["grade_id"]: float(meta(c)["points"]) for c in nb.cells if is_test_cell(c)}
+
+
+def grade(hw, kind="solutions", replace=None, seed=None, student=None):
+    """Run every check of ``hw`` on a notebook; returns (verdicts by grade_id, score, total, seed)."""
+    nb = load_nb(kind, hw)
+    assignment = load_checks(hw)
+    student = student or InProcessStudent(nb, skip=assignment.SKIP_CELLS, replace=replace)
+    seed = secrets.randbits(64) if seed is None else seed
+    master = np.random.default_rng(seed)
+    pts = points(nb)
+    verdicts = {gid: assignment.run(gid, student, np.random.default_rng(master.integers(2**63))) for gid in pts}
+    score = sum(pts[g] for g, v in verdicts.items() if v.passed)
+    return verdicts, score, sum(pts.values()), seed
+
+
+def sandbox_student(hw, kind, workdir: Path):
+    """grader-core's SandboxStudent with ``hw``'s notebook cells run in it (the real grading path)."""
+    from ffgrader.sandbox import stage_library
+    from ffgrader.session import SandboxStudent
+
+    nb = load_nb(kind, hw)
+    assignment = load_checks(hw)
+    lib = stage_library(workdir / "lib", assignment.NNLIB_ALLOWED)
+    sub = workdir / "submission"
+    sub.mkdir(parents=True)
+    nbformat.write(nb, sub / f"{hw}.ipynb")
+    student = SandboxStudent(sub, lib).start()
+    student.cell_results = {}
+    for cell in nb.cells:
+        gid = meta(cell).get("grade_id")
+        if cell.cell_type == "code" and not is_test_cell(cell) and gid not in assignment.SKIP_CELLS:
+            student.cell_results[gid] = student.run_cell(str(gid), cell.source, 60.0)
+    return student

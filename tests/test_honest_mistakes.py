@@ -1,0 +1,81 @@
+"""Realistic honest mistakes, graded by the hidden checks: each loses exactly the points of the part(s) that
+grade the function it is in, with a message that names the part and says what and where; an equivalent
+SymPy form earns full credit, a wrong one loses that part only.
+
+Every mistake is planted in the instructor notebook (one answer cell edited) and graded with the in-process
+test double of the Student protocol (grading_support.py), with fresh random inputs each run."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import grading_support as S
+
+# (hw, answer cell, text in the solution, replacement, grade_ids that must fail, text the first message contains)
+MISTAKES = [
+    # --- the issue's list ---
+    ("hw1_neurons", "answer_1b", "return 1.0 - t**2", "return 1.0 - t", {"test_1b"}, "first mismatch at index"),
+    # --- one mistake per autograded part ---
+    ("hw1_neurons", "answer_1a", "return s * (1 - s)", "return s", {"test_1a"}, "[1a sigmoid_prime] first mismatch"),
+    ("hw1_neurons", "answer_1a", "    e = np.exp(-np.abs(z))  # <= 1: never overflows\n"
+     "    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))", "    return 1 / (1 + np.exp(-z))",
+     {"test_1a"}, "[1a sigmoid] your sigmoid overflowed"),
+    ("hw1_neurons", "answer_1c", "return (z > 0).astype(float)", "return (z >= 0).astype(float)", {"test_1c"},
+     "z["),
+    ("hw1_neurons", "answer_1c", "return (z > 0).astype(float)", "return (z > 0)", {"test_1c"},
+     "expected a float array, got dtype bool"),
+    ("hw1_neurons", "answer_1d", "1.0, gamma * np.exp(np.minimum(z, 0.0)))", "1.0, np.exp(np.minimum(z, 0.0)))",
+     {"test_1d"}, "[1d elu_prime] first mismatch"),
+    ("hw1_neurons", "answer_1d", "return np.where(z > 0, z, gamma * np.expm1(zn))",
+     "return np.where(z > 0, z, gamma * np.expm1(z))", {"test_1d"}, "overflowed"),
+    ("hw1_neurons", "answer_1e", "return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))",
+     "return np.log1p(np.exp(z))", {"test_1e"}, "[1e softplus] your softplus overflowed"),
+    ("hw1_neurons", "answer_2a", "    if inhibitory is not None:\n", "    if False:\n", {"test_2a"},
+     "columns 5-6 are inhibitory inputs)] row"),
+    ("hw1_neurons", "answer_2a", "return fire.astype(int)", "return fire.astype(int).tolist()", {"test_2a"},
+     "got a list of length 8"),
+    ("hw1_neurons", "answer_2b", "return (2.0, 1.0, 1.0), 3.0", "return (2.0, 1.0, 1.0), 2.0", {"test_2b"},
+     "row 3 of the truth table is wrong: inputs (0.0, 1.0, 1.0) gave 1, expected 0"),
+    ("hw1_neurons", "answer_2c", "return (1.0, 1.0), 1.0", "return (1.0, 1.0), 2.0", {"test_2c"}, "row 1"),
+    ("hw1_neurons", "answer_3a", "return s + beta * x * s * (1 - s)", "return s + x * s * (1 - s)", {"test_3a"},
+     "[3a swish'] not equivalent"),
+    ("hw1_neurons", "answer_3b", "return Phi + x * phi", "return Phi + phi", {"test_3b"}, "[3b GELU'] not equivalent"),
+    ("hw1_neurons", "answer_3b", "return Phi + x * phi", "return sp.Derivative(x * Phi, x)", {"test_3b"},
+     "unevaluated Derivative"),
+    # equivalent SymPy forms: full credit
+    ("hw1_neurons", "answer_3a", "return s + beta * x * s * (1 - s)",
+     "return (1 + sp.exp(-beta * x) + beta * x * sp.exp(-beta * x)) / (1 + sp.exp(-beta * x))**2", set(), None),
+    ("hw1_neurons", "answer_3b", "return Phi + x * phi",
+     "return sp.erf(sp.sqrt(2) * x / 2) / 2 + sp.Rational(1, 2) + x * sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)",
+     set(), None),
+]
+
+
+def _apply(hw, cell_id, old, new):
+    nb = S.load_nb("solutions", hw)
+    source = next(c.source for c in nb.cells if S.meta(c).get("grade_id") == cell_id)
+    assert source.count(old) == 1, f"{hw}/{cell_id}: {old!r} not found once"
+    return {cell_id: source.replace(old, new)}
+
+
+def _part(message: str) -> str:
+    return re.match(r"\[([^\] ]+)", message).group(1)
+
+
+@pytest.mark.parametrize("hw, cell_id, old, new, expected, needle",
+                         [m for m in MISTAKES if m[0] in S.GRADED],
+                         ids=[f"{m[0][:3]}-{m[1]}-{i}" for i, m in enumerate(MISTAKES) if m[0] in S.GRADED])
+def test_honest_mistake_loses_exactly_its_part(hw, cell_id, old, new, expected, needle):
+    verdicts, score, total, seed = S.grade(hw, replace=_apply(hw, cell_id, old, new))
+    failed = {g for g, v in verdicts.items() if not v.passed}
+    messages = {g: verdicts[g].message for g in failed}
+    assert failed == expected, f"{hw} (seed {seed}) {new!r}: failed {sorted(failed)}, expected {sorted(expected)}: {messages}"
+    pts = S.points(S.load_nb("solutions", hw))
+    assert score == total - sum(pts[g] for g in expected)
+    for g in failed:
+        # the message names the part of the cell it grades: [1b ...] for test_1b, [3b ...] for test-bp-hidden
+        assert _part(messages[g])[:1].isdigit(), messages[g]
+    if needle:
+        assert any(needle in m for m in messages.values()), f"{needle!r} not in {messages}"
