@@ -851,3 +851,131 @@ def _errata():
 def errata() -> dict:
     """key -> Erratum for every mistake found in the sources."""
     return {e.key: e for e in _errata()}
+
+
+# --- added for issue 14: facts the chapters state that were not yet checked ---------------------
+# (appended as new sections; DESCRIPTIONS, _SECTIONS and _SECTION_OF are extended, not rewritten)
+
+DESCRIPTIONS.update({
+    # activations
+    "swish_scaling": ("swish_β(x) = swish_1(βx)/β: the graph for β is the β = 1 graph shrunk by 1/β in both "
+                      "axes, so min swish_β = (min swish_1)/β ≈ −0.2785/β for every β > 0", "000 §4.1"),
+    "elu_range": ("for z ≤ 0, ELU = γ(e^z − 1) increases (derivative γe^z > 0) from the limit −γ (z → −∞) to 0; "
+                  "with z on z > 0 the range is (−γ, ∞)", "000 §4.1; 001 table 2-3"),
+    "activation_means_gaussian": ("z ~ N(0, 1): E ReLU(z) = 1/√(2π) ≈ 0.399, E LeakyReLU_γ(z) = (1 − γ)/√(2π), "
+                                  "E ELU_1(z) = 1/√(2π) + √e Φ(−1) − 1/2 ≈ 0.160, E GELU(z) = 1/(2√π) ≈ 0.282",
+                                  "000 §4.1 (zero-centred outputs)"),
+    # gradient descent, derived
+    "first_order_taylor": ("d/dε f(θ + εd) at ε = 0 equals ∇f(θ)ᵀd (f = exp(θ1)θ2 + sin(θ1θ2) + θ2³): "
+                           "the first-order Taylor term", "003 (泰勒级数展开); 004 (梯度下降)"),
+    "steepest_descent": ("‖g‖²‖d‖² − (gᵀd)² = Σ_{i<j} (g_i d_j − g_j d_i)² ≥ 0 (Lagrange), so gᵀd ≥ −‖g‖‖d‖ "
+                         "with equality at d = −g: the steepest descent direction", "004 (梯度下降)"),
+    "gd_quadratic_modes": ("f(θ) = ½θᵀHθ, H = Q diag(λ1, λ2) Qᵀ: θ − α∇f(θ) = Q diag(1 − αλ1, 1 − αλ2) Qᵀθ, "
+                           "each eigen-direction is multiplied by 1 − αλ_i per step", "000 §4.6; 002"),
+    "gd_step_factor": ("at α = c/λ the factor 1 − αλ is 1 − c: |1 − c| < 1 exactly for 0 < c < 2, so α < 2/λ_max "
+                       "is the stability limit (c = 1.9 gives −0.9, c = 2.1 gives −1.1)", "000 §4.6; 002"),
+    "momentum_slides_form": ("slides' w_{t+1} = w_t + (1 − a)(−ηg) + a(w_t − w_{t−1}) is v ← μv − α'g with μ = a, "
+                             "α' = (1 − a)η; its fixed-point step on a constant g is −ηg, not −ηg/(1 − a)", "002"),
+    # perceptron convergence (Novikoff)
+    "novikoff_steps": ("after a mistake w ← w + yx (y ∈ {−1, 1}): w*ᵀw grows by y w*ᵀx and "
+                       "‖w‖² grows by 2y wᵀx + ‖x‖² (using y² = 1)", "001 §2 (感知器); Novikoff 1962"),
+    # backward variance and the general delta rule
+    "backward_variance": ("independent zero-mean weights (variance v) and error terms (E δ² = s): "
+                          "Var(Σ_k w_kj δ_k) = M v s with M = M_l = 3 terms: the backward twin of forward_variance",
+                          "004 (Xavier initialization); 002"),
+    "delta_rule_general": ("−η ∂/∂w ½(t − f(wᵀx))² = η(t − y) f'(wᵀx) x for f = exp, sin, tanh, cubic "
+                           "(any differentiable f; the page also checks an undefined SymPy function)", "002"),
+})
+
+
+def _content_activations():
+    yield _claim("swish_scaling", S.swish(x, beta), S.swish(beta * x, 1) / beta)
+    g = gamma_pos
+    neg = g * (sp.exp(x) - 1)  # the branch z ≤ 0
+    yield _claim("elu_range", sp.Matrix([sp.limit(neg, x, -sp.oo), neg.subs(x, 0), sp.diff(neg, x)]),
+                 sp.Matrix([-g, 0, g * sp.exp(x)]))
+    z = sp.Symbol("z", real=True)
+    phi = sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
+    E_pos = sp.integrate(z * phi, (z, 0, sp.oo))              # E[z; z > 0]
+    E_neg = sp.integrate(z * phi, (z, -sp.oo, 0))             # E[z; z ≤ 0]
+    E_elu_neg = sp.integrate((sp.exp(z) - 1) * phi, (z, -sp.oo, 0))
+    E_gelu = sp.integrate(z * S.gaussian_cdf(z) * phi, (z, -sp.oo, sp.oo))
+    r2pi = 1 / sp.sqrt(2 * sp.pi)
+    yield _claim("activation_means_gaussian",
+                 sp.Matrix([E_pos, E_pos + gamma * E_neg, E_pos + E_elu_neg, E_gelu]),
+                 sp.Matrix([r2pi, (1 - gamma) * r2pi, r2pi + sp.sqrt(sp.E) * S.gaussian_cdf(-1) - sp.Rational(1, 2),
+                            1 / (2 * sp.sqrt(sp.pi))]))
+
+
+def _gradient_descent():
+    t1, t2, d1, d2, eps = sp.symbols("theta1 theta2 d1 d2 epsilon", real=True)
+    f = lambda a, b: sp.exp(a) * b + sp.sin(a * b) + b**3
+    directional = sp.diff(f(t1 + eps * d1, t2 + eps * d2), eps).subs(eps, 0)
+    yield _claim("first_order_taylor", directional, sp.diff(f(t1, t2), t1) * d1 + sp.diff(f(t1, t2), t2) * d2)
+
+    n = 3
+    g, d = vec("g", n, real=True), vec("d", n, real=True)
+    lagrange = sum((g[i] * d[j] - g[j] * d[i])**2 for i in range(n) for j in range(i + 1, n))
+    gd = (g.T * d)[0]
+    yield _claim("steepest_descent", sp.Matrix([(g.T * g)[0] * (d.T * d)[0] - gd**2, gd.subs(dict(zip(d, -g)))]),
+                 sp.Matrix([lagrange, -(g.T * g)[0]]))
+
+    l1, l2, alpha, phi = sp.symbols("lambda1 lambda2 alpha phi", positive=True)
+    Q = sp.Matrix([[sp.cos(phi), -sp.sin(phi)], [sp.sin(phi), sp.cos(phi)]])
+    H = Q * sp.diag(l1, l2) * Q.T
+    th = vec("theta", 2, real=True)
+    fq = (th.T * H * th)[0] / 2
+    yield _claim("gd_quadratic_modes", th - alpha * grad(fq, th), Q * sp.diag(1 - alpha * l1, 1 - alpha * l2) * Q.T * th)
+
+    lam, c = sp.symbols("lambda c", positive=True)
+    factor = 1 - (c / lam) * lam
+    yield _claim("gd_step_factor", sp.Matrix([factor, factor.subs(c, sp.Rational(19, 10)),
+                                              factor.subs(c, sp.Rational(21, 10)), factor.subs(c, 2)]),
+                 sp.Matrix([1 - c, -sp.Rational(9, 10), -sp.Rational(11, 10), -1]))
+
+    a, eta_ = sp.symbols("a eta", positive=True)
+    w_t, w_prev, gg = sp.symbols("w_t w_tm1 g", real=True)
+    slides = w_t + (1 - a) * (-eta_ * gg) + a * (w_t - w_prev)
+    mu, lr = a, (1 - a) * eta_
+    book = w_t + (mu * (w_t - w_prev) - lr * gg)
+    v = sp.Symbol("v", real=True)
+    (v_star,) = sp.solve(sp.Eq(v, a * v + (1 - a) * (-eta_ * gg)), v)
+    yield _claim("momentum_slides_form", sp.Matrix([slides, v_star]), sp.Matrix([book, -eta_ * gg]),
+                 sample={a: (0, 0.99)})
+
+
+def _perceptron_theory():
+    n = 3
+    w, ws, xv = vec("w", n, real=True), vec("u", n, real=True), vec("x", n, real=True)
+    y = sp.Symbol("y", real=True)
+    new = w + y * xv
+    yield _claim("novikoff_steps",
+                 sp.Matrix([[(ws.T * new)[0] - (ws.T * w)[0]],
+                            [sp.expand((new.T * new)[0] - (w.T * w)[0]).subs(y**2, 1)]]).applyfunc(sp.expand),
+                 sp.Matrix([y * (ws.T * xv)[0], 2 * y * (w.T * xv)[0] + (xv.T * xv)[0]]).applyfunc(sp.expand))
+
+
+def _content_misc():
+    M = 3
+    ws, ds = vec("w", M, real=True), vec("delta", M, real=True)
+    var_w, s2, mu_d = sp.Symbol("v", positive=True), sp.Symbol("s", positive=True), sp.Symbol("mu_d", real=True)
+    moments = {**{wj: [0, var_w] for wj in ws}, **{dj: [mu_d, s2] for dj in ds}}
+    back = (ws.T * ds)[0]
+    yield _claim("backward_variance", expectation(back**2, moments) - expectation(back, moments)**2, M * var_w * s2)
+
+    n = 2
+    w, xv = vec("w", n, real=True), vec("x", n, real=True)
+    t = sp.Symbol("t", real=True)
+    s = (w.T * xv)[0]
+    rows_l, rows_r = [], []
+    for f in (sp.exp, sp.sin, sp.tanh, lambda u: u**3 - u):
+        y = f(s)
+        fprime = sp.diff(f(x), x).subs(x, s)
+        rows_l += list(-eta * grad((t - y)**2 / 2, w))
+        rows_r += list(eta * (t - y) * fprime * xv)
+    yield _claim("delta_rule_general", sp.Matrix(rows_l), sp.Matrix(rows_r))
+
+
+_SECTIONS = _SECTIONS + (("swish_scaling", _content_activations), ("first_order_taylor", _gradient_descent),
+                         ("novikoff_steps", _perceptron_theory), ("backward_variance", _content_misc))
+_SECTION_OF = _section_of()

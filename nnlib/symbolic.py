@@ -54,6 +54,10 @@ Linear algebra and matrix calculus
     transpose_product, row_column_forms, hadamard_diag, linear_form_gradient,
     quadratic_form_gradient, half_squared_norm_gradient, bilinear_matrix_gradient,
     linear_map_jacobian, elementwise_jacobian, vector_chain_rule
+Stated facts, gradient descent, perceptron convergence (issue 14)
+    swish_scaling, elu_range, activation_means_gaussian, first_order_taylor, steepest_descent,
+    gd_quadratic_modes, gd_step_factor, momentum_slides_form, novikoff_steps, backward_variance,
+    delta_rule_general
 
 Errata (``errata()`` returns key -> Erratum; ``check_erratum(key)`` shows the source's version
 refuted and the corrected one proved, and raises otherwise):
