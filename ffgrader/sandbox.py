@@ -257,7 +257,7 @@ class Sandbox:
             args += ["--symlink", os.path.realpath(sys.base_prefix), sys.base_prefix]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home",
                  "--bind", str(self.workdir), WORKDIR_IN, "--ro-bind", str(self.libdir), LIBDIR_IN,
-                 "--chdir", WORKDIR_IN, "--clearenv"]
+                 "--remount-ro", "/", "--chdir", WORKDIR_IN, "--clearenv"]
         env = {"HOME": "/tmp/home", "PATH": "/usr/bin:/bin", "PYTHONPATH": LIBDIR_IN, "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/home/.mpl", "PYTHONDONTWRITEBYTECODE": "1",
