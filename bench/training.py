@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from nnlib import data
+from nnlib import _fast, data
 from nnlib.network import MLP
 from nnlib.optim import SGD
 
@@ -304,21 +304,25 @@ def anatomy(quick=False, threads=1):
         for dtype in (np.float64, np.float32):
             net, fit_epoch = nnlib_epoch(sizes, X, y, X.shape[0], dtype)
             Xd, opt, params = X.astype(dtype), SGD(lr=LR), net.params()
-            bufs = net._buffers_for(X.shape[0])
+            ws = _fast.Workspace(net)
+            labels = net._prep_Y(y, X.shape[0])
+            last = net.layers[-1]
 
             def forward():
-                net._forward(Xd, logits=True, buffers=bufs)
+                a = Xd
+                for layer, w in zip(net.layers[:-1], ws.arrays(Xd.shape[0])):
+                    a = _fast.INPLACE[type(layer.activation)][0](_fast.dense_forward_into(a, layer.W, layer.b, w.z))[0]
+                _fast.dense_forward_into(a, last.W, last.b, ws.arrays(Xd.shape[0])[-1].z)
 
             def loss():
-                net._loss(Xd, y, bufs)
+                forward()
+                _fast.softmax_xent(ws.arrays(Xd.shape[0])[-1].z, labels)
 
             def backward():
-                net._loss(Xd, y, bufs)
-                net._backward(bufs)
+                ws.step(Xd, labels)
 
             def update():
-                net._loss(Xd, y, bufs)
-                opt._step_unchecked(params, net._backward(bufs))
+                _fast.sgd_step(opt, params, ws.step(Xd, labels)[2])
 
             fns = {"floor": floor_epoch(sizes, X, X.shape[0], dtype), "forward": forward, "loss": loss,
                    "backward": backward, "update": update, "fit": fit_epoch}

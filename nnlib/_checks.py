@@ -33,6 +33,8 @@ __all__ = [
     "check_labels",
     "to_one_hot",
     "as_rng",
+    "as_bool",
+    "check_size",
     "unknown_name_error",
     "lookup",
     "describe",
@@ -302,3 +304,28 @@ def lookup(registry: dict, kind: str, name):
     if key not in registry:
         raise unknown_name_error(kind, name, registry)
     return registry[key]
+
+
+def as_bool(value, name: str) -> bool:
+    """Return ``value`` as a Python bool; only ``True``/``False`` (or numpy bools) are accepted.
+
+    A flag decided by truthiness would read ``shuffle="no"`` as True.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
+
+
+#: Largest number of elements an nnlib function allocates in one array (2**31, i.e. 16 GiB of
+#: float64): a size above it is a typo (``10**12``) and must fail before numpy tries to allocate.
+MAX_ELEMENTS = 2**31
+
+
+def check_size(count: int, what: str) -> int:
+    """Raise ``ValueError`` when an array of ``count`` elements (described by ``what``) is too large."""
+    if count > MAX_ELEMENTS:
+        raise ValueError(
+            f"{what} would allocate {count:,} elements, more than the limit of {MAX_ELEMENTS:,} "
+            f"(2**31); check the sizes"
+        )
+    return count

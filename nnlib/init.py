@@ -34,7 +34,9 @@ import functools
 
 import numpy as np
 
-from ._checks import as_float_scalar, as_int_scalar, as_rng, lookup
+import inspect
+
+from ._checks import as_float_scalar, as_int_scalar, as_rng, check_size, lookup
 
 __all__ = [
     "zeros",
@@ -52,12 +54,17 @@ __all__ = [
 
 
 def _shape(fan_in, fan_out) -> tuple[int, int]:
-    return (as_int_scalar(fan_out, "fan_out", min_value=1), as_int_scalar(fan_in, "fan_in", min_value=1))
+    shape = (as_int_scalar(fan_out, "fan_out", min_value=1), as_int_scalar(fan_in, "fan_in", min_value=1))
+    check_size(shape[0] * shape[1], f"W of shape (fan_out, fan_in) = {shape}")
+    return shape
 
 
 def _dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r:.40}") from None
+    if dt not in (np.float32, np.float64):
         raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {dt}")
     return dt
 
@@ -161,6 +168,12 @@ def get(name, **kwargs):
     if callable(name) and not isinstance(name, str):
         return functools.partial(name, **kwargs) if kwargs else name
     fn = lookup(_REGISTRY, "initializer", name)
+    accepted = [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"initializer {name!r} got unknown argument(s) {', '.join(unknown)}; it accepts: {', '.join(accepted)}"
+        )
     return functools.partial(fn, **kwargs) if kwargs else fn
 
 

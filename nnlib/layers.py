@@ -23,11 +23,11 @@ Maxout layer with ``M_l`` outputs has ``M_l * K`` net inputs and ``W`` of shape 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import blas as _blas
+from . import activations
+from ._checks import as_float_array, as_float_scalar, as_int_scalar, as_rng, describe
+from .activations import Activation
 
-from ._checks import as_float_array, as_int_scalar, describe
-
-__all__ = ["dense_forward", "dense_backward", "Dense", "Buffers", "activation_pieces"]
+__all__ = ["dense_forward", "dense_backward", "dropout_forward", "dropout_backward", "Dense", "activation_pieces"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -57,81 +57,23 @@ def _check_a_prev(a_prev, W, name="a_prev"):
 
 
 # ---------------------------------------------------------------------------------------------
-# Unchecked kernels (the caller guarantees shapes and dtypes)
+# The formulas (the caller guarantees shapes and dtypes). MLP.fit runs the same products through
+# the faster kernels of nnlib._fast, which tests/test_fast_path.py holds to these.
 # ---------------------------------------------------------------------------------------------
 
 
-_GEMM = {np.dtype(np.float64): _blas.dgemm, np.dtype(np.float32): _blas.sgemm}
+def _forward(a_prev, W, b):
+    """Net input of a batch: ``z = a_prev @ W.T + b`` (N, M_l)."""
+    return a_prev @ W.T + b
 
 
-def _forward(a_prev, W, b, out=None):
-    """``z = a_prev @ W.T + b``; with ``out`` (N, M_l) of W's dtype, written into it."""
-    gemm = _GEMM.get(W.dtype) if out is not None and a_prev.dtype == W.dtype else None
-    if gemm is None:
-        z = np.matmul(a_prev, W.T, out=out)
-        z += b  # in place: one (N, M_l) array instead of two
-        return z
-    # One BLAS call instead of a product and a pass of "+ b" over z: start from b in every row
-    # and let gemm add the product to it (beta = 1). In column-major terms, which BLAS speaks,
-    # the C-ordered z (N, M) is z^T = W a_prev^T: the .T views below are those arrays, no copies.
-    out[...] = b
-    gemm(1.0, W.T, a_prev.T, beta=1.0, c=out.T, trans_a=True, overwrite_c=True)
-    return out
-
-
-def _backward(delta, a_prev, W, need_da_prev=True, buffers=None):
-    """``buffers``: optional :class:`Buffers` the three results are written into."""
-    if buffers is None:
-        dW = delta.T @ a_prev
-        db = delta.sum(axis=0)
-        # The first layer's da_prev would be dL/dX: skipping it saves the widest matrix product.
-        da_prev = delta @ W if need_da_prev else None
-        return da_prev, dW, db
-    dW = np.matmul(delta.T, a_prev, out=buffers.dW)
-    # Σ_n delta_n as a matrix-vector product: BLAS reads delta once, where numpy's column sum
-    # of a C-ordered array walks it row by row (2x slower at N = 1797, M = 128).
-    db = np.matmul(buffers.ones, delta, out=buffers.db)
-    da_prev = np.matmul(delta, W, out=buffers.da_prev) if need_da_prev else None
+def _backward(delta, a_prev, W, need_da_prev=True):
+    """``(da_prev, dW, db)`` from ``delta = dL/dz`` (N, M_l)."""
+    dW = delta.T @ a_prev  # Σ_n delta_n a_n^T
+    db = delta.sum(axis=0)
+    # The first layer's da_prev would be dL/dX: nobody needs it, and it is the widest product.
+    da_prev = delta @ W if need_da_prev else None
     return da_prev, dW, db
-
-
-class Buffers:
-    """Work arrays of one layer for batches of ``n`` rows, reused by every step of ``MLP.fit``.
-
-    Fresh arrays of a few MB per step are not free: numpy returns them to the allocator, which
-    gives the pages back to the kernel, and the next step faults them in again. For the digits
-    network at full batch that cost 1.5 ms of a 4.8 ms float64 step. Writing into the same arrays
-    every step removes it and leaves only the arithmetic.
-
-    ``z``: (n, M_l) net input, overwritten by the activation ``a`` when the activation can do
-    that (``_forward_inplace``: one array less to stream through the cache); ``da_prev``:
-    (n, M_{l-1}) gradient passed down (None for the first layer);
-    ``dW``, ``db``: the layer's gradients; ``ones``: (n,) for ``db = 1^T delta``; ``x``: the
-    gathered rows of a shuffled batch (first layer only, made on first use by :meth:`gather`).
-    """
-
-    def __init__(self, W, n, need_da_prev=True):
-        m, m_prev = W.shape
-        self.n = n
-        self.z = np.empty((n, m), W.dtype)
-        # The first layer passes nothing down (see _backward): no (n, M_0) array for it.
-        self.da_prev = np.empty((n, m_prev), W.dtype) if need_da_prev else None
-        self.dW = np.empty_like(W)
-        self.db = np.empty(m, W.dtype)
-        self.ones = np.ones(n, W.dtype)
-        self.x = None
-
-    def gather(self, X, rows):
-        """``X[rows]`` written into ``self.x``: a shuffled batch without a new (n, M_0) array per step
-        (which also kept two batches alive at once: the new one and the one still cached)."""
-        if self.x is None:
-            self.x = np.empty((self.n, X.shape[1]), X.dtype)
-        # mode="clip": with the default "raise" numpy buffers `out` through a temporary as large as
-        # the batch. The rows come from a permutation, so they are in range and nothing is clipped.
-        return np.take(X, rows, axis=0, out=self.x, mode="clip")
-
-    def fits(self, W) -> bool:
-        return self.dW.shape == W.shape and self.dW.dtype == W.dtype
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,10 +118,10 @@ def dense_backward(delta, cache):
     dW : array (M_l, M_{l-1})      ``delta.T @ a_prev``
     db : array (M_l,)              ``delta.sum(0)``
     """
-    try:
-        a_prev, W = cache
-    except (TypeError, ValueError):
-        raise TypeError(f"cache must be the (a_prev, W) tuple returned by dense_forward, got {type(cache).__name__}") from None
+    if not (isinstance(cache, tuple) and len(cache) == 2 and all(isinstance(c, np.ndarray) for c in cache)
+            and cache[0].ndim == 2 and cache[1].ndim == 2 and cache[0].shape[1] == cache[1].shape[1]):
+        raise TypeError(f"cache must be the (a_prev, W) tuple returned by dense_forward, got {type(cache).__name__} {cache!r:.60}")
+    a_prev, W = cache
     delta = as_float_array(delta, "delta", ndim=2, dtype=W.dtype)
     if delta.shape != (a_prev.shape[0], W.shape[0]):
         raise ValueError(
@@ -190,14 +132,52 @@ def dense_backward(delta, cache):
 
 
 # ---------------------------------------------------------------------------------------------
+# Inverted dropout (随机丢弃)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dropout_mask(shape, p, rng, dtype):
+    """Keep each entry with probability ``1 − p``; kept entries are scaled by ``1/(1 − p)`` so that
+    the expected output equals the input and nothing has to change at test time."""
+    keep = rng.random(shape) >= p
+    return keep.astype(dtype) * (1.0 / (1.0 - p))
+
+
+def dropout_forward(a, p, rng):
+    """Inverted dropout of activations ``a`` (any shape) with drop probability ``p`` in [0, 1).
+
+    Returns ``(out, cache)`` with ``out = a ⊙ m``, where ``m`` is 0 with probability ``p`` and
+    ``1/(1 − p)`` otherwise (drawn from ``rng``, an int seed or a ``numpy.random.Generator``).
+    ``p = 0`` is the identity. Used in training only; at test time the network uses ``a`` as is.
+    """
+    a = as_float_array(a, "a")
+    p = as_float_scalar(p, "p", min_value=0.0, max_value=1.0, strict_max=True)
+    gen = as_rng(rng)
+    if p == 0.0:
+        return a.copy(), None
+    mask = _dropout_mask(a.shape, p, gen, a.dtype)
+    return a * mask, mask
+
+
+def dropout_backward(dout, cache):
+    """Backward pass of :func:`dropout_forward`: ``da = dout ⊙ m`` (the same mask)."""
+    if cache is not None and not isinstance(cache, np.ndarray):
+        raise TypeError(f"cache must be the mask returned by dropout_forward (an array or None), got {type(cache).__name__}")
+    dout = as_float_array(dout, "dout", dtype=None if cache is None else cache.dtype)
+    if cache is None:
+        return dout.copy()
+    if dout.shape != cache.shape:
+        raise ValueError(f"dout has shape {dout.shape} but the forward pass had a of shape {cache.shape}; they must match")
+    return dout * cache
+
+
+# ---------------------------------------------------------------------------------------------
 # Layer object
 # ---------------------------------------------------------------------------------------------
 
 
 def _resolve_activation(activation):
     if isinstance(activation, str):
-        from . import activations
-
         return activations.get(activation)
     if not (hasattr(activation, "forward") and hasattr(activation, "backward")):
         raise TypeError(
@@ -207,10 +187,14 @@ def _resolve_activation(activation):
     return activation
 
 
+def _uses_batch_passes(act, which: str) -> bool:
+    return isinstance(act, Activation) and getattr(type(act), which) is getattr(Activation, which)
+
+
 def activation_pieces(activation) -> int:
     """Net inputs per output neuron: ``K`` for a maxout activation with ``K`` pieces, else 1."""
-    if type(activation).__name__.lower() == "maxout" or getattr(activation, "name", None) == "maxout":
-        return as_int_scalar(activation.k, "maxout k", min_value=1)
+    if isinstance(activation, activations.Maxout):
+        return activation.k
     return 1
 
 
@@ -240,6 +224,13 @@ class Dense:
             raise ValueError(
                 f"W has shape {self.W.shape}: a maxout activation with k={k} pieces needs M_l*k rows, "
                 f"a multiple of {k}"
+            )
+        clash = sorted({"W", "b"} & set(getattr(self.activation, "params", {})))
+        if clash:
+            # The layer's params() and grads put the activation's parameters next to W and b.
+            raise ValueError(
+                f"activation {type(self.activation).__name__} has learnable parameter(s) named {clash}, "
+                f"which would hide the layer's own W/b; rename them"
             )
         self.grads: dict[str, np.ndarray] = {}
         self.a_prev = self.z = self._act_cache = None
@@ -279,53 +270,37 @@ class Dense:
     def parameter_count(self) -> int:
         return sum(int(np.size(p)) for p in self.params().values())
 
-    # -- forward / backward --------------------------------------------------------------------
-    # The unchecked passes of nnlib activations (the layer has already checked shapes and dtypes);
-    # any other object with forward/backward is called through its public methods.
-    def _act_forward(self, z, overwrite=False):
-        act = self.activation
-        if overwrite and getattr(act, "_forward_inplace", None) is not None:
-            return act._forward_inplace(z)
-        return getattr(act, "_forward_unchecked", act.forward)(z)
-
-    def _act_backward(self, da, cache, overwrite=False):
-        act = self.activation
-        if overwrite and getattr(act, "_backward_inplace", None) is not None:
-            return act._backward_inplace(da, cache)
-        return getattr(act, "_backward_unchecked", act.backward)(da, cache)
-
-    def _forward(self, a_prev, buffers=None):
-        """Unchecked forward (shapes and dtype already right). Returns ``a`` (N, M_l).
-
-        With ``buffers`` (:class:`Buffers` for N rows) ``z`` is written into ``buffers.z``, and
-        ``a`` too where the activation can overwrite ``z`` (``self.z`` then holds ``a``).
-        """
+    # -- forward / backward (unchecked: the network has validated X once) ----------------------
+    def _forward(self, a_prev):
+        """``a = f(a_prev @ W.T + b)`` (N, M_l); caches ``a_prev``, ``z`` and the activation's cache."""
         self.a_prev = a_prev
-        if buffers is None:
-            self.z = _forward(a_prev, self.W, self.b)
-        else:
-            self.z = _forward(a_prev, self.W, self.b, out=buffers.z)
-        a, self._act_cache = self._act_forward(self.z, overwrite=buffers is not None)
+        self.z = _forward(a_prev, self.W, self.b)
+        a, self._act_cache = self._act_forward(self.z)
         return a
 
-    def _backward_z(self, delta, need_da_prev=True, buffers=None):
+    def _backward_z(self, delta, need_da_prev=True):
         """Backward from ``delta = dL/dz`` (N, M_l*K). Returns ``da_prev`` (or None)."""
-        da_prev, dW, db = _backward(delta, self.a_prev, self.W, need_da_prev, buffers)
+        da_prev, dW, db = _backward(delta, self.a_prev, self.W, need_da_prev)
         self.grads = {"W": dW, "b": db}
         return da_prev
 
-    def _backward(self, da, need_da_prev=True, buffers=None, overwrite=False):
-        """Unchecked backward from ``da = dL/da`` (N, M_l). Returns ``da_prev`` (or None).
-
-        ``buffers``: where the gradients go (see :class:`Buffers`). ``overwrite``: ``da`` is a work
-        array of the caller's, so the activation may turn it into ``delta`` in place.
-        """
-        delta = self._act_backward(da, self._act_cache, overwrite)
-        da_prev = self._backward_z(delta, need_da_prev, buffers)
-        act_grads = getattr(self.activation, "grads", None)
-        if act_grads:
-            self.grads.update(act_grads)
+    def _backward(self, da, need_da_prev=True):
+        """Backward from ``da = dL/da`` (N, M_l): ``delta = f'(z) ⊙ da``, then the three products."""
+        delta = self._act_backward(da, self._act_cache)
+        da_prev = self._backward_z(delta, need_da_prev)
+        self.grads.update(getattr(self.activation, "grads", {}))
         return da_prev
+
+    # nnlib's activations are called through their unchecked batch passes (shapes are right by
+    # construction); any other object with forward/backward (or an Activation subclass that
+    # overrides the public pair) through its public methods.
+    def _act_forward(self, z):
+        act = self.activation
+        return act._forward(z) if _uses_batch_passes(act, "forward") else act.forward(z)
+
+    def _act_backward(self, da, cache):
+        act = self.activation
+        return act._backward(da, cache) if _uses_batch_passes(act, "backward") else act.backward(da, cache)
 
     def forward(self, a_prev):
         """``a_prev`` (N, M_{l-1}) -> ``a`` (N, M_l); caches ``a_prev`` and ``z`` for :meth:`backward`."""

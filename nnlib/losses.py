@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, as_float_scalar, lookup, to_one_hot
-from .activations import _log_softmax, _sigmoid, _softmax
+from .activations.functional import _log_softmax, _sigmoid, _softmax
 
 __all__ = [
     "Loss", "MSE", "BinaryCrossEntropy", "CategoricalCrossEntropy",
@@ -39,7 +39,6 @@ class Loss:
     """Base class: ``forward`` (mean loss, a Python float), ``backward`` (gradient w.r.t. y_hat)."""
 
     name = "loss"
-    from_logits = False  # True when y_hat are pre-activation logits (the fused losses)
 
     def __call__(self, y_hat, y) -> float:
         return self.forward(y_hat, y)
@@ -176,7 +175,6 @@ class BinaryCrossEntropyWithLogits(Loss):
     """
 
     name = "bce_logits"
-    from_logits = True
 
     def forward(self, z, y) -> float:
         z, y = self._pair(z, y, y_hat_name="z", binary=True)
@@ -187,6 +185,18 @@ class BinaryCrossEntropyWithLogits(Loss):
         z, y = self._pair(z, y, y_hat_name="z", binary=True)
         return (_sigmoid(z) - y) / z.shape[0]
 
+    def value_and_delta(self, z, y):
+        """``(loss, dL/dz)`` in one pass: what a network with a sigmoid output and binary
+        cross-entropy needs at its output layer (the two derivatives collapse to ``(σ(z) − y)/N``)."""
+        z, y = self._pair(z, y, y_hat_name="z", binary=True)
+        return self._value_and_delta(z, y)
+
+    @staticmethod
+    def _value_and_delta(z, y):
+        n = z.shape[0]
+        loss = float(np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))) / n)
+        return loss, (_sigmoid(z) - y) / n
+
 
 class SoftmaxCrossEntropy(Loss):
     """Cross-entropy of softmax(z) computed from the logits z (N, K), via log_softmax.
@@ -196,7 +206,6 @@ class SoftmaxCrossEntropy(Loss):
     """
 
     name = "softmax_ce"
-    from_logits = True
 
     def forward(self, z, y) -> float:
         z, y = self._categorical(z, y, name="z")
@@ -205,6 +214,25 @@ class SoftmaxCrossEntropy(Loss):
     def backward(self, z, y) -> np.ndarray:
         z, y = self._categorical(z, y, name="z")
         return (_softmax(z, -1) - y) / z.shape[0]
+
+    def value_and_delta(self, z, y):
+        """``(loss, dL/dz)`` in one pass from the logits ``z`` (N, K) and labels ``y`` (one-hot or
+        integer): what a network with a softmax output and cross-entropy needs at its output layer.
+        ``−log softmax(z)_y`` comes from log-sum-exp, so an underflowed probability is never logged."""
+        z, Y = self._categorical(z, y, name="z")
+        return self._value_and_delta(z, Y.argmax(axis=1))
+
+    @staticmethod
+    def _value_and_delta(z, labels):
+        """``labels``: integer labels (N,), already validated."""
+        n = z.shape[0]
+        rows = np.arange(n)
+        log_p = _log_softmax(z, -1)
+        loss = float(-np.sum(log_p[rows, labels]) / n)
+        delta = np.exp(log_p)
+        delta[rows, labels] -= 1.0
+        delta /= n
+        return loss, delta
 
 
 _REGISTRY: dict[str, type[Loss]] = {

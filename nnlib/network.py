@@ -34,33 +34,36 @@ import time
 
 import numpy as np
 
+from . import _fast
 from . import activations as _activations
-from ._checks import as_float_array, as_int_scalar, as_rng, check_labels, describe
-from .layers import Buffers, Dense, _forward as _dense_forward
+from ._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, as_rng, check_labels, check_size, describe
+from .activations.functional import _sigmoid, _softmax
+from .layers import Dense, _dropout_mask, _forward as _dense_forward
+from .losses import BinaryCrossEntropyWithLogits, SoftmaxCrossEntropy
 
 __all__ = ["MLP", "History"]
 
-_LOSS_NAMES = {
-    "MSE": "mse",
-    "BinaryCrossEntropy": "bce",
-    "CategoricalCrossEntropy": "cce",
-    "BinaryCrossEntropyWithLogits": "bce_logits",
-    "SoftmaxCrossEntropy": "softmax_ce",
-}
 _TASKS = ("multiclass", "binary", "regression")
+# Output activations whose values a probability loss accepts (cross-entropy of anything else, say
+# of a ReLU output, is not a loss); custom activations are trusted.
+_PROBABILITY_LOSSES = {"cce": ("softmax",), "bce": ("sigmoid", "hard_sigmoid")}
 
 
 def _loss_name(loss) -> str:
-    return getattr(loss, "name", None) or _LOSS_NAMES.get(type(loss).__name__, type(loss).__name__.lower())
+    return getattr(loss, "name", None) or type(loss).__name__.lower()
 
 
 class History:
     """Per-epoch record of a :meth:`MLP.fit` run.
 
-    ``loss``/``accuracy``: training values, averaged over the batches of the epoch as they were
-    processed (free to compute; in stochastic mode they lag the end-of-epoch weights a little).
+    ``loss``/``accuracy``: training values, averaged over the samples of the epoch as its batches
+    were processed (free to compute; in stochastic mode they lag the end-of-epoch weights a little).
     ``val_loss``/``val_accuracy``: evaluated on ``validation`` at the end of each epoch.
     Accuracy lists stay empty for regression. ``lr``: learning rate used in each epoch.
+    ``best_epoch``: index (from 0) of the lowest ``val_loss`` (None without validation);
+    ``stopped_epoch``: index of the epoch after which early stopping ended the run (else None);
+    ``diverged``: the training loss became non-finite (the run stopped there); ``stop_reason``
+    says why the run ended.
     """
 
     def __init__(self):
@@ -69,6 +72,10 @@ class History:
         self.val_loss: list[float] = []
         self.val_accuracy: list[float] = []
         self.lr: list[float] = []
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.diverged = False
+        self.stop_reason = ""
         self.seconds = 0.0
 
     @property
@@ -81,48 +88,25 @@ class History:
         return f"History(epochs={self.epochs}{last}{acc}, seconds={self.seconds:.3g})"
 
 
-# --------------------------------------------------------------------------------------------
-# Fused output layers: loss value and delta_L = dL/dz_L from the logits in one pass
-# --------------------------------------------------------------------------------------------
+def _batches(n, batch_size, order=None):
+    """Row selections of one epoch: slices of ``batch_size`` rows in order, or pieces of ``order``
+    (a permutation) when shuffling. The last batch may be smaller."""
+    for start in range(0, n, batch_size):
+        yield slice(start, start + batch_size) if order is None else order[start : start + batch_size]
 
 
-def _softmax_xent(z, labels):
-    """Mean cross-entropy of softmax(z) (N, K) against integer labels (N,); returns (loss, (p − y)/N).
+class _EpochRecord:
+    """Sums of one epoch: loss weighted by the batch size (batches may differ in size) and correct counts."""
 
-    Works on the transpose ``z.T`` (K, N): numpy reduces a short last axis (K = 10 classes) row
-    by row, but a long one (N samples) with vector instructions, 5x faster here. The returned
-    ``delta`` is a transposed view, which the matrix products of the backward pass take as is.
-    """
-    n = z.shape[0]
-    e = z.T.copy()  # (K, N)
-    e -= e.max(axis=0)
-    flat = e.reshape(-1)  # a view: entry (y_n, n) of e is flat[y_n * N + n]
-    target = labels * n + np.arange(n)
-    zy = flat[target]  # z_y − m
-    np.exp(e, out=e)  # in place: the shifted logits are not needed afterwards
-    s = e.sum(axis=0)
-    # -log p_y = log Σ exp(z − m) − (z_y − m): no log of an underflowed probability.
-    loss = float((np.log(s) - zy).sum()) / n
-    e *= 1.0 / (n * s)
-    flat[target] -= 1.0 / n
-    return loss, e.T
+    def __init__(self):
+        self.loss_sum = 0.0
+        self.correct = 0.0
+        self.samples = 0
 
-
-def _sigmoid_bce(z, y):
-    """Binary cross-entropy of sigmoid(z) against targets y, both (N, K): summed over K, mean over N.
-
-    Returns ``(loss, (σ(z) − y)/N)``. ``log(1 + e^z) − y z = max(z, 0) − y z + log1p(e^{−|z|})``
-    never overflows.
-    """
-    n = z.shape[0]
-    loss = float((np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))).sum() / n)
-    delta = _activations._sigmoid(z)
-    delta -= y
-    delta *= 1.0 / n
-    return loss, delta
-
-
-# --------------------------------------------------------------------------------------------
+    def add(self, loss, n_batch, correct=0.0):
+        self.loss_sum += loss * n_batch
+        self.correct += correct
+        self.samples += n_batch
 
 
 class MLP:
@@ -146,22 +130,27 @@ class MLP:
         Precision of the parameters; inputs are converted to it once, at the entry points.
     task : {"multiclass", "binary", "regression"}, optional
         Override the task inferred from the output activation and loss.
+    dropout : float or sequence of floats
+        Inverted-dropout probability of the hidden layers' activations (one float for all of them,
+        or one per hidden layer; 0 = none). Applied in training only (``fit`` and
+        ``forward(X, training=True, rng=...)``); ``forward``/``predict`` use every unit.
     """
 
-    def __init__(self, sizes, activations, loss, init="xavier_uniform", rng=0, *, dtype=np.float64, task=None):
+    def __init__(self, sizes, activations, loss, init="xavier_uniform", rng=0, *, dtype=np.float64, task=None,
+                 dropout=0.0):
         self.sizes = self._check_sizes(sizes)
         L = len(self.sizes) - 1
         acts = self._expand_activations(activations, L)
-        dt = np.dtype(dtype)
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be float32 or float64, got {dtype!r:.40}") from None
         if dt not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float32 or float64, got {dt}")
         self.dtype = dt
         self.loss_fn = self._resolve_loss(loss)
-        gen = as_rng(rng)
-        self.layers = [
-            Dense.create(self.sizes[l - 1], self.sizes[l], acts[l - 1], init, gen, dt) for l in range(1, L + 1)
-        ]
-        out = self.layers[-1].activation.name
+        self.dropout = self._check_dropout(dropout, L)
+        out = acts[-1].name
         lname = _loss_name(self.loss_fn)
         if (out, lname) in (("softmax", "softmax_ce"), ("sigmoid", "bce_logits")):
             raise ValueError(
@@ -169,6 +158,19 @@ class MLP:
                 f"expects logits. Use output activation 'identity' with {lname!r}, or "
                 f"{'cce' if out == 'softmax' else 'bce'!r} with the {out} output"
             )
+        if lname in _PROBABILITY_LOSSES and out in _activations.names() and out not in _PROBABILITY_LOSSES[lname]:
+            want = _PROBABILITY_LOSSES[lname][0]
+            raise ValueError(
+                f"loss {lname!r} expects probabilities, but the output activation {out!r} does not produce them; "
+                f"use output activation {want!r}, or output 'identity' with loss "
+                f"{'softmax_ce' if lname == 'cce' else 'bce_logits'!r}"
+            )
+        gen = as_rng(rng)
+        self.layers = [
+            Dense.create(self.sizes[l - 1], self.sizes[l], acts[l - 1], init, gen, dt) for l in range(1, L + 1)
+        ]
+        # Fused output: softmax/sigmoid and its cross-entropy give delta_L = (ŷ − y)/N in one step,
+        # computed from the logits z_L by the loss classes that own the formula.
         if out == "softmax" and lname == "cce" or out == "identity" and lname == "softmax_ce":
             self._fused = "softmax"
         elif out == "sigmoid" and lname == "bce" or out == "identity" and lname == "bce_logits":
@@ -190,13 +192,6 @@ class MLP:
         self.task = task
         self.training = False
         self._pending = None
-        self._buffers: dict[int, list[Buffers]] = {}  # fit's work arrays, by batch rows
-
-    # Work arrays are scratch, not state: copies and pickles start without them.
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_buffers"] = {}
-        return state
 
     # -- construction helpers -------------------------------------------------------------------
     @staticmethod
@@ -211,7 +206,24 @@ class MLP:
                 out.append(as_int_scalar(m, f"sizes[{l}]", min_value=1))
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"{exc} (sizes={list(sizes)})") from None
+        for l in range(1, len(out)):
+            check_size(out[l] * out[l - 1], f"sizes={out}: W of layer {l} ({out[l]} x {out[l - 1]})")
         return out
+
+    @staticmethod
+    def _check_dropout(dropout, L):
+        hidden = L - 1
+        if isinstance(dropout, (list, tuple)):
+            if len(dropout) != hidden:
+                raise ValueError(f"dropout has {len(dropout)} entries but the network has {hidden} hidden layer(s)")
+            rates = [as_float_scalar(p, f"dropout[{i}]", min_value=0.0, max_value=1.0, strict_max=True)
+                     for i, p in enumerate(dropout)]
+        else:
+            p = as_float_scalar(dropout, "dropout", min_value=0.0, max_value=1.0, strict_max=True)
+            if p > 0 and hidden == 0:
+                raise ValueError(f"dropout={p} but the network has no hidden layer (dropout is applied to hidden activations)")
+            rates = [p] * hidden
+        return rates
 
     @staticmethod
     def _expand_activations(activations, L):
@@ -252,8 +264,8 @@ class MLP:
             from . import losses
 
             return losses.get(loss)
-        if not (hasattr(loss, "forward") and hasattr(loss, "backward")):
-            raise TypeError(f"loss must be a name or an object with forward/backward, got {type(loss).__name__}")
+        if isinstance(loss, type) or not (callable(getattr(loss, "forward", None)) and callable(getattr(loss, "backward", None))):
+            raise TypeError(f"loss must be a name or a loss object with forward/backward, got {loss!r:.60}")
         return loss
 
     # -- input preparation (validation happens once here, never inside the hot loop) ------------
@@ -289,6 +301,12 @@ class MLP:
             )
         return Y
 
+    def _loss_targets(self, Y, dtype):
+        """Prepared labels in the form the loss object takes (one-hot rows for e.g. MSE on classes)."""
+        if self.task == "multiclass" and _loss_name(self.loss_fn) not in ("cce", "softmax_ce"):
+            return np.eye(self.sizes[-1], dtype=dtype)[Y]
+        return Y
+
     def _set_training(self, flag: bool):
         self.training = flag
         for layer in self.layers:
@@ -296,74 +314,75 @@ class MLP:
             if hasattr(act, "train") and hasattr(act, "eval"):
                 act.train() if flag else act.eval()
 
-    def _buffers_for(self, n):
-        """One :class:`nnlib.layers.Buffers` per layer for batches of ``n`` rows, made on first use."""
-        bufs = self._buffers.get(n)
-        if bufs is None or not all(buf.fits(layer.W) for buf, layer in zip(bufs, self.layers)):
-            bufs = self._buffers[n] = [Buffers(layer.W, n, l > 0) for l, layer in enumerate(self.layers)]
-        return bufs
-
     # -- forward ----------------------------------------------------------------------------------
-    def _forward(self, X, logits=False, buffers=None):
+    def _forward(self, X, logits=False, rng=None):
         """Unchecked forward. With ``logits`` the last activation is skipped (returns z_L).
-
-        ``buffers``: a list from :meth:`_buffers_for` to write into (``fit`` only: the results
-        are overwritten by the next step).
-        """
-        bufs = buffers or [None] * len(self.layers)
+        With ``rng`` (training), the hidden activations go through inverted dropout."""
         a = X
-        for layer, buf in zip(self.layers[:-1], bufs):
-            a = layer._forward(a, buf)
+        for l, layer in enumerate(self.layers[:-1]):
+            a = layer._forward(a)
+            if rng is not None and self.dropout[l] > 0.0:
+                a = a * _dropout_mask(a.shape, self.dropout[l], rng, a.dtype)
         last = self.layers[-1]
         if logits:
             last.a_prev = a
-            last.z = _dense_forward(a, last.W, last.b, out=None if bufs[-1] is None else bufs[-1].z)
+            last.z = _dense_forward(a, last.W, last.b)
             return last.z
-        return last._forward(a, bufs[-1])
+        return last._forward(a)
 
-    def forward(self, X):
-        """Output ``a^{(L)}`` (N, M_L) for inputs ``X`` (N, M_0); caches what ``backward`` needs."""
-        self._set_training(False)
-        self._pending = None
-        return self._forward(self._prep_X(X))
+    def forward(self, X, training=False, rng=None):
+        """Output ``a^{(L)}`` (N, M_L) for inputs ``X`` (N, M_0).
 
-    __call__ = forward
+        ``training=True``: as in a training step (dropout masks and RReLU slopes drawn from
+        ``rng``, an int seed or a Generator, required then); the default is evaluation mode.
+        """
+        training = as_bool(training, "training")
+        gen = None if rng is None else as_rng(rng)
+        if training and gen is None:
+            raise TypeError("forward(X, training=True) needs rng (an int seed or a numpy.random.Generator) "
+                            "for the dropout masks")
+        X = self._prep_X(X)
+        self._set_training(training)
+        try:
+            self._pending = None
+            return self._forward(X, rng=gen if training else None)
+        finally:
+            self._set_training(False)
+
+    def __call__(self, X):
+        return self.forward(X)
 
     # -- loss and gradients ------------------------------------------------------------------------
-    def _loss(self, X, Y, buffers=None):
+    def _loss(self, X, Y):
         """Unchecked loss of a prepared batch; leaves the output error for :meth:`_backward`."""
-        if self._fused == "softmax":
-            z = self._forward(X, logits=True, buffers=buffers)
-            loss, delta = _softmax_xent(z, Y)
+        if self._fused is not None:
+            z = self._forward(X, logits=True)
+            fused = SoftmaxCrossEntropy if self._fused == "softmax" else BinaryCrossEntropyWithLogits
+            loss, delta = fused._value_and_delta(z, Y)
             self._pending = ("z", delta)
             return loss, z
-        if self._fused == "sigmoid":
-            z = self._forward(X, logits=True, buffers=buffers)
-            loss, delta = _sigmoid_bce(z, Y)
-            self._pending = ("z", delta)
-            return loss, z
-        out = self._forward(X, buffers=buffers)
-        if self.task == "multiclass" and _loss_name(self.loss_fn) not in ("cce", "softmax_ce"):
-            Y = np.eye(self.sizes[-1], dtype=out.dtype)[Y]  # e.g. MSE on one-hot targets
+        out = self._forward(X)
+        Y = self._loss_targets(Y, out.dtype)
+        if not np.isfinite(out).all():
+            self._pending = None
+            return float("inf"), out
         loss = float(self.loss_fn.forward(out, Y))
         self._pending = ("a", self.loss_fn.backward(out, Y))
         return loss, out
 
-    def _backward(self, buffers=None):
+    def _backward(self):
         if self._pending is None:
             raise RuntimeError("backward() needs a preceding loss(X, Y) (or gradients(X, Y)) on the same batch")
         kind, g = self._pending
         self._pending = None
         layers = self.layers
-        bufs = buffers or [None] * len(layers)
         last = len(layers) - 1
         if kind == "z":
-            da = layers[last]._backward_z(g, last > 0, bufs[last])
-        else:  # g came from the loss object: not ours to overwrite
-            da = layers[last]._backward(g, last > 0, bufs[last])
+            da = layers[last]._backward_z(g, last > 0)
+        else:
+            da = layers[last]._backward(g, last > 0)
         for l in range(last - 1, -1, -1):
-            # With buffers, da is the layer above's da_prev work array: free to overwrite.
-            da = layers[l]._backward(da, l > 0, bufs[l], overwrite=buffers is not None)
+            da = layers[l]._backward(da, l > 0)
         return [layer.grads for layer in layers]
 
     def loss(self, X, Y) -> float:
@@ -392,8 +411,8 @@ class MLP:
     # -- prediction --------------------------------------------------------------------------------
     def _proba_from_output(self, out):
         if self.task == "multiclass":
-            return _activations._softmax(out, -1) if self._logits_out else out
-        return _activations._sigmoid(out) if self._logits_out else out
+            return _softmax(out, -1) if self._logits_out else out
+        return _sigmoid(out) if self._logits_out else out
 
     def predict_proba(self, X):
         """Class probabilities: (N, K) for multiclass, P(y=1) as (N, M_L) for binary/multi-label."""
@@ -436,6 +455,44 @@ class MLP:
         return self._correct(self._forward(X), Y) / X.shape[0]
 
     # -- training ----------------------------------------------------------------------------------
+    @staticmethod
+    def _optimizer_step(optimizer):
+        """The function ``fit`` calls as ``step(params, grads)`` on every batch."""
+        from .optim import SGD
+
+        if optimizer is None:
+            optimizer = SGD(lr=0.1)
+        if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
+            raise TypeError(
+                f"optimizer must be an optimizer object with a step(params, grads) method, e.g. SGD(lr=0.1), "
+                f"got {optimizer!r:.60}"
+            )
+        if type(optimizer).step is SGD.step:
+            # fit builds params and grads itself: our SGD may skip its checks (and use BLAS axpy).
+            return optimizer, lambda params, grads: _fast.sgd_step(optimizer, params, grads)
+
+        # Any other optimizer may keep the gradients it is given (say, last step's, to compare):
+        # it gets copies, since the work arrays are overwritten by the next step.
+        def step(params, grads):
+            optimizer.step(params, [{k: np.array(g, copy=True) for k, g in g_l.items()} for g_l in grads])
+
+        return optimizer, step
+
+    def _prep_validation(self, validation):
+        if validation is None:
+            return None
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError(f"validation must be a pair (X_val, Y_val), got {type(validation).__name__}")
+        Xv = self._prep_X(validation[0], "X_val")
+        return Xv, self._prep_Y(validation[1], Xv.shape[0], "Y_val")
+
+    def _evaluate(self, X, Y, classify):
+        """``(loss, accuracy or None)`` of a prepared set in evaluation mode."""
+        loss, out = self._loss(X, Y)
+        self._pending = None
+        acc = self._correct(out, Y, self._fused is not None or self._logits_out) / X.shape[0] if classify else None
+        return loss, acc
+
     def fit(
         self,
         X,
@@ -447,114 +504,135 @@ class MLP:
         rng=0,
         validation=None,
         progress=False,
+        early_stopping=None,
+        restore_best=True,
     ) -> History:
         """Train with (mini-batch) gradient descent; returns a :class:`History`.
 
         ``batch_size``: ``None`` → batch gradient descent (the whole set per step); ``1`` →
         stochastic gradient descent (one sample per step); ``n`` → mini-batches of ``n`` (the last
         one may be smaller; values above N are clipped to N). ``shuffle``: a fresh permutation
-        from ``rng`` every epoch. ``optimizer``: :class:`nnlib.optim.SGD` (default ``SGD(lr=0.1)``)
-        or anything with ``step(params, grads)``; its ``set_epoch(epoch)`` is called at the start of
-        each epoch when present (learning-rate schedules). ``validation``: ``(X_val, Y_val)``.
-        ``progress``: show a tqdm bar over the epochs.
+        from ``rng`` every epoch (``rng`` also draws the dropout masks). ``optimizer``:
+        :class:`nnlib.optim.SGD` (default ``SGD(lr=0.1)``) or any object with ``step(params, grads)``;
+        its ``set_epoch(epoch)`` is called at the start of each epoch when present (learning-rate
+        schedules). ``validation``: ``(X_val, Y_val)``, evaluated after every epoch.
+        ``early_stopping``: a patience: stop when ``val_loss`` has not improved for that many
+        epochs (needs ``validation``); then ``restore_best`` puts back the weights of the best
+        epoch. ``progress``: show a tqdm bar over the epochs.
 
-        Every step writes its activations and gradients into the same work arrays (one set per
-        batch size: per layer ``z``, which the activation may overwrite with ``a``, the error term
-        passed down, the gradients, and the gathered rows of a shuffled batch; about what
-        backpropagation must hold for one batch anyway), which the network keeps for later calls
-        of ``fit``; see :class:`nnlib.layers.Buffers` for why.
+        A run whose training loss becomes non-finite (a learning rate too large) stops at that
+        epoch with ``history.diverged`` set and ``history.stop_reason`` saying what to change.
+        The steps write into the work arrays of a :class:`nnlib._fast.Workspace` made for this call.
         """
-        from .optim import SGD
-
         X = self._prep_X(X)
         n = X.shape[0]
         Y = self._prep_Y(Y, n)
         epochs = as_int_scalar(epochs, "epochs", min_value=1)
         bs = n if batch_size is None else min(as_int_scalar(batch_size, "batch_size", min_value=1), n)
-        if optimizer is None:
-            optimizer = SGD(lr=0.1)
-        elif not callable(getattr(optimizer, "step", None)):
-            raise TypeError(f"optimizer must have a step(params, grads) method, got {type(optimizer).__name__}")
-        gen = as_rng(rng) if shuffle else None  # a Generator costs 20 µs to make: only when used
-        if validation is not None:
-            try:
-                Xv, Yv = validation
-            except (TypeError, ValueError):
-                raise TypeError("validation must be a pair (X_val, Y_val)") from None
-            Xv = self._prep_X(Xv, "X_val")
-            Yv = self._prep_Y(Yv, Xv.shape[0], "Y_val")
+        optimizer, step = self._optimizer_step(optimizer)
+        shuffle = as_bool(shuffle, "shuffle")
+        progress = as_bool(progress, "progress")
+        restore_best = as_bool(restore_best, "restore_best")
+        gen = as_rng(rng)
+        val = self._prep_validation(validation)
+        patience = None if early_stopping is None else as_int_scalar(early_stopping, "early_stopping", min_value=1)
+        if patience is not None and val is None:
+            raise ValueError(f"early_stopping={patience} needs validation=(X_val, Y_val) to watch")
         classify = self.task != "regression" and not (
             self.task == "binary" and ((Y != 0) & (Y != 1)).any()  # soft targets: no accuracy
         )
+        logits = self._fused is not None or self._logits_out
 
         history = History()
         params = self.params()
-        # Our own SGD may skip re-checking the structure of params/grads on every step (fit builds
-        # both); a subclass that overrides step() is called through it.
-        if type(optimizer).step is SGD.step:
-            step = optimizer._step_unchecked
-        else:
-            # Any other optimizer may keep the gradients it is given (say, last step's, to compare):
-            # it gets copies, since the work arrays are overwritten by the next step.
-            def step(params, grads):
-                optimizer.step(params, [{k: np.array(g, copy=True) for k, g in g_l.items()} for g_l in grads])
+        workspace = _fast.Workspace(self)
         set_epoch = getattr(optimizer, "set_epoch", None)
+        best_params, grads = None, None
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=epochs, desc="fit", unit="epoch")
         t0 = time.perf_counter()
-        try:
-            for epoch in range(epochs):
-                if set_epoch is not None:
-                    set_epoch(epoch)
-                history.lr.append(getattr(optimizer, "lr", float("nan")))
-                # Shuffled batches are gathered one at a time: the same bytes copied as one
-                # permuted copy of X, but only a batch of extra memory instead of a whole data set.
-                perm = gen.permutation(n) if shuffle and n > 1 else None
-                self._set_training(True)
-                total, correct = 0.0, 0.0
-                for start in range(0, n, bs):
-                    bufs = self._buffers_for(min(bs, n - start))
-                    if perm is None:
-                        xb, yb = X[start : start + bs], Y[start : start + bs]
-                    else:
-                        idx = perm[start : start + bs]
-                        xb, yb = bufs[0].gather(X, idx), Y[idx]
-                    loss, out = self._loss(xb, yb, bufs)
-                    step(params, self._backward(bufs))
-                    total += loss * xb.shape[0]
+        # A diverging run overflows on purpose; it is detected from the loss and reported below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            try:
+                for epoch in range(epochs):
+                    if set_epoch is not None:
+                        set_epoch(epoch)
+                    history.lr.append(getattr(optimizer, "lr", float("nan")))
+                    record = self._train_epoch(X, Y, bs, shuffle, gen, workspace, step, params, classify, logits)
+                    history.loss.append(record.loss_sum / record.samples)
                     if classify:
-                        correct += self._correct(out, yb, self._fused is not None or self._logits_out)
+                        history.accuracy.append(record.correct / record.samples)
+                    grads = record.grads if record.grads is not None else grads
+                    if val is not None:
+                        val_loss, val_acc = self._evaluate(*val, classify)
+                        history.val_loss.append(val_loss)
+                        if classify:
+                            history.val_accuracy.append(val_acc)
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
+                    if not np.isfinite(history.loss[-1]):
+                        lr = getattr(optimizer, "lr", None)
+                        history.diverged = True
+                        history.stop_reason = (
+                            f"diverged in epoch {epoch}: the training loss is not finite; lower the learning rate "
+                            f"(optimizer={optimizer!r:.80}{'' if lr is None else f', lr={lr:g}'}) or change batch_size="
+                            f"{batch_size}"
+                        )
+                        break
+                    if val is not None:
+                        if history.best_epoch is None or history.val_loss[-1] < history.val_loss[history.best_epoch]:
+                            history.best_epoch = epoch
+                            if patience is not None and restore_best:
+                                best_params = [{k: p.copy() for k, p in p_l.items()} for p_l in params]
+                        elif patience is not None and epoch - history.best_epoch >= patience:
+                            history.stopped_epoch = epoch
+                            history.stop_reason = (
+                                f"early stopping after epoch {epoch}: val_loss has not improved for "
+                                f"early_stopping={patience} epochs (best epoch {history.best_epoch})"
+                            )
+                            break
+                else:
+                    history.stop_reason = f"epochs={epochs} done"
+            finally:
                 self._set_training(False)
-                history.loss.append(total / n)
-                if classify:
-                    history.accuracy.append(correct / n)
-                if validation is not None:
-                    val_loss, val_out = self._loss(Xv, Yv)
-                    self._pending = None
-                    history.val_loss.append(val_loss)
-                    if classify:
-                        logits = self._fused is not None or self._logits_out
-                        history.val_accuracy.append(self._correct(val_out, Yv, logits) / Xv.shape[0])
                 if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
-                if not np.isfinite(history.loss[-1]):
-                    # Diverged (learning rate too large?): more epochs would only spread NaN.
-                    break
-        finally:
-            self._set_training(False)
-            for layer in self.layers:
-                # The caches point into the work arrays (and the last batch); the gradients are
-                # copied out so that the next fit does not change them under the caller.
-                layer.a_prev = layer.z = layer._act_cache = None
-                layer.grads = {k: np.array(g, copy=True) for k, g in layer.grads.items()}
-            if bar is not None:
-                bar.close()
+                    bar.close()
+        if best_params is not None:
+            for p_l, b_l in zip(params, best_params):
+                for k, p in p_l.items():
+                    p[...] = b_l[k]
+        if grads is not None:
+            # The last step's gradients, copied out of the work arrays (which this call owned).
+            for layer, g_l in zip(self.layers, grads):
+                layer.grads = {k: np.array(g, copy=True) for k, g in g_l.items()}
         history.seconds = time.perf_counter() - t0
         return history
+
+    def _train_epoch(self, X, Y, bs, shuffle, gen, workspace, step, params, classify, logits):
+        """One pass over the training set; returns its :class:`_EpochRecord` (with the last ``grads``)."""
+        n = X.shape[0]
+        record = _EpochRecord()
+        record.grads = None
+        self._set_training(True)
+        order = gen.permutation(n) if shuffle and n > 1 else None
+        for rows in _batches(n, bs, order):
+            # Shuffled batches are gathered one at a time into a kept array: the same bytes copied
+            # as one permuted copy of X, but only a batch of extra memory instead of a data set.
+            xb = X[rows] if order is None else workspace.gather(X, rows)
+            yb = Y[rows]
+            loss, out, grads = workspace.step(xb, yb, gen)
+            record.add(loss, xb.shape[0], self._correct(out, yb, logits) if classify and grads is not None else 0.0)
+            if grads is None or not np.isfinite(loss):
+                record.loss_sum = float("inf") if not np.isnan(loss) else loss
+                break
+            step(params, grads)
+            record.grads = grads
+        self._set_training(False)
+        return record
 
     def __repr__(self):
         acts = [layer.activation.name for layer in self.layers]

@@ -27,28 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import blas as _blas
-
-from ._checks import as_float_scalar, as_int_scalar
+from ._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, describe
 
 __all__ = ["SGD", "StepDecay", "ExponentialDecay"]
-
-
-def _axpy(alpha, x, y) -> None:
-    """``y += alpha * x`` in place. BLAS axpy does it in one pass over memory when both arrays are
-    contiguous and of the same float dtype; numpy's ``y -= lr * g`` first writes ``lr * g`` to a
-    temporary array as large as the parameter."""
-    if (
-        isinstance(x, np.ndarray) and x.dtype == y.dtype and y.size > 1
-        and x.flags.c_contiguous and y.flags.c_contiguous and y.dtype in _AXPY
-    ):
-        # reshape(-1) of a contiguous array is a view, so axpy writes straight into y.
-        _AXPY[y.dtype](x.reshape(-1), y.reshape(-1), a=alpha)
-    else:
-        y += alpha * x
-
-
-_AXPY = {np.dtype(np.float64): _blas.daxpy, np.dtype(np.float32): _blas.saxpy}
 
 
 class StepDecay:
@@ -108,9 +89,7 @@ class SGD:
         self.lr0 = as_float_scalar(lr, "lr", min_value=0.0, strict_min=True)
         self.momentum = as_float_scalar(momentum, "momentum", min_value=0.0, max_value=1.0, strict_max=True)
         self.weight_decay = as_float_scalar(weight_decay, "weight_decay", min_value=0.0)
-        if not isinstance(decay_bias, (bool, np.bool_)):
-            raise TypeError(f"decay_bias must be True or False, got {type(decay_bias).__name__} {decay_bias!r:.40}")
-        self.decay_bias = bool(decay_bias)
+        self.decay_bias = as_bool(decay_bias, "decay_bias")
         if schedule is not None and not callable(schedule):
             raise TypeError(f"schedule must be callable as schedule(lr0, epoch) or None, got {type(schedule).__name__}")
         self.schedule = schedule
@@ -133,47 +112,60 @@ class SGD:
     def _decays(self, key: str) -> bool:
         return self.weight_decay > 0 and (key == "W" or self.decay_bias)
 
+    def _velocity_for(self, l: int, key: str, p: np.ndarray) -> np.ndarray:
+        v = self._velocity.get((l, key))
+        if v is None or v.shape != p.shape or v.dtype != p.dtype:
+            v = self._velocity[(l, key)] = np.zeros_like(p)
+        return v
+
     def step(self, params, grads) -> None:
         """Update every array of ``params`` in place from the matching array of ``grads``.
 
-        ``params`` and ``grads``: lists with one dict per layer (or a single dict), same keys and shapes.
+        ``params`` and ``grads``: lists with one dict per layer (or a single dict), same keys and
+        shapes. Parameters must be writable float32/float64 arrays; gradients real and finite (a
+        NaN gradient would silently turn every parameter into NaN).
         """
-        if isinstance(params, dict):
-            params, grads = [params], [grads] if isinstance(grads, dict) else grads
+        if isinstance(params, dict) and isinstance(grads, dict):
+            params, grads = [params], [grads]
+        for arg, value in (("params", params), ("grads", grads)):
+            if not isinstance(value, (list, tuple)) or not all(isinstance(d, dict) for d in value):
+                raise TypeError(f"{arg} must be a list of dicts (one per layer) or a dict, got {type(value).__name__}")
         if len(params) != len(grads):
             raise ValueError(f"params has {len(params)} layers but grads has {len(grads)}; they must match")
+        updates = []  # everything is checked before the first array changes
         for l, (p_l, g_l) in enumerate(zip(params, grads)):
             if p_l.keys() != g_l.keys():
                 raise ValueError(
                     f"layer {l}: params has keys {sorted(p_l)} but grads has keys {sorted(g_l)}; they must match"
                 )
             for key, p in p_l.items():
-                if np.shape(g_l[key]) != p.shape:
+                where = f"params[{l}][{key!r}]"
+                if not isinstance(p, np.ndarray) or p.dtype not in (np.float32, np.float64):
+                    what = describe(p) if isinstance(p, np.ndarray) else type(p).__name__
+                    raise TypeError(f"{where} must be a float32 or float64 numpy array (updated in place), got {what}")
+                if not p.flags.writeable:
+                    raise ValueError(f"{where} (shape {p.shape}) is read-only; SGD updates parameters in place")
+                g = as_float_array(g_l[key], f"grads[{l}][{key!r}]", allow_empty=True)
+                if g.shape != p.shape:
                     raise ValueError(
-                        f"layer {l} {key}: gradient has shape {np.shape(g_l[key])} but the parameter has shape {p.shape}"
+                        f"grads[{l}][{key!r}] has shape {g.shape} but the parameter has shape {p.shape}"
                     )
-        self._step_unchecked(params, grads)
+                updates.append((l, key, p, g))
+        for l, key, p, g in updates:
+            self._update(l, key, p, g)
 
-    def _step_unchecked(self, params, grads) -> None:
-        """:meth:`step` without the structure checks (``MLP.fit`` builds both lists itself)."""
+    def _update(self, l: int, key: str, p: np.ndarray, g: np.ndarray) -> None:
+        """One parameter array, by the update rule of the module docstring."""
         lr, mu, lam = self.lr, self.momentum, self.weight_decay
-        for l, (p_l, g_l) in enumerate(zip(params, grads)):
-            for key, p in p_l.items():
-                g = g_l[key]
-                decay = self._decays(key)
-                if mu == 0.0:
-                    if decay:
-                        p *= 1.0 - lr * lam
-                    _axpy(-lr, g, p)
-                    continue
-                v = self._velocity.get((l, key))
-                if v is None or v.shape != p.shape or v.dtype != p.dtype:
-                    v = self._velocity[(l, key)] = np.zeros_like(p)
-                v *= mu
-                _axpy(-lr, g, v)
-                if decay:
-                    _axpy(-lr * lam, p, v)
-                p += v
+        if self._decays(key):
+            g = g + lam * p
+        if mu == 0.0:
+            p -= lr * g
+            return
+        v = self._velocity_for(l, key, p)
+        v *= mu
+        v -= lr * g
+        p += v
 
     def __repr__(self):
         return (

@@ -1,11 +1,19 @@
 """Shared fixtures: only what the nbgrader tests need (a course directory and a way to run nbgrader)."""
 
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run ("ci", the default: a red run is reproducible
+# and a green one stays green); HYPOTHESIS_PROFILE=dev draws fresh ones to hunt for new failures.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

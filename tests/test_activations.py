@@ -143,14 +143,14 @@ def test_apl_parameter_gradients(z, seed, per_neuron):
     shape = (s, m) if per_neuron else (s,)
     act = A.get("apl", s=s, size=m if per_neuron else None, a=rng.normal(size=shape), b=rng.uniform(-3, 3, shape))
     z = away(z, [0.0])
-    b = np.broadcast_to(act.params["b"].reshape(s, -1), (s, m))
+    b = np.broadcast_to(act.params["b_s"].reshape(s, -1), (s, m))
     for k in range(s):  # move z off every hinge b_s (per column)
         z = np.where(np.abs(z - b[k]) < 1e-3, b[k] + 2e-3, z)
     z = away(z, [0.0])
     da = rng.normal(size=z.shape)
     dz = act.backward(da, act.forward(z)[1])
     assert relative_error(dz, vjp_fd(act, z, da)) < TOL
-    for key in ("a", "b"):
+    for key in ("a_s", "b_s"):
         assert act.grads[key].shape == shape
         assert relative_error(act.grads[key], param_fd(act, key, z, da)) < TOL
 

@@ -215,3 +215,9 @@ def test_check_gradients_bad_input():
     with pytest.raises(ValueError, match="tol must be > 0.0"):
         GradCheckReport().ok(0.0)
     assert not GradCheckReport().ok()  # an empty report proves nothing
+
+
+def test_relative_error_is_scale_free_down_to_subnormals_and_up_to_overflow():
+    for a in (2.2e-308, 5e-324 * 3, 1e-300, 1.0, 1e307):
+        assert relative_error([a], [2 * a]) == pytest.approx(1 / 3, rel=1e-6 if a > 1e-310 else 0.2)
+    assert relative_error([1e308, -1e308], [1e308, 1e308]) == 1.0  # |a − b| = 2e308 would overflow

@@ -171,7 +171,7 @@ def test_sgd_validation():
         SGD(0.1, schedule=3)
     params, grads = _state()
     grads[1]["W"] = np.zeros((3, 1))
-    with pytest.raises(ValueError, match=r"layer 1 W.*\(3, 1\).*\(1, 3\)"):
+    with pytest.raises(ValueError, match=r"grads\[1\]\['W'\] has shape \(3, 1\).*\(1, 3\)"):
         SGD(0.1).step(params, grads)
     with pytest.raises(ValueError, match="2 layers.*1"):
         SGD(0.1).step(params, grads[:1])
