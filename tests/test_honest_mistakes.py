@@ -17,6 +17,10 @@ import grading_support as S
 MISTAKES = [
     # --- the issue's list ---
     ("hw1_neurons", "answer_1b", "return 1.0 - t**2", "return 1.0 - t", {"test_1b"}, "first mismatch at index"),
+    ("hw2_perceptron", "answer_1b", "return W + eta * delta.T @ X / N, b + eta * delta.mean(axis=0)",
+     "return W + eta * delta.T @ X, b + eta * delta.sum(axis=0)", {"test_1b"}, "new W] first mismatch"),
+    ("hw2_perceptron", "answer_2b", "w = w + eta * (t_k - z_k) * x_k", "w = w - eta * (t_k - z_k) * x_k", {"test_2b"},
+     "2b train_sign_perceptron (AND): mistakes per epoch"),
     # --- one mistake per autograded part ---
     ("hw1_neurons", "answer_1a", "return s * (1 - s)", "return s", {"test_1a"}, "[1a sigmoid_prime] first mismatch"),
     ("hw1_neurons", "answer_1a", "    e = np.exp(-np.abs(z))  # <= 1: never overflows\n"
@@ -44,6 +48,17 @@ MISTAKES = [
     ("hw1_neurons", "answer_3b", "return Phi + x * phi", "return Phi + phi", {"test_3b"}, "[3b GELU'] not equivalent"),
     ("hw1_neurons", "answer_3b", "return Phi + x * phi", "return sp.Derivative(x * Phi, x)", {"test_3b"},
      "unevaluated Derivative"),
+    ("hw2_perceptron", "answer_1b", "delta = z * (1.0 - z) * (T - z)", "delta = T - z", {"test_1b"}, "did you forget"),
+    ("hw2_perceptron", "answer_2a", "X @ w + b >= 0", "X @ w + b > 0", {"test_2a"}, "(where row 0 of X)"),
+    ("hw2_perceptron", "answer_2b", "                b = b + eta * (t_k - z_k)\n        history", "        history",
+     {"test_2b"}, "2b train_sign_perceptron"),
+    ("hw2_perceptron", "answer_2c", "eta, w0, b0 = 0.5,", "eta, w0, b0 = -0.5,", {"test_2c"}, "eta must be a number > 0"),
+    ("hw2_perceptron", "answer_3a", "            return False, epoch\n", "            return False, epoch + 1\n",
+     {"test_3a"}, "3a detect_cycle (XOR"),
+    ("hw2_perceptron", "answer_4", "W2 = np.array([[1.0, -2.0]])", "W2 = np.array([[1.0, -1.0]])", {"test_4_table"},
+     "row 3 of the truth table is wrong"),
+    ("hw2_perceptron", "answer_4", "b2 = np.array([0.0])", "b2 = 0.0", {"test_4_shapes", "test_4_table"},
+     "[4 xor_relu_network: b2] must be a float array of shape (1,), got the float 0.0"),
     # equivalent SymPy forms: full credit
     ("hw1_neurons", "answer_3a", "return s + beta * x * s * (1 - s)",
      "return (1 + sp.exp(-beta * x) + beta * x * sp.exp(-beta * x)) / (1 + sp.exp(-beta * x))**2", set(), None),
