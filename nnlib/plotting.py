@@ -235,3 +235,13 @@ def plot_approximation(x, f_true, f_approx, ax=None, X_train=None, y_train=None)
     ax.set_xlabel("x")
     ax.legend(loc="best", fontsize="small")
     return ax
+
+
+# The diagrams drawn by code (neuron, layered network, network structures, computational graph, the
+# universal-approximation constructions) live in nnlib.diagrams; re-exported so every figure is here.
+from nnlib.diagrams import (  # noqa: E402
+    draw_computational_graph, draw_network, draw_neuron, draw_relu_hats, draw_sigmoid_steps, draw_structures,
+)
+
+__all__ += ["draw_neuron", "draw_network", "draw_structures", "draw_computational_graph", "draw_sigmoid_steps",
+            "draw_relu_hats"]
