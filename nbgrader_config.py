@@ -1,50 +1,52 @@
-"""nbgrader configuration of the course (instructor side). See book/appendix/instructor_guide.md.
+"""nbgrader configuration of the course (instructor side). See book/appendix/instructor_guide.md, "Grading".
 
-Directory names: ``solutions/<hw>/`` holds the instructor notebooks (nbgrader's *source* directory) and
-``exercises/<hw>/`` the generated student notebooks (nbgrader's *release* directory), so the repository
-reads naturally to students and instructors alike.
+Directory names: ``solutions/<hw>/`` holds the instructor notebooks and each assignment's trusted hidden
+checks ``checks.py`` (nbgrader's *source* directory) and ``exercises/<hw>/`` the generated student notebooks
+(nbgrader's *release* directory), so the repository reads naturally to students and instructors alike.
+
+Grading (``nbgrader autograde``) never runs student code in a Jupyter kernel of the instructor: the
+course's ``SandboxedGrading`` runs it in a bubblewrap sandbox and computes every verdict in this process
+(package ``ffgrader``). It refuses to grade when the sandbox cannot start (``make sandbox-deps``).
 """
 
 import os
-import sys
 
-# The course's own preprocessors live next to this file (nbgrader_ext/); nbgrader runs from the course root.
-_HERE = os.path.dirname(os.path.abspath(globals().get("__file__", os.path.join(os.getcwd(), "x"))))
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute, GetGrades, IgnorePattern, LimitOutput,
-    SaveAutoGrades,
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput, DeduplicateIds, GetGrades,
+    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
-from nbgrader_ext.feedback import ScrubHiddenTestOutputs  # noqa: E402
-from nbgrader_ext.tamper import TamperScan  # noqa: E402
+from ffgrader.nbgrader_pre import RestoreCellRoles, SandboxedGrading, ScrubPaths
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
+# The course root is the directory of this file, as an absolute path (nbgrader warns about a relative one).
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(globals().get("__file__", os.path.join(os.getcwd(), "x"))))
 c.CourseDirectory.course_id = "ffnn"
-c.CourseDirectory.root = "."
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
+# The trusted checks never leave the instructor's side: not released, not copied next to a submission.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "checks.py"]
 
 # Student notebooks: students see `raise NotImplementedError()` in answer cells.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Per-cell limit: an infinite loop costs one timeout per cell that runs it, then the kernel is interrupted
-# and the remaining cells are still executed and graded.
-c.Execute.timeout = 30
-c.Execute.interrupt_on_timeout = True
-
-# A deleted test cell is put back (and run) instead of silently dropping its points.
+# A deleted test cell is put back instead of silently dropping its points.
 c.OverwriteCells.add_missing_cells = True
 
-# Static tampering scan after execution, before the grades are saved.
+# Sanitizing: cell roles (test / answer / locked, points) come from the gradebook, never from the submission.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCellRoles, OverwriteCells, CheckCellMetadata,
+]
+
+# Grading: the sandbox runs the student's cells; the checks run here. A cell that hangs, crashes or
+# exhausts memory costs that cell (or that check) only.
+c.SandboxedGrading.cell_timeout = 30
+c.SandboxedGrading.check_timeout = 60
 c.Autograde.autograde_preprocessors = [
-    Execute,
-    TamperScan,
+    SandboxedGrading,
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
@@ -53,5 +55,5 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows hidden tests neither as source nor through tracebacks.
-c.GenerateFeedback.preprocessors = [GetGrades, ScrubHiddenTestOutputs, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+# Feedback shows neither hidden tests, nor the mark scheme of manually graded answers, nor any absolute path.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, ScrubPaths, CSSHTMLHeaderPreprocessor]

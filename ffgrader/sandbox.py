@@ -61,18 +61,23 @@ class Limits:
     open_files: int = 256
 
 
-def bwrap_path() -> str:
-    path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+def bwrap_path(configured: str | None = None) -> str:
+    """The bwrap executable: ``configured`` if given (it must exist), else from PATH or /usr/bin."""
+    if configured:
+        path = configured if os.access(configured, os.X_OK) else None
+    else:
+        path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
     if path is None:
-        raise SandboxUnavailable("bwrap (bubblewrap) not found: run `make sandbox-deps` "
+        raise SandboxUnavailable(f"bwrap (bubblewrap) not found{f' at {configured}' if configured else ''}: "
+                                 "run `make sandbox-deps` "
                                  "(or `apt-get install -y bubblewrap` as root); autograding refuses to run "
                                  "student code without the sandbox")
     return path
 
 
-def check_available() -> None:
+def check_available(bwrap: str | None = None) -> None:
     """Raise SandboxUnavailable naming what is missing, or return when a trial sandbox starts."""
-    bwrap = bwrap_path()
+    bwrap = bwrap_path(bwrap)
     proc = subprocess.run([bwrap, *_isolation_args(), "--ro-bind", "/usr", "/usr", *_usr_links(), "/usr/bin/true"],
                           capture_output=True, text=True, timeout=30)
     if proc.returncode != 0:
@@ -239,15 +244,15 @@ def _remove_cgroup(path: Path):
 class Sandbox:
     """One worker process in one sandbox. ``request(msg, timeout)`` sends a frame and waits for one."""
 
-    def __init__(self, workdir: Path, libdir: Path, limits: Limits = Limits()):
-        self.workdir, self.libdir, self.limits = Path(workdir), Path(libdir), limits
+    def __init__(self, workdir: Path, libdir: Path, limits: Limits = Limits(), bwrap: str | None = None):
+        self.workdir, self.libdir, self.limits, self.bwrap = Path(workdir), Path(libdir), limits, bwrap
         self.proc = None
         self.cgroups: list[Path] = []
 
     def command(self, fd_in: int, fd_out: int) -> list[str]:
         python = Path(sys.executable)  # the venv's python: its pyvenv.cfg finds the site-packages
         prefixes = sorted({os.path.realpath(sys.base_prefix), sys.prefix})
-        args = [bwrap_path(), *_isolation_args(), "--ro-bind", "/usr", "/usr", *_usr_links()]
+        args = [bwrap_path(self.bwrap), *_isolation_args(), "--ro-bind", "/usr", "/usr", *_usr_links()]
         for etc in ("/etc/ld.so.cache", "/etc/localtime"):
             if os.path.exists(etc):
                 args += ["--ro-bind", etc, etc]
@@ -418,11 +423,13 @@ def _user_process_count() -> int:
     return n
 
 
-def private_copy(src, ignore=("checks.py",)) -> Path:
+def private_copy(src, ignore=("checks.py",), ignore_suffixes=(".ipynb",)) -> Path:
     """A fresh temporary copy of a submission directory for one sandbox (never the original).
 
     Only regular files and directories are copied: a symlink in a submission (to the gradebook, to
-    solutions/) is skipped, never followed; so are the instructor's checks.py and caches.
+    solutions/) is skipped, never followed; so are the instructor's checks.py and caches, and the
+    notebooks themselves (after nbgrader's sanitizing, the notebook file holds the gradebook's test cells,
+    hidden regions included; the worker gets the cells it must run through the protocol instead).
     """
     dest = Path(tempfile.mkdtemp(prefix="ffgrader-work-"))
     if src is None or not Path(src).is_dir():
@@ -435,7 +442,7 @@ def private_copy(src, ignore=("checks.py",)) -> Path:
         (dest / rel).mkdir(parents=True, exist_ok=True)
         for name in files:
             path = Path(root) / name
-            if name in ignore or path.is_symlink() or not path.is_file():
+            if name in ignore or name.endswith(ignore_suffixes) or path.is_symlink() or not path.is_file():
                 continue
             shutil.copyfile(path, dest / rel / name, follow_symlinks=False)
     return dest

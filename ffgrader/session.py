@@ -42,8 +42,8 @@ class Timings:
 
 class SandboxStudent:
     def __init__(self, submission_dir: Path | None, libdir: Path, *, limits: Limits = Limits(),
-                 start_timeout: float = 60.0, call_timeout: float = 30.0):
-        self.submission_dir, self.libdir, self.limits = submission_dir, Path(libdir), limits
+                 start_timeout: float = 60.0, call_timeout: float = 30.0, bwrap: str | None = None):
+        self.submission_dir, self.libdir, self.limits, self.bwrap = submission_dir, Path(libdir), limits, bwrap
         self.start_timeout, self.call_timeout = start_timeout, call_timeout
         self.deadline = None                # absolute monotonic time a check must finish by (set by the runner)
         self.history: list[dict] = []       # requests replayed after a restart (cells, definitions)
@@ -57,7 +57,7 @@ class SandboxStudent:
     def start(self):
         t0 = time.monotonic()
         self._workdir = private_copy(self.submission_dir)
-        self._box = Sandbox(self._workdir, self.libdir, self.limits).start()
+        self._box = Sandbox(self._workdir, self.libdir, self.limits, self.bwrap).start()
         try:
             reply = self._box.request({"id": self._new_id(), "op": "ping"}, self.start_timeout)
         except (ChannelClosed, ChannelTimeout) as e:

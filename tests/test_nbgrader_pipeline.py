@@ -1,280 +1,185 @@
-"""The real nbgrader pipeline in a temporary course: generation, autograding of honest and dishonest
-submissions, timeouts, malformed files, feedback without hidden tests.
+"""The real nbgrader pipeline with the course's grader: `nbgrader generate_assignment`, `autograde`,
+`generate_feedback` and `export` in a temporary course.
 
-One `nbgrader autograde` grades all the crafted students of an assignment at once (start-up is ~5 s per
-command); the e2e config uses a 5 s cell timeout so the infinite-loop student stays cheap.
+Mechanism tests use the fixture assignment tests/fixtures/gradecourse/solutions/fx (3 autograded parts,
+one of them by hand, a skipped demonstration cell, a manually graded task with a mark scheme); the last
+test grades every real assignment that has its trusted checks: the solution scores full marks and the
+untouched student notebook 0. Hostile submissions are in test_attacks.py.
 """
 
 import copy
-import json
-import re
-import sys
+import csv
 
-import nbformat
 import pytest
 
-from conftest import ROOT, run_nbgrader
+from attacks.course import (
+    ROOT, autograded_points, cell_by_id, feedback_texts, hidden_lines, load, make_course, run_nbgrader, scores,
+    submit, tree_bytes,
+)
 
-sys.path.insert(0, str(ROOT))
-from tools import assignments as tools_assignments  # noqa: E402
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("nbgrader")]
-
-ASSIGNMENTS = tools_assignments.assignments()
-HW = "hw3_backprop"
-TIMEOUT = 5
-
-
-def load(path):
-    return nbformat.read(str(path), as_version=4)
+HW = "fx"
+CONFIG = "c.SandboxedGrading.cell_timeout = 5\nc.SandboxedGrading.check_timeout = 5"
 
 
-def gid(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+def ungraded(score):
+    return score is None or all(v is None for v in score.values())
 
 
-def cell_by_id(nb, grade_id):
-    return next(c for c in nb.cells if gid(c) == grade_id)
-
-
-def autograded_points(nb):
-    return {gid(c): c.metadata.nbgrader["points"] for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")
-            and c.cell_type == "code"}
-
-
-def submit(course, student, hw, nb_or_text):
-    d = course / "submitted" / student / hw
-    d.mkdir(parents=True, exist_ok=True)
-    path = d / f"{hw}.ipynb"
-    if isinstance(nb_or_text, str):
-        path.write_text(nb_or_text)
-    else:
-        nbformat.write(nb_or_text, str(path))
-
-
-def scores(course, hw, students):
-    from nbgrader.api import Gradebook
-
-    out = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for s in students:
-            nb = gb.find_submission_notebook(hw, hw, s)
-            out[s] = {g.name: g.auto_score for g in nb.grades if g.auto_score is not None or g.cell_type == "code"}
-    return out
-
-
-def setup_course(course, hws, timeout=TIMEOUT):
-    with open(course / "nbgrader_config.py", "a") as f:
-        f.write(f"\nc.Execute.timeout = {timeout}\n")
-    for hw in hws:
-        run_nbgrader(course, "generate_assignment", hw, "--force")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Generation: exercises/ is exactly what nbgrader makes from solutions/, without solutions or hidden tests
-# ---------------------------------------------------------------------------------------------------------
-
-def test_exercises_are_freshly_generated_and_leak_nothing():
-    assert HW in ASSIGNMENTS
-    problems = tools_assignments.check()
-    assert problems == [], "\n".join(problems)
-    for hw in ASSIGNMENTS:
-        student = load(ROOT / "exercises" / hw / f"{hw}.ipynb")
-        solution = load(ROOT / "solutions" / hw / f"{hw}.ipynb")
-        text = json.dumps(student.cells)
-        for marker in tools_assignments.SOLUTION_MARKERS:
-            assert marker not in text, f"{hw}: {marker} in the student notebook"
-        # No line of a solution region survives in the student's answer cells.
-        answers = json.dumps([c.source for c in student.cells if c.metadata.get("nbgrader", {}).get("solution")])
-        for cell in solution.cells:
-            for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S):
-                for line in region.strip().splitlines():
-                    if len(line.strip()) > 25:
-                        assert line.strip() not in answers, f"{hw}: solution line leaked: {line.strip()}"
-        first = student.cells[0]
-        assert first.cell_type == "code" and first.metadata.nbgrader["locked"]
-        assert "from nnlib import grading as G" in first.source
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Crafted submissions of hw3
-# ---------------------------------------------------------------------------------------------------------
-
-def _replace_in(nb, grade_id, old, new):
+def _replace(nb, grade_id, old, new):
     cell = cell_by_id(nb, grade_id)
     assert old in cell.source, (grade_id, old)
     cell.source = cell.source.replace(old, new)
+    return nb
 
 
-WRONG_DF_DB = ("return h6, g2 * x, g2 * 1.0", "return h6, g2 * x, g2 * 2.0")  # Part 4: 3 points
-
-
-def crafted_submissions(solution, student):
-    subs = {"full": copy.deepcopy(solution), "blank": copy.deepcopy(student)}
-
-    nb = copy.deepcopy(solution)
-    _replace_in(nb, "autodiff", *WRONG_DF_DB)
-    subs["onewrong"] = nb
-
-    nb = copy.deepcopy(solution)  # wrong only on the hidden large-batch test of Part 1a
-    _replace_in(nb, "dense", "    z = a_prev @ W.T + b\n",
-                "    z = a_prev @ W.T + b\n    if a_prev.shape[0] > 50:\n        z = z + 1e-3\n")
-    subs["hiddenfail"] = nb
-
-    nb = copy.deepcopy(solution)
-    _replace_in(nb, "autodiff", "def reverse_mode", "while True:\n    pass\n\ndef reverse_mode")
-    subs["loop"] = nb
-
-    nb = copy.deepcopy(solution)  # wrong answer plus np.allclose/np.isclose that always agree
-    _replace_in(nb, "autodiff", *WRONG_DF_DB)
-    _replace_in(nb, "autodiff", "def reverse_mode",
-                "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n\ndef reverse_mode")
-    subs["cheat_np"] = nb
-
-    nb = copy.deepcopy(solution)  # a return value whose == always says True
-    _replace_in(nb, "autodiff", "def reverse_mode",
-                "class Yes(float):\n    def __eq__(self, other):\n        return True\n\ndef reverse_mode")
-    _replace_in(nb, "autodiff", "return h6, g2 * x, g2 * 1.0", "return Yes(0), Yes(0), Yes(0)")
-    subs["cheat_eq"] = nb
-
-    nb = copy.deepcopy(solution)  # wrong answer, Part 4 test cells emptied or deleted
-    _replace_in(nb, "autodiff", *WRONG_DF_DB)
-    cell_by_id(nb, "test-autodiff-lecture").source = "pass"
-    nb.cells = [c for c in nb.cells if gid(c) != "test-autodiff-random"]
-    subs["edit_tests"] = nb
-
-    nb = copy.deepcopy(solution)  # tampering in a cell added above the locked import cell
-    _replace_in(nb, "autodiff", *WRONG_DF_DB)
-    nb.cells.insert(0, nbformat.v4.new_code_cell("import numpy\nnumpy.allclose = lambda *a, **k: True"))
-    subs["cheat_top"] = nb
-    return subs
+def honest_submissions(solution, blank):
+    s = lambda: copy.deepcopy(solution)  # noqa: E731
+    return {
+        "full": s(),
+        "blank": copy.deepcopy(blank),
+        "onewrong": _replace(s(), "answer_1", "return 2.0 *", "return 3.0 *"),
+        "equivform": _replace(s(), "answer_2", "return 2 * z * sp.exp(z**2)", "return sp.exp(z**2) * (z + z)"),
+        "wrongexpr": _replace(s(), "answer_2", "return 2 * z * sp.exp(z**2)", "return 2 * sp.exp(z**2)"),
+        "byhand": _replace(s(), "answer_2", "return 2 * z * sp.exp(z**2)", "return sp.diff(sp.exp(z**2), z)"),
+        "warns": _replace(s(), "answer_3", "return float(np.sum(x))",
+                          "import warnings\n    warnings.warn('just a warning', RuntimeWarning)\n"
+                          "    return float(np.sum(x))"),
+        "aslist": _replace(s(), "answer_1", "return 2.0 * np.asarray(x, dtype=float)",
+                           "return [2.0 * v for v in np.asarray(x, dtype=float).ravel()]"),
+        "loop": _replace(s(), "answer_3", "def total(x):", "while True:\n    pass\n\ndef total(x):"),
+        "raises": _replace(s(), "answer_1", "return 2.0 *", "return np.ones((2, 2)) @ np.ones(3) * 2.0 *"),
+    }
 
 
 @pytest.fixture(scope="module")
-def graded_hw3(tmp_path_factory):
-    from conftest import ROOT as root
-    import shutil
-
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(root / "nbgrader_config.py", course)
-    shutil.copytree(root / "nbgrader_ext", course / "nbgrader_ext", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(root / "solutions" / HW, course / "solutions" / HW)
-    setup_course(course, [HW])
+def graded(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("course"), HW, extra_config=CONFIG)
     solution = load(course / "solutions" / HW / f"{HW}.ipynb")
-    student = load(course / "exercises" / HW / f"{HW}.ipynb")
-    subs = crafted_submissions(solution, student)
+    blank = load(course / "exercises" / HW / f"{HW}.ipynb")
+    subs = honest_submissions(solution, blank)
     for name, nb in subs.items():
         submit(course, name, HW, nb)
     submit(course, "malformed", HW, '{"cells": [ this is not json')
     proc = run_nbgrader(course, "autograde", HW, "--force", check=False)
     fb = run_nbgrader(course, "generate_feedback", HW, "--force", check=False)
-    return {"course": course, "solution": solution, "points": autograded_points(solution),
-            "scores": scores(course, HW, list(subs)), "proc": proc, "feedback": fb}
+    return {"course": course, "solution": solution, "points": autograded_points(solution), "proc": proc, "fb": fb,
+            "scores": scores(course, HW, list(subs) + ["malformed"])}
 
 
-def total(score):
-    return sum(v or 0 for v in score.values())
+def test_solution_full_blank_zero(graded):
+    points, sc = graded["points"], graded["scores"]
+    assert points == {"test_1": 2, "test_2": 2, "test_3": 1}
+    assert sc["full"] == points and sc["blank"] == {g: 0 for g in points}
 
 
-def test_solution_scores_full_and_blank_scores_zero(graded_hw3):
-    points, sc = graded_hw3["points"], graded_hw3["scores"]
-    assert sum(points.values()) == 16
-    for g, p in points.items():
-        assert sc["full"][g] == p, (g, sc["full"])
-        assert sc["blank"][g] == 0, (g, sc["blank"])
+@pytest.mark.parametrize("student, lost", [
+    ("onewrong", {"test_1"}), ("equivform", set()), ("wrongexpr", {"test_2"}), ("byhand", {"test_2"}),
+    ("warns", set()), ("aslist", {"test_1"}), ("loop", {"test_3"}), ("raises", {"test_1"}),
+])
+def test_each_mistake_loses_exactly_its_part(graded, student, lost):
+    points, got = graded["points"], graded["scores"][student]
+    assert {g for g in points if got[g] != points[g]} == lost, got
+    assert all(got[g] == 0 for g in lost)
 
 
-def test_one_wrong_function_loses_exactly_its_part(graded_hw3):
-    points, sc = graded_hw3["points"], graded_hw3["scores"]
-    part4 = {"test-autodiff-lecture", "test-autodiff-random"}
-    assert {g for g, v in sc["onewrong"].items() if v != points[g]} == part4
-    assert total(sc["onewrong"]) == 16 - 3
-    assert {g for g, v in sc["hiddenfail"].items() if v != points[g]} == {"test-dense-forward"}
+@pytest.mark.parametrize("student, grade_id, words", [
+    ("onewrong", "test_1", ["[1 double]", "expected", "x"]),
+    ("byhand", "test_2", ["by hand", "diff", "answer_2", "earns 0"]),
+    ("wrongexpr", "test_2", ["[2 dexp]"]),
+    ("aslist", "test_1", ["[1 double]", "list"]),
+    ("raises", "test_1", ["[1 double]", "ValueError", "float64 array of shape"]),
+    ("loop", "test_3", ["[3 total]", "not defined"]),
+    ("blank", "test_1", ["not implemented"]),
+])
+def test_failure_messages_name_part_and_problem(graded, student, grade_id, words):
+    nb = load(graded["course"] / "autograded" / student / HW / f"{HW}.ipynb")
+    outs = cell_by_id(nb, grade_id).outputs
+    assert len(outs) == 1 and outs[0].output_type == "error" and outs[0].ename in ("CheckFailed", "ByHandRule")
+    for w in words:
+        assert w in outs[0].evalue, (w, outs[0].evalue)
 
 
-def test_infinite_loop_is_stopped_and_the_rest_is_graded(graded_hw3):
-    sc, course = graded_hw3["scores"], graded_hw3["course"]
-    assert total(sc["loop"]) == 16 - 3
+def test_cell_outputs_show_what_the_cell_did(graded):
+    course = graded["course"]
     nb = load(course / "autograded" / "loop" / HW / f"{HW}.ipynb")
-    outs = cell_by_id(nb, "autodiff").outputs
-    assert any(o.output_type == "error" for o in outs), outs
+    err = cell_by_id(nb, "answer_3").outputs[-1]
+    assert err.output_type == "error" and err.ename == "CellTimeout"
+    nb = load(course / "autograded" / "full" / HW / f"{HW}.ipynb")
+    demo = cell_by_id(nb, "demo")
+    assert demo.outputs == [] and demo.execution_count is None  # SKIP_CELLS: never ran (it sleeps an hour)
+    assert "passed" in cell_by_id(nb, "test_1").outputs[0].text
+    # Test-cell source is not executed: its visible print never appears.
+    assert "visible test passed" not in str(cell_by_id(nb, "test_1").outputs)
 
 
-@pytest.mark.parametrize("student", ["cheat_np", "cheat_eq", "edit_tests"])
-def test_cheating_earns_nothing_beyond_honest_points(graded_hw3, student):
-    sc = graded_hw3["scores"]
-    honest = sc["onewrong"]  # same answers, no cheating: Part 4 wrong
-    assert total(sc[student]) <= total(honest) == 13, sc[student]
-    assert sc[student]["test-autodiff-lecture"] == 0 and sc[student]["test-autodiff-random"] == 0
+def test_malformed_notebook_is_reported_and_the_others_graded(graded):
+    log = graded["proc"].stdout + graded["proc"].stderr
+    assert graded["proc"].returncode != 0 and "malformed" in log
+    assert ungraded(graded["scores"]["malformed"])
+    assert graded["scores"]["full"] == graded["points"]
 
 
-def test_tampering_above_the_import_cell_zeroes_the_tests_and_says_why(graded_hw3):
-    sc, course = graded_hw3["scores"], graded_hw3["course"]
-    assert total(sc["cheat_top"]) == 0, sc["cheat_top"]
-    nb = load(course / "autograded" / "cheat_top" / HW / f"{HW}.ipynb")
-    err = cell_by_id(nb, "test-dense-forward").outputs[0]
-    assert err.ename == "TamperingDetected" and "numpy.allclose" in err.evalue
+def test_feedback_leaks_no_hidden_test_rubric_or_path(graded):
+    course = graded["course"]
+    texts = feedback_texts(course, HW)
+    assert set(texts) >= {"full", "blank", "onewrong", "byhand", "loop"}, graded["fb"].stderr[-2000:]
+    secret = hidden_lines(graded["solution"], course / "solutions" / HW / "checks.py")
+    assert any("fixture-hidden-line-one" in s for s in secret) and any("fixture-rubric-line" in s for s in secret)
+    for student, text in texts.items():
+        for line in secret:
+            assert line not in text, (student, line)
+        for marker in ("fixture-hidden-line", "fixture-rubric-line", "HIDDEN TESTS", "MARK SCHEME", str(course),
+                       str(ROOT), "/tmp/", "/root"):
+            assert marker not in text, (student, marker)
+    assert "[1 double]" in texts["onewrong"]  # the failure message itself reaches the student
 
 
-def test_malformed_notebook_is_reported_and_others_are_graded(graded_hw3):
-    proc = graded_hw3["proc"]
-    log = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert "malformed" in log and ("JSON" in log or "json" in log or "NotJSONError" in log), log[-3000:]
-    # The gradebook is intact: every other student was graded.
-    assert total(graded_hw3["scores"]["full"]) == 16
+def test_checks_file_is_never_released_nor_copied_to_submissions(graded):
+    course = graded["course"]
+    assert not list((course / "exercises").rglob("checks.py"))
+    assert not list((course / "autograded").rglob("checks.py"))
+    assert not list((course / "feedback").rglob("checks.py"))
 
 
-def test_feedback_is_html_without_hidden_tests(graded_hw3):
-    course, solution = graded_hw3["course"], graded_hw3["solution"]
-    hidden_lines = []
-    for cell in solution.cells:
-        for region in re.findall(r"BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
-            visible = cell.source.replace(region, "")
-            hidden_lines += [ln.strip() for ln in region.splitlines() if len(ln.strip()) > 20 and ln.strip() not in visible]
-    assert hidden_lines
-    files = sorted((course / "feedback").glob(f"*/{HW}/{HW}.html"))
-    assert {f.parts[-3] for f in files} >= {"full", "blank", "hiddenfail", "cheat_top"}
-    import html
-
-    for f in files:
-        text = html.unescape(re.sub(r"<[^>]+>", "", f.read_text()))
-        assert "HIDDEN TESTS" not in text, f
-        for ln in hidden_lines:
-            assert ln not in text, (f, ln)
-    hidden = html.unescape((course / "feedback" / "hiddenfail" / HW / f"{HW}.html").read_text())
-    assert "large inputs" in hidden  # the failure message itself reaches the student
-    cheat = html.unescape((course / "feedback" / "cheat_top" / HW / f"{HW}.html").read_text())
-    assert "TamperingDetected" in cheat
-
-
-def test_grades_export_to_csv(graded_hw3):
-    """What an instructor hands in: `nbgrader export` gives one row per student with the autograded score."""
-    import csv
-
-    course = graded_hw3["course"]
+def test_grades_export_to_csv(graded):
+    course = graded["course"]
     run_nbgrader(course, "export", "--to", "grades.csv")
     rows = {r["student_id"]: r for r in csv.DictReader(open(course / "grades.csv"))}
-    for student, score in graded_hw3["scores"].items():
-        assert student in rows, f"{student} missing from grades.csv: {sorted(rows)}"
-        assert rows[student]["assignment"] == HW
-        assert float(rows[student]["score"]) == total(score), (student, rows[student]["score"], score)
-    assert float(rows["full"]["score"]) == 16 and float(rows["blank"]["score"]) == 0
-    # Manually graded parts count in max_score, so nobody looks finished before manual grading.
-    assert float(rows["full"]["max_score"]) > 16
+    for student, score in graded["scores"].items():
+        if not ungraded(score):
+            assert float(rows[student]["score"]) == sum(v or 0 for v in score.values()), (student, rows[student])
+    assert float(rows["full"]["score"]) == 5 and float(rows["full"]["max_score"]) == 6  # + the task by hand
+
+
+def test_autograde_refuses_without_the_sandbox(tmp_path):
+    course = make_course(tmp_path / "c", HW, extra_config='c.SandboxedGrading.bwrap = "/nonexistent/bwrap"')
+    submit(course, "full", HW, load(course / "solutions" / HW / f"{HW}.ipynb"))
+    before = tree_bytes(course / "solutions")
+    proc = run_nbgrader(course, "autograde", HW, "--force", check=False)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "bwrap" in log and "make sandbox-deps" in log, log[-2000:]
+    assert ungraded(scores(course, HW, ["full"])["full"])  # nothing was graded unprotected
+    assert tree_bytes(course / "solutions") == before
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Every assignment's solution scores full marks
+# Every real assignment with its trusted checks: the solution scores full marks, the student notebook 0
 # ---------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("hw", [a for a in ASSIGNMENTS if a != HW])
-def test_every_solution_scores_full_marks(course, hw):
-    setup_course(course, [hw], timeout=30)
+REAL = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/checks.py")
+              if (p.parent / f"{p.parent.name}.ipynb").exists())
+
+
+@pytest.mark.parametrize("hw", REAL)
+def test_real_assignment_solution_full_and_blank_zero(tmp_path, hw):
+    course = make_course(tmp_path / "c", hw)
     solution = load(course / "solutions" / hw / f"{hw}.ipynb")
     submit(course, "full", hw, solution)
+    submit(course, "blank", hw, load(course / "exercises" / hw / f"{hw}.ipynb"))
     run_nbgrader(course, "autograde", hw, "--force")
     points = autograded_points(solution)
-    got = scores(course, hw, ["full"])["full"]
-    assert {g: got.get(g) for g in points} == points
+    got = scores(course, hw, ["full", "blank"])
+    assert got["full"] == points, {g: (got["full"].get(g), p) for g, p in points.items() if got["full"].get(g) != p}
+    assert got["blank"] == {g: 0 for g in points}

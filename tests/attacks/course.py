@@ -1,0 +1,129 @@
+"""A throw-away nbgrader course for grading tests: the repository's config, a fresh gradebook, and either
+the fixture assignment (tests/fixtures/gradecourse) or real assignments from solutions/."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "gradecourse"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+from tools.env import tool_env  # noqa: E402
+
+
+def run_nbgrader(course, *args, check=True):
+    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def make_course(course: Path, hw: str, *, extra_config: str = "") -> Path:
+    """Copy the config and the assignment's source directory, generate the release and the gradebook."""
+    course.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    src = FIXTURE / "solutions" / hw if (FIXTURE / "solutions" / hw).is_dir() else ROOT / "solutions" / hw
+    shutil.copytree(src, course / "solutions" / hw, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    if extra_config:
+        with open(course / "nbgrader_config.py", "a") as f:
+            f.write("\n" + extra_config + "\n")
+    run_nbgrader(course, "generate_assignment", hw, "--force")
+    return course
+
+
+def load(path) -> nbformat.NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def gid(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def cell_by_id(nb, grade_id):
+    return next(c for c in nb.cells if gid(c) == grade_id)
+
+
+def autograded_points(nb) -> dict:
+    return {gid(c): c.metadata.nbgrader["points"] for c in nb.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")
+            and not c.metadata.nbgrader.get("solution")}
+
+
+def submit(course, student, hw, nb_or_text, extra_files=None):
+    d = course / "submitted" / student / hw
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"{hw}.ipynb"
+    if isinstance(nb_or_text, (str, bytes)):
+        path.write_bytes(nb_or_text.encode() if isinstance(nb_or_text, str) else nb_or_text)
+    else:
+        nbformat.write(nb_or_text, str(path))
+    for name, data in (extra_files or {}).items():
+        (d / name).write_text(data)
+    return d
+
+
+def scores(course, hw, students) -> dict:
+    """student -> {grade_id: auto_score} of the autograded code cells (None if the student is not graded)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for s in students:
+            try:
+                nb = gb.find_submission_notebook(hw, hw, s)
+            except MissingEntry:
+                out[s] = None
+                continue
+            out[s] = {g.name: g.auto_score for g in nb.grades if g.cell_type == "code"}
+    return out
+
+
+def gradebook_rows(course, student=None) -> dict:
+    """Every table of the gradebook as sorted rows (optionally only rows that mention ``student``)."""
+    con = sqlite3.connect(str(course / "gradebook.db"))
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        out = {}
+        for t in tables:
+            rows = sorted(map(repr, con.execute(f"SELECT * FROM {t}")))
+            out[t] = [r for r in rows if student is None or student in r]
+        return out
+    finally:
+        con.close()
+
+
+def tree_bytes(path: Path) -> dict:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()} \
+        if path.exists() else {}
+
+
+def feedback_texts(course, hw) -> dict:
+    """student -> visible text of the feedback HTML (tags removed, entities decoded)."""
+    out = {}
+    for f in sorted((course / "feedback").glob(f"*/{hw}/*.html")):
+        out[f.parts[-3]] = html.unescape(re.sub(r"<[^>]+>", " ", f.read_text()))
+    return out
+
+
+def hidden_lines(solution_nb, checks_path: Path | None = None) -> list[str]:
+    """Lines a student must never see: hidden-test regions, mark schemes, and the checks file."""
+    lines = []
+    for cell in solution_nb.cells:
+        for pat in (r"BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", r"=== BEGIN MARK SCHEME ===\n(.*?)=== END MARK"):
+            for region in re.findall(pat, cell.source, re.S):
+                lines += [ln.strip() for ln in region.splitlines() if len(ln.strip()) > 20]
+    if checks_path is not None and checks_path.exists():
+        for ln in checks_path.read_text().splitlines():
+            s = ln.strip()
+            if len(s) > 30 and not s.startswith(("#", "import ", "from ", '"""')) and ("expect_" in s or "rng." in s):
+                lines.append(s)
+    return lines
