@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: all setup book test test-fast assignments bench clean browser-deps
+.PHONY: all setup book test test-fast assignments bench clean browser-deps sandbox-deps
 
 all: book
 
@@ -32,14 +32,20 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 	  else echo "The browser test needs Debian's chromium and a CJK font: run 'sudo apt-get install -y chromium fonts-wqy-zenhei' (or make test as root)." >&2; exit 1; fi; fi
 
+# Autograding runs student code in a bubblewrap sandbox (Debian's package); it refuses to grade without it.
+sandbox-deps:
+	@if ! command -v bwrap >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	  else echo "Autograding needs bubblewrap: run 'sudo apt-get install -y bubblewrap' (or make test as root)." >&2; exit 1; fi; fi
+
 # Two xdist workers on two cores: one BLAS thread each, or they fight over the cores.
 PYTEST := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
 
-test: book browser-deps
+test: book browser-deps sandbox-deps
 	$(PYTEST)
 
 # The suite without the book build and the browser (quick loop while editing nnlib).
-test-fast: $(STAMP)
+test-fast: $(STAMP) sandbox-deps
 	$(PYTEST) -m "not browser"
 
 assignments: $(STAMP)

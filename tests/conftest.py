@@ -17,7 +17,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT))  # the repository's own tools/ and nbgrader_ext/ packages
+sys.path.insert(0, str(ROOT))  # the repository's own tools/ package
 
 from tools.env import tool_env  # noqa: E402
 
@@ -32,8 +32,7 @@ def run_nbgrader(course, *args, check=True):
 
 @pytest.fixture
 def course(tmp_path):
-    """A throw-away nbgrader course: the repository's config, preprocessors and solutions, a fresh gradebook."""
+    """A throw-away nbgrader course: the repository's config and solutions, a fresh gradebook."""
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
-    shutil.copytree(ROOT / "nbgrader_ext", tmp_path / "nbgrader_ext", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
