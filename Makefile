@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: all setup book test test-fast assignments bench clean browser-deps sandbox-deps
+.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps
 
 all: book
 
@@ -20,7 +20,16 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-book: $(STAMP)
+# Browser-side assets from npm (package.json / package-lock.json): MathJax 4, served from the site,
+# and axe-core for the accessibility test. `npm ci` installs exactly the locked versions.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+node-deps: $(NODE_STAMP)
+
+book: $(STAMP) $(NODE_STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going || exit 1; \
 	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s"

@@ -1,0 +1,113 @@
+/* Navigation that works on phones and desktops (sphinx-book-theme 1.3 on pydata-sphinx-theme 0.17).
+ *
+ * pydata-sphinx-theme binds its sidebar handler to the FIRST `.primary-toggle` / `.secondary-toggle`
+ * in the page (issue 2451). sphinx-book-theme renders a second, visible pair in the article header,
+ * so on a phone the visible ☰ and "Contents" buttons did nothing. Here every other toggle forwards its
+ * click to the bound one (which opens the sidebar as a modal drawer). On a wide screen, where the
+ * primary sidebar is already on the page, ☰ collapses and restores it instead, remembered per tab.
+ */
+(() => {
+  "use strict";
+  const COLLAPSED = "reader-primary-collapsed";
+  const KEY = "reader:primary-collapsed";
+
+  // Inline on the page (wide screen), not parked off-screen as the hidden drawer of a phone.
+  const onPage = (el) => {
+    if (!el || getComputedStyle(el).visibility === "hidden" || getComputedStyle(el).display === "none") return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > 0 && r.left < window.innerWidth;
+  };
+
+  function setCollapsed(on) {
+    document.documentElement.classList.toggle(COLLAPSED, on);
+    try { sessionStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* storage may be disabled */ }
+    document.querySelectorAll(".primary-toggle").forEach((b) => b.setAttribute("aria-expanded", String(!on)));
+  }
+
+  // Before first paint: no flash of a sidebar the reader has collapsed.
+  try {
+    if (sessionStorage.getItem(KEY) === "1") document.documentElement.classList.add(COLLAPSED);
+  } catch (e) { /* ignore */ }
+
+  function wire() {
+    const sidebar = document.getElementById("pst-primary-sidebar");
+    for (const kind of ["primary", "secondary"]) {
+      const toggles = Array.from(document.querySelectorAll(`.${kind}-toggle`));
+      const bound = toggles[0]; // the one the theme listens to
+      toggles.forEach((button, i) => {
+        // A button's accessible name must contain its visible label (axe: label-content-name-mismatch).
+        const label = kind === "primary" ? "Site navigation" : "Contents of this page";
+        button.setAttribute("aria-label", label);
+        // The theme's hover tooltip stayed open after a tap and covered the next icon.
+        const tip = window.bootstrap && window.bootstrap.Tooltip && window.bootstrap.Tooltip.getInstance(button);
+        if (tip) tip.dispose();
+        button.setAttribute("title", label);
+        if (i === 0) return;
+        button.addEventListener("click", (event) => {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+          if (kind === "primary") {
+            if (document.documentElement.classList.contains(COLLAPSED)) return setCollapsed(false);
+            if (onPage(sidebar)) return setCollapsed(true);
+          }
+          bound.click();
+        }, true);
+      });
+    }
+    document.querySelectorAll(".primary-toggle").forEach((b) =>
+      b.setAttribute("aria-expanded", String(!document.documentElement.classList.contains(COLLAPSED))));
+  }
+
+  /* Tables reflow instead of hiding columns: a table wider than its column first gets a smaller
+   * font; if that is not enough it is shown as one card per row, each value labelled with a copy of
+   * its column header. Measured after MathJax has typeset the cells (formulas change the widths). */
+  function labelCells(table) {
+    const head = table.querySelector("thead tr");
+    if (!head || table.dataset.readerLabelled) return;
+    const headers = Array.from(head.children);
+    table.querySelectorAll("tbody tr").forEach((row) => {
+      Array.from(row.children).forEach((cell, i) => {
+        if (!headers[i]) return;
+        const label = document.createElement("span");
+        label.className = "reader-cell-label";
+        label.setAttribute("aria-hidden", "true"); // screen readers still have the real header
+        headers[i].childNodes.forEach((n) => label.appendChild(n.cloneNode(true)));
+        cell.prepend(label);
+      });
+    });
+    table.dataset.readerLabelled = "1";
+  }
+
+  function fitTables() {
+    document.querySelectorAll(".bd-article table").forEach((table) => {
+      table.classList.remove("reader-compact", "reader-stacked");
+      const box = table.parentElement;
+      const fits = () => table.getBoundingClientRect().width <= box.clientWidth + 1;
+      if (fits()) return;
+      table.classList.add("reader-compact");
+      if (fits()) return;
+      table.classList.remove("reader-compact");
+      labelCells(table);
+      table.classList.add("reader-stacked");
+    });
+    document.documentElement.dataset.readerLayout = "done";
+  }
+
+  function layout() {
+    const typeset = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+    Promise.all([typeset || Promise.resolve(), document.fonts ? document.fonts.ready : null])
+      .then(fitTables, fitTables);
+    let timer = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(timer);
+      timer = setTimeout(fitTables, 150);
+    });
+  }
+
+  function start() {
+    wire();
+    layout();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
