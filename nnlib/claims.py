@@ -979,3 +979,146 @@ def _content_misc():
 _SECTIONS = _SECTIONS + (("swish_scaling", _content_activations), ("first_order_taylor", _gradient_descent),
                          ("novikoff_steps", _perceptron_theory), ("backward_variance", _content_misc))
 _SECTION_OF = _section_of()
+
+
+# --- more errata of the sources (issue 14), appended: _errata is extended, not rewritten --------
+
+# Citations corrected: source 004 says in its last paragraph that it does *not* cover initialization;
+# the variance arguments come from the initialization papers (source 002 only names MSRA and Xavier).
+for _name in ("uniform_variance", "forward_variance", "relu_second_moment"):
+    DESCRIPTIONS[_name] = (DESCRIPTIONS[_name][0], "002 (names MSRA, xavier); Glorot & Bengio 2010; He et al. 2015")
+DESCRIPTIONS["backward_variance"] = (DESCRIPTIONS["backward_variance"][0], "Glorot & Bengio 2010; 002")
+
+
+def _more_errata():
+    out = []
+
+    # (h) 001: ŷ − y needs Σ_k y_k = 1
+    z = vec("z", 3, real=True)
+    y = vec("y", 3, real=True)
+    p = S.softmax(z)
+    loss = -sum(y[k] * sp.log(p[k]) for k in range(3))
+    w, r = _pair("ce_gradient_needs_sum_one_001", grad(loss, z), p - y, p * sum(y) - y,
+                 sample={yk: (0, 1) for yk in y})
+    out.append(Erratum(
+        "ce_gradient_needs_sum_one_001", "001", "§2.4.2 目标函数的选取 (derivation of ∂Loss/∂z_i)",
+        r"\sum_{j \ne i} y_j \hat y_i + y_i \hat y_i - y_i = \hat y_i - y_i",
+        r"\frac{\partial\,\text{Loss}}{\partial z_i} = \hat y_i \sum_j y_j - y_i"
+        r" \ (= \hat y_i - y_i \text{ only when } \textstyle\sum_j y_j = 1)", w, r))
+
+    # (i) 001: PReLU written as max(x, αx)
+    a = sp.Symbol("alpha", positive=True)
+    w, r = _pair("prelu_max_form_001", S.prelu(x, a), sp.Max(x, a * x), sp.Max(0, x) + a * sp.Min(0, x),
+                 sample={a: (0.1, 3)})
+    out.append(Erratum(
+        "prelu_max_form_001", "001", "§2.2.5 ReLU (PReLU)",
+        r"\text{PReLU}(x) = \begin{cases} x, & x > 0 \\ \alpha x, & \text{else}\end{cases} \ \text{is equivalent to} \ \max(x, \alpha x)",
+        r"\text{PReLU}(x) = \max(0, x) + \alpha \min(0, x) \ (= \max(x, \alpha x) \text{ only for } \alpha \le 1)", w, r))
+
+    # (j) 003: the chain rule for l < L follows a single path
+    xs = vec("x", 2, real=True)
+    yv = vec("y", 2, real=True)
+    W1, W2 = mat("u", 2, 2, real=True), mat("v", 2, 2, real=True)  # w^[1]_ij, w^[2]_ij: row i, column j
+    h1 = (W1 * xs).applyfunc(S.sigmoid)
+    h2 = (W2 * h1).applyfunc(S.sigmoid)
+    e = yv - h2
+    J = sum(ek**2 for ek in e) / 2
+    direct = sp.Matrix([sp.diff(J, W1[i, j]) for i in range(2) for j in range(2)])
+    single = sp.Matrix([e[i] * (-1) * h2[i] * (1 - h2[i]) * W2[i, i] * h1[i] * (1 - h1[i]) * xs[j]
+                        for i in range(2) for j in range(2)])
+    summed = sp.Matrix([sum(e[k] * (-1) * h2[k] * (1 - h2[k]) * W2[k, i] for k in range(2)) * h1[i] * (1 - h1[i]) * xs[j]
+                        for i in range(2) for j in range(2)])
+    w, r = _pair("single_path_chain_003", direct, single, summed)
+    out.append(Erratum(
+        "single_path_chain_003", "003", "section 参数更新, 当 l < L 时",
+        r"\frac{\partial J}{\partial w_{ij}^{[l]}} = \frac{\partial J}{\partial e_i}\frac{\partial e_i}{\partial h_i^{[L]}}"
+        r"\frac{\partial h_i^{[L]}}{\partial z_i^{[L]}}\frac{\partial z_i^{[L]}}{\partial h_i^{[L-1]}}\cdots"
+        r"\frac{\partial z_i^{[l]}}{\partial w_{ij}^{[l]}} \ \text{(one path, through neuron } i \text{ of every layer)}",
+        r"\frac{\partial J}{\partial w_{ij}^{[l]}} = \Big(\sum_{k} w_{ki}^{[l+1]}\, \frac{\partial J}{\partial z_k^{[l+1]}}\Big)"
+        r"\, f'(z_i^{[l]})\, h_j^{[l-1]} \ \text{(a sum over every neuron } k \text{ of layer } l+1)", w, r))
+
+    # (k) 003: the first-order Taylor step "guarantees" a decrease
+    th = sp.Symbol("theta", real=True)
+    lam, al = sp.symbols("lambda alpha", positive=True)
+    Jq = lambda v: lam * v**2 / 2
+    g = lam * th
+    w, r = _pair("taylor_guarantee_003", Jq(th - al * g), Jq(th) - al * g**2,
+                 Jq(th) - al * g**2 + al**2 * lam * g**2 / 2)
+    out.append(Erratum(
+        "taylor_guarantee_003", "003", "section 损失函数与随机梯度下降 (泰勒级数展开, ΔΘ = −α dJ/dΘ)",
+        r"J(\Theta_{k+1}) = J(\Theta_k) - \alpha \Big(\frac{dJ}{d\Theta}\Big)^2"
+        r" \ \text{, so every step lowers the loss}",
+        r"J(\Theta_{k+1}) = J(\Theta_k) - \alpha \lVert g\rVert^2 + \tfrac{\alpha^2}{2} g^\top H g \ \text{(exact for a quadratic);}"
+        r" \text{ it rises when } \alpha > 2/\lambda", w, r))
+
+    # (l) 002: batch update sums the gradient of the total error over the samples
+    n = 3
+    wv_, xk, tk = sp.Symbol("w", real=True), vec("x", n, real=True), vec("t", n, real=True)
+    Ek = [(tk[k] - wv_ * xk[k])**2 / 2 for k in range(n)]
+    E = sum(Ek)
+    w, r = _pair("batch_sum_double_count_002", -eta * sp.diff(E, wv_),
+                 -eta * sum(sp.diff(E, wv_) for _ in range(n)), -eta * sum(sp.diff(e_, wv_) for e_ in Ek))
+    out.append(Erratum(
+        "batch_sum_double_count_002", "002", "多层神经网络, 推导过程 (权重更新, 批量)",
+        r"\Delta w_* = -\eta \sum_{k=1}^{n} \frac{\partial E}{\partial w_*}, \quad E = \frac12 \sum_{k,j} (t_j^k - z_j^k)^2",
+        r"\Delta w_* = -\eta \sum_{k=1}^{n} \frac{\partial E^k}{\partial w_*} = -\eta \frac{\partial E}{\partial w_*},"
+        r" \quad E^k = \frac12 \sum_j (t_j^k - z_j^k)^2", w, r))
+
+    # (m) 004: softmax "divides each element by the sum of all elements"
+    zz = vec("z", 3, real=True)
+    w, r = _pair("softmax_normalization_004", S.softmax(zz), zz / sum(zz),
+                 zz.applyfunc(sp.exp) / sum(zz.applyfunc(sp.exp)))
+    out.append(Erratum(
+        "softmax_normalization_004", "004", "section 输出层 (softmax 层)",
+        r"a_i = \frac{z_i}{\sum_k z_k} \ \text{(“divides each element by the sum of all elements of the input”)}",
+        r"a_i = \frac{e^{z_i}}{\sum_k e^{z_k}}", w, r))
+
+    # (n) 003: "whatever activation, the class with the largest z wins"
+    tshift = sp.Symbol("t", real=True)
+    o = lambda v: S.gelu(v) + tshift  # outputs, shifted by a common t (which cannot matter)
+    lhs = sp.sign(o(sp.Integer(-3)) - o(sp.Rational(-3, 4)))
+    w, r = _pair("argmax_any_activation_003", lhs, sp.sign(sp.Integer(-3) - sp.Rational(-3, 4)), sp.Integer(1),
+                 symbols=(tshift,))
+    out.append(Erratum(
+        "argmax_any_activation_003", "003", "section 多层感知机 (单层网络的限制)",
+        r"\arg\max_k f(z_k) = \arg\max_k z_k \ \text{for every activation } f",
+        r"\text{only for increasing } f\text{: GELU on } z = (-3, -\tfrac34) \text{ gives }"
+        r" \operatorname{sign}(\mathrm{GELU}(-3) - \mathrm{GELU}(-\tfrac34)) = +1", w, r))
+
+    # (o) 000: GELU with the CDF of N(μ, σ²)
+    mu, sg = sp.Symbol("mu", real=True), sp.Symbol("sigma", positive=True)
+    w, r = _pair("gelu_standard_normal_000", S.gelu(x), x * S.gaussian_cdf((x - mu) / sg), x * S.gaussian_cdf((x - 0) / 1))
+    out.append(Erratum(
+        "gelu_standard_normal_000", "000", "常用的激活函数 (GELU)",
+        r"\mathrm{GELU}(x) = x P(X \le x), \ X \sim \mathcal N(\mu, \sigma^2)",
+        r"\mathrm{GELU}(x) = x\,\Phi(x), \ X \sim \mathcal N(0, 1) \ \text{(Hendrycks \& Gimpel 2016)}", w, r))
+
+    # (p) 003: the shape given to W^[l]
+    hp, hl, hn = sp.symbols("h_lm1 h_l h_lp1", positive=True, integer=True)
+    w, r = _pair("weight_shape_003", (1 + hp) * hl, (1 + hl) * hn, (1 + hp) * hl,
+                 sample={hp: (1, 50), hl: (1, 50), hn: (1, 50)})
+    out.append(Erratum(
+        "weight_shape_003", "003", "section 损失函数与随机梯度下降 (augmented W^[l])",
+        r"\mathbf W^{[l]} \in \mathbb R^{(1+h_l) \times h_{l+1}}, \ \text{next to} \ \mathbf Z^{[l]} = \mathbf H^{[l-1]} \mathbf W^{[l-1]}",
+        r"\mathbf Z^{[l]} = \mathbf H^{[l-1]} \mathbf W^{[l]}, \ \mathbf W^{[l]} \in \mathbb R^{(1+h_{l-1}) \times h_l}"
+        r" \ \text{(as in } z_i^{[l]} = \textstyle\sum_j w_{ij}^{[l]} h_j^{[l-1]} + b_i^{[l]}\text{)}", w, r))
+
+    # (q) 001: "greater than the threshold" against the formula's ≥ (AND with w = (c, c), θ = 2c)
+    c = sp.Symbol("c", positive=True)
+    rows = list(itertools.product([0, 1], repeat=2))
+    sums = [c * (x1 + x2) for x1, x2 in rows]
+    w, r = _pair("mp_threshold_strict_001", sp.Matrix([int(x1 and x2) for x1, x2 in rows]),
+                 sp.Matrix([sp.Piecewise((1, s > 2 * c), (0, True)) for s in sums]),
+                 sp.Matrix([sp.Piecewise((1, s >= 2 * c), (0, True)) for s in sums]), symbols=(c,))
+    out.append(Erratum(
+        "mp_threshold_strict_001", "001", "§2.2.2 线性阈值神经元 (the rule in words)",
+        r"y = 1 \ \text{if the sum is greater than } \theta \ (\text{sum} > \theta)",
+        r"y = 1 \ \text{if } \text{sum} \ge \theta \ \text{(the chapter's own formula; AND: } w = (1, 1), \theta = 2\text{)}", w, r))
+    return out
+
+
+_errata_issue14_base = _errata
+
+
+def _errata():  # noqa: F811 -- the original list, then the errata added for issue 14
+    return _errata_issue14_base() + _more_errata()

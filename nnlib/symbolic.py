@@ -63,7 +63,9 @@ Errata (``errata()`` returns key -> Erratum; ``check_erratum(key)`` shows the so
 refuted and the corrected one proved, and raises otherwise):
     softmax_offdiagonal, tanh_labelled_sigmoid, sign_rule_minus, bp_update_sign_002,
     bp_update_sign_003, hidden_bias_index, loss_index_002, parameter_count_parentheses, theta_length,
-    weight_decay_coefficient_002, cross_entropy_sum_001
+    weight_decay_coefficient_002, cross_entropy_sum_001, ce_gradient_needs_sum_one_001, prelu_max_form_001,
+    single_path_chain_003, taylor_guarantee_003, batch_sum_double_count_002, softmax_normalization_004,
+    argmax_any_activation_003, gelu_standard_normal_000, weight_shape_003, mp_threshold_strict_001
 
 Symbolic activations (functions of a SymPy expression): :func:`sigmoid` (= :func:`logistic`),
 :func:`tanh`, :func:`relu`, :func:`leaky_relu` (slope γ), :func:`elu` (scale γ, the sources' name for

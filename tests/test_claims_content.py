@@ -1,0 +1,104 @@
+"""The claims and errata added for issue 14 can fail: each proved claim has a wrong twin that is refuted.
+
+(``tests/test_symbolic.py`` already proves every registered claim and decides every erratum; this file
+checks that the new checks are not vacuous, and that the numbers the pages quote follow from them.)
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from nnlib import claims as C
+from nnlib import symbolic as S
+from nnlib.symbolic import verify
+
+x = C.x
+
+
+def _wrong(name, rhs, **changes):
+    return S.get(name).variant("wrong", rhs=rhs, **changes)
+
+
+def _variants():
+    beta = C.beta
+    yield _wrong("swish_scaling", S.swish(beta * x, 1) / beta**2)            # minimum would scale as 1/β²
+    means = S.get("activation_means_gaussian")
+    wrong_means = means.rhs.copy()
+    wrong_means[0] = sp.Rational(1, 2)                                       # "E ReLU(z) = 1/2"
+    yield means.variant("wrong", rhs=wrong_means)
+    elu = S.get("elu_range")
+    wrong_elu = elu.rhs.copy()
+    wrong_elu[0] = -1                                                         # range (−1, ∞) for every γ
+    yield elu.variant("wrong", rhs=wrong_elu)
+    step = S.get("gd_step_factor")
+    wrong_step = step.rhs.copy()
+    wrong_step[2] = -sp.Rational(9, 10)                                       # "2.1/λ still contracts"
+    yield step.variant("wrong", rhs=wrong_step)
+    mom = S.get("momentum_slides_form")
+    a, eta = sp.symbols("a eta", positive=True)
+    w_t, w_prev, g = sp.symbols("w_t w_tm1 g", real=True)
+    yield mom.variant("wrong", rhs=sp.Matrix([w_t + a * (w_t - w_prev) - eta * g, -eta * g / (1 - a)]))
+    nov = S.get("novikoff_steps")
+    wrong_nov = nov.rhs.copy()
+    wrong_nov[1] = wrong_nov[1] + 1                                           # forgets nothing: off by one
+    yield nov.variant("wrong", rhs=wrong_nov)
+    back = S.get("backward_variance")
+    yield back.variant("wrong", rhs=back.rhs / 3 * 2)                         # "M − 1 terms"
+    modes = S.get("gd_quadratic_modes")
+    l1, l2, alpha = sp.symbols("lambda1 lambda2 alpha", positive=True)
+    th = C.vec("theta", 2, real=True)
+    yield modes.variant("wrong", rhs=sp.diag(1 - alpha * l1, 1 - alpha * l2) * th)   # ignores the rotation
+    rule = S.get("delta_rule_general")
+    wrong_rule = rule.rhs.copy()
+    wrong_rule[2] = wrong_rule[2] * 2
+    yield rule.variant("wrong", rhs=wrong_rule)
+    taylor = S.get("first_order_taylor")
+    yield taylor.variant("wrong", rhs=taylor.rhs * 2)
+
+
+@pytest.mark.parametrize("claim", list(_variants()), ids=lambda c: c.name)
+def test_wrong_variants_of_the_new_claims_are_refuted(claim):
+    r = verify(claim)
+    assert r.status == "refuted", str(r)
+    assert r.counterexample
+
+
+def test_quoted_numbers_follow_from_the_claims():
+    # activation means quoted in the summary table of the activations chapter
+    means = [float(v) for v in S.get("activation_means_gaussian").rhs.subs(sp.Symbol("gamma", real=True), 0.01)]
+    assert np.allclose(means, [0.3989, 0.3949, 0.1605, 0.2821], atol=5e-4)
+    # the swish minimum −0.2785/β for several β, from the scaling identity and one minimisation
+    z = np.linspace(-10, 0, 200001)
+    m1 = np.min(z / (1 + np.exp(-z)))
+    for beta in (0.25, 1.0, 3.0):
+        assert np.isclose(np.min(z / beta / (1 + np.exp(-z))), m1 / beta)
+    assert np.isclose(m1, -0.2785, atol=1e-4)
+
+
+def test_new_errata_are_registered_with_sources_and_statements():
+    new = ["ce_gradient_needs_sum_one_001", "prelu_max_form_001", "single_path_chain_003", "taylor_guarantee_003",
+           "batch_sum_double_count_002", "softmax_normalization_004", "argmax_any_activation_003",
+           "gelu_standard_normal_000", "weight_shape_003", "mp_threshold_strict_001"]
+    errata = C.errata()
+    assert all(k in errata for k in new)
+    assert len(errata) == 11 + len(new)
+    for k in new:
+        e = errata[k]
+        assert e.source in C.TITLES and k.endswith(e.source)
+        assert e.stated != e.correct
+
+
+def test_taylor_erratum_rises_beyond_two_over_lambda():
+    e = C.errata()["taylor_guarantee_003"]
+    lam, alpha = sp.symbols("lambda alpha", positive=True)
+    theta = sp.Symbol("theta", real=True)
+    exact = e.right.rhs
+    J0 = lam * theta**2 / 2
+    for c, rises in ((1.9, False), (2.1, True)):
+        value = float((exact - J0).subs({lam: 3, theta: 0.7, alpha: c / 3}))
+        assert (value > 0) is rises
+
+
+def test_initialization_claims_no_longer_cite_source_004():
+    for name in ("uniform_variance", "forward_variance", "relu_second_moment", "backward_variance"):
+        assert "004" not in S.get(name).source and "Glorot" in S.get(name).source
