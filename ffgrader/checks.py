@@ -19,6 +19,7 @@ runs one check and turns whatever it raises into a verdict, so one broken check 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -148,16 +149,17 @@ def _problem_text(exc, name=None) -> str:
     return f"{kind}: {exc}"
 
 
-def call(student, part, name, *args, strict=False, **kwargs):
+def call(student, part, name, *args, strict=False, via=None, **kwargs):
     """``student.call(name, ...)``; a problem in the student's code fails ``part`` with what and where.
 
     ``strict=True`` runs the function under ``np.errstate(over/invalid/divide="raise")`` in the worker, for parts
     that announce "no overflow for |z| up to 1e4" (an overflow then fails with that reason; otherwise warnings
-    are only shown, never graded).
+    are only shown, never graded). ``via``: the name of a trusted helper made with ``student.define`` that calls
+    ``name`` (e.g. feeds it another student function's output); problems are still reported as ``name``'s.
     """
     if not student.has(name):
         _fail(part, f"{name} is not defined: run its answer cell (did it raise an error, or is the name misspelt?).")
-    target = name
+    target = via or name
     if strict:
         target = f"_strict_{name}"
         student.define(target, f"np.errstate(over='raise', invalid='raise', divide='raise')({name})")
@@ -165,6 +167,27 @@ def call(student, part, name, *args, strict=False, **kwargs):
         return student.call(target, *args, **kwargs)
     except StudentProblem as exc:
         _fail(part, _problem_text(exc, name))
+
+
+@contextlib.contextmanager
+def helpers_for(student, part, owner, **sources):
+    """Run the student's function ``owner`` with trusted helpers bound to global names it calls.
+
+    ``sources``: global name -> trusted expression (evaluated in the worker). Inside the ``with`` block the
+    notebook's globals hold the trusted versions, so a mistake in, e.g., the student's ``dense_backward`` is
+    not counted again by the check of ``mlp_loss_and_grads``; the student's own versions are put back after.
+    """
+    if not student.has(owner):
+        _fail(part, f"{owner} is not defined: run its answer cell (did it raise an error, or is the name misspelt?).")
+    ns, saved = f"_ns_{owner}", f"_saved_{owner}"
+    names = sorted(sources)
+    student.define(ns, f"{owner}.__globals__")
+    student.define(saved, "{" + ", ".join(f"{n!r}: {ns}.get({n!r})" for n in names) + "}")
+    student.define(f"_install_{owner}", f"{ns}.update({', '.join(f'{n}=({sources[n]})' for n in names)})")
+    try:
+        yield
+    finally:
+        student.define(f"_restore_{owner}", f"{ns}.update({{k: v for k, v in {saved}.items() if v is not None}})")
 
 
 # --- expectations ------------------------------------------------------------------------------------
@@ -211,11 +234,12 @@ def expect_truth_table(part, got, rows, expected, *, hint=""):
                         f"expected {e!r}.", hint)
 
 
-def expect_expr(part, got, expected, symbols, *, positive=False, subs=None, hint=""):
+def expect_expr(part, got, expected, symbols, *, positive=False, subs=None, budget=5.0, hint=""):
     """A SymPy answer (``Expr`` text from the worker) equivalent to the trusted ``expected``.
 
     ``symbols`` are the SymPy symbols the answer may use; ``subs`` (symbol -> trusted expression) replaces
-    shorthands such as hw3's ``y`` before the comparison, which is decided by ``ffgrader.exprs.equivalent``.
+    shorthands such as hw3's ``y`` before the comparison, which is decided by ``ffgrader.exprs.equivalent``
+    within ``budget`` seconds (give large expressions in many symbols more).
     """
     import sympy as sp
 
@@ -237,7 +261,7 @@ def expect_expr(part, got, expected, symbols, *, positive=False, subs=None, hint
     if subs:
         answer = answer.subs(subs)
     base = [s for s in symbols if not subs or s not in subs]
-    ok, reason = exprs.equivalent(answer, expected, base, positive=positive)
+    ok, reason = exprs.equivalent(answer, expected, base, positive=positive, budget=budget)
     if ok is None:
         _fail(part, f"could not decide whether your expression is right within the time budget ({reason}); "
                     "simplify it by hand.", hint)

@@ -31,6 +31,8 @@ API
     Centred finite differences of ``loss()`` (a zero-argument function of the arrays in ``params``, perturbed
     in place) against ``grads`` (same structure: a dict name -> array or a list of such dicts, one per layer).
     A loss that does not change at all (e.g. zero stubs) fails: it proves nothing.
+``require(part, namespace, *names)``
+    Fail unless every name is defined (e.g. ``require("3a", globals(), "delta_out")``).
 ``rng(seed)``
     ``numpy.random.default_rng(seed)``.
 """
@@ -43,7 +45,7 @@ import warnings
 import numpy as np
 
 __all__ = ["CheckFailed", "call", "check_array", "check_scalar", "check_equal", "check_truth_table", "check_expr",
-           "check_gradients", "rng", "describe", "array_problem", "scalar_problem", "equal_problem", "args_summary"]
+           "check_gradients", "require", "rng", "describe", "array_problem", "scalar_problem", "equal_problem", "args_summary"]
 
 
 class CheckFailed(AssertionError):
@@ -52,6 +54,15 @@ class CheckFailed(AssertionError):
 
 def _fail(part, msg, hint=""):
     raise CheckFailed(f"[{part}] {msg}" + (f"\nHint: {hint}" if hint else ""))
+
+
+def require(part, namespace, *names):
+    """Fail with a clear message unless every one of ``names`` is defined in ``namespace``."""
+    missing = [n for n in names if n not in namespace]
+    if missing:
+        _fail(part, f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined: run the answer cell "
+                    "above (did it raise an error?).")
+    return True
 
 
 def rng(seed):

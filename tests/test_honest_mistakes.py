@@ -21,6 +21,19 @@ MISTAKES = [
      "return W + eta * delta.T @ X, b + eta * delta.sum(axis=0)", {"test_1b"}, "new W] first mismatch"),
     ("hw2_perceptron", "answer_2b", "w = w + eta * (t_k - z_k) * x_k", "w = w - eta * (t_k - z_k) * x_k", {"test_2b"},
      "2b train_sign_perceptron (AND): mistakes per epoch"),
+    ("hw3_backprop", "dense", "delta.T @ a_prev, delta.sum(axis=0)", "a_prev.T @ delta, delta.sum(axis=0)",
+     {"test-dense-backward", "test-dense-gradcheck"}, "dW] wrong shape: got (2, 1), expected (1, 2)"),
+    ("hw3_backprop", "dense", "delta.T @ a_prev, delta.sum(axis=0)", "delta.T @ a_prev, delta",
+     {"test-dense-backward", "test-dense-gradcheck"}, "db] wrong shape"),
+    ("hw3_backprop", "mlp", "for l in range(L - 1, -1, -1):", "for l in range(L - 1, 0, -1):",
+     {"test-mlp-grads", "test-mlp-gradcheck"}, "[2b layer 1 (layer sizes"),
+    ("hw3_backprop", "mlp", "delta = (a - Y) / N", "delta = (a - Y)", {"test-mlp-grads", "test-mlp-gradcheck"},
+     "first mismatch"),
+    ("hw3_backprop", "bp-by-hand", "delta_h1 = delta_out * v1 * h1 * (1 - h1)", "delta_h1 = delta_out * v1",
+     {"test-bp-hidden"}, "[3b delta_h1] not equivalent"),
+    ("hw3_backprop", "bp-by-hand", "delta_out = -(t - y) * y * (1 - y)\ndE_dv1 = delta_out * h1",
+     "delta_out = y**2 * (1 - y) - t * y * (1 - y)\ndE_dv1 = delta_out / (1 + sp.exp(-(w11 * x1 + w12 * x2 + th1)))",
+     set(), None),
     # --- one mistake per autograded part ---
     ("hw1_neurons", "answer_1a", "return s * (1 - s)", "return s", {"test_1a"}, "[1a sigmoid_prime] first mismatch"),
     ("hw1_neurons", "answer_1a", "    e = np.exp(-np.abs(z))  # <= 1: never overflows\n"
@@ -59,6 +72,16 @@ MISTAKES = [
      "row 3 of the truth table is wrong"),
     ("hw2_perceptron", "answer_4", "b2 = np.array([0.0])", "b2 = 0.0", {"test_4_shapes", "test_4_table"},
      "[4 xor_relu_network: b2] must be a float array of shape (1,), got the float 0.0"),
+    ("hw3_backprop", "dense", "z = a_prev @ W.T + b", "z = a_prev @ W.T", {"test-dense-forward", "test-dense-gradcheck"},
+     "1a dense_forward"),
+    ("hw3_backprop", "mlp", "    e = np.exp(-np.abs(z))\n    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))",
+     "    return 1 / (1 + np.exp(-z))", {"test-mlp-loss"}, "[2a sigmoid] your sigmoid overflowed"),
+    ("hw3_backprop", "mlp", "loss = 0.5 * float(((a - Y) ** 2).sum()) / N", "loss = 0.5 * float(((a - Y) ** 2).sum())",
+     {"test-mlp-loss", "test-mlp-gradcheck"}, "2a loss"),
+    ("hw3_backprop", "bp-by-hand", "delta_out = -(t - y) * y * (1 - y)", "delta_out = -(t - y)",
+     {"test-bp-output", "test-bp-hidden"}, "[3a delta_out] not equivalent"),   # delta_h1 is built on delta_out
+    ("hw3_backprop", "autodiff", "g2 = g3 * -1.0 ", "g2 = g3 ", {"test-autodiff-lecture", "test-autodiff-random"},
+     "df_dw"),
     # equivalent SymPy forms: full credit
     ("hw1_neurons", "answer_3a", "return s + beta * x * s * (1 - s)",
      "return (1 + sp.exp(-beta * x) + beta * x * sp.exp(-beta * x)) / (1 + sp.exp(-beta * x))**2", set(), None),
@@ -94,3 +117,25 @@ def test_honest_mistake_loses_exactly_its_part(hw, cell_id, old, new, expected, 
         assert _part(messages[g])[:1].isdigit(), messages[g]
     if needle:
         assert any(needle in m for m in messages.values()), f"{needle!r} not in {messages}"
+
+
+HW3_ZERO_STUBS = {
+    "dense": "def dense_forward(a_prev, W, b):\n    return np.zeros((a_prev.shape[0], W.shape[0])), (a_prev, W)\n"
+             "def dense_backward(delta, cache):\n    a, W = cache\n"
+             "    return np.zeros_like(a), np.zeros_like(W), np.zeros(W.shape[0])\n",
+    "mlp": "def sigmoid(z):\n    return np.zeros_like(z)\n"
+           "def mlp_loss_and_grads(params, X, Y):\n"
+           "    return 0.0, [{'W': np.zeros_like(p['W']), 'b': np.zeros_like(p['b'])} for p in params]\n",
+    "bp-by-hand": "delta_out = dE_dv1 = delta_h1 = dE_dw12 = sp.Integer(0)\n",
+    "autodiff": "def reverse_mode(x, w, b):\n    return np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)\n",
+}
+
+
+@pytest.mark.skipif("hw3_backprop" not in S.GRADED, reason="hw3 checks not written yet")
+def test_hw3_zero_stubs_earn_nothing():
+    """Zero stubs with the right shapes: a constant loss with zero gradients must not pass a gradient check."""
+    verdicts, score, total, seed = S.grade("hw3_backprop", replace=HW3_ZERO_STUBS)
+    passed = sorted(g for g, v in verdicts.items() if v.passed)
+    assert score == 0 and not passed, f"seed {seed}: {passed}"
+    assert "constant loss with zero gradients" in verdicts["test-dense-gradcheck"].message
+    assert "constant loss with zero gradients" in verdicts["test-mlp-gradcheck"].message
