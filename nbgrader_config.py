@@ -38,7 +38,7 @@ c.OverwriteCells.add_missing_cells = True
 
 # Sanitizing: cell roles (test / answer / locked, points) come from the gradebook, never from the submission.
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreCellRoles, OverwriteCells, CheckCellMetadata,
+    RestoreCellRoles, ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
 ]
 
 # Grading: the sandbox runs the student's cells; the checks run here. A cell that hangs, crashes or

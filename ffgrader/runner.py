@@ -28,7 +28,9 @@ PASS_NOTE = "[{gid}] passed: the grader's checks of this part ran outside your n
 
 
 def _gid(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+    meta = cell.get("metadata")
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbg.get("grade_id") if isinstance(nbg, dict) else None
 
 
 def _outputs(result, count):
@@ -57,7 +59,7 @@ def by_hand_findings(nb, assignment) -> dict:
     metadata), since a helper there could do the calculus for the answer cell.
     """
     by_id = {_gid(c): c for c in nb.cells if c.cell_type == "code" and _gid(c)}
-    added = [c for c in nb.cells if c.cell_type == "code" and "nbgrader" not in c.metadata]
+    added = [c for c in nb.cells if c.cell_type == "code" and _gid(c) is None]
     out = {}
     for test_id, answer_ids in assignment.BY_HAND.items():
         reasons = []
@@ -85,12 +87,13 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path,
                 continue
             cell.outputs = []
             gid = _gid(cell)
-            if gid in test_ids or gid in skip or not cell.source.strip():
+            source = cell.source if isinstance(cell.source, str) else ""
+            if gid in test_ids or gid in skip or not source.strip():
                 cell.execution_count = None
                 continue
             count += 1
             cell.execution_count = count
-            result = student.run_cell(gid or f"added-{count}", cell.source, cell_timeout)
+            result = student.run_cell(gid or f"added-{count}", source, cell_timeout)
             cell.outputs = _outputs(result, count)
         t0 = time.monotonic()
         for cell in nb.cells:
