@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import os
 import re
@@ -95,9 +94,6 @@ class SandboxedGrading(NbGraderPreprocessor):
     file_mb = Integer(sandbox.Limits.file_mb, help="Largest file the student's code may write.").tag(config=True)
     bwrap = Unicode("", help="Path of the bwrap executable ('' = search PATH, then /usr/bin).").tag(config=True)
 
-    _libdirs: dict = {}
-    _assignments: dict = {}
-
     def preprocess(self, nb, resources):
         sandbox.check_available(self.bwrap or None)  # SandboxUnavailable: never grade unprotected
         from ffgrader.checks import load
@@ -109,29 +105,23 @@ class SandboxedGrading(NbGraderPreprocessor):
         if not checks_path.is_file():
             raise FileNotFoundError(f"{checks_path} not found: every assignment needs its trusted checks file "
                                     "(see the instructor guide)")
-        key = (str(checks_path), checks_path.stat().st_mtime_ns)
-        if key not in self._assignments:
-            self._assignments[key] = load(checks_path)
-        assignment = self._assignments[key]
-        libdir = self._libdir(tuple(assignment.NNLIB_ALLOWED))
+        assignment = load(checks_path)
         roles = _trusted_cells(resources)
         limits = sandbox.Limits(memory_mb=self.memory_mb, pids=self.pids, cpu_seconds=self.cpu_seconds,
                                 file_mb=self.file_mb)
         submission = resources.get("metadata", {}).get("path") or None
-        timings = grade_notebook(nb, assignment, submission_dir=submission, libdir=libdir,
-                                 test_ids=autograded_test_ids(roles), limits=limits, cell_timeout=self.cell_timeout,
-                                 check_timeout=self.check_timeout, start_timeout=self.start_timeout,
-                                 bwrap=self.bwrap or None, log=self.log)
+        # The sandbox's read-only library: ffgrader and the allowed nnlib modules, staged for this notebook.
+        libdir = Path(tempfile.mkdtemp(prefix="ffgrader-lib-"))
+        try:
+            sandbox.stage_library(libdir, tuple(assignment.NNLIB_ALLOWED))
+            timings = grade_notebook(nb, assignment, submission_dir=submission, libdir=libdir,
+                                     test_ids=autograded_test_ids(roles), limits=limits,
+                                     cell_timeout=self.cell_timeout, check_timeout=self.check_timeout,
+                                     start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log)
+        finally:
+            shutil.rmtree(libdir, ignore_errors=True)
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
         return nb, resources
-
-    @classmethod
-    def _libdir(cls, allowed):
-        if allowed not in cls._libdirs:
-            d = Path(tempfile.mkdtemp(prefix="ffgrader-lib-"))
-            atexit.register(shutil.rmtree, d, True)
-            cls._libdirs[allowed] = sandbox.stage_library(d, allowed)
-        return cls._libdirs[allowed]
 
 
 _PATH = re.compile(r"(?<![\w.~:/\\-])(/(?:[\w.@+-]+/)+)([\w.@+-]*)")
