@@ -82,6 +82,29 @@ MISTAKES = [
      {"test-bp-output", "test-bp-hidden"}, "[3a delta_out] not equivalent"),   # delta_h1 is built on delta_out
     ("hw3_backprop", "autodiff", "g2 = g3 * -1.0 ", "g2 = g3 ", {"test-autodiff-lecture", "test-autodiff-random"},
      "df_dw"),
+    ("hw4_training", "answer_1a", "order = rng.permutation(N)", "order = np.arange(N)", {"test_1a"}, "not shuffled"),
+    ("hw4_training", "answer_1b", "if key == \"W\" else g_l[key]", "if True else g_l[key]", {"test_1b"}, "layer 1 b"),
+    ("hw4_training", "answer_1c", "v_new = momentum * v - lr * g", "v_new = v - lr * g", {"test_1c"}, "(step 2"),
+    ("hw4_training", "answer_2", "losses.append(forward_backward(params, X, y, act)[0])",
+     "losses.append(forward_backward(params, X[:1], y[:1], act)[0])", {"test_2", "test_2_momentum"},
+     "losses per epoch"),
+    ("hw4_training", "answer_3a", "np.sqrt(6.0 / (m_in + m_out))", "np.sqrt(6.0 / m_in)", {"test_3a"}, "xavier"),
+    ("hw4_training", "answer_4a", "np.linalg.norm(g[\"W\"])", "np.linalg.norm(p[\"W\"])", {"test_4a"}, "4a gradient_norms"),
+    ("hw4_training", "answer_7a", "std = np.where(std > 0, std, 1.0)", "std = np.ones_like(std)", {"test_7a"},
+     "X_train] first mismatch"),
+    ("hw4_training", "answer_7b", "\"lr\": 0.05", "\"lr\": 1e-5", {"test_7b"}, "[7b digits_config: test accuracy]"),
+    # a redefined provided helper is not trusted: the accuracy is computed by the grader
+    ("hw4_training", "answer_7b", "    return {\"hidden\": [64], \"act\": \"tanh\", \"lr\": 0.05,",
+     "    globals()['accuracy'] = lambda *a, **k: 1.0\n    return {\"hidden\": [64], \"act\": \"tanh\", \"lr\": 1e-5,",
+     {"test_7b"}, "test accuracy"),
+    # so is a redefined forward_backward: train_sgd uses it and is compared with the grader's reference
+    ("hw4_training", "answer_2", "def train_sgd(", "def forward_backward(params, X, y, act):\n"
+     "    return 0.0, [{k: np.zeros_like(v) for k, v in p.items()} for p in params]\n\n\ndef train_sgd(",
+     {"test_2", "test_2_momentum", "test_4a"}, "losses per epoch"),
+    # a correct standardize that warns (0/0 in the branch np.where discards) earns full credit
+    ("hw4_training", "answer_7a", "    std = np.where(std > 0, std, 1.0)\n    return (X_train - mean) / std, (X_test - mean) / std",
+     "    return (np.where(std > 0, (X_train - mean) / std, 0.0),\n"
+     "            np.where(std > 0, (X_test - mean) / std, X_test - mean))", set(), None),
     # equivalent SymPy forms: full credit
     ("hw1_neurons", "answer_3a", "return s + beta * x * s * (1 - s)",
      "return (1 + sp.exp(-beta * x) + beta * x * sp.exp(-beta * x)) / (1 + sp.exp(-beta * x))**2", set(), None),
