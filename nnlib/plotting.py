@@ -19,15 +19,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from nnlib._checks import as_float_array, as_float_scalar, as_int_scalar
+from nnlib.plotstyle import OKABE_ITO, legend
 
 __all__ = ["plot_activation", "plot_approximation", "plot_decision_boundary", "plot_loss_curves"]
 
-_CLASS_COLORS = plt.get_cmap("tab10").colors
+# Colour-blind-safe class colours (the course style); each class also gets its own marker, so the
+# classes stay apart in greyscale and on a region of their own colour.
+_CLASS_COLORS = OKABE_ITO
+_CLASS_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def _axes(ax):
     if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.5))
+        _, ax = plt.subplots()  # figsize from the course style (nnlib.plotstyle)
         return ax
     if not hasattr(ax, "plot"):
         raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
@@ -72,8 +76,9 @@ def plot_activation(act, z_range=(-5.0, 5.0), ax=None, n: int = 401, derivative:
     ax.axhline(0.0, color="0.8", linewidth=0.8, zorder=0)
     ax.axvline(0.0, color="0.8", linewidth=0.8, zorder=0)
     ax.set_xlabel("z")
+    ax.set_ylabel("value")
     ax.set_title(str(name))
-    ax.legend(loc="best", fontsize="small")
+    legend(ax)
     return ax
 
 
@@ -133,16 +138,17 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution: int = 200, mar
     ax = _axes(ax)
     # explicit levels between the indices: one band per class, and no "no contour levels" warning
     # when the classifier predicts a single class everywhere
-    ax.contourf(gx, gy, np.searchsorted(classes, pred), levels=np.arange(k + 1) - 0.5, colors=colors, alpha=0.25)
+    ax.contourf(gx, gy, np.searchsorted(classes, pred), levels=np.arange(k + 1) - 0.5, colors=colors, alpha=0.18)
     for c in np.unique(labels):
         pts = X[labels == c]
         i = int(np.searchsorted(classes, c))
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, color=colors[i], edgecolors="k", linewidths=0.3, label=f"class {c}")
+        ax.scatter(pts[:, 0], pts[:, 1], s=36, color=colors[i], marker=_CLASS_MARKERS[i % len(_CLASS_MARKERS)],
+                   edgecolors="k", linewidths=0.8, label=f"class {c}", zorder=3)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.legend(loc="best", fontsize="small")
+    legend(ax)
     return ax
 
 
@@ -191,7 +197,7 @@ def plot_loss_curves(history, ax=None, log: bool = False, ylabel: str = "loss"):
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     if len(curves) > 1 or curves[0][0] not in ("loss", "train", "history"):
-        ax.legend(loc="best", fontsize="small")
+        legend(ax)
     return ax
 
 
@@ -233,7 +239,8 @@ def plot_approximation(x, f_true, f_approx, ax=None, X_train=None, y_train=None)
             raise ValueError(f"X_train has {xt.size} values but y_train has {yt.size}")
         ax.scatter(xt, yt, s=10, color="0.4", alpha=0.6, label="training data")
     ax.set_xlabel("x")
-    ax.legend(loc="best", fontsize="small")
+    ax.set_ylabel("f(x)")
+    legend(ax)
     return ax
 
 

@@ -141,4 +141,4 @@ class Visit:
 
 
 def shot_name(page: str, width: str) -> Path:
-    return SHOTS / f"{page.replace('/', '__')}@{width}.png"
+    return SHOTS / f"{page.replace('/', '__')}@{width}.jpg"

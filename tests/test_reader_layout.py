@@ -3,7 +3,7 @@
 Every page of the built book is opened at both widths with the network cut off. After MathJax has
 typeset and reader.js has fitted the tables, the page is measured: the page itself, every display
 equation, inline formula, table, code or output block, image and figure must fit inside the text
-column (1 px of rounding allowed). A full-page screenshot of each page at each width is saved under
+column (1 px of rounding allowed). A full-page screenshot (JPEG) of each page at each width is saved under
 ``_build/screenshots/`` for a human to look at. The same visit checks what a reader would notice:
 no console errors, nothing fetched from outside the site, no raw TeX left untypeset.
 
@@ -98,7 +98,7 @@ def test_page_fits_its_column(page, width, site, browser):
             assert pg.locator("mjx-container").count() > 0, f"{page}: math present but nothing typeset"
         result = pg.evaluate(MEASURE)
         text = pg.evaluate("document.body.innerText")
-        pg.screenshot(path=str(shot_name(page, width)), full_page=True)
+        pg.screenshot(path=str(shot_name(page, width)), full_page=True, type="jpeg", quality=70)
         errors, external = list(visit.errors), list(visit.external)
 
     assert not errors, f"{page} ({width}): console errors: {errors}"
