@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps
+.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish
 
 all: book
 
@@ -33,6 +33,11 @@ book: $(STAMP) $(NODE_STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going || exit 1; \
 	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s"
+
+# The course as students get it, in _build/publish/ (tools/publish.py): the student site (its notebooks
+# executed from make book's cache), the homework notebooks, the wheel students install, Binder files.
+publish: book
+	$(BIN)/python -m tools.publish
 
 # Chromium comes from Debian's packages; Playwright drives it (no browser download). A CJK font lets the
 # screenshots show the Chinese terms instead of empty boxes.
@@ -59,6 +64,13 @@ test-fast: $(STAMP) sandbox-deps
 
 assignments: $(STAMP)
 	$(BIN)/python -m tools.assignments generate
+
+# A demo class hub on 127.0.0.1 (deploy/; needs root): Debian packages, the shared read-only environment in
+# /opt/ffnn, configurable-http-proxy from npm, the exchange, local users from deploy/students.example.csv and
+# an instructor; then JupyterHub runs in the foreground and prints the URL and logins. Ctrl-C stops it.
+.PHONY: hub
+hub:
+	bash deploy/hub.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt

@@ -1,0 +1,367 @@
+"""Build the published course: ``python -m tools.publish`` (``make publish``) -> ``_build/publish/``.
+
+The tree is what an instructor publishes (GitHub Pages at ``html.baseurl``, the ``gh-pages`` branch of the
+public student repository); the repository holding ``solutions/`` stays private. It contains
+
+* the book site for students (the instructor guide left out), its chapter pages also as ``book/<page>.ipynb``
+  (jupytext) so that Colab and Binder open notebooks; the launch buttons are rewritten to open those;
+* ``homework/<hw>/<hw>.ipynb``: the student notebooks of ``exercises/`` with a first, non-graded set-up cell
+  (is the course package installed? if not, the one command that installs it) and the hand-in rules, and
+  their ``../../book/*.md`` links rewritten to the chapters' public URLs;
+* ``wheels/<dist>-<version>-py3-none-any.whl``: what students install (``nnlib`` and ``ffgrader.student``,
+  nothing else of ``ffgrader``), built with pip;
+* ``binder/`` (installs that wheel) and ``.nojekyll`` (GitHub Pages serves ``_static/`` as is).
+
+Nothing is read from ``solutions/``. ``leaks(tree)`` lists what must never be published (solution,
+hidden-test and mark-scheme markers, files named checks.py, lines of solution cells or hidden checks); the
+build fails if it finds any, and tests/test_publish.py checks the same on the tree and inside the wheel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import yaml
+
+from .course import ROOT, Course, rewrite_chapter_links
+from .env import tool_env
+
+OUT = ROOT / "_build" / "publish"
+# The student site is built into its own output dir (its execution cache makes rebuilds fast).
+WORK = ROOT / "_build" / "publish-site"
+# Book pages for instructors only: not part of the student site.
+INSTRUCTOR_ONLY = ("book/appendix/instructor_guide",)
+# The student side of ffgrader (the rest is grading machinery: sandbox, runner, the check-writing API).
+FFGRADER_STUDENT = ("__init__.py", "student.py")
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+           "BEGIN MARK SCHEME", "END MARK SCHEME")
+SETUP_IDS = ("course-setup-intro", "course-setup")
+
+
+# --- the student site -----------------------------------------------------------------------------------------
+
+def student_toc(root: Path = ROOT) -> dict:
+    """The book's table of contents without the instructor-only pages."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+
+    def keep(entries):
+        return [e for e in entries if e.get("file") not in INSTRUCTOR_ONLY]
+
+    toc = copy.deepcopy(toc)
+    for part in toc.get("parts", []):
+        part["chapters"] = keep(part.get("chapters", []))
+    toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
+    return toc
+
+
+def docnames(toc: dict) -> list[str]:
+    names = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part["chapters"]:
+            names.append(chapter["file"])
+            names.extend(s["file"] for s in chapter.get("sections", []))
+    return names
+
+
+def build_site(work: Path = WORK, root: Path = ROOT) -> Path:
+    """jupyter-book build of the student site (warnings are errors, as in `make book`); returns its html dir."""
+    work.mkdir(parents=True, exist_ok=True)
+    # Same pages, same code: start from `make book`'s execution cache instead of executing them again.
+    cache, book_cache = work / "_build" / ".jupyter_cache", root / "_build" / ".jupyter_cache"
+    if not cache.exists() and book_cache.is_dir():
+        shutil.copytree(book_cache, cache)
+    toc_file = work / "_toc.yml"
+    toc_file.write_text(yaml.safe_dump(student_toc(root), sort_keys=False), encoding="utf-8")
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
+           "-W", "-n", "--keep-going", "--toc", str(toc_file), "--path-output", str(work)]
+    proc = subprocess.run(cmd, cwd=root, env=tool_env(), capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"student site build failed (rc={proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return work / "_build" / "html"
+
+
+_BINDER_BUTTON = re.compile(r'href="https://mybinder\.org/v2/gh/[^"?]+\?urlpath=lab/tree/(?:\./)?([^"]+?)\.(?:md|ipynb)"')
+_COLAB_BUTTON = re.compile(r'href="https://colab\.research\.google\.com/github/[^"]+?/blob/[^/"]+/(?:\./)?([^"]+?)\.(?:md|ipynb)"')
+
+
+def rewrite_launch_buttons(html: str, course: Course) -> str:
+    """The theme's Binder/Colab buttons open ``<page>.md`` of the source branch (Colab cannot open .md, and the
+    source repository is private): point them at ``<page>.ipynb`` of the published branch."""
+    html = _BINDER_BUTTON.sub(lambda m: f'href="{course.binder(m.group(1) + ".ipynb")}"', html)
+    return _COLAB_BUTTON.sub(lambda m: f'href="{course.colab(m.group(1) + ".ipynb")}"', html)
+
+
+# --- notebooks ------------------------------------------------------------------------------------------------
+
+def setup_cells(course: Course, handin_name: str | None) -> list[dict]:
+    """The two cells put first in every published notebook (no nbgrader metadata: not graded, not locked)."""
+    intro = ["**Before you start:** run the next cell. It checks that the course package "
+             f"(`{course.dist}`: `nnlib` and the test helpers `ffgrader`) is installed, and if it is not, prints "
+             "the one command that installs it.\n"]
+    if handin_name:
+        intro += [
+            "\n",
+            f"**How to hand in** ([details]({course.chapter('book/homework', 'how-to-hand-in')})): keep the file "
+            f"name `{handin_name}` and hand in this notebook itself; do not copy, delete or move cells (the grader "
+            "finds your answers by their hidden cell IDs); before submitting, *Kernel → Restart & Run All* and "
+            "*Validate* (no cell may show an error); then submit it on the course hub (*Assignments → Submit*) or "
+            "upload this `.ipynb` file to the assignment of the same name in your course's learning platform.\n",
+        ]
+    code = [
+        "# Course set-up check (changes nothing): is the course package installed, in this notebook's version?\n",
+        "from importlib import metadata as _metadata\n",
+        "try:\n",
+        f"    _installed = _metadata.version({course.dist!r})\n",
+        "except _metadata.PackageNotFoundError:\n",
+        "    _installed = None\n",
+        f"if _installed == {course.version!r}:\n",
+        f"    print('The course package {course.dist} {course.version} is installed: go on with the next cell.')\n",
+        "else:\n",
+        "    print(('The course package is not installed.' if _installed is None else\n",
+        f"           f'{course.dist} {{_installed}} is installed, this notebook needs {course.version}.')\n",
+        "          + ' Run this command in a new cell, then run this notebook from the top:\\n\\n'\n",
+        f"          + '    %{course.install_command}')\n",
+    ]
+    return [
+        {"cell_type": "markdown", "id": SETUP_IDS[0], "metadata": {"tags": ["course-setup"]}, "source": intro},
+        {"cell_type": "code", "id": SETUP_IDS[1], "metadata": {"tags": ["course-setup"]}, "execution_count": None,
+         "outputs": [], "source": code},
+    ]
+
+
+def _sources(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def publish_notebook(nb: dict, course: Course, handin_name: str | None) -> dict:
+    """A copy of ``nb`` with the set-up cells first and the chapter links made public."""
+    nb = copy.deepcopy(nb)
+    cells = [c for c in nb["cells"] if c.get("id") not in SETUP_IDS]  # idempotent
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = rewrite_chapter_links(_sources(cell), course)
+    nb["cells"] = setup_cells(course, handin_name) + cells
+    nb["nbformat"], nb["nbformat_minor"] = 4, max(5, nb.get("nbformat_minor", 5))  # cell ids need 4.5
+    return nb
+
+
+def write_notebook(nb: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def homework_names(root: Path = ROOT) -> list[str]:
+    ex = root / "exercises"
+    return sorted(p.name for p in ex.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def publish_homework(out: Path, course: Course, root: Path = ROOT) -> list[Path]:
+    written = []
+    for name in homework_names(root):
+        src_dir = root / "exercises" / name
+        for f in sorted(src_dir.rglob("*")):
+            if not f.is_file() or "__pycache__" in f.parts or ".ipynb_checkpoints" in f.parts:
+                continue
+            target = out / Path(course.homework_path(name)).parent / f.relative_to(src_dir)
+            if f.suffix == ".ipynb":
+                nb = json.loads(f.read_text(encoding="utf-8"))
+                write_notebook(publish_notebook(nb, course, handin_name=f.name), target)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, target)
+            written.append(target)
+    return written
+
+
+def publish_chapters(out: Path, course: Course, toc: dict, root: Path = ROOT) -> list[Path]:
+    """``book/<page>.md`` (MyST notebooks) -> ``<out>/book/<page>.ipynb`` for the launch buttons."""
+    import jupytext
+
+    written = []
+    for doc in docnames(toc):
+        src = root / f"{doc}.md"
+        if not src.is_file():
+            continue
+        nb = json.loads(jupytext.writes(jupytext.read(src), fmt="ipynb"))
+        target = out / f"{doc}.ipynb"
+        write_notebook(publish_notebook(nb, course, handin_name=None), target)
+        written.append(target)
+    return written
+
+
+# --- the wheel ------------------------------------------------------------------------------------------------
+
+def build_wheel(dest: Path, course: Course, root: Path = ROOT) -> Path:
+    """pip wheel of the student package, staged from an explicit list of files (never the whole checkout)."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = [p for p in project["tool"]["setuptools"]["packages"] if p.split(".")[0] != "ffgrader"]
+    with tempfile.TemporaryDirectory(prefix="ffnn-wheel-") as tmp:
+        stage = Path(tmp) / "src"
+        for pkg in packages:
+            src = root / pkg.replace(".", "/")
+            target = stage / pkg.replace(".", "/")
+            target.mkdir(parents=True, exist_ok=True)
+            for f in sorted(src.glob("*.py")):
+                shutil.copy2(f, target / f.name)
+        (stage / "ffgrader").mkdir()
+        for name in FFGRADER_STUDENT:
+            shutil.copy2(root / "ffgrader" / name, stage / "ffgrader" / name)
+        meta = project["project"]
+        deps = ", ".join(json.dumps(d) for d in meta["dependencies"])
+        (stage / "README.md").write_text(
+            f"# {meta['name']}\n\nThe course package of *Feedforward Neural Networks* ({course.url}): the reference "
+            "library `nnlib` and the visible-test helpers `ffgrader.student` of the homework notebooks.\n",
+            encoding="utf-8")
+        (stage / "pyproject.toml").write_text(
+            '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{meta["name"]}"\nversion = "{meta["version"]}"\n'
+            f'description = "{meta["description"]}"\nreadme = "README.md"\n'
+            f'requires-python = "{meta["requires-python"]}"\ndependencies = [{deps}]\n\n'
+            f'[project.urls]\nHomepage = "{course.url}"\n\n'
+            f'[tool.setuptools]\npackages = {json.dumps(packages + ["ffgrader"])}\n',
+            encoding="utf-8")
+        dest.mkdir(parents=True, exist_ok=True)
+        # --no-build-isolation: the venv's setuptools builds it (no download); --no-deps: only this wheel.
+        cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
+               "--no-build-isolation", "-w", str(dest), str(stage)]
+        proc = subprocess.run(cmd, env=tool_env(), capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pip wheel failed (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    wheel = dest / course.wheel_name
+    if not wheel.is_file():
+        raise RuntimeError(f"pip wheel did not write {wheel.name}; found {[p.name for p in dest.iterdir()]}")
+    return wheel
+
+
+# --- what must never be published -----------------------------------------------------------------------------
+
+def _solution_regions(text: str) -> list[str]:
+    lines, inside, found = text.splitlines(), False, []
+    for line in lines:
+        if "BEGIN SOLUTION" in line or "BEGIN HIDDEN TESTS" in line or "BEGIN MARK SCHEME" in line:
+            inside = True
+        elif "END SOLUTION" in line or "END HIDDEN TESTS" in line or "END MARK SCHEME" in line:
+            inside = False
+        elif inside:
+            found.append(line)
+    return found
+
+
+def _public_lines(root: Path) -> set[str]:
+    """Lines published on purpose: the book's pages and the student package's code (a reference
+    implementation shares lines such as ``z = X @ W.T + b`` with a solution)."""
+    files = [p for p in (root / "book").rglob("*.md")] + list((root / "nnlib").rglob("*.py")) + \
+        [root / "ffgrader" / n for n in FFGRADER_STUDENT]
+    return {line.strip() for f in files if f.is_file() for line in f.read_text(encoding="utf-8").splitlines()}
+
+
+def secret_lines(root: Path = ROOT, min_len: int = 12) -> set[str]:
+    """Distinctive lines of the instructor's material: solution / hidden-test / mark-scheme regions of the
+    solutions' notebooks and every line of the hidden checks (``solutions/*/checks.py``), minus lines that
+    are short or also in what is published on purpose."""
+    secret = set()
+    for nb_path in (root / "solutions").glob("*/*.ipynb"):
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            src = _sources(cell)
+            region = _solution_regions(src)
+            # a solution cell without markers is a solution as a whole
+            if meta.get("solution") and not region and "BEGIN SOLUTION" not in src:
+                region = src.splitlines()
+            secret.update(region)
+    for checks in (root / "solutions").glob("*/checks.py"):
+        secret.update(checks.read_text(encoding="utf-8").splitlines())
+    public = _public_lines(root)
+    return {s.strip() for s in secret
+            if len(s.strip()) >= min_len and not s.strip().startswith("#") and s.strip() not in public}
+
+
+def _texts(tree: Path):
+    """(name, text) of every text file of the tree, and of every file inside its wheels."""
+    for f in sorted(tree.rglob("*")):
+        if not f.is_file():
+            continue
+        rel = str(f.relative_to(tree))
+        if f.suffix == ".whl":
+            with zipfile.ZipFile(f) as z:
+                for info in z.infolist():
+                    yield f"{rel}!{info.filename}", z.read(info).decode("utf-8", "replace")
+            continue
+        data = f.read_bytes()
+        if b"\0" in data[:4096]:  # images, fonts
+            continue
+        yield rel, data.decode("utf-8", "replace")
+
+
+def leaks(tree: Path, root: Path = ROOT) -> list[str]:
+    """What of the instructor's material is in ``tree`` (must be empty)."""
+    secret = secret_lines(root)
+    problems = []
+    for name, text in _texts(tree):
+        if Path(name.split("!")[-1]).name == "checks.py":
+            problems.append(f"{name}: a checks.py file (hidden checks are never published)")
+        if "solutions/" in name.split("!")[-1] or name.startswith("solutions"):
+            problems.append(f"{name}: a file from solutions/")
+        for marker in MARKERS:
+            if marker in text:
+                problems.append(f"{name}: contains {marker!r}")
+        if secret:
+            for line in text.splitlines():
+                if line.strip() in secret:
+                    problems.append(f"{name}: contains a line of the instructor's solutions: {line.strip()[:60]!r}")
+    return problems
+
+
+# --- the whole tree -------------------------------------------------------------------------------------------
+
+def build(out: Path = OUT, site: Path | None = None, work: Path = WORK, root: Path = ROOT) -> Path:
+    """Write the published tree into ``out`` (replaced). ``site``: an already built student site to reuse;
+    otherwise it is built with ``work`` as jupyter-book's output dir."""
+    course = Course.load(root)
+    toc = student_toc(root)
+    site = site or build_site(work, root)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(site, out, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new = rewrite_launch_buttons(text, course)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+    publish_chapters(out, course, toc, root)
+    publish_homework(out, course, root)
+    build_wheel(out / Path(course.wheel_path).parent, course, root)
+    shutil.copytree(root / "binder", out / "binder")
+    (out / ".nojekyll").write_text("", encoding="utf-8")
+    problems = leaks(out, root)
+    if problems:
+        raise RuntimeError("the published tree holds instructor material:\n" + "\n".join(problems[:40]))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.publish", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--site", type=Path, default=None, help="reuse this built student site (html dir)")
+    parser.add_argument("--work", type=Path, default=WORK, help="jupyter-book output dir of the student site")
+    args = parser.parse_args(argv)
+    out = build(args.out, args.site, args.work)
+    course = Course.load()
+    print(f"published course in {out} (for {course.url}); students install it with: {course.install_command}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
