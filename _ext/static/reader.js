@@ -104,7 +104,27 @@
     });
   }
 
+  /* Search result snippets are cut from the pages' HTML, where formulas are still TeX source
+   * (MathJax typesets them in the browser): drop the formulas and the code cells from the text the
+   * snippet is taken from. */
+  function cleanSearchSnippets() {
+    // searchtools.js declares `const Search`: a global binding, not a property of window.
+    if (typeof Search === "undefined" || !Search.htmlToText || Search.htmlToText.readerClean) return;
+    const original = Search.htmlToText;
+    const clean = (htmlString, anchor) => {
+      const doc = new DOMParser().parseFromString(htmlString, "text/html");
+      doc.querySelectorAll(".math, .cell_input, .reader-verified, .reader-verified-mark").forEach((el) => {
+        el.replaceWith(el.matches("span.math") ? doc.createTextNode("…") : doc.createTextNode(" "));
+      });
+      return original(doc.documentElement.outerHTML, anchor);
+    };
+    clean.readerClean = true;
+    Search.htmlToText = clean;
+  }
+  cleanSearchSnippets();
+
   function start() {
+    cleanSearchSnippets();
     wire();
     layout();
   }
