@@ -10,6 +10,7 @@ course's ``SandboxedGrading`` runs it in a bubblewrap sandbox and computes every
 """
 
 import os
+import sys
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
@@ -24,6 +25,13 @@ c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this 
 # The course root is the directory of this file, as an absolute path (nbgrader warns about a relative one).
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(globals().get("__file__", os.path.join(os.getcwd(), "x"))))
 c.CourseDirectory.course_id = "ffnn"
+# The course's late policy (tools/late_policy.py, in this directory): 10 % of the earned points per started
+# day after the due date and 15 minutes' grace; due dates: `python -m tools.classroom register --duedate`.
+# (Throw-away test courses that copy only this file and solutions/ keep nbgrader's default: no penalty.)
+if os.path.isfile(os.path.join(c.CourseDirectory.root, "tools", "late_policy.py")):
+    if c.CourseDirectory.root not in sys.path:
+        sys.path.insert(0, c.CourseDirectory.root)
+    c.AssignLatePenalties.plugin_class = "tools.late_policy.PerDayPenalty"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # The trusted checks never leave the instructor's side: not released, not copied next to a submission.
