@@ -27,6 +27,8 @@ def _claim_names(source: str) -> list[str] | None:
         return None
     names: list[str] = []
     for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "nnlib.symbolic":
+            continue  # `from nnlib.symbolic import check` in the same cell
         call = getattr(stmt, "value", None)
         if not (isinstance(stmt, ast.Expr) and isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
                 and call.func.id in CHECK_FUNCTIONS and not call.keywords
