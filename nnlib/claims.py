@@ -1122,3 +1122,25 @@ _errata_issue14_base = _errata
 
 def _errata():  # noqa: F811 -- the original list, then the errata added for issue 14
     return _errata_issue14_base() + _more_errata()
+
+
+# --- generalization (issue 14) ----------------------------------------------------------------
+
+DESCRIPTIONS.update({
+    "dropout_inverted_moments": ("inverted dropout m = 0 w.p. p, 1/(1 − p) w.p. 1 − p: E[a m] = a and "
+                                 "Var(a m) = a² p/(1 − p), so evaluation mode uses a unchanged", "001 §2.1.2 (Dropout)"),
+})
+
+
+def _generalization():
+    p = sp.Symbol("p", positive=True)
+    a = sp.Symbol("a", real=True)
+    values, probs = (0, 1 / (1 - p)), (p, 1 - p)
+    mean = sum(pr * a * v for v, pr in zip(values, probs))
+    second = sum(pr * (a * v)**2 for v, pr in zip(values, probs))
+    yield _claim("dropout_inverted_moments", sp.Matrix([mean, second - mean**2]),
+                 sp.Matrix([a, a**2 * p / (1 - p)]), sample={p: (0.01, 0.95)})
+
+
+_SECTIONS = _SECTIONS + (("dropout_inverted_moments", _generalization),)
+_SECTION_OF = _section_of()

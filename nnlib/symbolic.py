@@ -57,7 +57,7 @@ Linear algebra and matrix calculus
 Stated facts, gradient descent, perceptron convergence (issue 14)
     swish_scaling, elu_range, activation_means_gaussian, first_order_taylor, steepest_descent,
     gd_quadratic_modes, gd_step_factor, momentum_slides_form, novikoff_steps, backward_variance,
-    delta_rule_general
+    delta_rule_general, dropout_inverted_moments
 
 Errata (``errata()`` returns key -> Erratum; ``check_erratum(key)`` shows the source's version
 refuted and the corrected one proved, and raises otherwise):

@@ -102,3 +102,12 @@ def test_taylor_erratum_rises_beyond_two_over_lambda():
 def test_initialization_claims_no_longer_cite_source_004():
     for name in ("uniform_variance", "forward_variance", "relu_second_moment", "backward_variance"):
         assert "004" not in S.get(name).source and "Glorot" in S.get(name).source
+
+
+def test_dropout_moments_wrong_scaling_is_refuted():
+    # without the 1/(1 − p) of inverted dropout the mean is (1 − p) a, not a
+    claim = S.get("dropout_inverted_moments")
+    p, a = sp.Symbol("p", positive=True), sp.Symbol("a", real=True)
+    wrong = claim.variant("no_rescale", rhs=sp.Matrix([(1 - p) * a, claim.rhs[1]]))
+    assert verify(wrong).status == "refuted"
+    assert verify(claim).status == "proved"
