@@ -254,6 +254,16 @@ def test_setup_cell_prints_the_install_command_when_the_package_is_missing(tree)
     assert resolve(tree, commands[0].split()[-1]).is_file()
 
 
+def test_setup_cell_is_invisible_to_the_graders_by_hand_scan(tree):
+    """The grader scans cells it does not know for SymPy calculus (by-hand parts): the set-up cell must
+    not look like a way to it (no importlib, getattr, ...), or a handed-in notebook loses those parts."""
+    from ffgrader.scan import calculus_findings
+
+    for nb_path in downloads(tree):
+        setup = json.loads(nb_path.read_text(encoding="utf-8"))["cells"][1]
+        assert calculus_findings(cell_text(setup)) == [], nb_path.name
+
+
 def test_homework_page_says_how_to_hand_in(tree):
     page = tree / "book" / "homework.html"
     assert "how-to-hand-in" in parse(page).ids
@@ -417,3 +427,34 @@ def test_unexpected_errors_accepts_only_the_stubs_consequences():
     # a missing name after an answer cell that ran fine is a real problem
     assert unexpected_errors([stub, done, missing]) == [("test_1", missing["errors"][0]["ename"] + ": "
                                                          + missing["errors"][0]["evalue"])]
+
+
+# --- handed in by LMS upload: the published copy is graded like the released one ------------------------------
+
+GRADED = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/checks.py")
+                if (p.parent / f"{p.parent.name}.ipynb").exists())
+
+
+@pytest.mark.slow
+@pytest.mark.nbgrader
+@pytest.mark.parametrize("hw", GRADED)
+def test_uploaded_published_notebook_is_graded_like_the_released_one(tree, tmp_path, hw):
+    """The instructor drops an uploaded file into submitted/<student>/ and runs `nbgrader autograde`: the
+    set-up cells change nothing; the solution pasted into the published copy earns every autograded
+    point, the untouched published copy none."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from attacks.course import autograded_points, load, make_course, run_nbgrader, scores, submit
+
+    course = make_course(tmp_path / "course", hw)
+    published = tree / COURSE.homework_path(hw)
+    solved = tmp_path / "solved" / hw / f"{hw}.ipynb"
+    solved.parent.mkdir(parents=True)
+    shutil.copy(published, solved)
+    paste_solutions(solved)
+    submit(course, "solved", hw, load(solved))
+    submit(course, "untouched", hw, load(published))
+    run_nbgrader(course, "autograde", hw, "--force")
+    points = autograded_points(load(course / "solutions" / hw / f"{hw}.ipynb"))
+    got = scores(course, hw, ["solved", "untouched"])
+    assert got["solved"] == points, {g: (got["solved"].get(g), p) for g, p in points.items()}
+    assert got["untouched"] == {g: 0 for g in points}
