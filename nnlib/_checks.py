@@ -34,6 +34,7 @@ __all__ = [
     "to_one_hot",
     "as_rng",
     "as_bool",
+    "as_float_dtype",
     "check_size",
     "unknown_name_error",
     "lookup",
@@ -196,7 +197,19 @@ def check_same_shape(a, a_name: str, b, b_name: str) -> None:
         raise ValueError(f"{a_name} has shape {sa} but {b_name} has shape {sb}; they must have the same shape")
 
 
-def check_labels(y, name: str, n_classes: int, *, n_samples: int | None = None) -> np.ndarray:
+def as_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """``dtype`` as float32 or float64 (the only precisions nnlib computes in)."""
+    try:
+        dt = np.dtype(dtype) if dtype is not None and not isinstance(dtype, (bool, dict)) else None
+    except (TypeError, ValueError):
+        dt = None
+    # (np.dtype(None) would be float64, and a dtype compares equal to None: test identity first)
+    if dt is None or dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r:.40}")
+    return dt
+
+
+def check_labels(y, name: str, n_classes: int, *, n_samples: int | None = None, against: str = "the batch") -> np.ndarray:
     """Validate class labels and return them as integer labels of shape ``(N,)`` (int64).
 
     Accepted forms:
@@ -257,14 +270,15 @@ def check_labels(y, name: str, n_classes: int, *, n_samples: int | None = None) 
         )
     if n_samples is not None and labels.shape[0] != n_samples:
         raise ValueError(
-            f"{name} has {labels.shape[0]} labels ({describe(arr)}) but the batch has {n_samples} samples"
+            f"{name} has {labels.shape[0]} labels ({describe(arr)}) but {against} has {n_samples} samples"
         )
     return labels
 
 
-def to_one_hot(y, name: str, n_classes: int, *, n_samples: int | None = None, dtype=np.float64) -> np.ndarray:
+def to_one_hot(y, name: str, n_classes: int, *, n_samples: int | None = None, dtype=np.float64,
+               against: str = "the batch") -> np.ndarray:
     """Validate labels like :func:`check_labels` and return one-hot rows ``(N, n_classes)``."""
-    labels = check_labels(y, name, n_classes, n_samples=n_samples)
+    labels = check_labels(y, name, n_classes, n_samples=n_samples, against=against)
     out = np.zeros((labels.shape[0], n_classes), dtype=dtype)
     out[np.arange(labels.shape[0]), labels] = 1
     return out

@@ -20,9 +20,13 @@ import math
 import numbers
 from dataclasses import dataclass
 
-__all__ = ["AutodiffTable", "Value", "sigmoid_example"]
+__all__ = ["AutodiffTable", "FloatOverflowError", "Value", "sigmoid_example"]
 
 _EXP_MAX = math.log(1.7976931348623157e308)  # ≈ 709.78: exp beyond this is not a float64
+
+
+class FloatOverflowError(ValueError, OverflowError):
+    """A result (or local derivative) beyond float64: a ValueError naming the operation and operands."""
 
 
 def _as_number(x, name: str) -> float:
@@ -68,6 +72,12 @@ class Value:
         return Value(_as_number(other, f"operand of '{op}'"), label=f"{float(other):g}")
 
     def _out(self, data: float, children: tuple, op: str, local: tuple) -> "Value":
+        if not (math.isfinite(data) and all(math.isfinite(g) for g in local)):
+            operands = ", ".join(f"{c.data:g}" for c in children)
+            raise FloatOverflowError(
+                f"'{op}' of ({operands}) overflows float64: value {data:g}, local derivatives "
+                f"{', '.join(f'{g:g}' for g in local)}"
+            )
         return Value(data, _children=children, _op=op, _local=local)
 
     # ------------------------------------------------------------------ binary ops
@@ -102,7 +112,11 @@ class Value:
         if self.data < 0 and not float(k).is_integer():
             raise ValueError(f"{self!r} ** {k:g}: a negative base needs an integer exponent")
         # out = x^k;  ∂out/∂x = k x^(k−1)
-        return self._out(self.data**k, (self,), f"**{k:g}", (k * self.data ** (k - 1),))
+        try:
+            value, local = self.data**k, k * self.data ** (k - 1)
+        except OverflowError:
+            raise FloatOverflowError(f"{self.data:g} ** {k:g} overflows float64; node {self!r}") from None
+        return self._out(value, (self,), f"**{k:g}", (local,))
 
     def __rpow__(self, base):
         base = _as_number(base, "base")
@@ -132,7 +146,7 @@ class Value:
 
     def exp(self):
         if self.data > _EXP_MAX:
-            raise OverflowError(f"exp({self.data:g}) overflows float64 (max argument {_EXP_MAX:.2f}); node {self!r}")
+            raise FloatOverflowError(f"exp({self.data:g}) overflows float64 (max argument {_EXP_MAX:.2f}); node {self!r}")
         e = math.exp(self.data)
         # out = eˣ;  ∂out/∂x = eˣ
         return self._out(e, (self,), "exp", (e,))
@@ -242,7 +256,7 @@ def sigmoid_example(x: float = 1.0, w: float = 0.0, b: float = 0.0) -> AutodiffT
     (∂h1/∂w, ∂h2/∂h1, …, ∂h6/∂h5) and the accumulated gradient ∂f/∂h_i. The product of the local
     derivatives is ∂f/∂w (0.25 at x = 1, w = 0, b = 0).
     """
-    xv, wv, bv = Value(x, "x"), Value(w, "w"), Value(b, "b")
+    xv, wv, bv = (Value(_as_number(v, name), name) for v, name in ((x, "x"), (w, "w"), (b, "b")))
     h1 = xv * wv
     h2 = h1 + bv
     h3 = h2 * -1

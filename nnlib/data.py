@@ -22,7 +22,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from nnlib._checks import as_float_array, as_float_scalar, as_int_scalar, as_rng, check_labels
+from nnlib._checks import as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_size
 
 __all__ = [
     "BOOLEAN_FUNCTIONS",
@@ -48,6 +48,13 @@ def _positive_int(value, name: str, minimum: int = 1) -> int:
     return as_int_scalar(value, name, min_value=minimum)
 
 
+def _n_samples(value, name: str = "n", minimum: int = 1, width: int = 2) -> int:
+    """A sample count for a generated set of ``width`` columns (size-guarded before allocating)."""
+    n = as_int_scalar(value, name, min_value=minimum)
+    check_size(n * width, f"{name}={n} samples x {width} columns")
+    return n
+
+
 def _nonneg_float(value, name: str) -> float:
     return as_float_scalar(value, name, min_value=0.0)
 
@@ -62,9 +69,15 @@ def _float_matrix(X, name: str) -> np.ndarray:
 
 def _int_labels(y, name: str) -> np.ndarray:
     """``y`` as a 1-D int64 array; floats are accepted only when integral (e.g. 2.0)."""
-    arr = np.asarray(y)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+    if isinstance(y, (str, bytes)):
+        raise TypeError(f"{name} must hold integer class labels, got a {type(y).__name__}")
+    try:
+        arr = np.asarray(y)
+    except ValueError:
+        raise TypeError(f"{name} must be a flat sequence of integer class labels (not nested lists)") from None
+    if arr.dtype.kind not in "iuf":
+        what = "booleans" if arr.dtype.kind == "b" else f"dtype {arr.dtype}"
+        raise TypeError(f"{name} must hold integer class labels, got {what}")
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D (N,), got shape {arr.shape}")
     if arr.dtype.kind == "f":
@@ -96,6 +109,7 @@ def truth_table(name: str, signed: bool = False) -> tuple[np.ndarray, np.ndarray
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
+    signed = as_bool(signed, "signed")
     key = name.lower()
     if key not in BOOLEAN_FUNCTIONS:
         raise ValueError(f"unknown Boolean function {name!r}; known: {sorted(BOOLEAN_FUNCTIONS)}")
@@ -120,7 +134,7 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=0) -> tuple[np.ndarray, np.n
     Class 0 is the upper moon centred at (0, 0), class 1 the lower one centred at (1, 0.5);
     Gaussian noise of standard deviation ``noise`` is added to every coordinate.
     """
-    n = _positive_int(n, "n", minimum=2)
+    n = _n_samples(n, "n", minimum=2)
     noise = _nonneg_float(noise, "noise")
     gen = as_rng(rng)
     n0, n1 = _split_counts(n, 2)
@@ -139,7 +153,7 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0) -> tu
 
     Returns ``X`` (n, 2) float64 and ``y`` (n,) int64. ``0 < factor < 1``.
     """
-    n = _positive_int(n, "n", minimum=2)
+    n = _n_samples(n, "n", minimum=2)
     noise = _nonneg_float(noise, "noise")
     factor = _nonneg_float(factor, "factor")
     if not 0.0 < factor < 1.0:
@@ -164,7 +178,7 @@ def spirals(n: int = 300, k: int = 3, noise: float = 0.2, rng=0) -> tuple[np.nda
     at ``2*pi*c/k``; ``noise`` is the standard deviation of the Gaussian noise on the angle.
     Returns ``X`` (n, 2) float64 and ``y`` (n,) int64 in ``0..k-1``.
     """
-    n = _positive_int(n, "n")
+    n = _n_samples(n, "n")
     k = _positive_int(k, "k", minimum=2)
     if n < k:
         raise ValueError(f"n must be at least k (one sample per class), got n={n}, k={k}")
@@ -237,8 +251,9 @@ def sample_1d(f, n: int = 100, rng=0, domain=None, noise: float = 0.0, grid: boo
         f = target_function(f)
     if not callable(f):
         raise TypeError(f"f must be a target name or a callable, got {type(f).__name__}")
-    n = _positive_int(n, "n")
+    n = _n_samples(n, "n")
     noise = _nonneg_float(noise, "noise")
+    grid = as_bool(grid, "grid")
     if domain is None:
         domain = getattr(f, "domain", None)
         if domain is None:
@@ -249,6 +264,8 @@ def sample_1d(f, n: int = 100, rng=0, domain=None, noise: float = 0.0, grid: boo
         raise TypeError(f"domain must be a pair (low, high) of numbers, got {domain!r}") from exc
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ValueError(f"domain must satisfy low < high (finite), got ({low}, {high})")
+    if not np.isfinite(high - low):
+        raise ValueError(f"domain ({low:g}, {high:g}) is too wide: its length high − low overflows float64")
     gen = as_rng(rng)
     x = np.linspace(low, high, n) if grid else np.sort(gen.uniform(low, high, n))
     y = np.asarray(f(x), dtype=np.float64)
@@ -268,6 +285,7 @@ def load_digits(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
     Returns ``X`` (1797, 64) float64 (pixel intensities 0..16, divided by 16 when ``scale``) and
     ``y`` (1797,) int64 in 0..9.
     """
+    scale = as_bool(scale, "scale")
     from sklearn.datasets import load_digits as _sk_load_digits  # heavy import, only when used
 
     bunch = _sk_load_digits()
@@ -283,13 +301,19 @@ def one_hot(y, k: int | None = None, dtype=np.float64) -> np.ndarray:
 
     ``k`` defaults to ``max(y) + 1``. Labels outside ``0..k-1`` raise ValueError.
     """
+    dtype = as_float_dtype(dtype)
     labels = _int_labels(y, "y")
     if labels.size == 0:
         raise ValueError("y is an empty batch (shape (0,)); one_hot needs at least one label")
-    if k is None:
-        k = int(labels.max()) + 1
-    k = _positive_int(k, "k")
-    labels = check_labels(labels, "y", k)
+    if labels.min() < 0:
+        i = int(np.argmin(labels))
+        raise ValueError(f"y contains the negative label {int(labels[i])} at index {i}, out of range: labels must be in [0, k)")
+    k_given = k is not None
+    k = _positive_int(k, "k") if k_given else int(labels.max()) + 1
+    check_size(labels.size * k, f"one_hot of {labels.size} labels x k={k} classes" + ("" if k_given else " (k = max(y) + 1)"))
+    if labels.max() >= k:
+        i = int(np.argmax(labels))
+        raise ValueError(f"y contains the label {int(labels[i])} at index {i}, out of range: expected labels in [0, {k}) for k={k}")
     out = np.zeros((labels.size, k), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
     return out
@@ -301,19 +325,24 @@ def multi_hot(label_lists, k: int, dtype=np.float64) -> np.ndarray:
     Each sample may have zero or more labels in ``0..k-1``; repeated labels count once.
     """
     k = _positive_int(k, "k")
+    dtype = as_float_dtype(dtype)
     try:
         rows = list(label_lists)
     except TypeError as exc:
         raise TypeError(f"label_lists must be a sequence of label sequences, got {type(label_lists).__name__}") from exc
     if not rows:
         raise ValueError("label_lists is empty")
+    check_size(len(rows) * k, f"multi_hot of {len(rows)} samples x k={k} labels")
     out = np.zeros((len(rows), k), dtype=dtype)
     lengths = []
     flat = []
     for i, labels in enumerate(rows):
         # this loop only flattens the ragged input; the scatter below is vectorized
         if isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__"):
-            raise TypeError(f"label_lists[{i}] must be a sequence of ints, got {labels!r}")
+            raise TypeError(f"label_lists[{i}] must be a sequence of ints, got {labels!r:.40}")
+        for label in labels:
+            if isinstance(label, (bool, np.bool_)) or not isinstance(label, (numbers.Integral, np.integer)):
+                raise TypeError(f"label_lists[{i}] must hold integer labels, got {label!r:.40} ({type(label).__name__})")
         lengths.append(len(labels))
         flat.extend(labels)
     labels = _int_labels(np.asarray(flat, dtype=np.float64 if not flat else None).ravel(), "label_lists")
@@ -333,6 +362,7 @@ def train_test_split(X, y, test_size=0.25, rng=0, stratify: bool = False):
     class labels) each class is split in the same proportion, so both parts keep the class mix.
     """
     X = _float_matrix(X, "X")
+    stratify = as_bool(stratify, "stratify")
     y_arr = np.asarray(y)
     if y_arr.ndim == 0 or y_arr.shape[0] != X.shape[0]:
         raise ValueError(f"X has {X.shape[0]} samples but y has shape {y_arr.shape}; expected y with {X.shape[0]} rows")
@@ -389,11 +419,19 @@ def standardize(X_train, X_test=None) -> Standardized:
     instead of dividing by zero.
     """
     X_train = _float_matrix(X_train, "X_train")
-    mean = X_train.mean(axis=0)
-    std = X_train.std(axis=0)
+    # Statistics of the columns divided by their largest magnitude: values near 1e308 would make
+    # the variance overflow to inf (and every standardized value 0). Multiplied back afterwards.
+    m = np.max(np.abs(X_train), axis=0)
+    m = np.where(m > 0, m, 1.0).astype(X_train.dtype)
+    mean_s = (X_train / m).mean(axis=0)
+    std_s = (X_train / m).std(axis=0)
     # a tiny relative threshold also catches "constant up to rounding" columns
-    scale = np.maximum(np.abs(mean), 1.0)
-    std = np.where(std <= 1e-12 * scale, 1.0, std).astype(X_train.dtype)
+    constant = std_s <= 1e-12 * np.maximum(np.abs(mean_s), 1.0)
+    with np.errstate(over="ignore"):
+        mean = mean_s * m
+        std = np.where(constant, 1.0, std_s * m).astype(X_train.dtype)
+    if not (np.isfinite(mean).all() and np.isfinite(std).all()):
+        raise ValueError("X_train has a column whose mean or standard deviation overflows float64; rescale it first")
     train = (X_train - mean) / std
     test = None
     if X_test is not None:

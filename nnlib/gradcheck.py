@@ -69,8 +69,7 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6, *, indices=None) -> 
     as_float_array(x, "x", allow_empty=True)  # NaN/inf check with the index of the first bad entry
     eps = as_float_scalar(eps, "eps", min_value=0.0, strict_min=True)
     grad = np.zeros(x.shape, dtype=np.float64)
-    if indices is None:
-        indices = np.ndindex(*x.shape)
+    indices = np.ndindex(*x.shape) if indices is None else _check_indices(indices, x.shape)
     for idx in indices:
         old = x[idx]
         try:
@@ -82,6 +81,23 @@ def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6, *, indices=None) -> 
             x[idx] = old
         grad[idx] = (f_plus - f_minus) / (2.0 * eps)
     return grad
+
+
+def _check_indices(indices, shape) -> list[tuple]:
+    """``indices`` as a list of in-range index tuples of an array of ``shape``."""
+    if isinstance(indices, (str, bytes)) or not isinstance(indices, (list, tuple)):
+        raise TypeError(f"indices must be a list of index tuples, got {type(indices).__name__} {indices!r:.40}")
+    out = []
+    for i, idx in enumerate(indices):
+        idx = (idx,) if isinstance(idx, (int, np.integer)) and not isinstance(idx, bool) else idx
+        if not isinstance(idx, tuple) or len(idx) != len(shape) or not all(
+            isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)) for k in idx
+        ):
+            raise TypeError(f"indices[{i}] must be a tuple of {len(shape)} integers (x has shape {shape}), got {idx!r:.40}")
+        if not all(0 <= k < m for k, m in zip(idx, shape)):
+            raise ValueError(f"indices[{i}] = {tuple(int(k) for k in idx)} is out of range for x of shape {shape}")
+        out.append(tuple(int(k) for k in idx))
+    return out
 
 
 def relative_error(a, b) -> float:

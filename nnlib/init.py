@@ -36,7 +36,7 @@ import numpy as np
 
 import inspect
 
-from ._checks import as_float_scalar, as_int_scalar, as_rng, check_size, lookup
+from ._checks import as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_size, lookup
 
 __all__ = [
     "zeros",
@@ -60,13 +60,7 @@ def _shape(fan_in, fan_out) -> tuple[int, int]:
 
 
 def _dtype(dtype) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r:.40}") from None
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {dt}")
-    return dt
+    return as_float_dtype(dtype)
 
 
 def zeros(fan_in, fan_out, rng=None, *, dtype=np.float64) -> np.ndarray:
@@ -165,6 +159,8 @@ def get(name, **kwargs):
     (``value``, ``limit``, ``std``, ``gain``, ``dtype``) are bound with ``functools.partial``.
     Unknown names raise ``ValueError`` listing the known ones.
     """
+    if isinstance(name, type):
+        raise TypeError(f"initializer must be a name or a function f(fan_in, fan_out, rng) -> W, got the class {name.__name__}")
     if callable(name) and not isinstance(name, str):
         return functools.partial(name, **kwargs) if kwargs else name
     fn = lookup(_REGISTRY, "initializer", name)

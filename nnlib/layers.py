@@ -161,13 +161,13 @@ def dropout_forward(a, p, rng):
 
 def dropout_backward(dout, cache):
     """Backward pass of :func:`dropout_forward`: ``da = dout ⊙ m`` (the same mask)."""
-    if cache is not None and not isinstance(cache, np.ndarray):
-        raise TypeError(f"cache must be the mask returned by dropout_forward (an array or None), got {type(cache).__name__}")
+    if cache is not None and not (isinstance(cache, np.ndarray) and cache.dtype in (np.float32, np.float64)):
+        raise TypeError(f"cache must be the mask returned by dropout_forward (a float array or None), got {cache!r:.40}")
     dout = as_float_array(dout, "dout", dtype=None if cache is None else cache.dtype)
     if cache is None:
         return dout.copy()
     if dout.shape != cache.shape:
-        raise ValueError(f"dout has shape {dout.shape} but the forward pass had a of shape {cache.shape}; they must match")
+        raise ValueError(f"dout has shape {dout.shape} but the cache (mask) of the forward pass has shape {cache.shape}; they must match")
     return dout * cache
 
 

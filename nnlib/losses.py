@@ -85,7 +85,7 @@ class Loss:
     @staticmethod
     def _categorical(y_hat, y, name="y_hat"):
         y_hat = as_float_array(y_hat, name, ndim=2)
-        y = to_one_hot(y, "y", y_hat.shape[1], n_samples=y_hat.shape[0], dtype=y_hat.dtype)
+        y = to_one_hot(y, "y", y_hat.shape[1], n_samples=y_hat.shape[0], dtype=y_hat.dtype, against=name)
         return y_hat, y
 
 
@@ -100,7 +100,8 @@ class MSE(Loss):
     def forward(self, y_hat, y) -> float:
         y_hat, y = self._pair(y_hat, y)
         r = y_hat - y
-        return float(0.5 * np.sum(r * r) / y_hat.shape[0])
+        with np.errstate(over="ignore"):  # residuals beyond 1e154: the loss is inf, and says so
+            return float(0.5 * np.sum(r * r) / y_hat.shape[0])
 
     def backward(self, y_hat, y) -> np.ndarray:
         y_hat, y = self._pair(y_hat, y)

@@ -36,7 +36,9 @@ import numpy as np
 
 from . import _fast
 from . import activations as _activations
-from ._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, as_rng, check_labels, check_size, describe
+from ._checks import (
+    as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_labels, check_size, describe,
+)
 from .activations.functional import _sigmoid, _softmax
 from .layers import Dense, _dropout_mask, _forward as _dense_forward
 from .losses import BinaryCrossEntropyWithLogits, SoftmaxCrossEntropy
@@ -141,13 +143,7 @@ class MLP:
         self.sizes = self._check_sizes(sizes)
         L = len(self.sizes) - 1
         acts = self._expand_activations(activations, L)
-        try:
-            dt = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"dtype must be float32 or float64, got {dtype!r:.40}") from None
-        if dt not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {dt}")
-        self.dtype = dt
+        self.dtype = dt = as_float_dtype(dtype)
         self.loss_fn = self._resolve_loss(loss)
         self.dropout = self._check_dropout(dropout, L)
         out = acts[-1].name
@@ -185,8 +181,8 @@ class MLP:
                 task = "binary"
             else:
                 task = "regression"
-        elif task not in _TASKS:
-            raise ValueError(f"task must be one of {', '.join(_TASKS)}, got {task!r}")
+        elif not isinstance(task, str) or task not in _TASKS:
+            raise ValueError(f"task must be one of {', '.join(_TASKS)}, got {task!r:.40}")
         if task == "multiclass" and self.sizes[-1] < 2:
             raise ValueError(f"a multiclass network needs at least 2 outputs, got sizes[-1]={self.sizes[-1]}")
         self.task = task
@@ -196,8 +192,12 @@ class MLP:
     # -- construction helpers -------------------------------------------------------------------
     @staticmethod
     def _check_sizes(sizes):
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-            raise TypeError(f"sizes must be a sequence of layer widths [M_0, ..., M_L], got {type(sizes).__name__}")
+        try:
+            if isinstance(sizes, (str, bytes)):
+                raise TypeError
+            sizes = list(sizes)
+        except TypeError:
+            raise TypeError(f"sizes must be a sequence of layer widths [M_0, ..., M_L], got {sizes!r:.40}") from None
         if len(sizes) < 2:
             raise ValueError(f"sizes must have at least 2 entries (inputs and outputs), got {list(sizes)}")
         out = []
@@ -282,7 +282,7 @@ class MLP:
     def _prep_Y(self, Y, n, name="Y"):
         K = self.sizes[-1]
         if self.task == "multiclass":
-            return check_labels(Y, name, K, n_samples=n)
+            return check_labels(Y, name, K, n_samples=n, against="X" if name == "Y" else "X_val")
         Y = as_float_array(Y, name, ndim=(1, 2), dtype=self.dtype)
         if Y.shape[0] != n:
             raise ValueError(f"{name} has {Y.shape[0]} samples ({describe(Y)}) but X has {n} samples")

@@ -43,6 +43,7 @@ class StepDecay:
         self.factor = as_float_scalar(factor, "factor", min_value=0.0, max_value=1.0, strict_min=True)
 
     def __call__(self, lr0: float, epoch: int) -> float:
+        lr0 = as_float_scalar(lr0, "lr0", min_value=0.0, strict_min=True)
         epoch = as_int_scalar(epoch, "epoch", min_value=0)
         return lr0 * self.factor ** (epoch // self.every)
 
@@ -60,6 +61,7 @@ class ExponentialDecay:
         self.rate = as_float_scalar(rate, "rate", min_value=0.0)
 
     def __call__(self, lr0: float, epoch: int) -> float:
+        lr0 = as_float_scalar(lr0, "lr0", min_value=0.0, strict_min=True)
         epoch = as_int_scalar(epoch, "epoch", min_value=0)
         return lr0 * math.exp(-self.rate * epoch)
 

@@ -6,13 +6,17 @@ and a scalar bias ``b``; the delta rule also trains ``c`` output units at once w
 
 - ``mp_neuron(X, w, theta, inhibitory=None)``: the McCulloch–Pitts linear threshold neuron
   (线性阈值神经元). ``truth_table(w, theta, target)`` enumerates every Boolean input and returns the
-  rows of source 001's table 2-1 (x, sum, ŷ, y).
+  rows of source 001's table 2-1 (x, the net input z, ŷ, y).
 - ``train_perceptron(X, y, ...)``: Rosenblatt's learning rule (感知机学习算法), either the 0/1 form
   (W ← W + X on a missed positive, W ← W − X on a missed negative) or the sign-activation form
-  Δw = η(t − z)x with t, z ∈ {−1, +1}. Reports convergence, or non-convergence by detecting a
+  Δw = η(t − ŷ)x with t, ŷ ∈ {−1, +1}. Reports convergence, or non-convergence by detecting a
   repeated weight state at an epoch boundary (e.g. XOR) or by running out of ``max_epochs``.
 - ``train_delta_rule(X, T, unit="linear"|"sigmoid", mode="batch"|"stochastic")``: the Widrow–Hoff
-  delta rule (δ 规则) Δw = η δ x with δ = f'(sum)(t − z).
+  delta rule (δ 规则) Δw = η δ x with δ = f'(z)(t − ŷ).
+
+Notation is the book's: ``z`` is the net input (净输入) ``w·x + b``, ``ŷ`` (``y_hat``) the unit's
+output, ``t`` the target. The sources write the net input as "sum" and (source 002) the output as
+``z``; their symbols appear in the docstrings where we cite them.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnlib._checks import as_float_array, as_float_scalar, as_int_scalar, as_rng
+from nnlib._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, as_rng
+from nnlib.activations.functional import _sigmoid
 
 __all__ = [
     "DeltaRuleResult",
@@ -53,9 +58,9 @@ def mp_neuron(X, w, theta, inhibitory=None, return_sum: bool = False):
     ``X`` (N, n) 0/1 excitatory inputs, ``w`` (n,) weights, ``theta`` the threshold,
     ``inhibitory`` (N, K) 0/1 inhibitory inputs or None (no inhibitory synapse).
 
-    ``sum = X @ w``; the output is 1 when ``sum >= theta`` and no inhibitory input is active, else 0:
-    an inhibitory input has an absolute veto, whatever the weighted sum. Returns ``y`` (N,) int64,
-    and also ``sum`` (N,) when ``return_sum``.
+    The net input is ``z = X @ w`` (source 001 calls it "sum"); the output ŷ is 1 when ``z >= theta``
+    and no inhibitory input is active, else 0: an inhibitory input has an absolute veto, whatever
+    the weighted sum. Returns ``y_hat`` (N,) int64, and also ``z`` (N,) when ``return_sum``.
     """
     # Source 001 says "greater than θ" in the prose but writes sum >= θ in the formula; we follow
     # the formula (with θ = 1/2 and integer sums, as in table 2-1, the two agree).
@@ -64,15 +69,16 @@ def mp_neuron(X, w, theta, inhibitory=None, return_sum: bool = False):
     if w.shape[0] != X.shape[1]:
         raise ValueError(f"w has shape {w.shape} but X has {X.shape[1]} inputs (X shape {X.shape}); expected w of shape ({X.shape[1]},)")
     theta = as_float_scalar(theta, "theta")
-    s = X @ w
-    fires = s >= theta
+    return_sum = as_bool(return_sum, "return_sum")
+    z = X @ w
+    fires = z >= theta
     if inhibitory is not None:
         inh = _binary(inhibitory, "inhibitory", 2)
         if inh.shape[0] != X.shape[0]:
             raise ValueError(f"inhibitory has {inh.shape[0]} rows but X has {X.shape[0]} (shapes {inh.shape} and {X.shape})")
         fires &= ~inh.any(axis=1)
-    y = fires.astype(np.int64)
-    return (y, s) if return_sum else y
+    y_hat = fires.astype(np.int64)
+    return (y_hat, z) if return_sum else y_hat
 
 
 def _all_inputs(n: int) -> np.ndarray:
@@ -121,7 +127,7 @@ def truth_table(w, theta, target=None, n_inhibitory: int = 0) -> TruthTable:
         raise ValueError(f"truth_table enumerates 2**(n+K) rows; n={n} inputs + K={k} inhibitory is too many (max 16)")
     full = _all_inputs(n + k)
     X, inh = full[:, :n], full[:, n:]
-    y_hat, s = mp_neuron(X, w, theta, inhibitory=inh if k else None, return_sum=True)
+    y_hat, z = mp_neuron(X, w, theta, inhibitory=inh if k else None, return_sum=True)
     y = None
     if target is not None:
         if not callable(target):
@@ -129,18 +135,24 @@ def truth_table(w, theta, target=None, n_inhibitory: int = 0) -> TruthTable:
         y = np.asarray(target(X.astype(np.int64)))
         if y.shape != (X.shape[0],):
             raise ValueError(f"target must return shape ({X.shape[0]},), got {y.shape}")
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"target must return 0/1 values, got dtype {y.dtype}")
+        bad = ~np.isin(y, (0, 1))  # NaN, 2.7 or 2 are no Boolean outputs (and must not be cast to one)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"target must return 0/1 values, got {y[i].item()!r} for input row {i} {X[i].astype(int).tolist()}")
         y = y.astype(np.int64)
     columns = [f"x_{i + 1}" for i in range(n)] + [f"i_{j + 1}" for j in range(k)] + ["sum", "y_hat"]
     if y is not None:
         columns.append("y")
     # integer sums print as integers, the way the source's table shows them
-    sums = [int(v) if float(v).is_integer() else float(v) for v in s]
+    sums = [int(v) if float(v).is_integer() else float(v) for v in z]
     bits = full.astype(np.int64)
     rows = [
         tuple(int(v) for v in bits[r]) + (sums[r], int(y_hat[r])) + ((int(y[r]),) if y is not None else ())
         for r in range(full.shape[0])
     ]
-    return TruthTable(columns, rows, full, s, y_hat, y)
+    return TruthTable(columns, rows, full, z, y_hat, y)
 
 
 # ============================================================================ Rosenblatt perceptron
@@ -175,6 +187,7 @@ def perceptron_predict(X, w, b=0.0, signed: bool = False) -> np.ndarray:
     if w.shape[0] != X.shape[1]:
         raise ValueError(f"w has shape {w.shape} but X has {X.shape[1]} features; expected w of shape ({X.shape[1]},)")
     b = as_float_scalar(b, "b")
+    signed = as_bool(signed, "signed")
     on = X @ w + b >= 0
     return np.where(on, 1, -1 if signed else 0).astype(np.int64)
 
@@ -212,8 +225,8 @@ def train_perceptron(
 
     ``rule="rosenblatt"`` (source 001, algorithm 2-1): output 1 if ``w·x + b >= 0`` else 0; on a
     missed positive ``w += lr*x, b += lr``; on a missed negative ``w -= lr*x, b -= lr``.
-    ``rule="sign"`` (source 002): output z = sign(w·x + b) in {-1, +1}, target t in {-1, +1},
-    ``Δw = lr*(t - z)*x`` and ``Δb = lr*(t - z)``; on a miss t - z = 2t, so this is the Rosenblatt
+    ``rule="sign"`` (source 002, which calls the output z): output ŷ = sign(w·x + b) in {-1, +1},
+    target t in {-1, +1}, ``Δw = lr*(t - ŷ)*x`` and ``Δb = lr*(t - ŷ)``; on a miss t - ŷ = 2t, so this is the Rosenblatt
     rule with a step of 2*lr (the two give identical weights when ``lr_sign = lr_rosenblatt / 2``).
 
     Samples are visited in order (or reshuffled every epoch with ``rng`` when ``shuffle``). Training
@@ -222,8 +235,8 @@ def train_perceptron(
     by the perceptron convergence theorem the data are not linearly separable, e.g. XOR), or after
     ``max_epochs``.
     """
-    if rule not in ("rosenblatt", "sign"):
-        raise ValueError(f"unknown perceptron rule {rule!r}; known: 'rosenblatt', 'sign'")
+    if not isinstance(rule, str) or rule not in ("rosenblatt", "sign"):
+        raise ValueError(f"unknown perceptron rule {rule!r:.40}; known: 'rosenblatt', 'sign'")
     X = as_float_array(X, "X", ndim=2)
     n, d = X.shape
     t = _targets(y, n, signed=rule == "sign")
@@ -233,7 +246,8 @@ def train_perceptron(
     b = as_float_scalar(b0, "b0")
     lr = as_float_scalar(lr, "lr", min_value=0.0, strict_min=True)
     max_epochs = as_int_scalar(max_epochs, "max_epochs", min_value=1)
-    gen = as_rng(rng) if shuffle else None
+    shuffle = as_bool(shuffle, "shuffle")
+    gen = as_rng(rng)
 
     history: list[int] = []
     path = [np.concatenate([[b], w])]
@@ -244,16 +258,16 @@ def train_perceptron(
         # The perceptron is an online rule: each update changes the prediction for the next sample,
         # so this loop over samples is the algorithm itself, not a missed vectorization.
         for k in order:
-            s = X[k] @ w + b
+            z = X[k] @ w + b  # net input
             if rule == "rosenblatt":
-                out = 1.0 if s >= 0 else 0.0
-                step = lr * (t[k] - out)  # +lr on a missed positive, -lr on a missed negative, else 0
+                y_hat = 1.0 if z >= 0 else 0.0
+                step = lr * (t[k] - y_hat)  # +lr on a missed positive, -lr on a missed negative, else 0
             else:
-                out = 1.0 if s >= 0 else -1.0
+                y_hat = 1.0 if z >= 0 else -1.0
                 # Source 002 derives Δw = η(1 − z t) t x = η(t − z t²) x = η(t − z) x (t² = 1); its
-                # worked line "η(t − (t))x = 2ηt x" has lost a minus sign: on a miss z = −t, so
-                # t − z = t − (−t) = 2t.
-                step = lr * (t[k] - out)
+                # worked line "η(t − (t))x = 2ηt x" has lost a minus sign: on a miss ŷ = −t, so
+                # t − ŷ = t − (−t) = 2t (the source writes the output as z).
+                step = lr * (t[k] - y_hat)
             if step != 0.0:
                 mistakes += 1
                 w += step * X[k]
@@ -281,16 +295,11 @@ def train_perceptron(
 
 
 # ============================================================================ delta rule
-def _sigmoid(s: np.ndarray) -> np.ndarray:
-    # exp of a non-positive number only: no overflow for |s| up to 1e4 and beyond
-    e = np.exp(-np.abs(s))
-    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-# unit name -> (f, f' expressed through the output z); f'(sum) = z(1 − z) for the sigmoid (source 002)
+# unit name -> (f, f' given the net input z and the output ŷ = f(z)); f'(z) = ŷ(1 − ŷ) for the
+# sigmoid (source 002 writes the net input as "sum" and the output as z).
 _UNITS = {
-    "linear": (lambda s: s, lambda s, z: np.ones_like(z)),
-    "sigmoid": (_sigmoid, lambda s, z: z * (1.0 - z)),
+    "linear": (lambda z: z, lambda z, y_hat: np.ones_like(y_hat)),
+    "sigmoid": (_sigmoid, lambda z, y_hat: y_hat * (1.0 - y_hat)),
 }
 
 
@@ -316,22 +325,35 @@ class DeltaRuleResult:
         return delta_rule_predict(X, self.w, self.b, self.unit)
 
 
-def delta_rule_predict(X, w, b, unit: str = "linear") -> np.ndarray:
-    """Output z = f(X @ W.T + b) of a single layer of linear or sigmoid units.
+def _check_unit(unit) -> None:
+    if not isinstance(unit, str) or unit not in _UNITS:
+        raise ValueError(f"unknown unit {unit!r:.40}; known: {sorted(_UNITS)}")
 
-    ``w`` (D,) with scalar ``b`` gives z (N,); ``W`` (c, D) with ``b`` (c,) gives z (N, c).
+
+def delta_rule_predict(X, w, b, unit: str = "linear") -> np.ndarray:
+    """Output ŷ = f(X @ W.T + b) of a single layer of linear or sigmoid units.
+
+    ``w`` (D,) with a scalar ``b`` gives ŷ (N,); ``W`` (c, D) with ``b`` (c,) (or a scalar) gives ŷ (N, c).
     """
-    if unit not in _UNITS:
-        raise ValueError(f"unknown unit {unit!r}; known: {sorted(_UNITS)}")
+    _check_unit(unit)
     X = as_float_array(X, "X", ndim=2)
     W = as_float_array(w, "w", ndim=(1, 2))
     single = W.ndim == 1
     W2 = W[None, :] if single else W
     if W2.shape[1] != X.shape[1]:
         raise ValueError(f"w has shape {W.shape} but X has {X.shape[1]} features; expected (c, {X.shape[1]}) or ({X.shape[1]},)")
-    b2 = np.broadcast_to(as_float_array(b, "b", ndim=(0, 1)), (W2.shape[0],))
-    z = _UNITS[unit][0](X @ W2.T + b2)
-    return z[:, 0] if single else z
+    b2 = _bias(b, "b", W2.shape[0], single)
+    y_hat = _UNITS[unit][0](X @ W2.T + b2)
+    return y_hat[:, 0] if single else y_hat
+
+
+def _bias(b, name: str, c: int, single: bool) -> np.ndarray:
+    """A bias per unit, shape (c,), from a scalar (or (1,) for one unit) or a (c,) array."""
+    arr = as_float_array(b, name, ndim=(0, 1), dtype=np.float64)
+    if arr.ndim == 1 and arr.shape != (c,):
+        want = "a scalar" if single else f"a scalar or shape ({c},)"
+        raise ValueError(f"{name} has shape {arr.shape} but there {'is 1 unit' if c == 1 else f'are {c} units'}; expected {want}")
+    return np.array(np.broadcast_to(arr, (c,)))
 
 
 def train_delta_rule(
@@ -349,9 +371,10 @@ def train_delta_rule(
 ) -> DeltaRuleResult:
     """Widrow–Hoff delta rule for one layer of linear or sigmoid units (source 002).
 
-    ``X`` (N, D) inputs, ``T`` (N,) or (N, c) targets. With z = f(sum), sum = W x + b and
-    δ = f'(sum)(t − z) (f' = 1 for a linear unit, z(1 − z) for a sigmoid unit), the update is
-    Δw = η δ x, Δb = η δ: gradient descent on E = ½ Σ (t − z)².
+    ``X`` (N, D) inputs, ``T`` (N,) or (N, c) targets. With the net input z = W x + b, the output
+    ŷ = f(z) and δ = f'(z)(t − ŷ) (f' = 1 for a linear unit, ŷ(1 − ŷ) for a sigmoid unit), the
+    update is Δw = η δ x, Δb = η δ: gradient descent on E = ½ Σ (t − ŷ)². (Source 002 writes
+    δ = f'(sum)(t − z), with "sum" the net input and z the output.)
 
     ``mode="stochastic"``: update after every sample (in a fresh random order each epoch when
     ``shuffle``). ``mode="batch"``: accumulate over the whole set, then update once per epoch,
@@ -360,10 +383,9 @@ def train_delta_rule(
     below ``tol`` (source 002's |w^{t+1} − w^t| < ε), or after ``epochs``.
     """
     # Source 002's batch algorithm initialises the accumulator with "Δw ≠ 0"; it must start at 0.
-    if unit not in _UNITS:
-        raise ValueError(f"unknown unit {unit!r}; known: {sorted(_UNITS)}")
-    if mode not in ("batch", "stochastic"):
-        raise ValueError(f"unknown mode {mode!r}; known: 'batch', 'stochastic'")
+    _check_unit(unit)
+    if not isinstance(mode, str) or mode not in ("batch", "stochastic"):
+        raise ValueError(f"unknown mode {mode!r:.40}; known: 'batch', 'stochastic'")
     X = as_float_array(X, "X", ndim=2, dtype=np.float64)
     n, d = X.shape
     T_arr = as_float_array(T, "T", ndim=(1, 2), dtype=np.float64)
@@ -385,16 +407,17 @@ def train_delta_rule(
     if b0 is None:
         b = np.zeros(c)
     else:
-        b = np.array(np.broadcast_to(as_float_array(b0, "b0", ndim=(0, 1), dtype=np.float64), (c,)))
+        b = _bias(b0, "b0", c, single)
     lr = as_float_scalar(lr, "lr", min_value=0.0, strict_min=True)
     epochs = as_int_scalar(epochs, "epochs", min_value=1)
     tol = as_float_scalar(tol, "tol", min_value=0.0)
+    shuffle = as_bool(shuffle, "shuffle")
     gen = as_rng(rng)
     f, df = _UNITS[unit]
 
     def loss() -> float:
-        z = f(X @ W.T + b)
-        return float(0.5 * np.mean(np.sum((T2 - z) ** 2, axis=1)))
+        y_hat = f(X @ W.T + b)
+        return float(0.5 * np.mean(np.sum((T2 - y_hat) ** 2, axis=1)))
 
     history = [loss()]
     # a too-large lr makes the weights blow up; that is reported as "diverged", not as overflow warnings
@@ -412,18 +435,18 @@ def _delta_epochs(X, T2, W, b, f, df, mode, lr, epochs, tol, shuffle, gen, loss,
     for epoch in range(1, epochs + 1):
         W_before, b_before = W.copy(), b.copy()
         if mode == "batch":
-            s = X @ W.T + b  # (N, c)
-            z = f(s)
-            delta = df(s, z) * (T2 - z)  # (N, c): δ = f'(sum)(t − z)
+            z = X @ W.T + b  # (N, c) net input
+            y_hat = f(z)
+            delta = df(z, y_hat) * (T2 - y_hat)  # (N, c): δ = f'(z)(t − ŷ)
             W += lr * (delta.T @ X) / n  # Σ_k δ_k x_kᵀ, averaged
             b += lr * delta.mean(axis=0)
         else:
             order = gen.permutation(n) if shuffle else np.arange(n)
             # stochastic updating is sequential by definition: sample k sees the weights sample k−1 left
             for k in order:
-                s = W @ X[k] + b  # (c,)
-                z = f(s)
-                delta = df(s, z) * (T2[k] - z)
+                z = W @ X[k] + b  # (c,)
+                y_hat = f(z)
+                delta = df(z, y_hat) * (T2[k] - y_hat)
                 W += lr * np.outer(delta, X[k])
                 b += lr * delta
         history.append(loss())

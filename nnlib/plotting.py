@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nnlib._checks import as_float_array, as_float_scalar, as_int_scalar
+from nnlib._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, check_size
 from nnlib.plotstyle import OKABE_ITO, legend
 
 __all__ = ["plot_activation", "plot_approximation", "plot_decision_boundary", "plot_loss_curves"]
@@ -46,7 +46,7 @@ def _z_grid(z_range, n: int) -> np.ndarray:
     lo, hi = as_float_scalar(lo, "z_range[0]"), as_float_scalar(hi, "z_range[1]")
     if not lo < hi:
         raise ValueError(f"z_range must satisfy low < high, got ({lo}, {hi})")
-    n = as_int_scalar(n, "n", min_value=2)
+    n = check_size(as_int_scalar(n, "n", min_value=2), f"n={n} points")
     return np.linspace(lo, hi, n)
 
 
@@ -62,11 +62,12 @@ def plot_activation(act, z_range=(-5.0, 5.0), ax=None, n: int = 401, derivative:
 
         name, act = act, activations.get(act)
     else:
-        if not callable(act):
-            raise TypeError(f"act must be an activation name, an activation object or a callable, got {type(act).__name__}")
+        if not callable(act) or isinstance(act, type):
+            raise TypeError(f"act must be an activation name, an activation object or a callable, got {act!r:.40}")
         name = getattr(act, "name", None) or getattr(act, "__name__", None) or type(act).__name__
+    derivative = as_bool(derivative, "derivative")
     z = _z_grid(z_range, n)
-    a = np.asarray(act(z), dtype=np.float64)
+    a = as_float_array(act(z), "act(z)", allow_empty=True)
     if a.shape != z.shape:
         raise ValueError(f"act must be element-wise: z of shape {z.shape} gave an output of shape {a.shape}")
     ax = _axes(ax)
@@ -90,7 +91,7 @@ def _predicted_classes(out: np.ndarray, n_points: int) -> np.ndarray:
     -> threshold 0.5 (a probability of class 1, giving 0/1); (G, K) with K > 1 -> argmax.
     """
     out = np.asarray(out)
-    if out.shape[0] != n_points or out.ndim not in (1, 2):
+    if out.ndim not in (1, 2) or out.shape[0] != n_points:
         raise ValueError(f"predict_fn must return shape ({n_points},) or ({n_points}, K) for {n_points} grid points, got {out.shape}")
     if out.ndim == 2 and out.shape[1] > 1:
         return out.argmax(axis=1)
@@ -111,8 +112,8 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution: int = 200, mar
     region colours and the points share one colour per label. The axes get one filled
     contour set (the regions) and one scatter collection per class present in ``y``.
     """
-    if not callable(predict_fn):
-        raise TypeError(f"predict_fn must be callable, got {type(predict_fn).__name__}")
+    if not callable(predict_fn) or isinstance(predict_fn, type):
+        raise TypeError(f"predict_fn must be a function of an (G, 2) array of points, got {predict_fn!r:.40}")
     X = as_float_array(X, "X", ndim=2)
     if X.shape[1] != 2:
         raise ValueError(f"X must have 2 features to be drawn in the plane, got shape {X.shape}")
@@ -123,6 +124,7 @@ def plot_decision_boundary(predict_fn, X, y, ax=None, resolution: int = 200, mar
         raise ValueError(f"y must hold integer class labels (any integers, e.g. 0/1 or -1/+1), got {y_arr[y_arr != np.round(y_arr)][0]!r}")
     labels = y_arr.astype(np.int64)
     resolution = as_int_scalar(resolution, "resolution", min_value=2)
+    check_size(resolution * resolution * 2, f"a grid of resolution={resolution} squared")
     margin = as_float_scalar(margin, "margin", min_value=0.0)
 
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
@@ -185,6 +187,7 @@ def plot_loss_curves(history, ax=None, log: bool = False, ylabel: str = "loss"):
         curves = [c for name, h in history.items() for c in _curves(str(name), h)]
     else:
         curves = _curves("", history)
+    log = as_bool(log, "log")
     if log:
         for label, v, _ in curves:
             if np.any(v <= 0):

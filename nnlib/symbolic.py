@@ -84,6 +84,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ._checks import as_rng
+
 __all__ = [
     "Claim", "Result", "ClaimNotProved", "verify", "results", "check", "show", "errata", "check_erratum", "claims", "get", "names",
     "sigmoid", "logistic", "tanh", "relu", "leaky_relu", "prelu", "elu", "softplus",
@@ -513,7 +515,7 @@ def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
         raise TypeError(f"claim must be a Claim or a claim name, got {type(claim).__name__}")
     if not isinstance(n_points, (int, np.integer)) or n_points < 1:
         raise ValueError(f"n_points must be a positive int, got {n_points!r}")
-    rng = np.random.default_rng(rng)
+    rng = as_rng(rng)
     t0 = time.perf_counter()
     pairs = _entries(claim.lhs, claim.rhs)
     # Numbers first: a false claim is refuted cheaply, without a simplify() of a large nonzero

@@ -1,6 +1,5 @@
 """Tests for nnlib.perceptron: McCulloch–Pitts neuron, perceptron rule, delta rule."""
 
-import time
 
 import numpy as np
 import pytest
@@ -106,14 +105,13 @@ def test_sign_rule_equals_rosenblatt_with_half_step():
     np.testing.assert_array_equal(s2.path, 2 * a.path)
 
 
-def test_perceptron_reports_xor_cycle_fast():
+def test_perceptron_reports_xor_cycle_early():
     X, y = data.truth_table("xor")
-    t0 = time.perf_counter()
     res = P.train_perceptron(X, y, max_epochs=10_000)
-    elapsed = time.perf_counter() - t0
     assert not res.converged
     assert "cycle" in res.reason and "not linearly separable" in res.reason
-    assert res.epochs < 50 and elapsed < 0.5
+    # found within a few epochs of a 10,000-epoch budget (counted, not timed)
+    assert res.epochs < 50 and len(res.history) == res.epochs
     assert all(h > 0 for h in res.history)
     # the reported state really repeats an earlier epoch boundary
     assert any(np.array_equal(res.path[-1], p) for p in res.path[:-1])
