@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish
+.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish pdf
 
 all: book
 
@@ -42,9 +42,9 @@ publish: book
 # Chromium comes from Debian's packages; Playwright drives it (no browser download). A CJK font lets the
 # screenshots show the Chinese terms instead of empty boxes.
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
-	  else echo "The browser test needs Debian's chromium and a CJK font: run 'sudo apt-get install -y chromium fonts-wqy-zenhei' (or make test as root)." >&2; exit 1; fi; fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v pdffonts >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei poppler-utils >/dev/null; \
+	  else echo "The browser test needs Debian's chromium, a CJK font and poppler-utils: run 'sudo apt-get install -y chromium fonts-wqy-zenhei poppler-utils' (or make test as root)." >&2; exit 1; fi; fi
 
 # Autograding runs student code in a bubblewrap sandbox (Debian's package); it refuses to grade without it.
 sandbox-deps:
@@ -55,7 +55,13 @@ sandbox-deps:
 # Two xdist workers on two cores: one BLAS thread each, or they fight over the cores.
 PYTEST := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
 
-test: book browser-deps sandbox-deps
+# The whole book as one PDF, linked from the introduction: the single-page build (same execution
+# cache as the HTML) printed by Debian's Chromium into _build/html/ (tools/book_pdf.py).
+pdf: book browser-deps
+	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
+	$(BIN)/python -m tools.book_pdf
+
+test: book pdf browser-deps sandbox-deps
 	$(PYTEST)
 
 # The suite without the book build and the browser (quick loop while editing nnlib).

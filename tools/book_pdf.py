@@ -1,0 +1,103 @@
+"""The whole book as one PDF, printed by Debian's Chromium from the single-page HTML build.
+
+``make pdf`` builds ``_build/singlehtml`` (Jupyter Book's singlehtml builder, sharing the
+execution cache with the HTML build), then this script serves it on 127.0.0.1, lays it out at the
+printed text width (so MathJax 4 breaks long formulas for the page, not for a screen), opens every
+folded output, refuses to print if anything is wider than the column, and prints A4 with page
+numbers into ``_build/html/feedforward-neural-networks.pdf`` (linked from the introduction).
+Chinese glyphs come from the installed CJK font (fonts-wqy-zenhei) and are embedded by Chromium.
+
+    python -m tools.book_pdf [--html _build/singlehtml] [--out _build/html/feedforward-neural-networks.pdf]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import re
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF_NAME = "feedforward-neural-networks.pdf"
+MEASURE = (ROOT / "tools" / "measure_overflow.js").read_text()
+# A4 with 16 mm side margins leaves 178 mm = 673 CSS px of text.
+PRINT_WIDTH_PX = 673
+
+
+def _serve(directory: Path):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _single_page(html_dir: Path) -> str:
+    """The one page of the singlehtml build, as a file at the build's root.
+
+    Jupyter Book writes the book to <root doc>.html (book/intro.html) with links relative to the
+    build root, and a redirecting index.html: a copy at the root resolves them."""
+    index = html_dir / "index.html"
+    if not index.exists():
+        raise SystemExit(f"{index} is missing: build the singlehtml book first (make pdf does)")
+    m = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', index.read_text(encoding="utf-8"))
+    if not m:
+        return "index.html"
+    shutil.copyfile(html_dir / m.group(1), html_dir / "print.html")
+    return "print.html"
+
+
+def print_pdf(html_dir: Path, out: Path) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    page_file = _single_page(html_dir)
+    server = _serve(html_dir)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            page.emulate_media(media="print")
+            page.goto(f"{base}/{page_file}", wait_until="load")
+            page.wait_for_function("() => document.documentElement.dataset.readerLayout === 'done'", timeout=180_000)
+            # Folded outputs are shown in print; folded inputs (setup code) stay folded.
+            page.evaluate("""() => document.querySelectorAll('details.below-input, details.hide-output, div.cell details')
+                                   .forEach(d => { if (!d.classList.contains('above-input')) d.open = true; })""")
+            page.wait_for_timeout(300)
+            over = page.evaluate(MEASURE)["over"]
+            if over:
+                raise SystemExit("not printing: wider than the printed column:\n  "
+                                 + "\n  ".join(f"{o['kind']} {o['px']} px ({o['what']})" for o in over[:20]))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            page.pdf(
+                path=str(out), format="A4", print_background=True,
+                margin={"top": "16mm", "bottom": "16mm", "left": "16mm", "right": "16mm"},
+                display_header_footer=True, header_template="<span></span>",
+                footer_template='<div style="font-size:8px; width:100%; text-align:center">'
+                                '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+            )
+            browser.close()
+    finally:
+        server.shutdown()
+    return {"path": str(out), "bytes": out.stat().st_size}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--html", type=Path, default=ROOT / "_build" / "singlehtml")
+    ap.add_argument("--out", type=Path, default=ROOT / "_build" / "html" / PDF_NAME)
+    args = ap.parse_args(argv)
+    info = print_pdf(args.html, args.out)
+    print(f"PDF written: {info['path']} ({info['bytes'] / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
