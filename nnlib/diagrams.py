@@ -248,24 +248,25 @@ def draw_computational_graph(output, ax=None, digits: int = 4):
     for n in nodes:
         columns.setdefault(depth[id(n)], []).append(n)
     width = max(len(c) for c in columns.values())
-    ax = _axes(ax, (2.0 * len(columns) + 0.5, 1.3 * width + 0.8))
+    step = 1.6  # column spacing; a box is 1.3 wide, so the arrows between columns stay visible
+    ax = _axes(ax, (1.25 * len(columns) + 0.4, 1.0 * width + 0.5))
     pos = {}
     for d, col in columns.items():
-        ys = np.linspace((len(col) - 1) / 2, -(len(col) - 1) / 2, len(col)) * 1.3
+        ys = np.linspace((len(col) - 1) / 2, -(len(col) - 1) / 2, len(col)) * 1.25
         for n, y in zip(col, ys):
-            pos[id(n)] = (2.0 * d, y)
+            pos[id(n)] = (step * d, y)
     for n in nodes:
         for c in n.children:  # operand box (right edge) -> result box (left edge)
             (xc, yc), (xn, yn) = pos[id(c)], pos[id(n)]
-            _arrow(ax, (xc + 0.7, yc), (xn - 0.7, yn), shrink=1)
+            _arrow(ax, (xc + 0.65, yc), (xn - 0.65, yn), shrink=1)
     for n in nodes:
         x, y = pos[id(n)]
         leaf = not n.children
-        ax.add_patch(FancyBboxPatch((x - 0.7, y - 0.42), 1.4, 0.84, boxstyle="round,pad=0.04",
+        ax.add_patch(FancyBboxPatch((x - 0.65, y - 0.45), 1.3, 0.9, boxstyle="round,pad=0.04",
                                     facecolor="0.93" if leaf else "white", edgecolor="0.2", lw=1.0, zorder=3))
-        ax.text(x, y, node_label(n, digits), ha="center", va="center", fontsize=7, zorder=4)
-    ax.set_xlim(-0.9, 2.0 * max(columns) + 0.9)
-    ax.set_ylim(-(width - 1) / 2 * 1.3 - 0.7, (width - 1) / 2 * 1.3 + 0.7)
+        ax.text(x, y, node_label(n, digits), ha="center", va="center", fontsize=8, zorder=4)
+    ax.set_xlim(-0.8, step * max(columns) + 0.8)
+    ax.set_ylim(-(width - 1) / 2 * 1.25 - 0.6, (width - 1) / 2 * 1.25 + 0.6)
     _blank(ax)
     return ax
 
