@@ -175,8 +175,25 @@ def _float(node):
 # Equivalence, bounded in time
 # ------------------------------------------------------------------------------------------------
 
+def _cpu_seconds(pid):
+    """User + system CPU time of a child process so far (Linux /proc), or None if unreadable."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+# The budget is CPU time of the child, so a verdict does not depend on what else the machine is doing
+# (a wall-clock budget made a correct SymPy answer "undecided", i.e. 0 points, on a loaded machine while a
+# quiet serial run gave full marks). Wall-clock time is only a backstop against a child that sleeps.
+WALL_BACKSTOP = 20.0
+
+
 def run_killable(fn, args, budget):
-    """Run ``fn(*args)`` (returning JSON-able data) in a forked child; None if it takes > budget s."""
+    """Run ``fn(*args)`` (returning JSON-able data) in a forked child; None if it uses > budget s of CPU
+    (or, as a backstop, runs > WALL_BACKSTOP * budget s of wall-clock time)."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: compute, write JSON, leave without running any parent cleanup
@@ -190,13 +207,15 @@ def run_killable(fn, args, budget):
         finally:
             os._exit(code)
     os.close(w)
-    deadline = time.monotonic() + budget
+    backstop = time.monotonic() + WALL_BACKSTOP * budget
     chunks = []
     try:
         while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([r], [], [], left)[0]:
-                return None
+            if not select.select([r], [], [], min(0.05, budget))[0]:
+                cpu = _cpu_seconds(pid)
+                if time.monotonic() > backstop or (cpu is not None and cpu > budget):
+                    return None
+                continue
             chunk = os.read(r, 65536)
             if not chunk:
                 break
@@ -254,8 +273,10 @@ def equivalent(a, b, symbols, *, positive=False, budget=5.0):
     num = run_killable(_numeric, (a, b, symbols, positive, seed), budget * 0.6)
     if num is not None and num[1] is not None:
         return False, f"not equivalent: {num[1]}"
+    # CPU seconds, like the numeric stage: at least 40 % of the budget however long the numeric stage waited
+    # for a core on a busy machine.
     left = budget - (time.monotonic() - start)
-    sym = run_killable(_symbolic, (a, b), max(left, 0.1))
+    sym = run_killable(_symbolic, (a, b), max(left, 0.4 * budget))
     if sym is True:
         return True, "equivalent (symbolically)"
     if num is not None and num[0] >= 6:

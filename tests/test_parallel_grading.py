@@ -133,3 +133,38 @@ def test_a_chosen_subset_is_graded_and_no_one_else(tmp_path):
     assert sorted(p.name for p in (course / "autograded").iterdir()) == ["Carol-Y", "dan_x"]
     with pytest.raises(ValueError, match="no submission of hw1_neurons for \\['mallory'\\]"):
         C.autograde(HW, course, jobs=2, students=["mallory"])
+
+
+def _burn(seconds):
+    """Spin for ``seconds`` of this process's CPU time (not wall-clock time)."""
+    import time
+
+    end = time.process_time() + seconds
+    n = 0
+    while time.process_time() < end:
+        n += 1
+    return n > 0
+
+
+def test_grading_budgets_count_cpu_time_not_the_load_of_the_machine():
+    """The cause of load-dependent scores: a check's time budget measured on the wall clock. A correct SymPy
+    answer whose comparison needs 0.4 s of CPU, on a core shared with four CPU hogs, took over 1 s of wall
+    time and came back "undecided" (0 points) while a quiet run gave full marks. Budgets are CPU seconds of
+    the checking process now: the verdict is the same however busy the machine is."""
+    from ffgrader.exprs import run_killable
+
+    core = min(os.sched_getaffinity(0))
+    saved = os.sched_getaffinity(0)
+    hogs = [subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{core}}})\nwhile True: pass"],
+                             start_new_session=True) for _ in range(4)]
+    try:
+        os.sched_setaffinity(0, {core})      # this process (and the forked checker) shares the hogs' core
+        # (With the old wall-clock budget this returned None: 0.4 s of CPU took ~2 s on the shared core.)
+        assert run_killable(_burn, (0.4,), 1.0) is True
+        # A check that needs more CPU than its budget is still stopped.
+        assert run_killable(_burn, (3.0,), 0.3) is None
+    finally:
+        os.sched_setaffinity(0, saved)
+        for p in hogs:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
