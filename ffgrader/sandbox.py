@@ -184,6 +184,18 @@ def _own_cgroup(controller):
     return None
 
 
+def _sweep_stale(parent: Path):
+    """Remove cgroups left by a grading process that was killed before it could clean up (they are empty:
+    their sandboxes died with the grader's pipes and PID namespaces)."""
+    for path in parent.glob("ffgrader-*-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists():
+            _remove_cgroup(path)
+
+
 def _make_cgroups(limits: Limits) -> list[Path]:
     """Per-sandbox cgroups nested under this process's own ones; [] where not writable."""
     made = []
@@ -194,6 +206,7 @@ def _make_cgroups(limits: Limits) -> list[Path]:
         parent = _own_cgroup(controller)
         if parent is None or not os.access(parent, os.W_OK):
             continue
+        _sweep_stale(parent)
         path = parent / tag
         try:
             path.mkdir()
@@ -252,7 +265,10 @@ class Sandbox:
     def command(self, fd_in: int, fd_out: int) -> list[str]:
         python = Path(sys.executable)  # the venv's python: its pyvenv.cfg finds the site-packages
         prefixes = sorted({os.path.realpath(sys.base_prefix), sys.prefix})
-        args = [bwrap_path(self.bwrap), *_isolation_args(), "--ro-bind", "/usr", "/usr", *_usr_links()]
+        # /tmp first: a course (and its venv) may itself live under /tmp, and bwrap applies mounts in order,
+        # so the prefixes bound below stay visible on top of the empty /tmp.
+        args = [bwrap_path(self.bwrap), *_isolation_args(), "--ro-bind", "/usr", "/usr", *_usr_links(),
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
         for etc in ("/etc/ld.so.cache", "/etc/localtime"):
             if os.path.exists(etc):
                 args += ["--ro-bind", etc, etc]
@@ -260,8 +276,7 @@ class Sandbox:
             args += ["--ro-bind", p, p]
         if sys.base_prefix != os.path.realpath(sys.base_prefix):
             args += ["--symlink", os.path.realpath(sys.base_prefix), sys.base_prefix]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home",
-                 "--bind", str(self.workdir), WORKDIR_IN, "--ro-bind", str(self.libdir), LIBDIR_IN,
+        args += ["--bind", str(self.workdir), WORKDIR_IN, "--ro-bind", str(self.libdir), LIBDIR_IN,
                  "--remount-ro", "/", "--chdir", WORKDIR_IN, "--clearenv"]
         env = {"HOME": "/tmp/home", "PATH": "/usr/bin:/bin", "PYTHONPATH": LIBDIR_IN, "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ffgrader import protocol as P
@@ -37,7 +37,6 @@ class Timings:
     replay: float = 0.0             # cells re-run after restarts
     checks: float = 0.0             # filled by the runner
     restarts: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class SandboxStudent:
@@ -190,6 +189,7 @@ class SandboxStudent:
         if not reply["ok"]:
             err = reply.get("error") or {"ename": "Exception", "evalue": ""}
             raise P.StudentError(name, err["ename"], err["evalue"])
+        self.history = [h for h in self.history if not (h["op"] == "define" and h["name"] == request["name"])]
         self.history.append(request)
 
 

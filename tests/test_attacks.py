@@ -27,6 +27,7 @@ from attacks.course import (
 pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("attacks")]
 
 CONFIG = "c.SandboxedGrading.cell_timeout = 4\nc.SandboxedGrading.check_timeout = 6"
+REAL_CONFIG = "c.SandboxedGrading.cell_timeout = 10\nc.SandboxedGrading.check_timeout = 30"
 MASTER_TABLES = ("source_cell", "grade_cells", "solution_cells", "task_cells", "notebook", "assignment")
 REAL = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/checks.py")
               if (p.parent / f"{p.parent.name}.ipynb").exists())
@@ -194,7 +195,7 @@ def test_fx_tampered_cells_do_not_change_points_or_add_grades(fx):
 @pytest.fixture(scope="module", params=REAL)
 def real(request, tmp_path_factory):
     hw = request.param
-    course = make_course(tmp_path_factory.mktemp(f"attacks-{hw}"), hw)
+    course = make_course(tmp_path_factory.mktemp(f"attacks-{hw}"), hw, extra_config=REAL_CONFIG)
     return _grade_with_attacks(course, hw, corpus.GENERIC)
 
 
