@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -84,7 +85,10 @@ def build_site(work: Path = WORK, root: Path = ROOT) -> Path:
     toc_file.write_text(yaml.safe_dump(student_toc(root), sort_keys=False), encoding="utf-8")
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
            "-W", "-n", "--keep-going", "--toc", str(toc_file), "--path-output", str(work)]
-    proc = subprocess.run(cmd, cwd=root, env=tool_env(), capture_output=True, text=True)
+    env = tool_env()
+    if "MPLBACKEND" not in os.environ:  # as in `make book`: the kernels' inline backend draws the figures
+        env.pop("MPLBACKEND", None)
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"student site build failed (rc={proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return work / "_build" / "html"
