@@ -119,8 +119,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from nnlib import symbolic as S
-from nnlib.symbolic import Claim
+from nnlib import symbolic_core as S  # the engine only: nnlib.symbolic imports this module
+from nnlib.symbolic_core import Claim
 
 x = sp.Symbol("x", real=True)
 gamma = sp.Symbol("gamma", real=True)

@@ -75,473 +75,15 @@ the α of other texts), :func:`softplus`, :func:`hard_logistic`, :func:`hard_tan
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
-
-import mpmath
-import numpy as np
-import sympy as sp
-
-from ._checks import as_rng
-
-__all__ = [
-    "Claim", "Result", "ClaimNotProved", "verify", "results", "check", "show", "errata", "check_erratum", "claims", "get", "names",
-    "sigmoid", "logistic", "tanh", "relu", "leaky_relu", "prelu", "elu", "softplus",
-    "hard_logistic", "hard_tanh", "swish", "gelu", "gaussian_cdf", "softmax", "mse", "bce", "cce",
-]
-
-# ---------------------------------------------------------------------------------------------
-# Symbolic activations and losses. Piecewise functions are written with Piecewise (the "cases"
-# form of the sources) so that differentiation works branch by branch.
-# ---------------------------------------------------------------------------------------------
-
-
-def sigmoid(x):
-    """Logistic function σ(x) = 1 / (1 + exp(-x))."""
-    return 1 / (1 + sp.exp(-x))
-
-
-logistic = sigmoid
-
-
-def tanh(x):
-    """Hyperbolic tangent, written with exponentials as in the sources."""
-    return (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
-
-
-def relu(x):
-    """max(0, x)."""
-    return sp.Piecewise((x, x > 0), (0, True))
-
-
-def leaky_relu(x, gamma=sp.Rational(1, 100)):
-    """x for x > 0, γx otherwise (PReLU is the same with a learnable γ)."""
-    return sp.Piecewise((x, x > 0), (gamma * x, True))
-
-
-prelu = leaky_relu
-
-
-def elu(x, gamma=1):
-    """x for x > 0, γ(exp(x) − 1) otherwise."""
-    return sp.Piecewise((x, x > 0), (gamma * (sp.exp(x) - 1), True))
-
-
-def softplus(x):
-    """log(1 + exp(x))."""
-    return sp.log(1 + sp.exp(x))
-
-
-def hard_logistic(x):
-    """max(min(x/4 + 1/2, 1), 0): the first-order Taylor expansion of σ around 0, clipped."""
-    return sp.Max(sp.Min(x / 4 + sp.Rational(1, 2), 1), 0)
-
-
-def hard_tanh(x):
-    """max(min(x, 1), -1)."""
-    return sp.Max(sp.Min(x, 1), -1)
-
-
-def swish(x, beta=1):
-    """x σ(βx)."""
-    return x * sigmoid(beta * x)
-
-
-def gaussian_cdf(x):
-    """Φ(x) = P(X ≤ x) for X ~ N(0, 1), via erf."""
-    return (1 + sp.erf(x / sp.sqrt(2))) / 2
-
-
-def gelu(x):
-    """x Φ(x)."""
-    return x * gaussian_cdf(x)
-
-
-def softmax(z):
-    """Softmax of a column vector (sympy Matrix of shape (K, 1)) -> Matrix (K, 1)."""
-    z = sp.Matrix(z)
-    e = z.applyfunc(sp.exp)
-    return e / sum(e)
-
-
-def mse(y, y_hat):
-    """½‖y − ŷ‖² of one sample (column vectors)."""
-    d = sp.Matrix(y) - sp.Matrix(y_hat)
-    return (d.T * d)[0, 0] / 2
-
-
-def bce(y, y_hat):
-    """−y log ŷ − (1 − y) log(1 − ŷ) of one sample (scalars)."""
-    return -y * sp.log(y_hat) - (1 - y) * sp.log(1 - y_hat)
-
-
-def cce(y, y_hat):
-    """−Σ_k y_k log ŷ_k of one sample (column vectors)."""
-    return -sum(yk * sp.log(pk) for yk, pk in zip(sp.Matrix(y), sp.Matrix(y_hat)))
-
-
-# ---------------------------------------------------------------------------------------------
-# Claims and their verification
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A formula as a checkable statement ``lhs == rhs``.
-
-    symbols: the free symbols, created with their assumptions (``real``, ``positive``, ...); they
-        drive both SymPy's simplification and the random points of the numeric check.
-    sample: optional ``{symbol: (low, high)}`` ranges for the numeric check (e.g. probabilities in
-        (0, 1)); symbols without a range use their assumptions (positive -> (0.1, 3), else (-4, 4)).
-    almost_everywhere: the identity is claimed except on a set of measure zero (the kinks of
-        piecewise functions, where a derivative does not exist); branches of the folded difference
-        whose condition is a finite set of points are then ignored.
-    """
-
-    name: str
-    lhs: Any
-    rhs: Any
-    symbols: tuple = ()
-    description: str = ""
-    source: str = ""
-    sample: Mapping = field(default_factory=dict)
-    almost_everywhere: bool = False
-
-    def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise TypeError(f"Claim name must be a non-empty str, got {self.name!r}")
-        for side in ("lhs", "rhs"):
-            value = getattr(self, side)
-            if not isinstance(value, (sp.Basic, sp.MatrixBase, int, float)):
-                raise TypeError(
-                    f"Claim {self.name!r}: {side} must be a SymPy expression or Matrix, "
-                    f"got {type(value).__name__}")
-        lm, rm = isinstance(self.lhs, sp.MatrixBase), isinstance(self.rhs, sp.MatrixBase)
-        if lm != rm or (lm and self.lhs.shape != self.rhs.shape):
-            raise ValueError(
-                f"Claim {self.name!r}: lhs and rhs must both be scalars or matrices of the same shape, "
-                f"got lhs shape {getattr(self.lhs, 'shape', ())} and rhs shape "
-                f"{getattr(self.rhs, 'shape', ())}")
-
-    def variant(self, suffix: str, **changes) -> "Claim":
-        """A modified copy (e.g. a source's wrong version), named ``<name>:<suffix>``."""
-        return dataclasses.replace(self, name=f"{self.name}:{suffix}", **changes)
-
-    def free_symbols(self) -> list:
-        syms = set(self.symbols) | set(_entries(self.lhs, self.rhs, free=True))
-        return sorted(syms, key=lambda s: s.name)
-
-
-@dataclass
-class Result:
-    """Outcome of :func:`verify`: status is ``proved``, ``refuted`` or ``undecided``."""
-
-    name: str
-    status: str
-    method: str
-    counterexample: dict | None = None
-    detail: str = ""
-    seconds: float = 0.0
-
-    @property
-    def proved(self) -> bool:
-        return self.status == "proved"
-
-    def __str__(self):
-        s = f"{self.name}: {self.status} ({self.method})"
-        if self.counterexample is not None:
-            s += f"; counterexample {self.counterexample}"
-        return s + (f"; {self.detail}" if self.detail else "")
-
-
-class ClaimNotProved(AssertionError):
-    """Raised by :func:`check` when a claim is refuted or undecided."""
-
-
-def _entries(lhs, rhs, free=False):
-    if isinstance(lhs, sp.MatrixBase):
-        pairs = list(zip(lhs, rhs))
-    else:
-        pairs = [(lhs, rhs)]
-    if free:
-        out = set()
-        for a, b in pairs:
-            out |= sp.sympify(a).free_symbols | sp.sympify(b).free_symbols
-        return out
-    return [(sp.sympify(a), sp.sympify(b)) for a, b in pairs]
-
-
-_PIECEWISE_HEADS = (sp.Piecewise, sp.Max, sp.Min, sp.Heaviside, sp.Abs, sp.sign)
-
-
-def _reduces_to_zero(expr) -> bool:
-    """True only if a SymPy rewrite chain turns expr into exactly 0 (no numerics involved)."""
-    if expr == 0:
-        return True
-    # cheap exact steps first: rational functions of the atoms (exp(-z), tanh(z), ...) cancel
-    for transform in (lambda e: sp.cancel(sp.together(e)), sp.simplify,
-                      lambda e: sp.simplify(e.rewrite(sp.exp)),
-                      lambda e: sp.simplify(sp.expand(sp.together(e)))):
-        try:
-            if transform(expr) == 0:
-                return True
-        except Exception:  # a failing rewrite only means "not shown"
-            continue
-    return False
-
-
-def _negligible(cond, almost_everywhere) -> bool:
-    """True if the branch condition is empty, or of measure zero when the claim allows it."""
-    if cond == sp.false:
-        return True
-    free = cond.free_symbols
-    if len(free) != 1:
-        return False
-    try:
-        s = cond.as_set()
-    except Exception:
-        return False
-    if s == sp.EmptySet:
-        return True
-    return almost_everywhere and isinstance(s, sp.FiniteSet)
-
-
-def _pick(pw, x, at):
-    """The branch of Piecewise pw that applies at the exact point x = at."""
-    for branch, cond in pw.args:
-        value = cond.subs(x, at)
-        if value == sp.true:
-            return branch
-        if value != sp.false:
-            raise ValueError(f"condition {cond} undecided at {x} = {at}")
-    raise ValueError(f"no branch of {pw} applies at {x} = {at}")
-
-
-def _ordered(roots):
-    """The distinct roots in increasing order, or None if the symbols' assumptions do not decide
-    the order of every pair (e.g. t - h < t < t + h is decided for h > 0, a < b is not)."""
-    out = []
-    for r in roots:
-        pos = 0
-        for u in out:
-            d = sp.simplify(r - u)
-            if d == 0:
-                break
-            if d.is_positive:
-                pos += 1
-            elif not d.is_negative:
-                return None
-        else:
-            out.insert(pos, r)
-    return out
-
-
-def _cut(expr, x, rels, almost_everywhere, hints):
-    """Decide expr by cutting the real axis of the variable x at the roots of all conditions.
-
-    Returns True/False, or None when x does not decide every condition on every interval."""
-    roots = set()
-    for rel in rels:
-        diff = rel.lhs - rel.rhs
-        if x not in diff.free_symbols:
-            continue  # decided (or not) by the assumptions alone, checked by _pick
-        if sp.denom(sp.together(diff)).has(x):
-            return None  # a pole could change the sign between two roots
-        sol = sp.solveset(diff, x, sp.Reals)
-        if not isinstance(sol, sp.FiniteSet) or not all(r.is_real for r in sol):
-            return None
-        roots |= set(sol)
-    pts = _ordered(roots)
-    if pts is None:
-        return None
-    if pts:
-        probes = [pts[0] - 1, *[(a + b) / 2 for a, b in zip(pts, pts[1:])], pts[-1] + 1]
-    else:
-        probes = [sp.Integer(0)]
-    if not almost_everywhere:
-        probes += pts
-    try:
-        pieces = [expr.replace(lambda e: isinstance(e, sp.Piecewise), lambda pw: _pick(pw, x, at))
-                  for at in probes]
-    except ValueError:
-        return None
-    ok = True
-    for piece, at in zip(pieces, probes):
-        if not _reduces_to_zero(piece.subs(x, at) if at in roots else piece):
-            hints.append({x: at})
-            ok = False
-    return ok
-
-
-def _intervals_zero(expr, almost_everywhere, hints):
-    """Decide a piecewise expression by cutting the axis of one variable x at the roots of the conditions.
-
-    The roots of all conditions in x (found exactly by solveset) cut the real line into open
-    intervals on which every condition has a fixed truth value; the branch active on each interval
-    (read off at an exact point inside it) must reduce to 0. The roots themselves are checked too
-    unless the claim is only made almost everywhere. With several variables the roots may be
-    expressions in the others (e.g. x = t - h, t, t + h), as long as the symbols' assumptions decide
-    their order and every condition at every probe point; each variable is tried in turn. Returns
-    None when this does not apply. Points where a branch does not reduce are appended to ``hints``
-    (candidate counterexamples, possibly in terms of the other symbols).
-    """
-    expr = expr.rewrite(sp.Piecewise)
-    rels = set()
-    for pw in expr.atoms(sp.Piecewise):
-        for _, cond in pw.args:
-            rels |= cond.atoms(sp.core.relational.Relational)
-    variables = set().union(*(r.free_symbols for r in rels)) if rels else set()
-    for x in sorted(variables, key=lambda s: s.name):
-        decided = _cut(expr, x, rels, almost_everywhere, hints)
-        if decided is not None:
-            return decided
-    return None
-
-
-def _symbolic_zero(expr, almost_everywhere, hints) -> bool:
-    if expr.has(*_PIECEWISE_HEADS):
-        decided = _intervals_zero(expr, almost_everywhere, hints)
-        if decided is not None:
-            return decided
-        expr = sp.piecewise_fold(expr.rewrite(sp.Piecewise))
-    if isinstance(expr, sp.Piecewise):
-        covered = sp.false
-        for branch, cond in expr.args:
-            effective = sp.And(cond, sp.Not(covered))
-            covered = sp.Or(covered, cond)
-            if _negligible(effective, almost_everywhere):
-                continue
-            if not _reduces_to_zero(branch):
-                return False
-        return True
-    return _reduces_to_zero(expr)
-
-
-def _sample(sym, rng, ranges):
-    if sym in ranges:
-        lo, hi = ranges[sym]
-    elif sym.is_positive:
-        lo, hi = 0.1, 3.0
-    elif sym.is_negative:
-        lo, hi = -3.0, -0.1
-    elif sym.is_nonnegative:
-        lo, hi = 0.0, 3.0
-    else:
-        lo, hi = -4.0, 4.0
-    if sym.is_integer:
-        return int(rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1))
-    # a random double is a rational number: mpmath then carries it exactly at 50 digits
-    return float(rng.uniform(lo, hi))
-
-
-def _evaluator(symbols, exprs, digits):
-    """Callable point -> list of mpmath values: lambdify(mpmath), falling back to evalf per point
-    (for functions the mpmath printer does not know)."""
-    def by_evalf(point):
-        subs = {s: sp.Float(p, digits) for s, p in zip(symbols, point)}
-        return [mpmath.mpmathify(complex(sp.N(e.subs(subs), digits))) for e in exprs]
-
-    try:
-        f = sp.lambdify(symbols, exprs, modules="mpmath")
-    except Exception:
-        return by_evalf
-
-    def run(point):
-        with mpmath.workdps(digits):
-            try:
-                return [mpmath.mpmathify(v) for v in f(*[mpmath.mpf(p) for p in point])]
-            except (ZeroDivisionError, OverflowError):
-                raise
-            except Exception:
-                return by_evalf(point)
-    return run
-
-
-def _hint_value(hint, at, digits):
-    """A hinted coordinate: a number, or an expression in the other symbols (a symbolic root such
-    as x = t - h), evaluated at their sampled values to ``digits`` digits so that the point lies on
-    the root to working precision, not merely to double precision."""
-    hint = sp.sympify(hint)
-    if not hint.free_symbols:
-        return float(hint)
-    with mpmath.workdps(digits):
-        return mpmath.mpf(sp.N(hint.subs(at), digits)._mpf_)
-
-
-def _numeric(claim, pairs, n_points, rng, digits, hints=()):
-    """Compare both sides at random points. Returns (n_consistent, counterexample or None, detail)."""
-    symbols = claim.free_symbols()
-    lhs = [a for a, _ in pairs]
-    rhs = [b for _, b in pairs]
-    run = _evaluator(symbols, lhs + rhs, digits)
-    tol = mpmath.mpf(10) ** (-(digits * 3 // 5))
-    consistent = 0
-    # points suggested by the symbolic pass come first: they sit inside the suspicious interval
-    for i in range(len(hints) + n_points):
-        point = [_sample(s, rng, claim.sample) for s in symbols]
-        if i < len(hints):
-            at = {s: sp.Float(p, digits) for s, p in zip(symbols, point)}
-            point = [_hint_value(hints[i][s], at, digits) if s in hints[i] else p
-                     for s, p in zip(symbols, point)]
-        try:
-            values = run(point)
-        except (ZeroDivisionError, ValueError, TypeError, OverflowError):
-            continue  # a singular or unsupported point says nothing either way
-        with mpmath.workdps(digits):
-            for k, (a, b) in enumerate(zip(values[: len(lhs)], values[len(lhs):])):
-                if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
-                    break
-                if abs(a - b) > tol * max(1, abs(a), abs(b)):
-                    where = {s.name: float(p) if isinstance(p, mpmath.mpf) else p
-                             for s, p in zip(symbols, point)}
-                    entry = f"entry {k}: " if len(lhs) > 1 else ""
-                    detail = (f"{entry}lhs = {mpmath.nstr(a, 12)}, rhs = {mpmath.nstr(b, 12)}")
-                    return consistent, where, detail
-            else:
-                consistent += 1
-    return consistent, None, ""
-
-
-def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
-    """Decide ``claim`` (a :class:`Claim` or a registry name); see the module docstring.
-
-    rng: numpy Generator or int seed for the numeric points (never the global state).
-    """
-    if isinstance(claim, str):
-        claim = get(claim)
-    if not isinstance(claim, Claim):
-        raise TypeError(f"claim must be a Claim or a claim name, got {type(claim).__name__}")
-    if not isinstance(n_points, (int, np.integer)) or n_points < 1:
-        raise ValueError(f"n_points must be a positive int, got {n_points!r}")
-    rng = as_rng(rng)
-    t0 = time.perf_counter()
-    pairs = _entries(claim.lhs, claim.rhs)
-    # Numbers first: a false claim is refuted cheaply, without a simplify() of a large nonzero
-    # expression (which can take minutes). Only numerically consistent claims go to SymPy.
-    consistent, where, detail = _numeric(claim, pairs, n_points, rng, digits)
-    if where is None:
-        hints: list = []
-        symbolic = True
-        for a, b in pairs:
-            # no short-circuit: every entry contributes its candidate counterexamples
-            symbolic &= _symbolic_zero(sp.sympify(a - b), claim.almost_everywhere, hints)
-        if hints:  # suspicious intervals the random points may have missed
-            extra, where, detail = _numeric(claim, pairs, 0, rng, digits, hints[:8])
-            consistent += extra
-    dt = time.perf_counter() - t0
-    if where is not None:
-        return Result(claim.name, "refuted", f"mpmath, {digits} digits", where, detail, dt)
-    if symbolic:
-        how = "piecewise + simplify" if any(
-            a.has(*_PIECEWISE_HEADS) or b.has(*_PIECEWISE_HEADS) for a, b in pairs) else "simplify"
-        if len(pairs) > 1:
-            how += f", {len(pairs)} entries"
-        return Result(claim.name, "proved", how, None, f"numeric spot check at {consistent} points", dt)
-    return Result(claim.name, "undecided",
-                  f"SymPy could not simplify; numerically consistent at {consistent} points",
-                  None, f"mpmath, {digits} digits", dt)
+from typing import Iterable
+
+from nnlib import claims as _claims
+from nnlib.symbolic_core import *  # noqa: F401,F403 - the engine is part of this module's API
+from nnlib.symbolic_core import __all__ as _core_all
+from nnlib.symbolic_core import Claim, ClaimNotProved, Result, _table
+from nnlib.symbolic_core import verify as _verify_claim
+
+__all__ = [*_core_all, "results", "check", "show", "errata", "check_erratum", "claims", "get", "names"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -551,29 +93,31 @@ def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
 _CACHE: dict[str, Result] = {}
 
 
-def _claims_module():
-    from nnlib import claims as _claims  # lazy: building the claims costs SymPy time
-    return _claims
-
-
 def names() -> list[str]:
     """All registered claim names, in the order of the module docstring."""
-    return list(_claims_module().DESCRIPTIONS)
+    return list(_claims.DESCRIPTIONS)
 
 
 def claims() -> dict[str, str]:
     """name -> one-line description of every registered claim (builds no claim)."""
-    return {name: desc for name, (desc, _) in _claims_module().DESCRIPTIONS.items()}
+    return {name: desc for name, (desc, _) in _claims.DESCRIPTIONS.items()}
 
 
 def get(name: str) -> Claim:
     """The registered :class:`Claim` called ``name`` (building only its section of the registry)."""
     if not isinstance(name, str):
         raise TypeError(f"claim name must be a str, got {type(name).__name__}")
-    known = _claims_module().DESCRIPTIONS
+    known = _claims.DESCRIPTIONS
     if name not in known:
         raise ValueError(f"unknown claim {name!r}; known claims: {', '.join(known)}")
-    return _claims_module().claim(name)
+    return _claims.claim(name)
+
+
+def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
+    """Decide ``claim``, a :class:`Claim` or the name of a registered one (see the module docstring)."""
+    if isinstance(claim, str):
+        claim = get(claim)
+    return _verify_claim(claim, n_points=n_points, rng=rng, digits=digits)
 
 
 def _flatten(items) -> list:
@@ -623,23 +167,8 @@ def check(*names_or_claims) -> None:
 show = check
 
 
-def _short(point: dict, limit: int = 4) -> str:
-    items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items()]
-    return ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
-
-
-def _table(res, marks) -> None:
-    width = max(len(r.name) for r in res)
-    for mark, r in zip(marks, res):
-        line = f"{mark} {r.name:<{width}}  {r.status:<9}  {r.method}"
-        if r.counterexample is not None:
-            line += f"  at {_short(r.counterexample)}: {r.detail}"
-        print(line)
-
-
 def errata() -> dict:
     """key -> Erratum (source title, location, stated/correct LaTeX, wrong/right claims)."""
-    from nnlib import claims as _claims
     return _claims.errata()
 
 

@@ -165,8 +165,13 @@ def test_check_gradients_passes_on_correct_gradients():
     for d, b in zip(net.params(), before):  # every parameter restored
         for k in d:
             np.testing.assert_array_equal(d[k], b[k])
-    text = str(report)
-    assert "layer" in text and "rel. error" in text and "gamma" in text and len(text.splitlines()) == 8
+    # the printed table: a header, a rule, one line per row showing its numbers, the summary
+    lines = str(report).splitlines()
+    assert len(lines) == 2 + len(report.rows) + 1
+    for line, r in zip(lines[2:], report.rows):
+        assert line.split() == [str(r.layer), r.param, *str(r.shape).split(), str(r.checked),
+                                f"{r.rel_error:.2e}", f"{r.abs_error:.2e}"]
+    assert f"{report.max_error:.2e}" in lines[-1]
     assert "<table>" in report._repr_html_()
 
 
