@@ -117,8 +117,8 @@ def setup_cells(course: Course, handin_name: str | None) -> list[dict]:
             "\n",
             f"**How to hand in** ([details]({course.chapter('book/homework', 'how-to-hand-in')})): keep the file "
             f"name `{handin_name}` and hand in this notebook itself; do not copy, delete or move cells (the grader "
-            "finds your answers by their hidden cell IDs); before submitting, *Kernel → Restart & Run All* and "
-            "*Validate* (no cell may show an error); then submit it on the course hub (*Assignments → Submit*) or "
+            "finds your answers by their hidden cell IDs; cells you add run at grading too); before submitting, *Kernel → Restart & Run All* and "
+            "*Validate*, and fix what they report (a part you leave out shows its `NotImplementedError`); then submit it on the course hub (*Assignments → Submit*) or "
             "upload this `.ipynb` file to the assignment of the same name in your course's learning platform.\n",
         ]
     # No importlib / dynamic imports: the grader's by-hand scan reads cells it does not know (like this one)
