@@ -1,24 +1,28 @@
 """Grading speed: ``nbgrader autograde`` over a class of simulated submissions.
 
-A temporary course gets the repository's ``nbgrader_config.py``, ``nbgrader_ext/`` and
-``solutions/``; ``generate_assignment`` registers every assignment; then N students each submit the
+A temporary course gets the repository's ``nbgrader_config.py`` and ``solutions/`` (notebooks and their
+trusted ``checks.py``); ``generate_assignment`` registers every assignment; then N students each submit the
 solution notebook (the slowest honest submission: every cell runs to the end). Per assignment:
 
 * ``one_s``: one ``nbgrader autograde`` of a single student (fixed cost + one notebook);
 * ``total_s``: one ``nbgrader autograde`` of all N students (how an instructor grades);
 * ``per_notebook_s``: the marginal cost ``(total − one) / (N − 1)``;
-* ``startup_s``: what a fresh kernel costs before the first test runs (start the kernel, run the
-  locked import cell), measured with jupyter_client outside nbgrader.
+* ``startup_s``: what a fresh sandboxed worker costs before the first cell runs (bwrap, the interpreter,
+  numpy and SymPy), measured with ``ffgrader.session`` outside nbgrader;
+* ``split``: the median seconds per notebook that the course's grader logs for each notebook of the class
+  run: ``sandbox`` (bwrap alone, measured apart), ``worker`` (interpreter and imports inside the sandbox),
+  ``student_code`` (the notebook's cells), ``checks`` (the trusted checks, their calls into the sandbox).
 
-``imports`` times the imports of the first cell in fresh interpreters, so the share of kernel
-start-up and imports in ``per_notebook_s`` is visible. ``parallel``: the same class graded by W
+``imports`` times the imports of the worker in fresh interpreters. ``parallel``: the same class graded by W
 processes, each taking the students whose id ends in its digits (``--student`` is a glob), and the
 resulting gradebook compared score by score with the serial one.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,27 +37,42 @@ BIN = Path(sys.executable).parent
 
 
 
-def _nbgrader(course, *args):
+def _nbgrader(course, *args, want_log=False):
     t0 = time.perf_counter()
     proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True, text=True)
     dt = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n"
                            f"{proc.stderr[-4000:]}")
-    return dt
+    return (dt, proc.stdout + proc.stderr) if want_log else dt
+
+
+_SPLIT = re.compile(r"ffgrader: sandbox start ([\d.]+) s \((\d+) restarts\), student code ([\d.]+) s, "
+                    r"replay ([\d.]+) s, checks ([\d.]+) s")
+
+
+def time_split(log: str, bwrap_s: float) -> dict:
+    """Median per-notebook seconds from the grader's log lines (one line per graded notebook)."""
+    rows = [tuple(map(float, m.groups())) for m in _SPLIT.finditer(log)]
+    if not rows:
+        return {}
+    med = lambda k: statistics.median(r[k] for r in rows)  # noqa: E731
+    start = med(0)
+    return {"notebooks": len(rows), "sandbox": min(bwrap_s, start), "worker": max(0.0, start - bwrap_s),
+            "student_code": med(2), "checks": med(4), "restarts": sum(r[1] for r in rows)}
 
 
 def assignments():
+    """Assignments the course can grade: a notebook and its trusted checks.py."""
     src = ROOT / "solutions"
-    return sorted(p.name for p in src.iterdir() if (p / f"{p.name}.ipynb").exists()) if src.is_dir() else []
+    return sorted(p.name for p in src.iterdir() if (p / f"{p.name}.ipynb").exists() and (p / "checks.py").exists()) \
+        if src.is_dir() else []
 
 
 def make_course(tmp: Path, hws):
     course = tmp / "course"
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    if (ROOT / "nbgrader_ext").is_dir():
-        shutil.copytree(ROOT / "nbgrader_ext", course / "nbgrader_ext", ignore=shutil.ignore_patterns("__pycache__"))
     for hw in hws:
         shutil.copytree(ROOT / "solutions" / hw, course / "solutions" / hw,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
@@ -93,7 +112,7 @@ def _full_marks(sc):
 
 def import_times(repeats=3):
     """Best-of-``repeats`` seconds of ``import X`` in a fresh interpreter, minus a bare interpreter."""
-    mods = ["numpy", "sympy", "nnlib.grading", "ipykernel.kernelapp", "nbgrader.apps"]
+    mods = ["numpy", "sympy", "ffgrader.worker", "nbgrader.apps"]
 
     def best(code):
         out = []
@@ -110,28 +129,31 @@ def import_times(repeats=3):
     return res
 
 
-def kernel_startup(first_cell: str, repeats=3):
-    """Seconds to start a python3 kernel and run the notebook's first (import) cell, best of ``repeats``."""
-    from jupyter_client.manager import start_new_kernel
+def bwrap_alone(repeats=5):
+    """Best-of seconds of an empty sandbox (bwrap with the course's namespaces, running /usr/bin/true)."""
+    from ffgrader import sandbox
 
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        km, kc = start_new_kernel(kernel_name="python3", env=tool_env())
-        try:
-            kc.execute_interactive(first_cell, timeout=120, output_hook=lambda msg: None)
-            best = min(best, time.perf_counter() - t0)
-        finally:
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
+        sandbox.check_available()
+        best = min(best, time.perf_counter() - t0)
     return best
 
 
-def _first_cell(course, hw):
-    import nbformat
+def worker_startup(repeats=3):
+    """Seconds to start a sandboxed worker and get its first reply (bwrap + interpreter + imports), best of."""
+    from ffgrader import sandbox
+    from ffgrader.session import SandboxStudent
 
-    nb = nbformat.read(str(course / "solutions" / hw / f"{hw}.ipynb"), as_version=4)
-    return next(c.source for c in nb.cells if c.cell_type == "code")
+    with tempfile.TemporaryDirectory() as lib:
+        sandbox.stage_library(Path(lib))
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            SandboxStudent(None, Path(lib)).start().close()
+            best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def parallel_check(course, hw, students, workers, serial_scores):
@@ -163,22 +185,25 @@ def run(students=100, quick=False, log=print, workers=2):
         course = make_course(Path(tmp), hws)
         out["imports"] = import_times(2 if quick else 3)
         log(f"grading: imports {out['imports']}")
+        bwrap_s = bwrap_alone()
+        startup = worker_startup(2 if quick else 3)
+        out["bwrap_s"] = bwrap_s
         class_total = 0.0
         serial = {}
         for hw in hws:
             submit_all(course, hw, ids)
             one = _nbgrader(course, "autograde", hw, "--force", f"--student={ids[0]}")
-            total = _nbgrader(course, "autograde", hw, "--force")
+            total, class_log = _nbgrader(course, "autograde", hw, "--force", want_log=True)
             per = (total - one) / (students - 1) if students > 1 else one
-            startup = kernel_startup(_first_cell(course, hw), 2 if quick else 3)
             serial[hw] = scores(course, hw, ids)
             full = _full_marks(serial[hw])
+            split = time_split(class_log, bwrap_s)
             row = {"assignment": hw, "one_s": one, "total_s": total, "per_notebook_s": per,
-                   "startup_s": startup, "fixed_s": max(0.0, one - per), "all_graded": full}
+                   "startup_s": startup, "fixed_s": max(0.0, one - per), "all_graded": full, "split": split}
             out["assignments"].append(row)
             class_total += total
             log(f"grading: {hw}: one {one:.1f}s, {students} students {total:.1f}s, {per:.2f}s/notebook, "
-                f"kernel start-up + imports {startup:.2f}s")
+                f"sandboxed worker start {startup:.2f}s, split {split}")
         out["class_total_s"] = class_total
         if workers > 1 and students >= workers:
             hw = min(out["assignments"], key=lambda r: r["total_s"])["assignment"]
