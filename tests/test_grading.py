@@ -265,3 +265,14 @@ def test_full_marks_and_zero_through_the_sandbox(hw, tmp_path):
             assert score == total, f"{hw} (seed {seed}): {[v.message for v in verdicts.values() if not v.passed]}"
         else:
             assert score == 0 and not passed, f"{hw} (seed {seed}): {sorted(passed)} passed unanswered"
+
+
+def test_expect_expr_still_decides_when_equivalence_runs_out_of_time(monkeypatch):
+    """An honest answer never gets 0 because exprs.equivalent was undecided on a busy machine."""
+    from ffgrader import exprs
+
+    monkeypatch.setattr(exprs, "equivalent", lambda *a, **k: (None, "could not decide within the time budget"))
+    x, w = sp.symbols("x w", real=True)
+    s = 1 / (1 + sp.exp(-w * x))
+    C.expect_expr("3a", Expr(sp.srepr(s * (1 - s) * x)), sp.diff(s, w), [x, w])
+    assert "not equivalent" in fails(C.expect_expr, "3a", Expr(sp.srepr(s * x)), sp.diff(s, w), [x, w])

@@ -13,6 +13,8 @@ import pytest
 
 import grading_support as S
 
+pytestmark = pytest.mark.slow  # each case grades a whole notebook (a few seconds; SymPy equivalence in hw3)
+
 # (hw, answer cell, text in the solution, replacement, grade_ids that must fail, text the first message contains)
 MISTAKES = [
     # --- the list ---
@@ -34,6 +36,10 @@ MISTAKES = [
     ("hw3_backprop", "bp-by-hand", "delta_out = -(t - y) * y * (1 - y)\ndE_dv1 = delta_out * h1",
      "delta_out = y**2 * (1 - y) - t * y * (1 - y)\ndE_dv1 = delta_out / (1 + sp.exp(-(w11 * x1 + w12 * x2 + th1)))",
      set(), None),
+    # an exception inside the student's function is reported with the part and the argument shapes
+    ("hw3_backprop", "dense", "z = a_prev @ W.T + b", "z = a_prev @ W + b",
+     {"test-dense-forward", "test-dense-backward", "test-dense-gradcheck"},
+     "[1a dense_forward (a_prev (1, 2), W (1, 2), b (1,))] your dense_forward raised ValueError("),
     # --- one mistake per autograded part ---
     ("hw1_neurons", "answer_1a", "return s * (1 - s)", "return s", {"test_1a"}, "[1a sigmoid_prime] first mismatch"),
     ("hw1_neurons", "answer_1a", "    e = np.exp(-np.abs(z))  # <= 1: never overflows\n"
