@@ -185,7 +185,8 @@ class Workspace:
 
     def arrays(self, n):
         work = self._layers.get(n)
-        if work is None:
+        if work is None or not all(w.dW.shape == layer.W.shape and w.dW.dtype == layer.W.dtype
+                                   for w, layer in zip(work, self.net.layers)):
             work = self._layers[n] = [LayerWork(layer.W, n, l > 0) for l, layer in enumerate(self.net.layers)]
         return work
 

@@ -506,6 +506,7 @@ class MLP:
         progress=False,
         early_stopping=None,
         restore_best=True,
+        workspace=None,
     ) -> History:
         """Train with (mini-batch) gradient descent; returns a :class:`History`.
 
@@ -522,7 +523,9 @@ class MLP:
 
         A run whose training loss becomes non-finite (a learning rate too large) stops at that
         epoch with ``history.diverged`` set and ``history.stop_reason`` saying what to change.
-        The steps write into the work arrays of a :class:`nnlib._fast.Workspace` made for this call.
+        The steps write into the work arrays of a :class:`nnlib._fast.Workspace`, made for this call
+        unless ``workspace`` (one made for this network) is given: a caller that runs ``fit`` again
+        and again (a benchmark, training in chunks of epochs) can keep it and skip re-allocating.
         """
         X = self._prep_X(X)
         n = X.shape[0]
@@ -545,7 +548,10 @@ class MLP:
 
         history = History()
         params = self.params()
-        workspace = _fast.Workspace(self)
+        if workspace is None:
+            workspace = _fast.Workspace(self)
+        elif not isinstance(workspace, _fast.Workspace) or workspace.net is not self:
+            raise TypeError(f"workspace must be a nnlib._fast.Workspace made for this network, got {workspace!r:.60}")
         set_epoch = getattr(optimizer, "set_epoch", None)
         best_params, grads = None, None
         bar = None

@@ -146,7 +146,7 @@ ACTIVATION_CASES = [
 def _fit(**kw):
     X, y = _X(8), _labels(8)
     args = dict(X=X, Y=y, epochs=2, batch_size=3, optimizer=optim.SGD(0.1), shuffle=True, rng=0, validation=None,
-                progress=False, early_stopping=None, restore_best=True)
+                progress=False, early_stopping=None, restore_best=True, workspace=None)
     args.update(kw)
     return args
 

@@ -382,3 +382,32 @@ def test_a_trained_network_keeps_no_work_arrays():
     for other in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
         np.testing.assert_array_equal(other.predict(X), net.predict(X))
         other.fit(X, y, epochs=1, batch_size=64, shuffle=False)  # and they train
+
+
+def test_a_kept_workspace_trains_like_a_fresh_one_and_allocates_nothing_new():
+    import tracemalloc
+
+    X, y = _digits_like(n=1000)
+    net = MLP([64, 256, 10], ["relu", "identity"], "softmax_ce", rng=0)
+    twin = copy.deepcopy(net)
+    ws = _fast.Workspace(net)
+    for _ in range(2):
+        net.fit(X, y, epochs=1, batch_size=300, workspace=ws)
+        twin.fit(X, y, epochs=1, batch_size=300)
+    for p, q in zip(net.params(), twin.params()):
+        for k in p:
+            np.testing.assert_array_equal(p[k], q[k])
+
+    def peak(**kw):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            net.fit(X, y, epochs=1, batch_size=300, shuffle=False, **kw)
+            return tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+
+    kept, fresh = peak(workspace=ws), peak()
+    assert kept < 0.5 * fresh, (kept, fresh)  # the work arrays are what a fresh call allocates
+    with pytest.raises(TypeError, match="workspace must be a nnlib._fast.Workspace made for this network"):
+        twin.fit(X, y, workspace=ws)
