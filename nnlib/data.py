@@ -44,19 +44,11 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- validation helpers
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    return as_int_scalar(value, name, min_value=minimum)
-
-
 def _n_samples(value, name: str = "n", minimum: int = 1, width: int = 2) -> int:
     """A sample count for a generated set of ``width`` columns (size-guarded before allocating)."""
     n = as_int_scalar(value, name, min_value=minimum)
     check_size(n * width, f"{name}={n} samples x {width} columns")
     return n
-
-
-def _nonneg_float(value, name: str) -> float:
-    return as_float_scalar(value, name, min_value=0.0)
 
 
 def _float_matrix(X, name: str) -> np.ndarray:
@@ -135,7 +127,7 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=0) -> tuple[np.ndarray, np.n
     Gaussian noise of standard deviation ``noise`` is added to every coordinate.
     """
     n = _n_samples(n, "n", minimum=2)
-    noise = _nonneg_float(noise, "noise")
+    noise = as_float_scalar(noise, "noise", min_value=0.0)
     gen = as_rng(rng)
     n0, n1 = _split_counts(n, 2)
     t0 = np.linspace(0.0, np.pi, n0)
@@ -154,8 +146,8 @@ def circles(n: int = 200, noise: float = 0.05, factor: float = 0.5, rng=0) -> tu
     Returns ``X`` (n, 2) float64 and ``y`` (n,) int64. ``0 < factor < 1``.
     """
     n = _n_samples(n, "n", minimum=2)
-    noise = _nonneg_float(noise, "noise")
-    factor = _nonneg_float(factor, "factor")
+    noise = as_float_scalar(noise, "noise", min_value=0.0)
+    factor = as_float_scalar(factor, "factor", min_value=0.0)
     if not 0.0 < factor < 1.0:
         raise ValueError(f"factor must be in (0, 1), got {factor}")
     gen = as_rng(rng)
@@ -179,10 +171,10 @@ def spirals(n: int = 300, k: int = 3, noise: float = 0.2, rng=0) -> tuple[np.nda
     Returns ``X`` (n, 2) float64 and ``y`` (n,) int64 in ``0..k-1``.
     """
     n = _n_samples(n, "n")
-    k = _positive_int(k, "k", minimum=2)
+    k = as_int_scalar(k, "k", min_value=2)
     if n < k:
         raise ValueError(f"n must be at least k (one sample per class), got n={n}, k={k}")
-    noise = _nonneg_float(noise, "noise")
+    noise = as_float_scalar(noise, "noise", min_value=0.0)
     gen = as_rng(rng)
     counts = _split_counts(n, k)
     y = np.repeat(np.arange(k), counts).astype(np.int64)
@@ -252,7 +244,7 @@ def sample_1d(f, n: int = 100, rng=0, domain=None, noise: float = 0.0, grid: boo
     if not callable(f):
         raise TypeError(f"f must be a target name or a callable, got {type(f).__name__}")
     n = _n_samples(n, "n")
-    noise = _nonneg_float(noise, "noise")
+    noise = as_float_scalar(noise, "noise", min_value=0.0)
     grid = as_bool(grid, "grid")
     if domain is None:
         domain = getattr(f, "domain", None)
@@ -309,7 +301,7 @@ def one_hot(y, k: int | None = None, dtype=np.float64) -> np.ndarray:
         i = int(np.argmin(labels))
         raise ValueError(f"y contains the negative label {int(labels[i])} at index {i}, out of range: labels must be in [0, k)")
     k_given = k is not None
-    k = _positive_int(k, "k") if k_given else int(labels.max()) + 1
+    k = as_int_scalar(k, "k", min_value=1) if k_given else int(labels.max()) + 1
     check_size(labels.size * k, f"one_hot of {labels.size} labels x k={k} classes" + ("" if k_given else " (k = max(y) + 1)"))
     if labels.max() >= k:
         i = int(np.argmax(labels))
@@ -324,7 +316,7 @@ def multi_hot(label_lists, k: int, dtype=np.float64) -> np.ndarray:
 
     Each sample may have zero or more labels in ``0..k-1``; repeated labels count once.
     """
-    k = _positive_int(k, "k")
+    k = as_int_scalar(k, "k", min_value=1)
     dtype = as_float_dtype(dtype)
     try:
         rows = list(label_lists)
