@@ -92,17 +92,19 @@ INPLACE = {
 # ---------------------------------------------------------------------------------------------
 
 
-def softmax_xent(z, labels):
+def softmax_xent(z, labels, columns=None):
     """``(loss, delta)`` of :meth:`nnlib.losses.SoftmaxCrossEntropy.value_and_delta` for integer labels.
 
     Works on ``z.T`` (K, N); the returned ``delta`` is a transposed view, which the matrix
-    products of the backward pass take as is.
+    products of the backward pass take as is. ``columns``: ``np.arange(N)``, if the caller keeps one.
     """
     n = z.shape[0]
+    if columns is None:
+        columns = np.arange(n)
     e = z.T.copy()  # (K, N)
     e -= e.max(axis=0)
     flat = e.reshape(-1)  # a view: entry (y_n, n) of e is flat[y_n * N + n]
-    target = labels * n + np.arange(n)
+    target = labels * n + columns
     zy = flat[target]  # z_y − m
     np.exp(e, out=e)  # in place: the shifted logits are not needed afterwards
     s = e.sum(axis=0)
@@ -182,13 +184,20 @@ class Workspace:
         self.net = net
         self._layers: dict[int, list[LayerWork]] = {}
         self._x: dict[int, np.ndarray] = {}
+        self._columns: dict[int, np.ndarray] = {}
 
     def arrays(self, n):
         work = self._layers.get(n)
-        if work is None or not all(w.dW.shape == layer.W.shape and w.dW.dtype == layer.W.dtype
-                                   for w, layer in zip(work, self.net.layers)):
+        if work is None:
             work = self._layers[n] = [LayerWork(layer.W, n, l > 0) for l, layer in enumerate(self.net.layers)]
+            self._columns[n] = np.arange(n)
         return work
+
+    def refresh(self):
+        """Drop the arrays that no longer fit the network's layers (called once per ``fit``)."""
+        for n, work in list(self._layers.items()):
+            if any(w.dW.shape != layer.W.shape or w.dW.dtype != layer.W.dtype for w, layer in zip(work, self.net.layers)):
+                del self._layers[n]
 
     def gather(self, X, rows):
         """``X[rows]`` written into a kept (n, M_0) array: a shuffled batch without a new array per step."""
@@ -228,10 +237,11 @@ class Workspace:
                 a = a * mask
             saved.append((a_prev, cache, kernel, mask))
         out = a
-        if not np.isfinite(out).all():
+        # (a fused loss of non-finite logits is non-finite itself; a loss object would refuse them)
+        if fused is None and not np.isfinite(out).all():
             return float("inf"), out, None
         if fused == "softmax":
-            loss, g = softmax_xent(out, Y)
+            loss, g = softmax_xent(out, Y, self._columns[X.shape[0]])
         elif fused == "sigmoid":
             loss, g = BinaryCrossEntropyWithLogits._value_and_delta(out, Y)
         else:

@@ -552,6 +552,8 @@ class MLP:
             workspace = _fast.Workspace(self)
         elif not isinstance(workspace, _fast.Workspace) or workspace.net is not self:
             raise TypeError(f"workspace must be a nnlib._fast.Workspace made for this network, got {workspace!r:.60}")
+        else:
+            workspace.refresh()
         set_epoch = getattr(optimizer, "set_epoch", None)
         best_params, grads = None, None
         bar = None
