@@ -276,3 +276,23 @@ def test_expect_expr_still_decides_when_equivalence_runs_out_of_time(monkeypatch
     s = 1 / (1 + sp.exp(-w * x))
     C.expect_expr("3a", Expr(sp.srepr(s * (1 - s) * x)), sp.diff(s, w), [x, w])
     assert "not equivalent" in fails(C.expect_expr, "3a", Expr(sp.srepr(s * x)), sp.diff(s, w), [x, w])
+
+
+def test_release_check_finds_hidden_check_code_in_a_student_notebook(tmp_path):
+    import json
+
+    from tools import assignments as T
+
+    checks_file = tmp_path / "checks.py"
+    checks_file.write_text('@check("test_1a")\ndef _(student, rng):\n    got = call(student, "1a", "sigmoid", z)\n')
+    nb = tmp_path / "hw.ipynb"
+    cell = {"cell_type": "code", "source": ['got = call(student, "1a", "sigmoid", z)\n'], "metadata": {}}
+    nb.write_text(json.dumps({"cells": [cell]}))
+    assert T.check_leaks(checks_file, nb) == ['got = call(student, "1a", "sigmoid", z)']
+    cell["source"] = ["print('clean')\n"]
+    nb.write_text(json.dumps({"cells": [cell]}))
+    assert T.check_leaks(checks_file, nb) == []
+    assert "checks.py" in T.NOT_RELEASED
+    for hw in S.HOMEWORK:  # the committed exercises hold no checks file and no check line
+        assert not list((S.ROOT / "exercises" / hw).rglob("checks.py"))
+        assert T.check_leaks(S.ROOT / "solutions" / hw / "checks.py", S.ROOT / "exercises" / hw / f"{hw}.ipynb") == []
