@@ -370,7 +370,12 @@ class MLP:
         self._pending = ("a", self.loss_fn.backward(out, Y))
         return loss, out
 
-    def _backward(self):
+    def backward(self):
+        """Gradients after :meth:`loss`: a list with one dict per layer (``W``, ``b``, activation params).
+
+        ``delta_L`` comes from the loss (fused: ``(ŷ − y)/N`` w.r.t. the logits); each layer then
+        turns ``da`` into ``delta = f'(z) ⊙ da`` and passes ``delta W`` down.
+        """
         if self._pending is None:
             raise RuntimeError("backward() needs a preceding loss(X, Y) (or gradients(X, Y)) on the same batch")
         kind, g = self._pending
@@ -391,14 +396,10 @@ class MLP:
         X = self._prep_X(X)
         return self._loss(X, self._prep_Y(Y, X.shape[0]))[0]
 
-    def backward(self):
-        """Gradients after :meth:`loss`: a list with one dict per layer (``W``, ``b``, activation params)."""
-        return self._backward()
-
     def gradients(self, X, Y):
         """``(loss, grads)`` for the batch ``(X, Y)``; ``grads`` has the structure of :meth:`params`."""
         loss = self.loss(X, Y)
-        return loss, self._backward()
+        return loss, self.backward()
 
     def params(self):
         """The live parameter arrays: one dict per layer, ``{"W": ..., "b": ..., **activation params}``."""
