@@ -10,6 +10,7 @@ pointing at the same place. A term the chapter never names keeps the link to the
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from docutils import nodes
@@ -43,8 +44,8 @@ def _read(app, doctree) -> None:
         env.reader_zh_paragraphs = {}
         env.reader_glossary = []
     # Every block a term can be introduced in, in document order: paragraphs, table cells, titles.
-    blocks = []
-    for i, node in enumerate(doctree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.entry, nodes.title)))):
+    blocks, used = [], set()
+    for node in doctree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.entry, nodes.title))):
         if isinstance(node, nodes.title):
             if not isinstance(node.parent, nodes.section) or not node.parent["ids"]:
                 continue
@@ -52,9 +53,15 @@ def _read(app, doctree) -> None:
         elif isinstance(node, nodes.entry) and any(isinstance(c, nodes.paragraph) for c in node.children):
             continue  # its paragraphs are listed themselves
         else:
-            pid = node["ids"][0] if node["ids"] else f"term-{i}"
+            # An id from the text, not the position: editing one paragraph must not move the
+            # anchors of all the others (the glossary page may not be rewritten in the same build).
+            text = _visible_text(node)
+            pid = node["ids"][0] if node["ids"] else "term-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+            while pid in used and pid not in node["ids"]:
+                pid += "x"
             if pid not in node["ids"]:
                 node["ids"].append(pid)
+        used.add(pid)
         blocks.append((_visible_text(node), pid))
     env.reader_zh_paragraphs[docname] = blocks
     if docname == GLOSSARY:
@@ -116,6 +123,11 @@ def _link(app, doctree, docname) -> None:
             refs[0]["refuri"] += f"#{pid}"
 
 
+def _outdated(app, env, added, changed, removed):
+    """Any chapter read again may have moved a term: rewrite the glossary's links too."""
+    return [GLOSSARY] if (added | changed | removed) - {GLOSSARY} and GLOSSARY in env.found_docs else []
+
+
 def _purge(app, env, docname) -> None:
     getattr(env, "reader_zh_paragraphs", {}).pop(docname, None)
 
@@ -130,6 +142,7 @@ def setup(app):
     app.connect("doctree-read", _read)
     app.connect("env-updated", _index)
     app.connect("doctree-resolved", _link)
+    app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 4}

@@ -72,6 +72,8 @@
         label.className = "reader-cell-label";
         label.setAttribute("aria-hidden", "true"); // screen readers still have the real header
         headers[i].childNodes.forEach((n) => label.appendChild(n.cloneNode(true)));
+        // A hidden copy must not be reachable with Tab (typeset formulas are focusable).
+        label.querySelectorAll("[tabindex], a, button").forEach((el) => el.setAttribute("tabindex", "-1"));
         cell.prepend(label);
       });
     });
@@ -123,7 +125,36 @@
   }
   cleanSearchSnippets();
 
+  /* A control's accessible name must contain the text it shows (WCAG 2.5.3, axe
+   * label-content-name-mismatch): the theme labels "Search Ctrl+K" as "Search" and myst-nb's
+   * "Show code cell source" as "Toggle hidden content". Name them by what they show. */
+  // Icons whose words are only for screen readers (the theme switch): keep the button's label and
+  // hide the words. Font Awesome swaps the icons for <svg><title> later, so again on every change.
+  function hideWords(el) {
+    const hide = () => Array.from(el.children).forEach((child) => child.setAttribute("aria-hidden", "true"));
+    hide();
+    new MutationObserver(hide).observe(el, {childList: true});
+  }
+
+  function nameControlsByTheirText() {
+    const norm = (t) => (t || "").replace(/\s+/g, " ").trim();
+    document.querySelectorAll("button[aria-label], a[aria-label], summary[aria-label]").forEach((el) => {
+      const label = norm(el.getAttribute("aria-label"));
+      const shown = norm(el.innerText);
+      const all = norm(el.textContent);
+      if (el.matches(".theme-switch-button")) return hideWords(el); // icons only, words come later
+      if (!all || label.toLowerCase().includes(all.toLowerCase())) return;
+      if (shown && label.toLowerCase().includes(shown.toLowerCase())) return;
+      if (shown) {
+        el.removeAttribute("aria-label"); // named by its content, which is what it shows
+      } else {
+        hideWords(el);
+      }
+    });
+  }
+
   function start() {
+    nameControlsByTheirText();
     cleanSearchSnippets();
     wire();
     layout();
