@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# What a class's JupyterHub needs on this machine, installed idempotently (run as root; `make hub` does):
+#   1. Debian packages: python3 + python3-venv (an interpreter every user can run: the course's .venv links
+#      into root's pyenv, which other users cannot read), bubblewrap (the grader's sandbox), npm;
+#   2. the shared read-only environment $FFNN_PREFIX/env (deploy/requirements.txt + the course's nnlib and
+#      ffgrader), rebuilt only when those change;
+#   3. configurable-http-proxy from npm into $FFNN_PREFIX/chp;
+#   4. per-role Jupyter configuration in $FFNN_PREFIX/etc/{student,instructor} (the hub points each user's
+#      server at one with JUPYTER_CONFIG_PATH): students get the course id and the exchange, and no
+#      formgrader / create-assignment; the instructor gets everything;
+#   5. nbgrader's exchange at $FFNN_EXCHANGE, writable by every user (nbgrader's requirement; what students may
+#      read or write inside is set by nbgrader per folder: inbound 733, outbound 755, feedback 711).
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+COURSE=$(dirname "$HERE")
+PREFIX=${FFNN_PREFIX:-/opt/ffnn}
+EXCHANGE=${FFNN_EXCHANGE:-/srv/nbgrader/exchange}
+COURSE_ID=${FFNN_COURSE_ID:-ffnn}
+CHP_VERSION=5.3.0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "deploy/setup.sh must run as root: it installs Debian packages, creates users' shared files in $PREFIX" \
+       "and the exchange $EXCHANGE. Run: sudo make hub" >&2
+  exit 1
+fi
+
+# 1. Debian packages (only what is missing).
+need=()
+/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3 python3-venv)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: apt-get install ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# 2. The shared environment. Its stamp records what it was built from.
+umask 022
+want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && find nnlib ffgrader -name '*.py' \
+         -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+stamp=$PREFIX/env/.ffnn-built
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: building the shared environment $PREFIX/env (a few minutes the first time)"
+  mkdir -p "$PREFIX"
+  [ -x "$PREFIX/env/bin/python" ] || /usr/bin/python3 -m venv "$PREFIX/env"
+  "$PREFIX/env/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
+  # The course package from a clean copy of its sources (never build inside the course tree).
+  src=$(mktemp -d)
+  cp "$COURSE/pyproject.toml" "$src/"
+  [ -f "$COURSE/README.md" ] && cp "$COURSE/README.md" "$src/"
+  (cd "$COURSE" && find nnlib ffgrader -name '*.py' -not -path '*/__pycache__/*' -print0 | xargs -0 cp --parents -t "$src")
+  "$PREFIX/env/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+    --force-reinstall "$src"
+  rm -rf "$src"
+  echo "$want" > "$stamp"
+fi
+
+# 3. The proxy, from npm.
+if [ ! -x "$PREFIX/chp/node_modules/.bin/configurable-http-proxy" ]; then
+  echo "setup: npm install configurable-http-proxy@$CHP_VERSION"
+  mkdir -p "$PREFIX/chp"
+  npm install --silent --no-audit --no-fund --prefix "$PREFIX/chp" "configurable-http-proxy@$CHP_VERSION" >/dev/null
+fi
+
+# 4. Per-role configuration.
+for role in student instructor; do
+  d=$PREFIX/etc/$role
+  mkdir -p "$d/labconfig"
+  cat > "$d/nbgrader_config.py" <<EOF
+# Written by deploy/setup.sh. The $role's nbgrader settings on the class hub.
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "$COURSE_ID"
+c.Exchange.root = "$EXCHANGE"
+EOF
+done
+# The instructor's server runs in the home directory; the formgrader must use the course's own configuration
+# (its root and gradebook, the feedback filters): load it from ~/course.
+cat >> "$PREFIX/etc/instructor/nbgrader_config.py" <<'EOF'
+import os.path
+_course_config = os.path.expanduser("~/course/nbgrader_config.py")
+if os.path.isfile(_course_config):
+    load_subconfig(_course_config)  # noqa: F821
+EOF
+# Students: no formgrader, no create-assignment toolbar, no course list (the lab menu and the server side).
+# Nobody's lab asks to fetch news from the internet.
+cat > "$PREFIX/etc/student/labconfig/page_config.json" <<'EOF'
+{"disabledExtensions": {"@jupyter/nbgrader:formgrader": true, "@jupyter/nbgrader:create-assignment": true,
+                        "@jupyter/nbgrader:course-list": true,
+                        "@jupyterlab/apputils-extension:announcements": true}}
+EOF
+cat > "$PREFIX/etc/student/jupyter_server_config.json" <<'EOF'
+{"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": false,
+                                       "nbgrader.server_extensions.course_list": false}}}
+EOF
+echo '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}' \
+  > "$PREFIX/etc/instructor/labconfig/page_config.json"
+# Everyone may read and run, nobody but root may change anything.
+chmod -R a+rX,go-w "$PREFIX"
+
+# 5. The exchange.
+mkdir -p "$EXCHANGE"
+chmod 0777 "$EXCHANGE"
+chmod 0755 "$(dirname "$EXCHANGE")"
+echo "setup: done (env $PREFIX/env, proxy $PREFIX/chp, exchange $EXCHANGE)"
