@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish pdf
+.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish pdf bench-reader
 
 all: book
 
@@ -77,6 +77,11 @@ assignments: $(STAMP)
 .PHONY: hub
 hub:
 	bash deploy/hub.sh
+
+# Lighthouse (npm, bench/package.json) with Debian's Chromium on the built book: bench/results/reader.json.
+bench-reader: book browser-deps
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m bench.reader
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
