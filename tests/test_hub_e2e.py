@@ -1,0 +1,349 @@
+"""A term on the class's JupyterHub, end to end, in a real browser (Playwright + Debian's Chromium, 127.0.0.1).
+
+deploy/setup.sh (idempotent) provides the shared environment, the proxy and the exchange; deploy/users.sh
+creates throw-away local users (an instructor and two students, random names) and deletes them at the end;
+the hub runs deploy/jupyterhub_config.py. Then:
+
+1. the instructor releases hw1 (command line, as the instructor's Unix user);
+2. student A logs in, fetches hw1 in the Assignment List, fills in every answer (written into the fetched
+   notebook through the Jupyter server of the logged-in page), validates and submits; student B submits one
+   answer; students have no Formgrader (menu and server side);
+3. the instructor collects and autogrades (command line), then grades A's written answer (task_4) in the
+   formgrader page: a score and a comment, checked in the gradebook;
+4. the instructor releases feedback; each student fetches it in the Assignment List and sees the score;
+5. the grades CSV has the right numbers and the LMS ids.
+Screenshots: _build/screenshots/hub/.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import secrets
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+PREFIX = Path("/opt/ffnn")
+SHOTS = ROOT / "_build" / "screenshots" / "hub"
+HW = "hw1_neurons"
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.nbgrader, pytest.mark.xdist_group("hub")]
+
+
+def _run(cmd, **kw):
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed (rc={proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                             f"{proc.stderr[-5000:]}")
+    return proc.stdout
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Hub:
+    def __init__(self, tmp: Path):
+        tag = secrets.token_hex(3)
+        self.instructor, self.alice, self.bob = f"ffi{tag}", f"ffa{tag}", f"ffb{tag}"
+        self.password = secrets.token_urlsafe(12)
+        self.port = _free_port()
+        while self.port + 1 == 65536:
+            self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.roster = tmp / "roster.csv"
+        self.roster.write_text("id,first_name,last_name,email,lms_user_id\n"
+                               f"{self.alice},Alice,Liddell,alice@example.edu,2001\n"
+                               f"{self.bob},Bob,Marley,bob@example.edu,2002\n")
+        self.state = tmp / "hub-state"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.log = SHOTS / "hub.log"                # next to the screenshots: what the hub and servers said
+        self.proc = None
+        self.course = Path(f"/home/{self.instructor}/course")
+
+    def env(self):
+        return {**os.environ, "FFNN_HUB_STATE": str(self.state), "FFNN_HUB_PORT": str(self.port),
+                "FFNN_ROSTER": str(self.roster), "FFNN_INSTRUCTOR": self.instructor,
+                "FFNN_HUB_PASSWORD": self.password}
+
+    def start(self):
+        self.state.mkdir()
+        self.proc = subprocess.Popen([str(PREFIX / "env" / "bin" / "jupyterhub"), "-f",
+                                      str(DEPLOY / "jupyterhub_config.py")], cwd=self.state, env=self.env(),
+                                     stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+        for _ in range(240):
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the hub exited (rc={self.proc.returncode}):\n{self.log.read_text()[-4000:]}")
+            try:
+                urllib.request.urlopen(f"{self.url}/hub/api", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError(f"the hub did not answer:\n{self.log.read_text()[-4000:]}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()          # the hub stops every user's server (cleanup_servers)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def as_instructor(self, command: str) -> str:
+        """A shell command in the instructor's course directory, as the instructor's Unix user."""
+        return _run(["runuser", "-u", self.instructor, "--", "env", "-i", f"HOME=/home/{self.instructor}",
+                     f"PATH={PREFIX}/env/bin:/usr/bin:/bin", f"JUPYTER_CONFIG_PATH={PREFIX}/etc/instructor",
+                     "OPENBLAS_NUM_THREADS=1", "MPLBACKEND=Agg", "bash", "-c", f"cd ~/course && {command}"])
+
+    def gradebook(self):
+        return sqlite3.connect(f"file:{self.course / 'gradebook.db'}?mode=ro", uri=True)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    if os.getuid() != 0:
+        pytest.fail("the hub test needs root: deploy/setup.sh installs Debian packages and /opt/ffnn, "
+                    "deploy/users.sh creates local users (run make test as root)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium not found: `make browser-deps` installs Debian's chromium (needs root)")
+    _run(["bash", str(DEPLOY / "setup.sh")])
+    tmp = tmp_path_factory.mktemp("hub")
+    os.chmod(tmp, 0o755)
+    h = Hub(tmp)
+    os.chmod(h.roster, 0o644)
+    try:
+        _run(["bash", str(DEPLOY / "users.sh"), "create", str(h.roster), h.instructor])
+        h.start()
+        yield h
+    finally:
+        h.stop()
+        _run(["bash", str(DEPLOY / "users.sh"), "delete", str(h.roster), h.instructor])
+        for u in (h.instructor, h.alice, h.bob):
+            assert subprocess.run(["id", "-u", u], capture_output=True).returncode != 0, f"user {u} left behind"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright import sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--no-first-run",
+                                    "--disable-background-networking", "--disable-component-update",
+                                    "--disable-sync"])
+        yield b
+        b.close()
+
+
+def _context(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    # 127.0.0.1 only: anything else is refused before it leaves the browser.
+    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1:")
+              or route.request.url.startswith(("data:", "blob:")) else route.abort())
+    ctx.set_default_timeout(120_000)
+    return ctx
+
+
+def _shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def _login(ctx, hub, user):
+    page = ctx.new_page()
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", hub.password)
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{user}/lab**")
+    page.wait_for_selector(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+    return page
+
+
+def _open_nbgrader_menu(page):
+    page.keyboard.press("Escape")
+    page.locator(".lm-MenuBar-itemLabel:text-is('Nbgrader')").click()
+    page.locator(".lm-Menu-itemLabel").first.wait_for()
+
+
+def _menu_items(page):
+    _open_nbgrader_menu(page)
+    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+    page.keyboard.press("Escape")
+    page.locator(".lm-Menu").first.wait_for(state="hidden")
+    return items
+
+
+def _assignment_list(page):
+    panel = page.locator("#nbgrader-assignment-list")
+    if not panel.is_visible():
+        _open_nbgrader_menu(page)
+        page.locator(".lm-Menu-itemLabel:text-is('Assignment List')").click()
+    panel.wait_for()
+    return panel
+
+
+def _api(page, user, method, path, body=None):
+    """The Jupyter server of the logged-in page (its cookies and XSRF token), as the page's own JS would."""
+    return page.evaluate("""async ([user, method, path, body]) => {
+        const xsrf = decodeURIComponent((document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || "");
+        const r = await fetch(`/user/${user}/${path}`, {method, headers: {"X-XSRFToken": xsrf,
+            "Content-Type": "application/json"}, body: body === null ? undefined : JSON.stringify(body)});
+        return {status: r.status, text: await r.text()};
+    }""", [user, method, path, body])
+
+
+def _answer(page, user, answers: int):
+    """Write the solution's first ``answers`` answer cells into the fetched notebook."""
+    got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
+    assert got["status"] == 200, got
+    nb = json.loads(got["text"])["content"]
+    solution = nbformat.read(str(ROOT / "solutions" / HW / f"{HW}.ipynb"), as_version=4)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in solution.cells}
+    done = 0
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution") and done < answers:
+            cell["source"] = by_id[meta["grade_id"]].source
+            done += 1
+    put = _api(page, user, "PUT", f"api/contents/{HW}/{HW}.ipynb", {"type": "notebook", "format": "json",
+                                                                    "content": nb})
+    assert put["status"] == 200, put
+    return done
+
+
+def _autograded_max():
+    sol = nbformat.read(str(ROOT / "solutions" / HW / f"{HW}.ipynb"), as_version=4)
+    return sum(c.metadata.nbgrader["points"] for c in sol.cells if c.cell_type == "code"
+               and c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution"))
+
+
+def test_a_term_on_the_hub(hub, browser):
+    try:
+        _term(hub, browser)
+    except BaseException:
+        for i, ctx in enumerate(browser.contexts):   # what each open page showed when it failed
+            for j, page in enumerate(ctx.pages):
+                _shot(page, f"failure-{i}-{j}")
+        raise
+
+
+def _term(hub, browser):
+    hub.as_instructor(f"nbgrader release_assignment {HW}")
+    exchange = Path("/srv/nbgrader/exchange/ffnn")
+    assert (exchange / "outbound" / HW / f"{HW}.ipynb").is_file()
+    assert not (exchange / "outbound" / HW / "checks.py").exists()
+
+    # --- students: fetch, answer, validate, submit
+    students = {}
+    for user, answers in ((hub.alice, 1000), (hub.bob, 1)):
+        ctx = _context(browser)
+        page = _login(ctx, hub, user)
+        page.on("pageerror", lambda exc: print("page error:", exc))
+        items = _menu_items(page)
+        assert "Assignment List" in items and "Formgrader" not in items, items
+        assert _api(page, user, "GET", "formgrader")["status"] == 404
+        panel = _assignment_list(page)
+        panel.get_by_role("button", name="Fetch").first.click()
+        panel.get_by_role("button", name="Submit").first.wait_for()
+        _shot(page, f"{'a' if user == hub.alice else 'b'}-1-fetched")
+        assert _answer(page, user, answers) >= 1
+        if user == hub.alice:
+            panel.locator("a", has_text=HW).first.click()       # show the assignment's notebooks
+            panel.get_by_role("button", name="Validate").first.click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.wait_for()
+            page.wait_for_function("() => !document.querySelector('.jp-Dialog').innerText.includes('Validating')")
+            text = dialog.inner_text()
+            _shot(page, "a-2-validated")
+            assert "Success" in text or "passes" in text, text
+            dialog.get_by_role("button").last.click()
+        panel.get_by_role("button", name="Submit").first.click()
+        page.wait_for_function("() => document.querySelector('#nbgrader-assignment-list')"
+                               ".innerText.match(/\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}/)")
+        _shot(page, f"{'a' if user == hub.alice else 'b'}-3-submitted")
+        students[user] = (ctx, page)
+
+    # --- instructor: collect, autograde, grade the written answer in the formgrader
+    hub.as_instructor(f"nbgrader collect {HW}")
+    hub.as_instructor(f"nbgrader autograde {HW}")
+    full = _autograded_max()
+    with hub.gradebook() as db:
+        auto = dict(db.execute(
+            "select s.student_id, sum(g.auto_score) from grade g join submitted_notebook n on g.notebook_id = n.id "
+            "join submitted_assignment s on n.assignment_id = s.id group by s.student_id"))
+        [(subnb_id,)] = db.execute(
+            "select n.id from submitted_notebook n join submitted_assignment s on n.assignment_id = s.id "
+            "where s.student_id = ?", (hub.alice,)).fetchall()
+    assert auto[hub.alice] == full and 0 < auto[hub.bob] < full, (auto, full)
+
+    ctx = _context(browser)
+    page = _login(ctx, hub, hub.instructor)
+    assert "Formgrader" in _menu_items(page)
+    page.goto(f"{hub.url}/user/{hub.instructor}/formgrader/submissions/{subnb_id}/")
+    score = page.locator("input.score").last          # task_4, the written answer (the only manual grade)
+    score.wait_for()
+    # The page saves each field on "change" (a PUT to the formgrader's API): wait for those answers.
+    def saved(kind):
+        return page.expect_response(lambda r: f"/api/{kind}/" in r.url and r.request.method == "PUT")
+
+    score.fill("3")
+    with saved("grade") as put:
+        score.press("Tab")
+    assert put.value.ok, put.value.status
+    comment = page.locator("textarea.comment").last
+    comment.fill("Clear derivation; say why the bias shifts the threshold.")
+    with saved("comment") as put:
+        comment.press("Tab")
+    assert put.value.ok, put.value.status
+    _shot(page, "i-1-formgrader")
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{hub.course / 'gradebook.db'}") as gb:
+        manual = gb.find_grade("task_4", HW, HW, hub.alice).manual_score
+        comment_text = gb.find_comment("task_4", HW, HW, hub.alice).manual_comment
+    assert manual == 3.0, manual
+    assert comment_text == "Clear derivation; say why the bias shifts the threshold.", comment_text
+
+    # --- feedback back to the students
+    hub.as_instructor(f"nbgrader generate_feedback {HW} && nbgrader release_feedback {HW}")
+    expected = {hub.alice: full + 3, hub.bob: auto[hub.bob]}
+    for user, (sctx, spage) in students.items():
+        panel = _assignment_list(spage)
+        panel.get_by_role("button", name="Fetch Feedback").first.click()
+        spage.wait_for_function("() => document.querySelector('#nbgrader-assignment-list')"
+                                ".innerText.toLowerCase().includes('view feedback')")
+        _shot(spage, f"{'a' if user == hub.alice else 'b'}-4-feedback")
+        listing = json.loads(_api(spage, user, "GET", f"api/contents/{HW}/feedback")["text"])
+        stamp = listing["content"][0]["name"]
+        spage.goto(f"{hub.url}/user/{user}/files/{HW}/feedback/{stamp}/{HW}.html")
+        body = spage.locator("body").inner_text()
+        _shot(spage, f"{'a' if user == hub.alice else 'b'}-5-feedback-page")
+        assert f"Score: {expected[user]:g}" in body.replace(".0 /", " /") or f"{expected[user]:.1f}" in body, body[:600]
+        sctx.close()
+    ctx.close()
+
+    # --- grades for the LMS
+    hub.as_instructor("python -m tools.classroom export grades.csv")
+    rows = {r["student_id"]: r for r in csv.DictReader((hub.course / "grades.csv").open())
+            if r["assignment"] == HW}
+    assert float(rows[hub.alice]["score"]) == pytest.approx(full + 3)
+    assert float(rows[hub.bob]["score"]) == pytest.approx(auto[hub.bob])
+    assert rows[hub.alice]["lms_user_id"] == "2001" and rows[hub.bob]["lms_user_id"] == "2002"
+    # The course directory of the instructor is not readable by the students.
+    assert (hub.course.stat().st_mode & 0o077) == 0
