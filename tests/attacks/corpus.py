@@ -263,6 +263,13 @@ GENERIC = [
 ]
 
 
+# All the escapes and crashes of GENERIC in one submission (a cheaper run on every real assignment).
+ESCAPES = Attack("escapes", lambda sol, blank, ctx: _with_cells(
+    sol, [fs_escape(ctx), network(ctx), detached(ctx), EXIT, SEGFAULT, print_hidden(ctx)], at="imports"), set(),
+    "filesystem, gradebook, network and detached-process escapes, os._exit, a segfault, printing hidden tests",
+    by_hand_too=True)
+
+
 # ------------------------------------------------------------------------------------------------
 # Attacks on the parts of the fixture assignment fx
 # ------------------------------------------------------------------------------------------------
