@@ -42,6 +42,8 @@ OUT = ROOT / "_build" / "publish"
 WORK = ROOT / "_build" / "publish-site"
 # Book pages for instructors only: not part of the student site.
 INSTRUCTOR_ONLY = ("book/appendix/instructor_guide",)
+# Pages that need the repository (performance reads bench/results/): no launch button, no .ipynb.
+NOT_LAUNCHABLE = ("book/appendix/performance",)
 # The student side of ffgrader (the rest is grading machinery: sandbox, runner, the check-writing API).
 FFGRADER_STUDENT = ("__init__.py", "student.py")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
@@ -98,9 +100,14 @@ _BINDER_BUTTON = re.compile(r'href="https://mybinder\.org/v2/gh/[^"?]+\?urlpath=
 _COLAB_BUTTON = re.compile(r'href="https://colab\.research\.google\.com/github/[^"]+?/blob/[^/"]+/(?:\./)?([^"]+?)\.(?:md|ipynb)"')
 
 
-def rewrite_launch_buttons(html: str, course: Course) -> str:
+_LAUNCH_MENU = re.compile(r'<div class="dropdown dropdown-launch-buttons">.*?</ul>\s*</div>', re.S)
+
+
+def rewrite_launch_buttons(html: str, course: Course, launchable: bool = True) -> str:
     """The theme's Binder/Colab buttons open ``<page>.md`` of the source branch (Colab cannot open .md, and the
-    source repository is private): point them at ``<page>.ipynb`` of the published branch."""
+    source repository is private): point them at ``<page>.ipynb`` of the published branch, or drop them."""
+    if not launchable:
+        return _LAUNCH_MENU.sub("", html)
     html = _BINDER_BUTTON.sub(lambda m: f'href="{course.binder(m.group(1) + ".ipynb")}"', html)
     return _COLAB_BUTTON.sub(lambda m: f'href="{course.colab(m.group(1) + ".ipynb")}"', html)
 
@@ -192,7 +199,7 @@ def publish_chapters(out: Path, course: Course, toc: dict, root: Path = ROOT) ->
     written = []
     for doc in docnames(toc):
         src = root / f"{doc}.md"
-        if not src.is_file():
+        if not src.is_file() or doc in NOT_LAUNCHABLE:
             continue
         nb = json.loads(jupytext.writes(jupytext.read(src), fmt="ipynb"))
         target = out / f"{doc}.ipynb"
@@ -338,7 +345,8 @@ def build(out: Path = OUT, site: Path | None = None, work: Path = WORK, root: Pa
     shutil.copytree(site, out, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
     for page in out.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        new = rewrite_launch_buttons(text, course)
+        doc = page.relative_to(out).with_suffix("").as_posix()
+        new = rewrite_launch_buttons(text, course, launchable=doc not in NOT_LAUNCHABLE)
         if new != text:
             page.write_text(new, encoding="utf-8")
     publish_chapters(out, course, toc, root)
