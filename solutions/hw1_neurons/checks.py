@@ -90,9 +90,7 @@ def _(student, rng):
     expect_truth_table(f"{part} (w={w.tolist()}, theta=0.5)", got, X3, P.mp_neuron(X3, w, 0.5),
                        hint="output 1 when the weighted sum is >= theta")
     X6 = _rows(6)                                              # 4 excitatory + 2 inhibitory inputs
-    for _ in range(3):
-        w = rng.integers(-3, 4, size=4).astype(float)
-        theta = float(rng.integers(-2, 4)) + 0.5
+    for w, theta in [(np.ones(4), 0.5)] + [_firing_setting(rng, X6[:, :4]) for _ in range(3)]:
         setting = f"w={w.tolist()}, theta={theta}"
         got = call(student, part, "mp_neuron", X6[:, :4], w, theta)
         expect_truth_table(f"{part} ({setting}, no inhibitory input)", got, X6[:, :4],
@@ -101,6 +99,17 @@ def _(student, rng):
         expect_truth_table(f"{part} ({setting}, columns 5-6 are inhibitory inputs)", got, X6,
                            P.mp_neuron(X6[:, :4], w, theta, inhibitory=X6[:, 4:]),
                            hint="an active inhibitory input forces the output to 0")
+
+
+def _firing_setting(rng, X):
+    """Random integer weights and a threshold with which the neuron fires on some rows of X but not all:
+    otherwise an inhibitory veto (or its absence) would not change a single output."""
+    while True:
+        w = rng.integers(-3, 4, size=X.shape[1]).astype(float)
+        theta = float(rng.integers(-2, 4)) + 0.5
+        fires = P.mp_neuron(X, w, theta)
+        if 0 < fires.sum() < len(fires):
+            return w, theta
 
 
 def _design(part, out, n):
