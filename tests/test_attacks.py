@@ -19,6 +19,7 @@ import pytest
 
 from attacks import corpus
 from ffgrader.checks import load as load_checks
+from grading_support import processes_with
 from attacks.course import (
     ROOT, autograded_points, feedback_texts, gradebook_rows, hidden_lines, load, make_course, run_nbgrader, scores,
     submit, tree_bytes,
@@ -39,18 +40,6 @@ def _victim_grades(course, hw):
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         nb = gb.find_submission_notebook(hw, hw, "victim")
         return sorted((g.name, g.auto_score, g.manual_score, g.extra_credit) for g in nb.grades)
-
-
-def _processes_with(marker):
-    found = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                if marker.encode() in Path(f"/proc/{d}/cmdline").read_bytes():
-                    found.append(int(d))
-            except OSError:
-                pass
-    return found
 
 
 def _grade_with_attacks(course, hw, attacks):
@@ -128,7 +117,7 @@ def _check_untouched(graded):
     for d in before["files"]:
         assert after["files"][d] == before["files"][d], d
     assert graded["reached"] == [], "a submission reached the host's 127.0.0.1"
-    assert _processes_with(graded["ctx"]["marker"]) == []
+    assert processes_with(graded["ctx"]["marker"]) == []
     assert _stale_cgroups() == []
 
 
