@@ -99,6 +99,26 @@ def training_md(res):
     return "\n".join(out)
 
 
+def batch1_md(res):
+    """Batch size 1 against two floors: numpy's matmul (the table above) and BLAS gemm for every product."""
+    rows = [r for r in res["training"]["rows"] if r["batch"] == 1 and r.get("floor_gemm_s") is not None]
+    if not rows:
+        return "*No batch-1 floor with gemm in these results: run `make bench`.*"
+    out = [
+        "| network | dtype | nnlib | floor (numpy matmul) | floor (BLAS gemm) | nnlib/floor | nnlib/floor (gemm) "
+        "| per step: nnlib | per step: floor (gemm) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        us = 1e6 / r["samples"]  # seconds per epoch -> microseconds per step
+        out.append(
+            f"| {r['net']} | {r['dtype']} | {_fmt_s(r['nnlib_s'])} | {_fmt_s(r['floor_s'])} | {_fmt_s(r['floor_gemm_s'])} "
+            f"| {_fmt_r(r['nnlib_over_floor'])} | {_fmt_r(r['nnlib_over_floor_gemm'])} | {r['nnlib_s'] * us:.1f} µs "
+            f"| {r['floor_gemm_s'] * us:.1f} µs |"
+        )
+    return "\n".join(out)
+
+
 def anatomy_md(res):
     """One full-batch epoch of the digits network, stage by stage (cumulative prefixes, differenced)."""
     rows = res["training"].get("anatomy")
@@ -201,6 +221,7 @@ def book_md(res):
 
 SECTION_MD = {
     "training": ("Training: seconds per epoch", training_md),
+    "training/batch1": ("Batch size 1: the floor with numpy's matmul and with BLAS gemm", batch1_md),
     "training/anatomy": ("One full-batch epoch of the digits network, stage by stage", anatomy_md),
     "training/matmuls": ("Matrix products alone, numpy against PyTorch", matmuls_md),
     "memory": ("Memory: one epoch of 784-512-512-10, batch 4096, float64", memory_md),

@@ -92,7 +92,27 @@ def torch_epoch(net0, X, y, bs, dtype):
     return run
 
 
-def floor_epoch(sizes, X, bs, dtype):
+def _gemm_matmul(dtype):
+    """``matmul(A, B, out=C)`` through BLAS gemm for C-ordered or transposed operands: numpy's own
+    matmul does a product with an inner dimension of 1 (dW at batch 1, an outer product) without
+    BLAS, several times slower. In column-major terms, which BLAS speaks, C^T = B^T A^T."""
+    from scipy.linalg import blas
+
+    gemm = blas.dgemm if np.dtype(dtype) == np.float64 else blas.sgemm
+
+    def matmul(A, B, out):
+        bt, trans_b = (B.T, False) if B.flags.c_contiguous else (B, True)
+        at, trans_a = (A.T, False) if A.flags.c_contiguous else (A, True)
+        gemm(1.0, bt, at, trans_a=trans_b, trans_b=trans_a, c=out.T, overwrite_c=True)
+        return out
+
+    return matmul
+
+
+def floor_epoch(sizes, X, bs, dtype, blas=False):
+    """The floor's epoch; ``blas=True``: every product through BLAS gemm (see :func:`_gemm_matmul`)
+    instead of numpy's matmul, which at batch 1 is the lower of the two floors."""
+    matmul = _gemm_matmul(dtype) if blas else np.matmul
     rng = np.random.default_rng(0)
     Ws = [rng.standard_normal((sizes[l], sizes[l - 1])).astype(dtype) for l in range(1, len(sizes))]
     Xd = X.astype(dtype)
@@ -114,13 +134,13 @@ def floor_epoch(sizes, X, bs, dtype):
             a, da = full if xb.shape[0] == bs else tail
             prev = xb
             for l, W in enumerate(Ws):
-                np.matmul(prev, W.T, out=a[l])
+                matmul(prev, W.T, out=a[l])
                 prev = a[l]
             delta = a[-1]
             for l in range(len(Ws) - 1, -1, -1):
-                np.matmul(delta.T, xb if l == 0 else a[l - 1], out=dW[l])
+                matmul(delta.T, xb if l == 0 else a[l - 1], out=dW[l])
                 if l > 0:
-                    np.matmul(delta, Ws[l], out=da[l - 1])
+                    matmul(delta, Ws[l], out=da[l - 1])
                     delta = da[l - 1]
 
     return run
@@ -178,10 +198,13 @@ def run(quick=False, threads=1, log=print):
                     block = 1 if bs == 1 or sizes[0] > 64 and bs < 256 else 5
                     net, f_nn = nnlib_epoch(sizes, Xs, ys, bs, dtype)
                     fns = {"nnlib": f_nn, "floor": floor_epoch(sizes, Xs, min(bs, Xs.shape[0]), dtype)}
+                    if bs == 1:
+                        # nnlib computes dW of one sample with gemm; the floor's numpy matmul does not.
+                        fns["floor_gemm"] = floor_epoch(sizes, Xs, 1, dtype, blas=True)
                     if have_torch:
                         fns["torch"] = torch_epoch(net, Xs, ys, bs, dtype)
                     best = {k: v * scale for k, v in _interleaved_best(fns, repeats, block).items()}
-                    t_nn, t_fl, t_pt = best["nnlib"], best["floor"], best.get("torch")
+                    t_nn, t_fl, t_pt, t_fg = best["nnlib"], best["floor"], best.get("torch"), best.get("floor_gemm")
                     rows.append(
                         {
                             "net": name,
@@ -194,6 +217,8 @@ def run(quick=False, threads=1, log=print):
                             "floor_s": t_fl,
                             "nnlib_over_torch": None if t_pt is None else t_nn / t_pt,
                             "nnlib_over_floor": t_nn / t_fl,
+                            "floor_gemm_s": t_fg,
+                            "nnlib_over_floor_gemm": None if t_fg is None else t_nn / t_fg,
                         }
                     )
                     log(

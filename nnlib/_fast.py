@@ -7,14 +7,23 @@ Everything here computes what the readable versions compute, only with less memo
 * ``INPLACE``: ReLU and identity kernels that overwrite ``z`` with ``a`` and ``da`` with ``delta``;
 * ``softmax_xent``: :meth:`nnlib.losses.SoftmaxCrossEntropy.value_and_delta` on the transposed
   logits (numpy reduces a long last axis with vector instructions, a short one row by row);
-* ``sgd_step``: :meth:`nnlib.optim.SGD.step` with BLAS ``axpy`` (no temporary for ``lr * g``);
-* :class:`Workspace`: one forward/backward step of a network through all of the above.
+* ``sgd_step`` / :class:`SGDStep`: :meth:`nnlib.optim.SGD.step` with BLAS ``axpy`` (no temporary
+  for ``lr * g``), what does not change between steps (which arrays decay, their flat views) worked
+  out once per ``fit`` call;
+* :class:`Workspace`: one forward/backward step of a network through all of the above, with the
+  per-layer choices (in-place kernel, dropout, BLAS routine) made once per ``fit`` call.
+
+At batch size 1 a step is a few dozen numpy calls on arrays of a few hundred numbers, so there
+the cost is the calls themselves: the code below looks up nothing per step that it can look up
+per ``fit`` call.
 
 ``tests/test_fast_path.py`` holds every one of them to the public functions chained by hand;
 ``bench/`` measures what they buy.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy.linalg import blas as _blas
@@ -23,7 +32,7 @@ from . import activations as _activations
 from .layers import _dropout_mask
 from .losses import BinaryCrossEntropyWithLogits
 
-__all__ = ["Workspace", "sgd_step", "softmax_xent", "dense_forward_into", "dense_backward_into", "INPLACE"]
+__all__ = ["Workspace", "SGDStep", "sgd_step", "softmax_xent", "dense_forward_into", "dense_backward_into", "INPLACE"]
 
 _GEMM = {np.dtype(np.float64): _blas.dgemm, np.dtype(np.float32): _blas.sgemm}
 _AXPY = {np.dtype(np.float64): _blas.daxpy, np.dtype(np.float32): _blas.saxpy}
@@ -51,10 +60,20 @@ def dense_forward_into(a_prev, W, b, out):
 
 def dense_backward_into(delta, a_prev, W, work, need_da_prev=True):
     """``(da_prev, dW, db)`` of :func:`nnlib.layers._backward`, written into ``work`` (a :class:`LayerWork`)."""
-    dW = np.matmul(delta.T, a_prev, out=work.dW)
-    # Σ_n delta_n as a matrix-vector product: BLAS reads delta once, where numpy's column sum
-    # of a C-ordered array walks it row by row.
-    db = np.matmul(work.ones, delta, out=work.db)
+    dW, db = work.dW, work.db
+    gemm = _GEMM.get(W.dtype) if delta.shape[0] == 1 and delta.dtype == a_prev.dtype == W.dtype else None
+    if gemm is not None:
+        # One sample: dW = delta^T a_prev is an outer product (inner dimension 1), which numpy's
+        # matmul computes without BLAS, several times slower than gemm (see the benchmark report).
+        # In column-major terms dW^T = a_prev^T delta; with one row, a_prev.T and delta.T are
+        # contiguous in both orders, so BLAS gets them without a copy.
+        gemm(1.0, a_prev.T, delta.T, trans_b=True, c=dW.T, overwrite_c=True)
+        db[...] = delta[0]  # the sum over one sample is that sample's row
+    else:
+        np.matmul(delta.T, a_prev, out=dW)
+        # Σ_n delta_n as a matrix-vector product: BLAS reads delta once, where numpy's column sum
+        # of a C-ordered array walks it row by row.
+        np.matmul(work.ones, delta, out=db)
     da_prev = np.matmul(delta, W, out=work.da_prev) if need_da_prev else None
     return da_prev, dW, db
 
@@ -99,18 +118,22 @@ def softmax_xent(z, labels, columns=None):
     products of the backward pass take as is. ``columns``: ``np.arange(N)``, if the caller keeps one.
     """
     n = z.shape[0]
-    if columns is None:
-        columns = np.arange(n)
     e = z.T.copy()  # (K, N)
-    e -= e.max(axis=0)
+    # np.maximum.reduce / np.add.reduce are e.max / e.sum without their Python-level wrapper: at
+    # batch size 1 a step is a few dozen calls on tiny arrays, and each call's overhead counts.
+    e -= np.maximum.reduce(e, axis=0)
     flat = e.reshape(-1)  # a view: entry (y_n, n) of e is flat[y_n * N + n]
-    target = labels * n + columns
+    if n == 1:
+        target = labels
+    else:
+        target = labels * n + (np.arange(n) if columns is None else columns)
     zy = flat[target]  # z_y − m
     np.exp(e, out=e)  # in place: the shifted logits are not needed afterwards
-    s = e.sum(axis=0)
+    s = np.add.reduce(e, axis=0)
     # -log p_y = log Σ exp(z − m) − (z_y − m): no log of an underflowed probability.
-    loss = float((np.log(s) - zy).sum()) / n
-    e *= 1.0 / (n * s)
+    loss = float(np.add.reduce(np.log(s) - zy)) / n
+    s *= n
+    e /= s  # p / N
     flat[target] -= 1.0 / n
     return loss, e.T
 
@@ -132,17 +155,38 @@ def _axpy(alpha, x, y) -> None:
         y += alpha * x
 
 
-def sgd_step(opt, params, grads) -> None:
-    """:meth:`nnlib.optim.SGD.step` without the checks (``fit`` builds both lists itself)."""
-    lr, mu, lam = opt.lr, opt.momentum, opt.weight_decay
-    for l, (p_l, g_l) in enumerate(zip(params, grads)):
-        for key, p in p_l.items():
-            g = g_l[key]
-            decay = opt._decays(key)
+def _flat_view(p):
+    """``p`` as the 1-d view ``axpy`` writes into, or None (a 0-d or strided array, a dtype BLAS lacks)."""
+    if p.size > 1 and p.flags.c_contiguous and p.dtype in _AXPY:
+        return p.reshape(-1)
+    return None
+
+
+class SGDStep:
+    """:meth:`nnlib.optim.SGD.step` on the parameters of one ``fit`` call, without the checks (``fit``
+    builds the gradients itself): which arrays decay and the flat views ``axpy`` writes into are
+    worked out here, once. The learning rate is read on every call (a schedule changes it)."""
+
+    def __init__(self, opt, params):
+        self.opt = opt
+        self.plan = [
+            (l, key, p, _flat_view(p), _AXPY.get(p.dtype), opt._decays(key))
+            for l, p_l in enumerate(params) for key, p in p_l.items()
+        ]
+
+    def __call__(self, params, grads) -> None:
+        """One update of the parameters given at construction (``params``: the same list, as in ``SGD.step``)."""
+        opt = self.opt
+        lr, mu, lam = opt.lr, opt.momentum, opt.weight_decay
+        for l, key, p, p_flat, axpy, decay in self.plan:
+            g = grads[l][key]
             if mu == 0.0:
                 if decay:
                     p *= 1.0 - lr * lam
-                _axpy(-lr, g, p)
+                if p_flat is not None and g.dtype == p.dtype:
+                    axpy(g.reshape(-1), p_flat, a=-lr)  # g.reshape(-1): a view, or a copy when g is strided
+                else:
+                    p += -lr * g
                 continue
             v = opt._velocity_for(l, key, p)
             v *= mu
@@ -150,6 +194,11 @@ def sgd_step(opt, params, grads) -> None:
             if decay:
                 _axpy(-lr * lam, p, v)
             p += v
+
+
+def sgd_step(opt, params, grads) -> None:
+    """:meth:`nnlib.optim.SGD.step` without the checks: one :class:`SGDStep`."""
+    SGDStep(opt, params)(params, grads)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +213,8 @@ class LayerWork:
     gives the pages back to the kernel, and the next step faults them in again (see the benchmark
     report for what that costs). ``z``: (n, M_l) net input, overwritten by ``a`` where an in-place
     kernel exists; ``da_prev``: (n, M_{l-1}) gradient passed down (None for the first layer);
-    ``dW``, ``db``: the layer's gradients; ``ones``: (n,) for ``db = 1^T delta``.
+    ``dW``, ``db``: the layer's gradients; ``ones``: (n,) for ``db = 1^T delta``; ``grads``: the
+    dict ``{"W": dW, "b": db}`` a step returns for a layer whose activation has no parameters.
     """
 
     def __init__(self, W, n, need_da_prev=True):
@@ -174,17 +224,20 @@ class LayerWork:
         self.dW = np.empty_like(W)
         self.db = np.empty(m, W.dtype)
         self.ones = np.ones(n, W.dtype)
+        self.grads = {"W": self.dW, "b": self.db}
 
 
 class Workspace:
     """The work arrays of one ``fit`` call (per batch size: at most two, the full batches and the
-    last one) and the training step that writes into them. Made by ``fit``, dropped when it returns."""
+    last one) and the training step that writes into them. Made by ``fit``, dropped when it returns
+    (or kept by a caller that passes it to ``fit`` again)."""
 
     def __init__(self, net):
         self.net = net
         self._layers: dict[int, list[LayerWork]] = {}
         self._x: dict[int, np.ndarray] = {}
         self._columns: dict[int, np.ndarray] = {}
+        self.refresh()
 
     def arrays(self, n):
         work = self._layers.get(n)
@@ -194,10 +247,27 @@ class Workspace:
         return work
 
     def refresh(self):
-        """Drop the arrays that no longer fit the network's layers (called once per ``fit``)."""
+        """Fit the workspace to the network as it is now (called once per ``fit``: a network may
+        change between calls, never during one): drop the arrays that no longer match its layers,
+        and choose per layer what every step of the call does the same way."""
+        net = self.net
         for n, work in list(self._layers.items()):
-            if any(w.dW.shape != layer.W.shape or w.dW.dtype != layer.W.dtype for w, layer in zip(work, self.net.layers)):
+            if len(work) != len(net.layers) or any(
+                w.dW.shape != layer.W.shape or w.dW.dtype != layer.W.dtype for w, layer in zip(work, net.layers)
+            ):
                 del self._layers[n]
+        last = len(net.layers) - 1
+        # Per layer: (layer, ends in the fused loss?, in-place kernel pair or None, dropout rate).
+        # INPLACE is keyed by exact class: a subclass may change f or f'.
+        self._plan = [
+            (
+                layer,
+                l == last and net._fused is not None,
+                INPLACE.get(type(layer.activation)),
+                net.dropout[l] if l < last else 0.0,
+            )
+            for l, layer in enumerate(net.layers)
+        ]
 
     def gather(self, X, rows):
         """``X[rows]`` written into a kept (n, M_0) array: a shuffled batch without a new array per step."""
@@ -216,52 +286,51 @@ class Workspace:
         ``grads`` is None when the output is not finite (the run diverged: nothing to step on).
         The gradients live in the work arrays until the next step.
         """
-        net = self.net
-        layers, work = net.layers, self.arrays(X.shape[0])
-        last = len(layers) - 1
-        fused = net._fused
-        saved = []  # per layer: (a_prev, activation cache, in-place kernel, dropout mask)
+        n = X.shape[0]
+        work = self._layers.get(n) or self.arrays(n)
+        plan = self._plan
+        saved = []  # per layer: (a_prev, activation cache, dropout mask)
         a = X
-        for l, (layer, w) in enumerate(zip(layers, work)):
+        for (layer, fused_out, kernel, p), w in zip(plan, work):
             z = dense_forward_into(a, layer.W, layer.b, w.z)
-            if l == last and fused is not None:
-                saved.append((a, None, None, None))
+            if fused_out:
+                saved.append((a, None, None))
                 a = z
                 break
-            kernel = INPLACE.get(type(layer.activation))
             a_prev = a
             a, cache = kernel[0](z) if kernel else layer._act_forward(z)
             mask = None
-            if l < last and net.dropout[l] > 0.0:
-                mask = _dropout_mask(a.shape, net.dropout[l], rng, a.dtype)
+            if p > 0.0:
+                mask = _dropout_mask(a.shape, p, rng, a.dtype)
                 a = a * mask
-            saved.append((a_prev, cache, kernel, mask))
+            saved.append((a_prev, cache, mask))
         out = a
+        net = self.net
+        fused = net._fused
         # (a fused loss of non-finite logits is non-finite itself; a loss object would refuse them)
         if fused is None and not np.isfinite(out).all():
-            return float("inf"), out, None
+            return math.inf, out, None
         if fused == "softmax":
-            loss, g = softmax_xent(out, Y, self._columns[X.shape[0]])
+            loss, g = softmax_xent(out, Y, self._columns[n])
         elif fused == "sigmoid":
             loss, g = BinaryCrossEntropyWithLogits._value_and_delta(out, Y)
         else:
             Yt = net._loss_targets(Y, out.dtype)
             loss, g = float(net.loss_fn.forward(out, Yt)), net.loss_fn.backward(out, Yt)
-        grads = [None] * len(layers)
+        grads = [None] * len(plan)
         own = False  # is g one of our work arrays (free to overwrite)?
-        for l in range(last, -1, -1):
-            layer, w = layers[l], work[l]
-            a_prev, cache, kernel, mask = saved[l]
-            if l == last and fused is not None:
+        for l in range(len(plan) - 1, -1, -1):
+            layer, fused_out, kernel, _ = plan[l]
+            a_prev, cache, mask = saved[l]
+            if fused_out:
                 delta = g
             else:
                 if mask is not None:
                     g, own = g * mask, True
-                if kernel and own:
-                    delta = kernel[1](g, cache)
-                else:
-                    delta = layer._act_backward(g, cache)
+                delta = kernel[1](g, cache) if kernel and own else layer._act_backward(g, cache)
+            w = work[l]
             g, dW, db = dense_backward_into(delta, a_prev, layer.W, w, l > 0)
             own = True
-            grads[l] = {"W": dW, "b": db, **getattr(layer.activation, "grads", {})}
+            act_grads = getattr(layer.activation, "grads", None)
+            grads[l] = {"W": dW, "b": db, **act_grads} if act_grads else w.grads
         return loss, out, grads

@@ -30,6 +30,7 @@ Tasks, inferred from the output activation and the loss (override with ``task=``
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import numpy as np
@@ -457,8 +458,8 @@ class MLP:
 
     # -- training ----------------------------------------------------------------------------------
     @staticmethod
-    def _optimizer_step(optimizer):
-        """The function ``fit`` calls as ``step(params, grads)`` on every batch."""
+    def _optimizer_step(optimizer, params):
+        """The function ``fit`` calls as ``step(params, grads)`` on every batch (``params``: the live arrays)."""
         from .optim import SGD
 
         if optimizer is None:
@@ -470,7 +471,7 @@ class MLP:
             )
         if type(optimizer).step is SGD.step:
             # fit builds params and grads itself: our SGD may skip its checks (and use BLAS axpy).
-            return optimizer, lambda params, grads: _fast.sgd_step(optimizer, params, grads)
+            return optimizer, _fast.SGDStep(optimizer, params)
 
         # Any other optimizer may keep the gradients it is given (say, last step's, to compare):
         # it gets copies, since the work arrays are overwritten by the next step.
@@ -533,7 +534,8 @@ class MLP:
         Y = self._prep_Y(Y, n)
         epochs = as_int_scalar(epochs, "epochs", min_value=1)
         bs = n if batch_size is None else min(as_int_scalar(batch_size, "batch_size", min_value=1), n)
-        optimizer, step = self._optimizer_step(optimizer)
+        params = self.params()
+        optimizer, step = self._optimizer_step(optimizer, params)
         shuffle = as_bool(shuffle, "shuffle")
         progress = as_bool(progress, "progress")
         restore_best = as_bool(restore_best, "restore_best")
@@ -548,7 +550,6 @@ class MLP:
         logits = self._fused is not None or self._logits_out
 
         history = History()
-        params = self.params()
         if workspace is None:
             workspace = _fast.Workspace(self)
         elif not isinstance(workspace, _fast.Workspace) or workspace.net is not self:
@@ -635,7 +636,7 @@ class MLP:
             yb = Y[rows]
             loss, out, grads = workspace.step(xb, yb, gen)
             record.add(loss, xb.shape[0], self._correct(out, yb, logits) if classify and grads is not None else 0.0)
-            if grads is None or not np.isfinite(loss):
+            if grads is None or not math.isfinite(loss):
                 record.loss_sum = float("inf") if not np.isnan(loss) else loss
                 break
             step(params, grads)

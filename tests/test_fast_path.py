@@ -140,6 +140,14 @@ def test_fast_kernels_match_the_textbook_ones():
         work = _fast.LayerWork(W, 6)
         for got, want in zip(_fast.dense_backward_into(delta, a, W, work), dense_backward(delta, cache)):
             np.testing.assert_allclose(got, want, **TOL[dtype])
+        # One sample (gemm for the outer product dW), with delta as a C-ordered row and as the
+        # transposed view the fused softmax returns.
+        one = _fast.LayerWork(W, 1)
+        _, cache1 = dense_forward(a[:1], W, b)
+        for d1 in (delta[:1].copy(), delta[:1].T.copy().T):
+            want = dense_backward(d1, cache1)
+            for got, w in zip(_fast.dense_backward_into(d1, a[:1], W, one), want):
+                np.testing.assert_allclose(got, w, **TOL[dtype])
         labels = rng.integers(0, 3, 6)
         loss, d = _fast.softmax_xent(z, labels)
         ref_loss, ref_d = losses.SoftmaxCrossEntropy().value_and_delta(z, labels)
@@ -203,17 +211,20 @@ def test_sgd_fast_step_matches_sgd_step():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("hidden,out,loss", CASES[:5] + CASES[8:10], ids=lambda c: str(c))
 @pytest.mark.parametrize("opt", [dict(lr=0.05), dict(lr=0.05, momentum=0.9, weight_decay=1e-2)], ids=["sgd", "momentum"])
-def test_fit_steps_match_reference_updates(hidden, out, loss, dtype, opt):
-    """Three mini-batch steps of fit == three hand-made SGD updates from the reference gradients."""
+@pytest.mark.parametrize("bs", [4, 1], ids=["batch4", "batch1"])
+def test_fit_steps_match_reference_updates(hidden, out, loss, dtype, opt, bs):
+    """Three steps of fit == three hand-made SGD updates from the reference gradients. Batches of
+    4, 4, 3 (the short last batch counts too) and of one sample (where dW is an outer product,
+    computed by gemm instead of numpy's matmul)."""
     net = _net(hidden, out, loss, dtype)
     ref_net = copy.deepcopy(net)
-    X, Y = _data(net.task, dtype, n=3 * 4 - 1)  # batches of 4, 4, 3: the short last batch counts too
-    net.fit(X, Y, epochs=1, batch_size=4, optimizer=SGD(**opt), shuffle=False)
+    X, Y = _data(net.task, dtype, n=3 * bs - 1 if bs > 1 else 3)
+    net.fit(X, Y, epochs=1, batch_size=bs, optimizer=SGD(**opt), shuffle=False)
 
     lr, mu, lam = opt["lr"], opt.get("momentum", 0.0), opt.get("weight_decay", 0.0)
     velocity = [{k: np.zeros_like(p) for k, p in layer.items()} for layer in ref_net.params()]
-    for start in range(0, X.shape[0], 4):
-        _, grads = reference_gradients(ref_net, X[start : start + 4], Y[start : start + 4])
+    for start in range(0, X.shape[0], bs):
+        _, grads = reference_gradients(ref_net, X[start : start + bs], Y[start : start + bs])
         for p_l, g_l, v_l in zip(ref_net.params(), grads, velocity):
             for k, p in p_l.items():
                 g = g_l[k].astype(p.dtype) + (lam * p if k == "W" else 0.0)
