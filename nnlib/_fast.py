@@ -221,7 +221,7 @@ class LayerWork:
         m, m_prev = W.shape
         self.z = np.empty((n, m), W.dtype)
         self.da_prev = np.empty((n, m_prev), W.dtype) if need_da_prev else None
-        self.dW = np.empty_like(W)
+        self.dW = np.empty((m, m_prev), W.dtype)  # C-ordered whatever W's order: gemm writes into dW.T in place
         self.db = np.empty(m, W.dtype)
         self.ones = np.ones(n, W.dtype)
         self.grads = {"W": self.dW, "b": self.db}

@@ -238,6 +238,23 @@ def test_fit_steps_match_reference_updates(hidden, out, loss, dtype, opt, bs):
         assert any(not np.array_equal(pf[k], p0) for k, p0 in _net(hidden, out, loss, dtype).params()[l].items())
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_fit_with_fortran_ordered_weights_trains_like_c_ordered_ones(dtype):
+    """The BLAS calls write into the work arrays in place whatever the layout of W (a gemm that had
+    to copy its output array would leave the gradient unwritten)."""
+    net = _net("relu", "identity", "softmax_ce", dtype)
+    twin = copy.deepcopy(net)
+    for layer in net.layers:
+        layer.W = np.asfortranarray(layer.W)
+    X, Y = _data("multiclass", dtype, n=5)
+    for bs in (1, 2):
+        net.fit(X, Y, epochs=1, batch_size=bs, optimizer=SGD(0.1), shuffle=False)
+        twin.fit(X, Y, epochs=1, batch_size=bs, optimizer=SGD(0.1), shuffle=False)
+        for pf, pt in zip(net.params(), twin.params()):
+            for k in pf:
+                np.testing.assert_allclose(pf[k], pt[k], **TOL[dtype])
+
+
 def test_fit_with_shuffle_uses_the_same_batches_as_a_permuted_copy():
     """Per-batch gathering of shuffled rows trains exactly like shuffling the whole set first."""
     net = _net("relu", "identity", "softmax_ce", np.float64)
