@@ -9,6 +9,7 @@ course's ``SandboxedGrading`` runs it in a bubblewrap sandbox and computes every
 (package ``ffgrader``). It refuses to grade when the sandbox cannot start (``make sandbox-deps``).
 """
 
+import importlib.util
 import os
 import sys
 
@@ -65,3 +66,13 @@ c.Autograde.autograde_preprocessors = [
 
 # Feedback shows neither hidden tests, nor the mark scheme of manually graded answers, nor any absolute path.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, ScrubPaths, CSSHTMLHeaderPreprocessor]
+
+# The formgrader draws each submission with nbgrader's "formgrade" template; the course's version of it
+# (ffgrader/templates/formgrade/) typesets the math offline (MathJax 2 from the jupyter-server-mathjax
+# extension instead of a CDN) and sets each task's mark scheme apart, next to the student's answer. Ours comes
+# first; nbgrader's own directory is also on the path so that ours can extend it. Feedback keeps its own template.
+_ours = os.path.join(importlib.util.find_spec("ffgrader").submodule_search_locations[0], "templates")
+_nbgrader = importlib.util.find_spec("nbgrader").submodule_search_locations[0]
+_nbgrader_templates = os.path.join(_nbgrader, "server_extensions", "formgrader", "templates")
+c.HTMLExporter.extra_template_basedirs = [_ours, _nbgrader_templates]
+c.HTMLExporter.extra_template_paths = [_nbgrader_templates]

@@ -36,7 +36,7 @@ fi
 
 # 2. The shared environment. Its stamp records what it was built from.
 umask 022
-want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && find nnlib ffgrader -name '*.py' \
+want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' \) \
          -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 stamp=$PREFIX/env/.ffnn-built
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -48,7 +48,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   src=$(mktemp -d)
   cp "$COURSE/pyproject.toml" "$src/"
   [ -f "$COURSE/README.md" ] && cp "$COURSE/README.md" "$src/"
-  (cd "$COURSE" && find nnlib ffgrader -name '*.py' -not -path '*/__pycache__/*' -print0 | xargs -0 cp --parents -t "$src")
+  (cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' \) -not -path '*/__pycache__/*' -print0 | xargs -0 cp --parents -t "$src")
   "$PREFIX/env/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
     --force-reinstall "$src"
   rm -rf "$src"

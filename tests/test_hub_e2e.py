@@ -5,11 +5,13 @@ creates throw-away local users (an instructor and two students, random names) an
 the hub runs deploy/jupyterhub_config.py. Then:
 
 1. the instructor releases hw1 (command line, as the instructor's Unix user);
-2. student A logs in, fetches hw1 in the Assignment List, fills in every answer (written into the fetched
-   notebook through the Jupyter server of the logged-in page), validates and submits; student B submits one
+2. student A logs in, fetches hw1 in the Assignment List, fills in every code answer (written into the
+   fetched notebook through the Jupyter server of the logged-in page), opens the notebook in JupyterLab and
+   types the written answer into its markdown cell, saves, validates and submits; student B submits one
    answer; students have no Formgrader (menu and server side);
 3. the instructor collects and autogrades (command line), then grades A's written answer (task_4) in the
-   formgrader page: a score and a comment, checked in the gradebook;
+   formgrader page: the task's mark scheme is a box of typeset math next to A's typed answer; a score and a
+   comment, checked in the gradebook;
 4. the instructor releases feedback; each student fetches it in the Assignment List and sees the score;
 5. the grades CSV has the right numbers and the LMS ids.
 Screenshots: _build/screenshots/hub/.
@@ -219,12 +221,42 @@ def _answer(page, user, answers: int):
     for cell in nb["cells"]:
         meta = cell["metadata"].get("nbgrader", {})
         if meta.get("solution") and done < answers:
-            cell["source"] = by_id[meta["grade_id"]].source
+            cell["source"] = "\n".join(line for line in by_id[meta["grade_id"]].source.splitlines()
+                                       if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
             done += 1
     put = _api(page, user, "PUT", f"api/contents/{HW}/{HW}.ipynb", {"type": "notebook", "format": "json",
                                                                     "content": nb})
     assert put["status"] == 200, put
     return done
+
+
+WRITTEN = ("Logistic: $f'(x) = \\frac{e^{-x}}{(1+e^{-x})^2} = f(x)\\,(1-f(x))$, since "
+           "$\\frac{e^{-x}}{1+e^{-x}} = 1 - f(x)$.")
+
+
+def _type_written_answer(page, hub, user):
+    """Open the notebook in JupyterLab, type the written answer into the cell under task_4, save."""
+    page.goto(f"{hub.url}/user/{user}/lab/tree/{HW}/{HW}.ipynb")
+    cell = page.locator(".jp-MarkdownCell", has_text="Write your answer here").first
+    cell.wait_for()
+    cell.scroll_into_view_if_needed()
+    cell.dblclick()                                   # a rendered markdown cell opens its editor
+    editor = cell.locator(".cm-content")
+    editor.wait_for()
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(WRITTEN)
+    page.keyboard.press("Shift+Enter")                # render it, as a student checks the math
+    typed = page.locator(".jp-MarkdownCell", has_text="since").first
+    typed.locator(".jp-RenderedMarkdown mjx-container, .jp-RenderedMarkdown .MathJax").first.wait_for()
+    page.keyboard.press("Control+s")
+    for _ in range(120):
+        got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
+        nb = json.loads(got["text"])["content"]
+        if any(c["cell_type"] == "markdown" and c["source"] == WRITTEN for c in nb["cells"]):
+            return
+        page.wait_for_timeout(500)
+    raise AssertionError("the typed answer never reached the saved notebook")
 
 
 def _autograded_max():
@@ -264,6 +296,9 @@ def _term(hub, browser):
         _shot(page, f"{'a' if user == hub.alice else 'b'}-1-fetched")
         assert _answer(page, user, answers) >= 1
         if user == hub.alice:
+            _type_written_answer(page, hub, user)
+            _shot(page, "a-1-typed")
+            panel = _assignment_list(page)
             panel.locator("a", has_text=HW).first.click()       # show the assignment's notebooks
             panel.get_by_role("button", name="Validate").first.click()
             dialog = page.locator(".jp-Dialog")
@@ -298,6 +333,27 @@ def _term(hub, browser):
     page.goto(f"{hub.url}/user/{hub.instructor}/formgrader/submissions/{subnb_id}/")
     score = page.locator("input.score").last          # task_4, the written answer (the only manual grade)
     score.wait_for()
+    # formgrade.js binds the inputs once it has loaded the grades and comments, and moves the focus when
+    # MathJax has typeset the page: grade only after both, as a person would.
+    page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                           " && formgrader.comments && formgrader.comments.loaded && window.MathJax && MathJax.loaded")
+    task = page.locator(".nbgrader_cell", has=page.locator("#task_4"))
+    scheme = task.locator(".ffnn-mark-scheme")
+    assert scheme.is_visible()
+    assert scheme.locator(".MathJax, .MathJax_CHTML, mjx-container").count() >= 4      # typeset, not raw TeX
+    scheme_text = scheme.inner_text()
+    assert "Mark scheme" in scheme_text and "=== " not in scheme_text and "\\frac" not in scheme_text, scheme_text
+    assert scheme.locator("li").count() >= 4                                    # the rubric's rows stay a list
+    # The student's typed answer is the cell right after the task, typeset too.
+    answer = page.locator("xpath=//div[contains(@class,'nbgrader_cell')][.//*[@id='task_4']]"
+                          "/ancestor::div[contains(@class,'cell')][1]/following-sibling::div[contains(@class,'cell')][1]")
+    assert "since" in answer.inner_text() and answer.locator(".MathJax, .MathJax_CHTML, mjx-container").count() >= 2
+    assert "\\frac" not in answer.inner_text()
+    # The rubric and the answer as the grader sees them (a clip of the whole page: the formgrader's own
+    # scrolling fights element screenshots).
+    box, top = task.bounding_box(), page.evaluate("() => window.scrollY")
+    page.screenshot(path=str(SHOTS / "i-0-rubric.png"), full_page=True,
+                    clip={"x": box["x"], "y": box["y"] + top, "width": box["width"], "height": box["height"] + 80})
     # The page saves each field on "change" (a PUT to the formgrader's API): wait for those answers.
     def saved(kind):
         return page.expect_response(lambda r: f"/api/{kind}/" in r.url and r.request.method == "PUT")
@@ -334,6 +390,7 @@ def _term(hub, browser):
         spage.goto(f"{hub.url}/user/{user}/files/{HW}/feedback/{stamp}/{HW}.html")
         body = spage.locator("body").inner_text()
         _shot(spage, f"{'a' if user == hub.alice else 'b'}-5-feedback-page")
+        assert "MARK SCHEME" not in body.upper() and "factorisation step" not in body     # the rubric stays ours
         assert f"Score: {expected[user]:g}" in body.replace(".0 /", " /") or f"{expected[user]:.1f}" in body, body[:600]
         sctx.close()
     ctx.close()
