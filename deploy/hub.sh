@@ -3,7 +3,8 @@
 # user's server); `bash deploy/users.sh delete deploy/students.example.csv instructor` removes the demo users.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export FFNN_PREFIX=${FFNN_PREFIX:-/opt/ffnn}
+. "$HERE/defaults.sh"
+export FFNN_PREFIX=$PREFIX
 export FFNN_HUB_STATE=${FFNN_HUB_STATE:-/var/lib/ffnn-hub}
 export FFNN_HUB_PORT=${FFNN_HUB_PORT:-8000}
 export FFNN_ROSTER=${FFNN_ROSTER:-$HERE/students.example.csv}

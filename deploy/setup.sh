@@ -12,10 +12,7 @@
 #      read or write inside is set by nbgrader per folder: inbound 733, outbound 755, feedback 711).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-COURSE=$(dirname "$HERE")
-PREFIX=${FFNN_PREFIX:-/opt/ffnn}
-EXCHANGE=${FFNN_EXCHANGE:-/srv/nbgrader/exchange}
-COURSE_ID=${FFNN_COURSE_ID:-ffnn}
+. "$HERE/defaults.sh"
 CHP_VERSION=5.3.0
 
 if [ "$(id -u)" != 0 ]; then

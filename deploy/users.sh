@@ -7,10 +7,7 @@
 # Roster ids are the login names (see the instructor guide). Idempotent: existing users are kept.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-COURSE=$(dirname "$HERE")
-PREFIX=${FFNN_PREFIX:-/opt/ffnn}
-EXCHANGE=${FFNN_EXCHANGE:-/srv/nbgrader/exchange}
-COURSE_ID=${FFNN_COURSE_ID:-ffnn}
+. "$HERE/defaults.sh"
 cmd=${1:?usage: users.sh create|delete ROSTER.csv INSTRUCTOR}
 roster=${2:?roster csv}
 instructor=${3:?instructor login}
