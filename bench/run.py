@@ -219,6 +219,12 @@ def book_md(res):
     )
 
 
+def reader_md(res):
+    from .reader import markdown as reader_markdown
+
+    return reader_markdown(res["reader"])
+
+
 SECTION_MD = {
     "training": ("Training: seconds per epoch", training_md),
     "training/batch1": ("Batch size 1: the floor with numpy's matmul and with BLAS gemm", batch1_md),
@@ -227,12 +233,16 @@ SECTION_MD = {
     "memory": ("Memory: one epoch of 784-512-512-10, batch 4096, float64", memory_md),
     "grading": ("Grading with nbgrader autograde", grading_md),
     "book": ("Book build", book_md),
+    # Written by bench/reader.py (make bench-reader) into its own file, reader.json.
+    "reader": ("Reading the book: Lighthouse on a phone", reader_md),
 }
 
 
 def markdown(res):
     """The results as Markdown (the book page renders the same JSON with the section functions)."""
     out = ["# Benchmark results", "", machine_md(res), ""]
+    if (RESULTS / "reader.json").exists():
+        res = {**res, "reader": json.loads((RESULTS / "reader.json").read_text())}
     for key, (title, fn) in SECTION_MD.items():
         section = key.split("/")[0]  # "training/anatomy" is a part of the "training" results
         if res.get(section):

@@ -10,40 +10,22 @@ from __future__ import annotations
 
 import functools
 import json
-from html.parser import HTMLParser
+import re
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
 from _browser import HTML, ROOT, built_pages, toc_pages
+from html_helpers import anchors
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PAGES = toc_pages()
 
 
-class _Anchors(HTMLParser):
-    """Collects ids (link targets) and hrefs/srcs of one HTML file."""
-
-    def __init__(self):
-        super().__init__()
-        self.ids: set[str] = set()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-        if tag == "a" and attrs.get("href"):
-            self.hrefs.append(attrs["href"])
-
-
-@functools.lru_cache(maxsize=None)
-def parse(path: Path) -> _Anchors:
-    parser = _Anchors()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser
+# Ids and hrefs of one HTML file (tests/html_helpers.py), parsed once per file: pages link to each other.
+parse = functools.lru_cache(maxsize=None)(anchors)
 
 
 def test_every_toc_page_was_built():
@@ -52,7 +34,7 @@ def test_every_toc_page_was_built():
 
 
 def test_math_is_served_from_the_site_itself():
-    mathjax = HTML / "_static" / "mathjax" / "tex-chtml.js"
+    mathjax = HTML / "_static" / "mathjax" / "startup.js"
     assert mathjax.exists(), "MathJax is not bundled into _build/html/_static/mathjax"
     # MathJax 4 (line breaking), the version package.json pins, with its font next to it.
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["mathjax"]
@@ -62,10 +44,18 @@ def test_math_is_served_from_the_site_itself():
     assert any(fonts.glob("*.woff2")), f"no MathJax font files in {fonts}"
     pages_with_math = [p for p in PAGES if 'class="math' in (HTML / f"{p}.html").read_text()]
     assert pages_with_math, "no page has math: the check above would be vacuous"
+    # reader-math.js (after the first paint) loads _static/mathjax/startup.js, which loads the
+    # components the page configuration lists, all from _static/mathjax.
+    assert (HTML / "_static" / "mathjax" / "startup.js").exists()
+    for component in ("core", "input/tex", "output/chtml", "a11y/assistive-mml"):
+        assert (HTML / "_static" / "mathjax" / f"{component}.js").exists(), f"MathJax component {component} missing"
     for p in pages_with_math:
         html = (HTML / f"{p}.html").read_text()
         assert "cdn.jsdelivr.net" not in html and "mathjax@" not in html, f"{p} loads MathJax from a CDN"
-        assert "_static/mathjax/tex-chtml.js" in html, f"{p} does not load the bundled MathJax"
+        assert re.search(r'<script data-bundle="mathjax/startup.js" defer="defer" src="[./]*_static/reader-math.js', html), (
+            f"{p} does not load the bundled MathJax through reader-math.js")
+    for p in set(PAGES) - set(pages_with_math):
+        assert "reader-math.js" not in (HTML / f"{p}.html").read_text(), f"{p} has no math but loads MathJax"
 
 
 @pytest.mark.parametrize("page", built_pages())

@@ -23,11 +23,11 @@ import sys
 import textwrap
 import tomllib
 import zipfile
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag
 
 import pytest
+from html_helpers import anchors
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,23 +49,7 @@ def tree(tmp_path_factory) -> Path:
     return publish.build(out, site=Path(site) if site else None)
 
 
-class _Page(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.ids, self.hrefs = set(), []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-        if tag == "a" and attrs.get("href"):
-            self.hrefs.append(attrs["href"])
-
-
-def parse(path: Path) -> _Page:
-    page = _Page()
-    page.feed(path.read_text(encoding="utf-8"))
-    return page
+parse = anchors  # ids and hrefs of one HTML file (tests/html_helpers.py)
 
 
 def cell_text(cell) -> str:

@@ -24,10 +24,8 @@
     document.querySelectorAll(".primary-toggle").forEach((b) => b.setAttribute("aria-expanded", String(!on)));
   }
 
-  // Before first paint: no flash of a sidebar the reader has collapsed.
-  try {
-    if (sessionStorage.getItem(KEY) === "1") document.documentElement.classList.add(COLLAPSED);
-  } catch (e) { /* ignore */ }
+  // (A collapsed sidebar is marked on <html> before the first paint by an inline snippet that
+  // _ext/reader_layout.py puts in <head>; this file itself is deferred.)
 
   function wire() {
     const sidebar = document.getElementById("pst-primary-sidebar");
@@ -96,8 +94,8 @@
   }
 
   function layout() {
-    const typeset = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
-    Promise.all([typeset || Promise.resolve(), document.fonts ? document.fonts.ready : null])
+    // window.readerMath (reader-math.js, pages with math): every formula typeset.
+    Promise.all([window.readerMath || Promise.resolve(), document.fonts ? document.fonts.ready : null])
       .then(fitTables, fitTables);
     let timer = null;
     window.addEventListener("resize", () => {
