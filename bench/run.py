@@ -173,8 +173,9 @@ def memory_md(res):
     )
     if "kept_bytes" in mem:
         out += (
-            f" Kept by the network between `fit` calls (its work arrays): {_mib(mem['kept_bytes'])}; "
-            f"allocated on top of them during a later epoch: {_mib(mem['later_epoch_extra_bytes'])}."
+            f" Kept between `fit` calls (the work arrays of a `Workspace` the caller passes to `fit`, and "
+            f"the last gradients): {_mib(mem['kept_bytes'])}; allocated on top of them during a later "
+            f"epoch: {_mib(mem['later_epoch_extra_bytes'])}."
         )
     return out
 

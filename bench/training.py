@@ -193,7 +193,9 @@ def run(quick=False, threads=1, log=print):
                         # Per-sample steps: time the first `cap` samples, report per full epoch.
                         Xs, ys = X[:cap], y[:cap]
                     scale = X.shape[0] / Xs.shape[0]
-                    repeats = 2 if (quick or bs == 1) else 3
+                    # Batch-1 epochs are short (a capped number of samples): more rounds, so that one
+                    # burst of load from another process cannot spoil all of a contender's epochs.
+                    repeats = 2 if quick else (7 if bs == 1 else 3)
                     # Epochs of seconds are not helped by warm caches; three in a row would only cost time.
                     block = 1 if bs == 1 or sizes[0] > 64 and bs < 256 else 5
                     net, f_nn = nnlib_epoch(sizes, Xs, ys, bs, dtype)
@@ -234,8 +236,10 @@ def memory(quick=False, threads=1):
     """Array memory of training the big net at batch 4096, against its parameters and activations.
 
     ``tracemalloc`` sees numpy's data buffers. Measured on a fresh network, from before its first
-    ``fit`` (so the work arrays ``fit`` allocates, and keeps, count), then during a second epoch
-    (only what a step allocates on top of them), then what stays allocated after ``fit`` returns.
+    ``fit`` (so the work arrays count, which ``fit`` allocates in a :class:`nnlib._fast.Workspace`
+    the caller keeps here, as a training run in chunks of epochs would), then what stays allocated
+    after ``fit`` returns (the workspace and the last gradients), then during a second ``fit`` with
+    the same workspace (only what a step allocates on top of them).
     """
     import tracemalloc
 
@@ -245,14 +249,15 @@ def memory(quick=False, threads=1):
     X, y = synthetic_set(8192)
     net = MLP(sizes, ["relu", "relu", "identity"], "softmax_ce", rng=0)
     opt = SGD(lr=LR)
+    ws = _fast.Workspace(net)  # allocates nothing until the first step
     with threadpool_limits(limits=threads):
         tracemalloc.start()
         base = tracemalloc.get_traced_memory()[0]
-        net.fit(X, y, epochs=1, batch_size=bs, optimizer=opt, shuffle=True)
+        net.fit(X, y, epochs=1, batch_size=bs, optimizer=opt, shuffle=True, workspace=ws)
         first_peak = tracemalloc.get_traced_memory()[1] - base
         kept = tracemalloc.get_traced_memory()[0] - base
         tracemalloc.reset_peak()
-        net.fit(X, y, epochs=1, batch_size=bs, optimizer=opt, shuffle=True)
+        net.fit(X, y, epochs=1, batch_size=bs, optimizer=opt, shuffle=True, workspace=ws)
         later_peak = tracemalloc.get_traced_memory()[1] - base - kept
         tracemalloc.stop()
     item = np.dtype(np.float64).itemsize
