@@ -132,6 +132,19 @@ def typeset_lead(outdir: Path) -> int:
     return len(items)
 
 
+def _mark_typesetting(app, pagename, templatename, context, doctree) -> None:
+    """On a page with math, mark <html> before its first layout; reader-math.js clears the mark once
+    every formula is typeset (reader.css skips the layout of off-screen sections meanwhile)."""
+    from sphinx.builders.html._assets import _JavaScript
+
+    scripts = context.get("script_files") or []
+    for i, script in enumerate(scripts):
+        if (getattr(script, "filename", "") or "").endswith("reader-math.js"):
+            mark = 'document.documentElement.classList.add("reader-typesetting");'
+            scripts.insert(i, _JavaScript("", priority=script.priority, body=mark))
+            return
+
+
 def _typeset_lead(app, exception) -> None:
     if exception is None and app.builder.format == "html":
         typeset_lead(Path(app.outdir))
@@ -176,6 +189,8 @@ def _copy(app, exception) -> None:
 def setup(app):
     app.connect("config-inited", _set_options)
     app.connect("builder-inited", _configure)
+    # After Sphinx's MathJax extension has added the loader to a page with math.
+    app.connect("html-page-context", _mark_typesetting, priority=900)
     app.connect("build-finished", _copy)
     app.connect("build-finished", _typeset_lead)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -24,8 +24,23 @@
     return roots;
   }
 
+  // Until every formula is typeset, reader.css lets off-screen sections skip layout. The class is set
+  // by an inline snippet before the page is first laid out (_ext/mathjax4.py): set later, Chrome
+  // would skip a section already on screen for one frame and it would pop back in (a layout shift).
+  const root = document.documentElement;
+
   async function typesetInSlices() {
-    const roots = mathRoots();
+    try {
+      await typesetEach(mathRoots());
+    } finally {
+      root.classList.remove("reader-typesetting");
+    }
+    // A display equation may scroll sideways as a last resort: keyboard users must be able to reach
+    // it (axe: scrollable-region-focusable). MathJax's menu, not loaded, used to do this.
+    document.querySelectorAll('mjx-container[display="true"]').forEach((c) => c.setAttribute("tabindex", "0"));
+  }
+
+  async function typesetEach(roots) {
     const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
     let i = 0;
     let n = 2; // formulas per slice, adapted to the measured time of the previous slice
@@ -38,9 +53,6 @@
       n = Math.max(1, Math.min(32, Math.round((n * SLICE_MS) / Math.max(dt, 0.5))));
       await nextTask();
     }
-    // A display equation may scroll sideways as a last resort: keyboard users must be able to reach
-    // it (axe: scrollable-region-focusable). MathJax's menu, not loaded, used to do this.
-    document.querySelectorAll('mjx-container[display="true"]').forEach((c) => c.setAttribute("tabindex", "0"));
   }
 
   const config = (window.MathJax = window.MathJax || {});
@@ -57,7 +69,11 @@
     const tag = document.createElement("script");
     tag.src = bundle;
     tag.async = true;
-    tag.onerror = () => { console.error(`MathJax could not be loaded from ${bundle}`); finished(); };
+    tag.onerror = () => {
+      console.error(`MathJax could not be loaded from ${bundle}`);
+      root.classList.remove("reader-typesetting");
+      finished();
+    };
     document.head.appendChild(tag);
   }
   // After the first frame has been painted: rAF runs before that paint, the timeout after it.
