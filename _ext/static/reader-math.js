@@ -11,7 +11,7 @@
   "use strict";
   const script = document.currentScript;
   const bundle = script.src.replace(/reader-math\.js(\?.*)?$/, script.dataset.bundle);
-  const SLICE_MS = 8; // work per slice; a phone is several times slower than the machine that measured it
+  const SLICE_MS = 6; // work per slice; a phone is several times slower than the machine that measured it
   let finished;
   window.readerMath = new Promise((resolve) => { finished = resolve; });
 
@@ -50,7 +50,7 @@
       await MathJax.typesetPromise(roots.slice(i, i + n));
       i += n;
       const dt = performance.now() - t0;
-      n = Math.max(1, Math.min(32, Math.round((n * SLICE_MS) / Math.max(dt, 0.5))));
+      n = Math.max(1, Math.min(8, Math.round((n * SLICE_MS) / Math.max(dt, 0.5))));
       await nextTask();
     }
   }
