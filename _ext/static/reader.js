@@ -157,6 +157,10 @@
     wire();
     layout();
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // After the first frame: the page has been laid out for it, so reading the controls' shown text
+  // (innerText) and the sidebar's geometry costs little; before it, it forced the first layout of
+  // the whole page inside this script. (The nav buttons cannot be tapped before that frame anyway.)
+  const afterFirstFrame = () => requestAnimationFrame(() => setTimeout(start, 0));
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", afterFirstFrame);
+  else afterFirstFrame();
 })();
