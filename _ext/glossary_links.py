@@ -43,9 +43,10 @@ def _read(app, doctree) -> None:
     if not hasattr(env, "reader_zh_paragraphs"):
         env.reader_zh_paragraphs = {}
         env.reader_glossary = []
-    # Every block a term can be introduced in, in document order: paragraphs, table cells, titles.
+    # Every block a term can be introduced in, in document order: paragraphs, table cells, titles and
+    # the terms of definition lists (a chapter's "saturation (饱和): ..." list defines its terms there).
     blocks, used = [], set()
-    for node in doctree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.entry, nodes.title))):
+    for node in doctree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.entry, nodes.title, nodes.term))):
         if isinstance(node, nodes.title):
             if not isinstance(node.parent, nodes.section) or not node.parent["ids"]:
                 continue
@@ -145,4 +146,4 @@ def setup(app):
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 4}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 5}
