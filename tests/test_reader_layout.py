@@ -1,7 +1,8 @@
 """Nothing wider than its column, on a phone (390 px, touch) and a desktop (1280 px).
 
 Every page of the built book is opened at both widths with the network cut off. After MathJax has
-typeset and reader.js has fitted the tables, the page is measured: the page itself, every display
+typeset every formula (not only those near the screen: ``window.readerTypesetAll()``) and reader.js
+has fitted the tables, the page is measured: the page itself, every display
 equation, inline formula, table, code or output block, image and figure must fit inside the text
 column (1 px of rounding allowed). A full-page screenshot (JPEG) of each page at each width is saved under
 ``_build/screenshots/`` for a human to look at. The same visit checks what a reader would notice:
@@ -33,6 +34,9 @@ def test_page_fits_its_column(page, width, site, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     with Visit(browser, site, WIDTHS[width]) as visit:
         pg = visit.open(page)
+        # Formulas are typeset as they come near the screen (reader-math.js): every one is measured.
+        pg.evaluate("async () => { if (window.readerTypesetAll) await window.readerTypesetAll(); }")
+        pg.wait_for_function("() => document.documentElement.dataset.readerMath === 'all'", timeout=60_000)
         has_math = pg.locator(".math").count() > 0
         if has_math:
             assert pg.locator("mjx-container").count() > 0, f"{page}: math present but nothing typeset"

@@ -68,6 +68,9 @@ def print_pdf(html_dir: Path, out: Path) -> dict:
             page.emulate_media(media="print")
             page.goto(f"{base}/{page_file}", wait_until="load")
             page.wait_for_function("() => document.documentElement.dataset.readerLayout === 'done'", timeout=180_000)
+            # Formulas are typeset as they come near the screen: all of them before printing.
+            page.evaluate("async () => { if (window.readerTypesetAll) await window.readerTypesetAll(); }")
+            page.wait_for_function("() => document.documentElement.dataset.readerMath === 'all'", timeout=180_000)
             # Folded outputs are shown in print; folded inputs (setup code) stay folded.
             page.evaluate("""() => document.querySelectorAll('details.below-input, details.hide-output, div.cell details')
                                    .forEach(d => { if (!d.classList.contains('above-input')) d.open = true; })""")

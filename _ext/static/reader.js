@@ -78,8 +78,13 @@
     table.dataset.readerLabelled = "1";
   }
 
+  // A formula not typeset yet: a table holding one is fitted once it is (its width will change, and
+  // the cards' header labels are copies that MathJax would not see).
+  const untypeset = (el) => Array.from(el.querySelectorAll(".math")).some((m) => !m.querySelector("mjx-container"));
+
   function fitTables() {
     document.querySelectorAll(".bd-article table").forEach((table) => {
+      if (untypeset(table)) return;
       table.classList.remove("reader-compact", "reader-stacked");
       const box = table.parentElement;
       const fits = () => table.getBoundingClientRect().width <= box.clientWidth + 1;
@@ -91,12 +96,27 @@
       table.classList.add("reader-stacked");
     });
     document.documentElement.dataset.readerLayout = "done";
+    if (!window.readerTypesetAll || mathAll) document.documentElement.dataset.readerMath = "all";
   }
 
+  // reader-math.js typesets formulas as they come near the screen and says so after each slice:
+  // the tables among them are fitted then. `readerMath="all"` on <html> once every formula is typeset
+  // and every table fitted (window.readerTypesetAll() asks for that; tests and the PDF wait for it).
+  let mathAll = false;
+  let fitted = false;
+  let refit = null;
+  document.addEventListener("reader:math", (event) => {
+    if (event.detail && event.detail.all) mathAll = true;
+    if (!fitted) return; // the first fit comes after the first screen (layout below)
+    clearTimeout(refit);
+    if (mathAll) fitTables();
+    else refit = setTimeout(fitTables, 100);
+  });
+
   function layout() {
-    // window.readerMath (reader-math.js, pages with math): every formula typeset.
+    // window.readerMath (reader-math.js, pages with math): the formulas near the first screen typeset.
     Promise.all([window.readerMath || Promise.resolve(), document.fonts ? document.fonts.ready : null])
-      .then(fitTables, fitTables);
+      .then(() => { fitted = true; fitTables(); }, () => { fitted = true; fitTables(); });
     let timer = null;
     window.addEventListener("resize", () => {
       clearTimeout(timer);
