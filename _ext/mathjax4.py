@@ -9,8 +9,9 @@ the build: a book whose math silently depends on the internet is worse than no b
 
 The page does not load MathJax itself: Sphinx's MathJax tag (on pages with math only) is
 ``_static/reader-math.js`` (from ``_ext/static``), which requests the bundle after the first paint
-and typesets in short slices, so a phone shows the text at once and stays responsive while the
-formulas are typeset (Lighthouse's first paint and blocking time; see that file).
+and typesets, in short slices, only the formulas within a screen of what is shown (the others when
+the reader comes near them), so a phone shows the text at once and stays responsive (Lighthouse's
+first paint and blocking time; see that file).
 
 Lead formulas: typesetting in the browser after the first paint would make the text a reader
 already sees reflow (raw TeX is wider than the formula): Lighthouse measured a layout shift of 0.3

@@ -17,7 +17,8 @@ What Lighthouse (``make bench-reader``) blamed, and what this extension changes:
   ``width``/``height`` attributes (the browser reserves the box), and all but the first are loaded
   lazily.
 
-MathJax is loaded after the first paint and typesets in short slices (``_ext/mathjax4.py``).
+MathJax is loaded after the first paint and typesets in short slices the formulas near the screen
+(``_ext/mathjax4.py``).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ machine, so they live in the benchmark. This module asserts their deterministic 
 the three chapters the benchmark measures, served compressed as the benchmark serves them, at phone
 width: no page loads the theme's 1.5 MB Font Awesome script or, except the search page, the search
 index; no script in ``<head>`` blocks the first paint; MathJax is requested only after the first
-paint; the formulas of the first screen come typeset in the HTML; the page does not jump while it
-loads; plots reserve their size; and a chapter transfers less than a byte budget.
+paint; the formulas of the first screen come typeset in the HTML; formulas far below it are typeset
+only when the reader scrolls or links to them; the page does not jump while it loads; plots reserve
+their size; and a chapter transfers less than a byte budget.
 """
 
 from __future__ import annotations
@@ -153,3 +154,49 @@ def test_the_icon_fonts_hold_only_the_icons_used():
     for icon in ("fa-magnifying-glass", "fa-bars", "fa-list", "fa-sun", "fa-moon", "fa-github", "fa-download"):
         assert re.search(rf"\.{icon}:before[^{{]*\{{content:", css), f"the CSS lost the rule of {icon}, a used icon"
     assert ".fa-otter:before" not in css, "the CSS still holds rules of icons no page uses"
+
+
+# Formulas of the article: whether each is typeset and where it is, in screen heights.
+FORMULAS = """() => Array.from(document.querySelectorAll('.bd-article .math')).map((m) => ({
+  typeset: !!m.querySelector('mjx-container'),
+  screens: m.getBoundingClientRect().top / innerHeight,
+}))"""
+
+
+def test_formulas_are_typeset_when_the_reader_comes_near_them(browser, compressed_site):
+    # A chapter does not typeset its 170 formulas while it opens (that was most of its blocking
+    # time): those on and near the first screen are, the others when the reader scrolls to them.
+    with Visit(browser, compressed_site, PHONE) as visit:
+        pg = visit.open("book/activations")
+        pg.wait_for_timeout(300)
+        formulas = pg.evaluate(FORMULAS)
+        shown = [f for f in formulas if f["screens"] < 1]
+        far = [f for f in formulas if f["screens"] > 3]
+        assert all(f["typeset"] for f in shown), f"formulas on the first screen left untypeset: {shown}"
+        assert len(far) > 20 and not any(f["typeset"] for f in far), (
+            f"{sum(f['typeset'] for f in far)} of {len(far)} formulas 3+ screens below were typeset at once")
+        pg.evaluate("() => Array.from(document.querySelectorAll('.bd-article div.math')).pop().scrollIntoView()")
+        pg.wait_for_function("() => !!Array.from(document.querySelectorAll('.bd-article div.math')).pop()"
+                             ".querySelector('mjx-container')", timeout=15_000)
+        errors = list(visit.errors)
+    assert not errors, errors
+
+
+def test_a_link_into_the_page_lands_on_typeset_formulas(browser, compressed_site):
+    # Opening a section far down (a link from elsewhere, the contents): its formulas are typeset and
+    # the section stays where the link put it while those above it are not.
+    with Visit(browser, compressed_site, PHONE) as visit:
+        pg = visit.open("book/activations")
+        target = pg.evaluate("""() => { const s = Array.from(document.querySelectorAll('.bd-article section[id]'))
+            .filter((s) => s.querySelector('div.math')); return s[s.length - 1].id; }""")
+    with Visit(browser, compressed_site, PHONE) as visit:
+        visit.page.goto(f"{compressed_site}/book/activations.html#{target}", wait_until="load")
+        visit.settle()
+        pg = visit.page
+        pg.wait_for_function(f"() => !!document.getElementById('{target}').querySelector('div.math mjx-container')",
+                             timeout=15_000)
+        pg.wait_for_timeout(500)
+        top = pg.evaluate(f"() => document.getElementById('{target}').getBoundingClientRect().top")
+        above = pg.evaluate(FORMULAS)
+    assert -5 < top < 150, f"#{target} is {top:.0f} px from the top of the screen after typesetting"
+    assert any(not f["typeset"] for f in above if f["screens"] < -3), "every formula above the target was typeset"

@@ -83,15 +83,16 @@
     allDone.splice(0).forEach((resolve) => resolve());
   }
 
-  // A link to an equation (#eq-...) lands on it before the formulas above it are typeset, which
-  // changes their height. Browsers with scroll anchoring keep the target in place; for the others,
-  // the target is scrolled back into view until the reader scrolls themselves.
+  // A link into the page (#equation-..., a section) lands on its target while the sections above it
+  // still have their estimated height (content-visibility) and their formulas are not typeset: both
+  // change when the first screen is ready and as slices are typeset, so the target is scrolled back
+  // into view each time, until the reader scrolls or taps themselves.
   let userScrolled = false;
   ["wheel", "touchstart", "keydown", "pointerdown"].forEach((type) =>
     window.addEventListener(type, () => { userScrolled = true; }, {passive: true, capture: true}));
   window.addEventListener("hashchange", () => { userScrolled = false; });
   function keepHashTarget() {
-    if (userScrolled || !location.hash || CSS.supports("overflow-anchor", "auto")) return;
+    if (userScrolled || !location.hash) return;
     let target = null;
     try { target = document.getElementById(decodeURIComponent(location.hash.slice(1))); } catch (e) { return; }
     if (target) target.scrollIntoView();
@@ -134,6 +135,7 @@
   // It is cleared then, so that a checker that reads sizes and colours (axe) sees every section.
   function ready() {
     root.classList.remove("reader-typesetting");
+    keepHashTarget();
     firstScreen();
   }
 
