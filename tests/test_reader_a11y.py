@@ -45,6 +45,10 @@ def axe_source():
 
 def _violations(visit, page, axe_source, rules):
     pg = visit.open(page)
+    # Formulas are typeset as they come near the screen (reader-math.js): axe checks the page with every
+    # formula typeset, as a reader who scrolled through it sees it.
+    pg.evaluate("async () => { if (window.readerTypesetAll) await window.readerTypesetAll(); }")
+    pg.wait_for_function("() => document.documentElement.dataset.readerMath === 'all'", timeout=60_000)
     pg.add_script_tag(content=axe_source)
     return pg.evaluate(RUN, rules)
 
