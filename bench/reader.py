@@ -105,10 +105,6 @@ class CompressingHandler(http.server.SimpleHTTPRequestHandler):
         super().do_GET()
 
 
-# The handler the tests and older callers import.
-GzipHandler = CompressingHandler
-
-
 def serve(html: Path):
     """A server for the built site on 127.0.0.1 (a free port); returns (server, base URL)."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(CompressingHandler, directory=str(html)))
