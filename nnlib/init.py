@@ -59,24 +59,20 @@ def _shape(fan_in, fan_out) -> tuple[int, int]:
     return shape
 
 
-def _dtype(dtype) -> np.dtype:
-    return as_float_dtype(dtype)
-
-
 def zeros(fan_in, fan_out, rng=None, *, dtype=np.float64) -> np.ndarray:
     """All-zero ``(fan_out, fan_in)`` matrix. ``rng`` is accepted for a uniform signature and ignored."""
-    return np.zeros(_shape(fan_in, fan_out), dtype=_dtype(dtype))
+    return np.zeros(_shape(fan_in, fan_out), dtype=as_float_dtype(dtype))
 
 
 def constant(fan_in, fan_out, rng=None, *, value=0.0, dtype=np.float64) -> np.ndarray:
     """``(fan_out, fan_in)`` matrix filled with ``value`` (``rng`` ignored)."""
     value = as_float_scalar(value, "value")
-    return np.full(_shape(fan_in, fan_out), value, dtype=_dtype(dtype))
+    return np.full(_shape(fan_in, fan_out), value, dtype=as_float_dtype(dtype))
 
 
 def _uniform(shape, limit, rng, dtype) -> np.ndarray:
     # Generator.random supports float32 output directly: no float64 temporary for float32 nets.
-    dt = _dtype(dtype)
+    dt = as_float_dtype(dtype)
     W = as_rng(rng).random(shape, dtype=dt)
     W *= dt.type(2 * limit)
     W -= dt.type(limit)
@@ -84,7 +80,7 @@ def _uniform(shape, limit, rng, dtype) -> np.ndarray:
 
 
 def _normal(shape, std, rng, dtype) -> np.ndarray:
-    dt = _dtype(dtype)
+    dt = as_float_dtype(dtype)
     W = as_rng(rng).standard_normal(shape, dtype=dt)
     W *= dt.type(std)
     return W
