@@ -145,12 +145,9 @@ def softmax_xent(z, labels, columns=None):
 
 def _axpy(alpha, x, y) -> None:
     """``y += alpha * x`` in place, in one pass over memory when both are contiguous and of one dtype."""
-    if (
-        isinstance(x, np.ndarray) and x.dtype == y.dtype and y.size > 1
-        and x.flags.c_contiguous and y.flags.c_contiguous and y.dtype in _AXPY
-    ):
-        # reshape(-1) of a contiguous array is a view, so axpy writes straight into y.
-        _AXPY[y.dtype](x.reshape(-1), y.reshape(-1), a=alpha)
+    y_flat = _flat_view(y)
+    if y_flat is not None and isinstance(x, np.ndarray) and x.dtype == y.dtype and x.flags.c_contiguous:
+        _AXPY[y.dtype](x.reshape(-1), y_flat, a=alpha)
     else:
         y += alpha * x
 
