@@ -9,7 +9,6 @@ course's ``SandboxedGrading`` runs it in a bubblewrap sandbox and computes every
 (package ``ffgrader``). It refuses to grade when the sandbox cannot start (``make sandbox-deps``).
 """
 
-import importlib.util
 import os
 import sys
 
@@ -19,6 +18,8 @@ from nbgrader.preprocessors import (
     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
 )
 
+import ffgrader
+import nbgrader
 from ffgrader.nbgrader_pre import RestoreCellRoles, SandboxedGrading, ScrubPaths
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
@@ -71,8 +72,7 @@ c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme
 # (ffgrader/templates/formgrade/) typesets the math offline (MathJax 2 from the jupyter-server-mathjax
 # extension instead of a CDN) and sets each task's mark scheme apart, next to the student's answer. Ours comes
 # first; nbgrader's own directory is also on the path so that ours can extend it. Feedback keeps its own template.
-_ours = os.path.join(importlib.util.find_spec("ffgrader").submodule_search_locations[0], "templates")
-_nbgrader = importlib.util.find_spec("nbgrader").submodule_search_locations[0]
-_nbgrader_templates = os.path.join(_nbgrader, "server_extensions", "formgrader", "templates")
+_ours = os.path.join(os.path.dirname(ffgrader.__file__), "templates")
+_nbgrader_templates = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates")
 c.HTMLExporter.extra_template_basedirs = [_ours, _nbgrader_templates]
 c.HTMLExporter.extra_template_paths = [_nbgrader_templates]

@@ -31,10 +31,13 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# 2. The shared environment. Its stamp records what it was built from.
+# 2. The shared environment. Its stamp records what it was built from: the requirements and the course
+# package's files (its modules and the formgrader's page), listed once for the stamp and for the copy.
 umask 022
-want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' \) \
-         -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+package_files() { (cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' \) -not -path '*/__pycache__/*' \
+                   | LC_ALL=C sort); }
+want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && package_files | xargs sha256sum) \
+        | sha256sum | cut -c1-16)
 stamp=$PREFIX/env/.ffnn-built
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: building the shared environment $PREFIX/env (a few minutes the first time)"
@@ -45,7 +48,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   src=$(mktemp -d)
   cp "$COURSE/pyproject.toml" "$src/"
   [ -f "$COURSE/README.md" ] && cp "$COURSE/README.md" "$src/"
-  (cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' \) -not -path '*/__pycache__/*' -print0 | xargs -0 cp --parents -t "$src")
+  (cd "$COURSE" && package_files | xargs cp --parents -t "$src")
   "$PREFIX/env/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
     --force-reinstall "$src"
   rm -rf "$src"

@@ -9,6 +9,7 @@ The browser side (MathJax typesetting the box, grading through the page) is test
 
 from __future__ import annotations
 
+import functools
 import html.parser
 import re
 from pathlib import Path
@@ -32,6 +33,11 @@ def _course_config() -> Config:
     cfg.HTMLExporter.extra_template_basedirs = [handlers.template_path]
     cfg.merge(PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config())
     return cfg
+
+
+@functools.cache
+def _solution(hw: str):
+    return nbformat.read(str(ROOT / "solutions" / hw / f"{hw}.ipynb"), as_version=4)
 
 
 def _tasks(nb):
@@ -75,7 +81,7 @@ class _Cells(html.parser.HTMLParser):
 
 
 def _render(hw: str, exporter: HTMLExporter) -> str:
-    nb = nbformat.read(str(ROOT / "solutions" / hw / f"{hw}.ipynb"), as_version=4)
+    nb = _solution(hw)
     resources = {"base_url": "/user/prof", "assignment_id": hw, "notebook_id": hw, "submission_id": "s1",
                  "index": 0, "total": 1, "student": "alice", "last_name": "L", "first_name": "A",
                  "notebook_path": f"course/autograded/alice/{hw}/{hw}.ipynb"}
@@ -90,7 +96,7 @@ def exporter():
 
 def test_every_hand_graded_part_is_a_task_with_a_rubric_and_an_answer_cell():
     for hw in HOMEWORK:
-        nb = nbformat.read(str(ROOT / "solutions" / hw / f"{hw}.ipynb"), as_version=4)
+        nb = _solution(hw)
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             # A markdown answer cell graded by hand could carry no rubric (nbgrader allows the mark scheme only
@@ -103,13 +109,12 @@ def test_every_hand_graded_part_is_a_task_with_a_rubric_and_an_answer_cell():
             after = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
             assert after is not None and after.cell_type == "markdown" and "nbgrader" not in after.metadata, \
                 f"{hw}: task {task.metadata.nbgrader['grade_id']} has no answer cell right after it"
-    assert sum(len(_tasks(nbformat.read(str(ROOT / "solutions" / hw / f"{hw}.ipynb"), as_version=4)))
-               for hw in HOMEWORK) >= len(HOMEWORK)
+    assert sum(len(_tasks(_solution(hw))) for hw in HOMEWORK) >= len(HOMEWORK)
 
 
 @pytest.mark.parametrize("hw", HOMEWORK)
 def test_the_formgrader_shows_each_rubric_as_a_box_next_to_the_answer(hw, exporter):
-    nb = nbformat.read(str(ROOT / "solutions" / hw / f"{hw}.ipynb"), as_version=4)
+    nb = _solution(hw)
     body = _render(hw, exporter)
     # MathJax from the Jupyter server the page comes from (jupyter-server-mathjax), never from a CDN.
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', body)
