@@ -47,23 +47,23 @@ def _read(app, doctree) -> None:
     # the terms of definition lists (a chapter's "saturation (饱和): ..." list defines its terms there).
     blocks, used = [], set()
     for node in doctree.findall(lambda n: isinstance(n, (nodes.paragraph, nodes.entry, nodes.title, nodes.term))):
-        if isinstance(node, nodes.title):
-            if not isinstance(node.parent, nodes.section) or not node.parent["ids"]:
-                continue
-            pid = node.parent["ids"][0]
-        elif isinstance(node, nodes.entry) and any(isinstance(c, nodes.paragraph) for c in node.children):
+        if isinstance(node, nodes.entry) and any(isinstance(c, nodes.paragraph) for c in node.children):
             continue  # its paragraphs are listed themselves
+        if isinstance(node, nodes.title) and (not isinstance(node.parent, nodes.section) or not node.parent["ids"]):
+            continue
+        text = _visible_text(node)
+        if isinstance(node, nodes.title):
+            pid = node.parent["ids"][0]
         else:
             # An id from the text, not the position: editing one paragraph must not move the
             # anchors of all the others (the glossary page may not be rewritten in the same build).
-            text = _visible_text(node)
             pid = node["ids"][0] if node["ids"] else "term-" + hashlib.sha1(text.encode()).hexdigest()[:8]
             while pid in used and pid not in node["ids"]:
                 pid += "x"
             if pid not in node["ids"]:
                 node["ids"].append(pid)
         used.add(pid)
-        blocks.append((_visible_text(node), pid))
+        blocks.append((text, pid))
     env.reader_zh_paragraphs[docname] = blocks
     if docname == GLOSSARY:
         rows = []
