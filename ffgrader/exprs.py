@@ -258,14 +258,14 @@ def _evaluator(expr, symbols):
         return lambda pt: complex(sp.N(expr.subs(pt), 30))
 
 
-def _numeric(a, b, symbols, positive, seed):
-    """[agreeing points, differing point text or None]."""
+def _numeric(a, b, symbols, positive, seed, n=12):
+    """[agreeing points, differing point text or None], from ``n`` random points."""
     rnd = random.Random(seed)
     agree = 0
     fa, fb = _evaluator(a, symbols), _evaluator(b, symbols)
     slow_a = lambda pt: complex(sp.N(a.subs(pt), 30))  # noqa: E731
     slow_b = lambda pt: complex(sp.N(b.subs(pt), 30))  # noqa: E731
-    for pt in _points(symbols, positive, 12, rnd):
+    for pt in _points(symbols, positive, n, rnd):
         try:
             try:
                 va, vb = fa(pt), fb(pt)
@@ -311,3 +311,18 @@ def equivalent(a, b, symbols, *, positive=False, budget=5.0):
     if sym is False and num is not None and num[0] == 0:
         return False, "not equivalent (could not evaluate it at any test point)"
     return None, "could not decide equivalence within the time budget"
+
+
+def numeric_verdict(a, b, symbols, *, positive=False, budget=5.0, points=16):
+    """(True | False | None, reason) from the numeric stage alone, given the whole ``budget``: a second
+    opinion when ``equivalent`` was undecided (its numeric stage ran out of time on a busy machine)."""
+    symbols = list(symbols.values()) if isinstance(symbols, dict) else list(symbols)
+    seed = random.SystemRandom().randrange(2**32)
+    num = run_killable(_numeric, (a, b, symbols, positive, seed, points), budget)
+    if num is None:
+        return None, "could not evaluate it within the time budget"
+    if num[1] is not None:
+        return False, f"not equivalent: {num[1]}"
+    if num[0] >= 8:
+        return True, f"equal at {num[0]} random points (30 digits)"
+    return None, "too few test points"
