@@ -81,13 +81,18 @@ def test_corrected_statement_differs_from_the_source(key):
 
 def test_tanh_crossing_is_where_the_factorisation_vanishes():
     e = C.errata()["tanh_flatness_001"]
-    z = sp.Symbol("z", real=True)
+    c = sp.Symbol("c", positive=True)
     z_star = 2 * sp.acosh((1 + sp.sqrt(3)) / 2)
-    assert abs(float(e.right.rhs.subs(z, z_star))) < 1e-12
+    gap = e.right.rhs[2]  # tanh′ − σ′ in c = cosh(z/2)
+    assert abs(float(gap.subs(c, sp.cosh(z_star / 2)))) < 1e-12
     assert float(z_star) == pytest.approx(1.6628, abs=1e-4)
-    gap = sp.lambdify(z, e.right.lhs, "numpy")
-    inside, outside = np.linspace(-1.66, 1.66, 101), np.concatenate([np.linspace(1.67, 8, 50), -np.linspace(1.67, 8, 50)])
-    assert (gap(inside) > 0).all() and (gap(outside) < 0).all()
+    f = sp.lambdify(c, gap, "numpy")
+    inside, outside = np.linspace(0, 1.66, 101), np.linspace(1.67, 12, 101)
+    assert (f(np.cosh(inside / 2)) > 0).all() and (f(np.cosh(outside / 2)) < 0).all()
+    # the rows that tie c to the two derivatives, checked numerically in z as well
+    z = sp.Symbol("z", real=True)
+    rows = sp.lambdify(z, e.right.lhs[:2, :], "numpy")
+    assert np.allclose(np.array(rows(np.linspace(-6, 6, 25)), dtype=float), 1)
 
 
 def test_batch_entry_agrees_with_the_loss_entry():

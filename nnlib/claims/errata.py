@@ -373,15 +373,19 @@ def dot_product_outer_004():
 def tanh_flatness_001():
     """001: tanh "fixes the sigmoid's flatness"; tanh′ − σ′ changes sign at |z| = 2 arcosh((1 + √3)/2) ≈ 1.663.
 
-    With c = cosh(z/2): σ′ = 1/(4c²), tanh′ = 1/cosh²z, cosh z = 2c² − 1, and the difference factors with
-    the roots c± = (1 ± √3)/2 of c² − c − 1/2. (SymPy's tanh keeps the proof quick; S.tanh is the same function.)
+    In c = cosh(z/2) ≥ 1: σ′(z) = 1/(4c²) and tanh′(z) = 1/(2c² − 1)² (rows 1 and 2, proved in z), and
+    1/(2c² − 1)² − 1/(4c²) factors with the roots c± = (1 ± √3)/2 of c² − c − 1/2 (row 3, a rational identity
+    in c, which keeps the proof quick). The source's reading is "tanh′ − σ′ ≥ 0", i.e. equal to its modulus.
     """
     z = sp.Symbol("z", real=True)
-    gap = sp.diff(sp.tanh(z), z) - sp.diff(S.sigmoid(z), z)
-    c = sp.cosh(z / 2)
+    c = sp.Symbol("c", positive=True)
+    half = sp.cosh(z / 2)
     c_plus, c_minus = (1 + sp.sqrt(3)) / 2, (1 - sp.sqrt(3)) / 2
+    gap = 1 / (2 * c**2 - 1)**2 - 1 / (4 * c**2)
+    lhs = sp.Matrix([sp.diff(S.sigmoid(z), z) * 4 * half**2, sp.diff(sp.tanh(z), z) * (2 * half**2 - 1)**2, gap])
     factored = 2 * (c_plus - c) * (c - c_minus) * (2 * c + 2 * c**2 - 1) / (4 * (2 * c**2 - 1)**2 * c**2)
-    w, r = _pair("tanh_flatness_001", gap, sp.Abs(gap), factored)
+    w, r = _pair("tanh_flatness_001", lhs, sp.Matrix([1, 1, sp.Abs(gap)]), sp.Matrix([1, 1, factored]),
+                 sample={c: (1, 5)})
     return Erratum(
         "tanh_flatness_001", "001", "§2.2.4 Tanh 神经元",
         r"\tanh'(z) \ge \sigma'(z) \ \text{for all } z \ \text{(“改进了 Sigmoid 变化过于平缓的问题”)}",
