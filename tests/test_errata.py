@@ -150,6 +150,12 @@ def _source_name(key: str) -> str:
     return C.TITLES[key].split(" (")[0].split(" 第一章")[0].split("：")[0]
 
 
+def test_claims_the_worksheet_names_exist():
+    from nnlib import symbolic as S
+    named = {m for *_, note in _items() for m in re.findall(r"claim (\w+)", note)}
+    assert len(named) >= 10 and named <= set(S.names()), sorted(named - set(S.names()))
+
+
 def test_page_states_the_worksheets_counts():
     method = _section("## How the sources were read")
     per_source = Counter(s for s, *_ in _items())
