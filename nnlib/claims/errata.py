@@ -344,10 +344,11 @@ def mp_threshold_strict_001():
 
 def weight_sum_transpose_002():
     """002: Σ_i w_ij x_i written as W¹x although W¹ = [w_ij] has one row per input (it is (W¹)ᵀx)."""
-    X = vec("x", 3, real=True)
-    W1, W2 = mat("u", 3, 3, real=True), mat("v", 3, 3, real=True)  # [w_ij], [w_jk]: row = sending unit
-    y = sp.Matrix([sum(W1[i, j] * X[i] for i in range(3)) for j in range(3)])
-    z = sp.Matrix([sum(W2[j, k] * y[j] for j in range(3)) for k in range(3)])
+    n = 2  # square, so that the slide's products exist
+    X = vec("x", n, real=True)
+    W1, W2 = mat("u", n, n, real=True), mat("v", n, n, real=True)  # [w_ij], [w_jk]: row = sending unit
+    y = sp.Matrix([sum(W1[i, j] * X[i] for i in range(n)) for j in range(n)])
+    z = sp.Matrix([sum(W2[j, k] * y[j] for j in range(n)) for k in range(n)])
     w, r = _pair("weight_sum_transpose_002", sp.Matrix.vstack(y, z),
                  sp.Matrix.vstack(W1 * X, W2 * W1 * X), sp.Matrix.vstack(W1.T * X, W2.T * W1.T * X))
     return Erratum(
@@ -375,14 +376,15 @@ def tanh_flatness_001():
 
     In c = cosh(z/2) ≥ 1: σ′(z) = 1/(4c²) and tanh′(z) = 1/(2c² − 1)² (rows 1 and 2, proved in z), and
     1/(2c² − 1)² − 1/(4c²) factors with the roots c± = (1 ± √3)/2 of c² − c − 1/2 (row 3, a rational identity
-    in c, which keeps the proof quick). The source's reading is "tanh′ − σ′ ≥ 0", i.e. equal to its modulus.
+    in c; written with exponentials every row reduces in a fraction of a second). The source's reading is
+    "tanh′ − σ′ ≥ 0", i.e. equal to its modulus.
     """
     z = sp.Symbol("z", real=True)
     c = sp.Symbol("c", positive=True)
-    half = sp.cosh(z / 2)
+    half = (sp.exp(z / 2) + sp.exp(-z / 2)) / 2  # cosh(z/2) in exponentials, like the sources' σ and tanh
     c_plus, c_minus = (1 + sp.sqrt(3)) / 2, (1 - sp.sqrt(3)) / 2
     gap = 1 / (2 * c**2 - 1)**2 - 1 / (4 * c**2)
-    lhs = sp.Matrix([sp.diff(S.sigmoid(z), z) * 4 * half**2, sp.diff(sp.tanh(z), z) * (2 * half**2 - 1)**2, gap])
+    lhs = sp.Matrix([sp.diff(S.sigmoid(z), z) * 4 * half**2, sp.diff(S.tanh(z), z) * (2 * half**2 - 1)**2, gap])
     factored = 2 * (c_plus - c) * (c - c_minus) * (2 * c + 2 * c**2 - 1) / (4 * (2 * c**2 - 1)**2 * c**2)
     w, r = _pair("tanh_flatness_001", lhs, sp.Matrix([1, 1, sp.Abs(gap)]), sp.Matrix([1, 1, factored]),
                  sample={c: (1, 5)})
