@@ -14,7 +14,7 @@ introduction (the root page, chapter 0), the MyST source must have
   is written with (``0.105`` matches ``0.10499``, ``4.4·10^6`` matches ``4.41e6``, ``\\tfrac14`` matches ``0.25``).
 
 What counts as a stated number: digits in the answer's text and math, after removing MyST roles (``{eq}`x```),
-inline code, link targets, ``Exercise n.k`` references, LaTeX sub- and superscripts (indices such as
+inline code (a question's inline code is read: it gives data such as ``sizes = [3, 4]``), link targets, ``Exercise n.k`` references, LaTeX sub- and superscripts (indices such as
 ``x_1``, ``W^{(2)}`` and exponents such as ``x^2``; a power of ten written after a mantissa stays part of its
 number) and years (1900-2030). Fractions ``\\frac{a}{b}``, ``\\tfrac ab`` and ``a/b`` count as their value.
 The chapters are executed when the book is built, so an assert that fails stops the build: together the two
@@ -151,10 +151,13 @@ def _half_unit(digits: str) -> float:
     return 0.5 * 10.0 ** -len(digits.partition(".")[2]) if "." in digits else 0.0
 
 
-def stated_numbers(text: str) -> list[Number]:
-    """The numbers a piece of MyST text states (see the module docstring for what is left out)."""
+def stated_numbers(text: str, code: bool = False) -> list[Number]:
+    """The numbers a piece of MyST text states (see the module docstring for what is left out).
+
+    ``code=True`` also reads the numbers of inline code (a question gives data that way: `sizes = [3, 4]`).
+    """
     t = re.sub(r"\{[\w:-]+\}`[^`]*`", " ", text)                 # MyST roles: {eq}`label`, {doc}`x`
-    t = re.sub(r"`[^`]*`", " ", t)                               # inline code
+    t = re.sub(r"`([^`]*)`", lambda m: f" {m.group(1)} " if code else " ", t)   # inline code
     t = re.sub(r"\]\([^)]*\)", "]", t)                           # link targets
     t = re.sub(r"\bExercises?\s+\d+\.\d+", " ", t)
     t = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+", lambda m: "^{" + m.group(0).translate(_SUPERSCRIPTS) + "}", t)
@@ -273,7 +276,7 @@ def problems_of(source: str, chapter: int) -> list[str]:
             problems.append(f"Exercise {ex.label} has {len(ex.answers)} revealable answers "
                             "(```{admonition} Answer with :class: dropdown), expected 1")
             continue
-        given = stated_numbers(ex.question)
+        given = stated_numbers(ex.question, code=True)
         for number in stated_numbers(ex.answers[0]):
             if any(number.matches(g.value) for g in given):
                 continue  # data of the question, repeated in the answer
