@@ -15,6 +15,8 @@ drawn is derived from the arguments, so a figure cannot drift away from the obje
   gradient on every node (call ``output.backward()`` first to have the gradients filled in).
 - ``draw_sigmoid_steps(f, lo, hi, M)`` / ``draw_relu_hats(f, lo, hi, M)``: the two constructions of
   universal approximation with each neuron's contribution drawn separately, their sum and f.
+- ``draw_mp_neuron(w, theta, n_inhibitory=0)``: a McCulloch–Pitts unit with its weights and threshold
+  written on it; excitatory inputs end in arrowheads, inhibitory ones (absolute veto) in a bar.
 
 Nodes are ``matplotlib.patches.Circle`` (neurons, graph nodes) or ``FancyBboxPatch`` (graph operations);
 tests count them and read their labels. Nothing here calls ``plt.show()``.
@@ -32,7 +34,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from nnlib._checks import as_float_scalar, as_int_scalar
 
 __all__ = ["draw_neuron", "draw_network", "draw_structures", "draw_computational_graph", "node_label",
-           "draw_sigmoid_steps", "draw_relu_hats", "sigmoid_step_pieces", "relu_hat_pieces"]
+           "draw_sigmoid_steps", "draw_relu_hats", "sigmoid_step_pieces", "relu_hat_pieces", "draw_mp_neuron"]
 
 _NODE = dict(facecolor="white", edgecolor="0.2", linewidth=1.2, zorder=3)
 
@@ -326,4 +328,57 @@ def draw_relu_hats(f, lo, hi, M, ax=None):
     ax.plot(x, f(x), "k", lw=3, alpha=0.3, label="$f$")
     ax.plot(x, F, "C3", lw=1.6, label=f"$F_{{{M}}} = \\sum_m f(t_m)\\,\\mathrm{{hat}}_m$")
     ax.set_xlabel("$x$"); ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
+# ----------------------------------------------------------------------------- a McCulloch–Pitts unit
+def _number(v: float) -> str:
+    """A weight or threshold as the text writes it: 2, -1, 1/2 (halves and quarters as fractions, in mathtext)."""
+    for q in (1, 2, 4):
+        if float(v * q).is_integer():
+            num = int(v * q)
+            return str(num) if q == 1 else ("-" if num < 0 else "") + rf"\frac{{{abs(num)}}}{{{q}}}"
+    return f"{v:g}"
+
+
+def draw_mp_neuron(w, theta, n_inhibitory: int = 0, ax=None):
+    """A McCulloch–Pitts linear threshold unit: excitatory inputs x_1..x_n with their weights, inhibitory
+    inputs x_{n+1}.. (a bar instead of an arrowhead: any active one forces the output to 0), the threshold
+    θ inside the unit and the binary output ŷ.
+
+    Circles: one per input and one for the unit (n + K + 1); the weights are texts ``$w_i = …$``.
+    """
+    w = np.atleast_1d(np.asarray(w, dtype=float))
+    if w.ndim != 1 or w.size < 1 or not np.all(np.isfinite(w)):
+        raise ValueError(f"w must be a non-empty 1-D array of finite weights, got {w!r}")
+    theta = as_float_scalar(theta, "theta")
+    K = as_int_scalar(n_inhibitory, "n_inhibitory", min_value=0)
+    n = w.size
+    ax = _axes(ax, (6.4, max(2.6, 0.8 * (n + K) + 0.8)))
+    ys = np.linspace((n + K - 1) / 2, -(n + K - 1) / 2, n + K) * 0.9 if n + K > 1 else np.zeros(1)
+    body, out = (3.0, 0.0), (5.2, 0.0)
+    for i, y in enumerate(ys, start=1):
+        inhibitory = i > n
+        ax.add_patch(Circle((0, y), 0.28, **_NODE))
+        ax.text(0, y, f"$x_{{{i}}}$", ha="center", va="center", zorder=4)
+        # end the edge on the unit's rim so the arrowhead or the bar stays visible
+        d = np.array(body) - (0.0, y)
+        rim = tuple(np.array(body) - (0.66 if inhibitory else 0.56) * d / np.linalg.norm(d))
+        if inhibitory:
+            _arrow(ax, (0, y), rim, shrink=0, shrinkA=12, arrowstyle="-[, widthB=0.6, lengthB=0.25",
+                   mutation_scale=10, color="C3", lw=1.4)
+            label = "inhibitory"
+        else:
+            _arrow(ax, (0, y), rim, shrink=0, shrinkA=12)
+            label = f"$w_{{{i}}} = {_number(w[i - 1])}$"
+        mx, my = 0.42 * body[0], 0.58 * y
+        ax.text(mx, my + 0.1, label, ha="center", va="bottom", fontsize=8, color="C3" if inhibitory else "C0")
+    ax.add_patch(Circle(body, 0.55, **_NODE))
+    ax.text(body[0], 0.12, r"$\sum_i w_i x_i$", ha="center", va="center", fontsize=9, zorder=4)
+    ax.text(body[0], -0.22, rf"$\geq \theta = {_number(theta)}$", ha="center", va="center", fontsize=9, zorder=4)
+    _arrow(ax, (body[0] + 0.56, 0.0), out, shrink=0)
+    ax.text(out[0] + 0.05, 0, r"$\hat y \in \{0, 1\}$", ha="left", va="center")
+    ax.set_xlim(-0.5, 6.6)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    _blank(ax)
     return ax
