@@ -68,3 +68,60 @@ def test_mp_neuron_bad_arguments_are_named(call, exc, words):
     with pytest.raises(exc) as info:
         call()
     assert words in str(info.value)
+
+
+# ----------------------------------------------------------------------------- plot_novikoff
+def _run():
+    """Weights after each mistake of a tiny run: start 0, then three updates y x with unit-norm u."""
+    W = np.array([[0.0, 0.0], [1.0, 0.5], [1.5, 1.5], [2.5, 1.0]])
+    u = np.array([0.6, 0.8])
+    return W, u
+
+
+def test_novikoff_plot_draws_the_proof_quantities_and_bounds():
+    from nnlib import plotting
+
+    W, u = _run()
+    gamma, R, eta = 0.4, 1.3, 1.0
+    ax = plotting.plot_novikoff(W, u, gamma, R, eta=eta)
+    align, lower, length, upper = ax.lines[:4]
+    k = np.arange(1, 4)
+    assert np.array_equal(align.get_xdata(), k) and np.allclose(align.get_ydata(), W[1:] @ u)
+    assert np.allclose(length.get_ydata(), np.linalg.norm(W[1:], axis=1))
+    kk = lower.get_xdata()
+    assert np.allclose(lower.get_ydata(), kk * eta * gamma) and np.allclose(upper.get_ydata(), np.sqrt(kk) * eta * R)
+    # the bounds are drawn far enough to cross, and the dotted line marks where: k = (R/γ)²
+    assert kk.max() > (R / gamma) ** 2
+    vline = ax.lines[4]
+    assert np.allclose(vline.get_xdata(), (R / gamma) ** 2)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+
+
+def test_novikoff_plot_scales_with_the_learning_rate():
+    from nnlib import plotting
+
+    W, u = _run()
+    ax = plotting.plot_novikoff(0.5 * W, u, 0.4, 1.3, eta=0.5)
+    assert np.allclose(ax.lines[1].get_ydata(), ax.lines[1].get_xdata() * 0.5 * 0.4)
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(W=np.zeros((1, 2))), ValueError, "at least one mistake"),
+    (dict(W=np.array([[1.0, 0.0], [1.0, 1.0]])), ValueError, "W[0] must be the start"),
+    (dict(u=np.array([1.0, 1.0])), ValueError, "unit vector"),
+    (dict(u=np.array([1.0, 0.0, 0.0])), ValueError, "u has shape (3,)"),
+    (dict(gamma=0.0), ValueError, "gamma"),
+    (dict(R=-1.0), ValueError, "R"),
+    (dict(eta=0.0), ValueError, "eta"),
+    (dict(W=np.array([[0.0, 0.0], [np.inf, 1.0]])), ValueError, "W"),
+    (dict(ax="no axes"), TypeError, "ax"),
+])
+def test_novikoff_plot_bad_arguments_are_named(kwargs, exc, words):
+    from nnlib import plotting
+
+    W, u = _run()
+    args = dict(W=W, u=u, gamma=0.4, R=1.3)
+    args.update(kwargs)
+    with pytest.raises(exc) as info:
+        plotting.plot_novikoff(**args)
+    assert words in str(info.value)
