@@ -181,12 +181,12 @@ def stated_numbers(text: str, code: bool = False) -> list[Number]:
     # fractions: \frac{1}{4}, \tfrac{1}{4}, \tfrac14, 1/4
     take(r"\\[dt]?frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))",
          lambda m: Number(int(m.group(1) or m.group(2)) / int(m.group(3) or m.group(4)), 1e-9, m.group(0)))
-    take(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])",
-         lambda m: Number(int(m.group(1)) / int(m.group(2)), 1e-9, m.group(0)))
     # sub- and superscripts are indices and exponents, not stated results
     for _ in range(3):
         t = re.sub(r"[_^]\s*\{[^{}]*\}", " ", t)
     t = re.sub(r"[_^]\s*\\?\w", " ", t)
+    take(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])",
+         lambda m: Number(int(m.group(1)) / int(m.group(2)), 1e-9, m.group(0)))
     t = re.sub(r"\\[a-zA-Z]+", " ", t)                           # other LaTeX commands
     for m in re.finditer(r"(?<![\w.])(\d+(?:\.\d+)?)(\s*%)?", t):
         digits = m.group(1)
