@@ -149,5 +149,13 @@ def ranges_and_means(claim):
                            1 / (2 * sp.sqrt(sp.pi))]))
 
 
-SECTIONS = (linear_collapse, derivatives, softmax, ranges_and_means)
+@section({
+    "tanh_derivative_squeezed": ("tanh'(x) = 4σ'(2x): the logistic bell, four times as high and half as wide, "
+                                 "so tanh' < σ' for |x| > 1.663", "001 §2.2.4 (tanh 'fixes' the flatness)"),
+})
+def tanh_against_logistic(claim):
+    yield claim("tanh_derivative_squeezed", sp.diff(S.tanh(x), x), 4 * sp.diff(S.sigmoid(x), x).subs(x, 2 * x))
+
+
+SECTIONS = (linear_collapse, derivatives, softmax, ranges_and_means, tanh_against_logistic)
 DESCRIPTIONS = descriptions_of(SECTIONS)
