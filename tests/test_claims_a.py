@@ -27,6 +27,8 @@ def _variants():
         without_fprime += C.eta * (tk - (W * xk).applyfunc(S.sigmoid)) * xk.T
     yield layer.variant("δ without σ'", rhs=without_fprime)
     yield layer.variant("½ differentiated away twice: update doubled", rhs=2 * layer.rhs)
+    elu = S.get("elu_max_min_form")
+    yield elu.variant("max(x, γ(eˣ − 1)): picks eˣ − 1 for x > 0", rhs=sp.Max(x, C.gamma_pos * (sp.exp(x) - 1)))
     sq = S.get("square_activation_quadratic")
     yield sq.variant("cross term without the 2", rhs=sq.rhs - sq.rhs.coeff(x, 1) * x / 2)
 
@@ -39,7 +41,7 @@ def test_wrong_variants_of_the_new_claims_are_refuted(claim):
 
 
 @pytest.mark.parametrize("name", ["tanh_derivative_squeezed", "linear_activation_scaling", "delta_rule_layer",
-                                  "square_activation_quadratic"])
+                                  "square_activation_quadratic", "elu_max_min_form"])
 def test_the_new_claims_are_proved(name):
     assert verify(name).status == "proved"
 
