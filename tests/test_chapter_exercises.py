@@ -20,6 +20,9 @@ number) and years (1900-2030). Fractions ``\\frac{a}{b}``, ``\\tfrac ab`` and ``
 The chapters are executed when the book is built, so an assert that fails stops the build: together the two
 mean that no number of a worked answer can be wrong without breaking something.
 
+On the built book (a browser test, like the other reader tests): every answer of the Exercises section is
+folded when the page opens, and opens when the reader taps its title.
+
 The self-tests at the bottom run the same checker on small made-up pages and show that it fails each way.
 """
 
@@ -33,6 +36,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from _browser import PHONE, Visit, browser, site  # noqa: F401  (fixtures of the browser test)
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_EXERCISES = 4
@@ -291,6 +296,29 @@ def test_chapter_ends_with_exercises_whose_answers_are_checked(chapter, docname)
     source = (ROOT / f"{docname}.md").read_text(encoding="utf-8")
     problems = problems_of(source, chapter)
     assert not problems, f"{docname}.md:\n  " + "\n  ".join(problems)
+
+
+_VISIBLE = """() => [...document.querySelectorAll('section#exercises div.dropdown.admonition')].map(
+    a => [...a.children].slice(1).map(c => c.checkVisibility({visibilityProperty: true, opacityProperty: true})))"""
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+@pytest.mark.parametrize("chapter, docname", chapter_pages(), ids=[d for _, d in chapter_pages()])
+def test_answers_stay_folded_until_the_reader_opens_them(browser, site, chapter, docname):  # noqa: F811
+    section = exercises_section((ROOT / f"{docname}.md").read_text(encoding="utf-8")) or ""
+    n = len(parse_exercises(section)[0])
+    with Visit(browser, site, PHONE) as visit:
+        page = visit.open(docname)
+        folded = page.evaluate(_VISIBLE)
+        assert len(folded) == n >= MIN_EXERCISES, f"{docname}: {len(folded)} answers on the page, {n} in the source"
+        assert all(parts and not any(parts) for parts in folded), f"{docname}: an answer is visible before a tap"
+        titles = page.locator("section#exercises div.dropdown.admonition > .admonition-title")
+        for i in range(titles.count()):
+            titles.nth(i).click()
+        opened = page.evaluate(_VISIBLE)
+        assert all(parts and all(parts) for parts in opened), f"{docname}: an answer stays hidden after a tap"
+        assert not visit.errors, visit.errors
 
 
 # ----------------------------------------------------------------------------- the checker can fail
