@@ -175,12 +175,16 @@ def graph_views(claim):
     w1, b1 = vec("u", 2, real=True), vec("c", 2, real=True)
     W2, b2 = mat("v", 2, 2, real=True), vec("d", 2, real=True)
     w3, b3 = vec("w", 2, real=True), sp.Symbol("e", real=True)
+    # SymPy's own tanh, and the logistic function as (1 + tanh(q/2))/2 (claim tanh_logistic_relation): the
+    # same functions as S.tanh and S.sigmoid, in the form whose derivatives SymPy cancels in a second, not ten
+    q = sp.Symbol("q", real=True)
+    logistic = sp.Lambda(q, (1 + sp.tanh(q / 2)) / 2)
     z1 = w1 * x + b1
-    z2 = W2 * z1.applyfunc(S.tanh) + b2
-    y_hat = (w3.T * z2.applyfunc(S.sigmoid))[0] + b3
-    tanh_d = [1 - S.tanh(z)**2 for z in z1]
-    sig_d = [S.sigmoid(z) * (1 - S.sigmoid(z)) for z in z2]
-    paths = sum(w1[i] * tanh_d[i] * W2[j, i] * sig_d[j] * w3[j] for i in range(2) for j in range(2))
+    z2 = W2 * z1.applyfunc(sp.tanh) + b2
+    y_hat = (w3.T * z2.applyfunc(logistic))[0] + b3
+    # the local derivative of each activation node, as a function of its own input
+    tanh_d, sig_d = sp.Lambda(q, sp.diff(sp.tanh(q), q)), sp.Lambda(q, sp.diff(logistic(q), q))
+    paths = sum(w1[i] * tanh_d(z1[i]) * W2[j, i] * sig_d(z2[j]) * w3[j] for i in range(2) for j in range(2))
     yield claim("sum_over_paths", sp.diff(y_hat, x), paths)
 
 
