@@ -6,6 +6,11 @@ chapter cell used to link to the top of the chapter. A key term gets its Chinese
 the Chinese name (else the English name) is where the term is introduced: the link now goes
 there, and the book's index (genindex) gets the English and the Chinese name of every term,
 pointing at the same place. A term the chapter never names keeps the link to the chapter.
+
+The index entries are "main" entries, and every synonym of a term (``synonyms.txt``) gets one too:
+Sphinx's search lists main index entries that match the query first, so searching for a term (or
+another name of it: 暂退法, early stopping) opens the chapter that defines it at that paragraph,
+ahead of the glossary and the errata that merely mention it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import re
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util import docname_join
+
+from .search import SYNONYMS
 
 GLOSSARY = "book/appendix/glossary"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -101,9 +108,10 @@ def _index(app, env) -> None:
         if pid is None:
             continue
         names = english_names(english) + chinese_names(chinese)
+        names = list(dict.fromkeys(names + [n for name in names for n in SYNONYMS.of(re.sub(r"\s*\([^)]*\)", "", name))]))
         doc_entries = entries.setdefault(target, [])
         for name in names:
-            entry = ("single", name.replace(";", ","), pid, "", None)
+            entry = ("single", name.replace(";", ","), pid, "main", None)
             if entry not in doc_entries:
                 doc_entries.append(entry)
 
@@ -146,4 +154,3 @@ def setup(app):
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 5}

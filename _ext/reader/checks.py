@@ -103,4 +103,3 @@ def _ancestors(node):
 
 def setup(app):
     app.connect("doctree-read", _quiet)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
