@@ -30,6 +30,9 @@ RELATIONS = frozenset({
 })
 BINARY = frozenset({"+", "-", r"\pm", r"\mp", r"\cdot", r"\times", r"\odot", r"\oplus", r"\otimes"})
 SEPARATORS = frozenset({r"\qquad", r"\quad"})
+# A space after a top-level comma starts a clause of its own (", X \sim N(0, 1)"): cut there, not
+# at the clause's relation.
+CLAUSE_SPACES = frozenset({r"\ ", r"\;", r"\:", r"\,", "~"})
 OPEN = frozenset({"(", "[", r"\{", r"\lbrace", r"\langle", r"\lvert", r"\lVert", r"\lfloor", r"\lceil"})
 CLOSE = frozenset({")", "]", r"\}", r"\rbrace", r"\rangle", r"\rvert", r"\rVert", r"\rfloor", r"\rceil"})
 SIZED_OPEN = frozenset({r"\left", r"\bigl", r"\Bigl", r"\biggl", r"\Biggl"})
@@ -60,7 +63,7 @@ def _tokens(tex: str) -> list[str]:
 
 def statements(tex: str) -> list[list[Piece]] | None:
     """The top-level statements of a display formula, each cut at its top-level relations and
-    binary operators; None when the author set the lines (a top-level ``\\\\`` or ``&``) or there is
+    binary operators (statements are set apart by ``\\qquad``, ``\\quad`` or a comma and a space); None when the author set the lines (a top-level ``\\\\`` or ``&``) or there is
     nothing to cut."""
     toks = _tokens(tex)
     depth = 0
@@ -92,7 +95,7 @@ def statements(tex: str) -> list[list[Piece]] | None:
                 continue
         if top and tok in (r"\\", "&"):
             return None
-        if top and tok in SEPARATORS:
+        if top and (tok in SEPARATORS or (tok in CLAUSE_SPACES and prev == ",")):
             result.append([Piece("", "start", "")])
         elif top and tok in RELATIONS and prev not in ("^", "_"):
             result[-1].append(Piece(tok, "rel", ""))

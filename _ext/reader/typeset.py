@@ -22,6 +22,7 @@ always covers every page, rewritten or not.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -74,6 +75,15 @@ def display_tex(node) -> str:
     if len(wrapped) > 1:
         return r"\begin{align}\begin{aligned}" + r"\\".join(wrapped) + r"\end{aligned}\end{align}"
     return wrapped[0] if wrapped else ""
+
+
+def unwrap_split(tex: str) -> str:
+    """The equation inside the ``split`` environment display_tex put around it (for one with a
+    ``\\\\`` anywhere, e.g. in ``cases``); its own line breaks, if any, stay inside."""
+    begin, end = r"\begin{split}", r"\end{split}"
+    if tex.startswith(begin) and tex.endswith(end):
+        return tex[len(begin):-len(end)]
+    return tex
 
 
 def _numbered(node, config) -> bool:
@@ -186,7 +196,7 @@ class MathRenderer:
         """The one-line display formula and, if it is wider than a column, broken versions."""
         tex, _display, numbered, _nowrap = key
         versions = [(html, width)]
-        parts = display_parts(tex)
+        parts = [unwrap_split(p) for p in display_parts(tex)]
         room = EQNO_EM if numbered else 0.0
         if len(parts) != 1 or width + PAD_EM <= TARGETS_EM[0] - room:
             return versions
@@ -329,10 +339,25 @@ def write_assets(static: Path, css: str, thresholds: set[int]) -> None:
     (static / CSS_NAME).write_text(css + threshold_css(thresholds), encoding="utf-8")
 
 
+def fingerprint() -> str:
+    """What the typeset pages depend on besides their TeX: this code and the MathJax release. In the
+    HTML configuration, so a change of either rewrites every page (Sphinx's build info)."""
+    digest = hashlib.sha256()
+    for path in (Path(__file__), Path(breaking.__file__), SERVICE, MATHJAX / "package.json"):
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    return digest.hexdigest()[:16]
+
+
+def _configure(app, config) -> None:
+    config.html_math_renderer = "reader"
+    config.reader_math_fingerprint = fingerprint()
+
+
 def setup(app):
     app.add_config_value("reader_math_macros", {}, "env", [dict])
+    app.add_config_value("reader_math_fingerprint", "", "html", [str])
     app.add_html_math_renderer("reader", (visit_math, None), (visit_displaymath, None))
-    app.connect("config-inited", lambda app, config: setattr(config, "html_math_renderer", "reader"))
+    app.connect("config-inited", _configure)
     app.connect("doctree-read", _collect)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
