@@ -47,7 +47,13 @@ def test_every_header_button_shows_a_focus_ring(width, site, browser):
         buttons = pg.locator(HEADER_BUTTONS)
         count = buttons.count()
         assert count >= 4, f"only {count} buttons in the article header"
-        plain = [buttons.nth(i).screenshot() for i in range(count)]
+        def around(i):
+            # The button and 6 px around it: a ring is drawn outside the button's own box.
+            b = buttons.nth(i).bounding_box()
+            return pg.screenshot(clip={"x": max(b["x"] - 6, 0), "y": max(b["y"] - 6, 0),
+                                       "width": b["width"] + 12, "height": b["height"] + 12})
+
+        plain = [around(i) for i in range(count)]
         # Keyboard focus, as a reader tabbing through the header gets it (Shift+Tab, Tab: the keyboard's
         # focus, which is what :focus-visible rings).
         unringed = []
@@ -57,7 +63,7 @@ def test_every_header_button_shows_a_focus_ring(width, site, browser):
             pg.keyboard.press("Shift+Tab")
             pg.keyboard.press("Tab")
             assert pg.evaluate("(el) => el === document.activeElement", button.element_handle()), f"button {i} not focused by Tab"
-            if button.screenshot() == plain[i]:
+            if around(i) == plain[i]:
                 unringed.append(button.get_attribute("aria-label") or button.get_attribute("title") or f"#{i}")
         assert not visit.errors, visit.errors
     assert not unringed, f"header buttons without a visible focus ring ({width}): {unringed}"

@@ -103,8 +103,9 @@ DEEP = [("book/activations", "section"), ("book/backprop", "section"), ("book/un
 def _deep_target(pg, kind: str) -> str:
     if kind == "equation":
         return pg.evaluate("() => document.querySelector('div.math[id^=\"equation-\"]').id")
-    return pg.evaluate("""() => { const s = Array.from(document.querySelectorAll('.bd-article section[id]'));
-        return s[s.length - 1].id; }""")
+    # A section in the middle of the page (the last ones cannot scroll to the top of the screen).
+    return pg.evaluate("""() => { const s = Array.from(document.querySelectorAll('.bd-article > section > section[id]'));
+        return s[Math.floor(s.length / 2)].id; }""")
 
 
 def _settled(pg):
@@ -129,9 +130,12 @@ def test_a_deep_link_lands_and_stays_after_an_early_scroll(page, kind, device, s
         pg.wait_for_timeout(300)  # the reader scrolls 0.3 s after the page appeared (the case to test)
         scroll_before = pg.evaluate("scrollY")
         if device == "phone":
+            # A finger dragging the page up by 120 px (real touch events through Chromium's input pipeline).
             cdp = pg.context.new_cdp_session(pg)
-            cdp.send("Input.synthesizeScrollGesture", {"x": 200, "y": 600, "yDistance": -120, "gestureSourceType": "touch",
-                                                        "speed": 1200})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": 200, "y": 600}]})
+            for i in range(1, 13):
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": 200, "y": 600 - 10 * i}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         else:
             pg.mouse.move(600, 450)
             pg.mouse.wheel(0, 120)

@@ -112,6 +112,30 @@ def statements(tex: str) -> list[list[Piece]] | None:
     return cleaned
 
 
+def _attach_connectives(parts: list[list[Piece]]) -> list[list[Piece]]:
+    """A statement that is a single piece with nothing to cut ("i.e.", "and") would be a line of one
+    token: it goes in front of the next statement (or after the last one)."""
+    out: list[list[Piece]] = []
+    carry = ""
+    for pieces in parts:
+        if len(pieces) == 1 and pieces[0].kind == "start":
+            if out and pieces is parts[-1] and not carry:
+                out[-1][-1].tex += r" \quad " + pieces[0].tex.strip()
+            else:
+                carry += pieces[0].tex.strip() + r" \quad "
+            continue
+        if carry:
+            if pieces[0].kind == "start":
+                pieces = [Piece("", "start", carry + pieces[0].tex.strip())] + pieces[1:]
+            else:
+                pieces = [Piece("", "start", carry.strip())] + pieces
+            carry = ""
+        out.append(pieces)
+    if carry and out:
+        out[-1][-1].tex += r" \quad " + carry.strip().removesuffix(r"\quad").strip()
+    return out or parts
+
+
 def _col2(pieces: list[Piece], first: bool) -> str:
     """TeX of the right-hand column of one line: a relation starts it as is; a continued binary
     operator is indented by a quad (and given something to its left, so it keeps its spacing)."""
@@ -131,6 +155,7 @@ def layout(tex: str, width: float, measure: Callable[[list[str]], list[float]]) 
     parts = statements(tex)
     if parts is None:
         return None
+    parts = _attach_connectives(parts)
     # Left column: what stands before each statement's first relation (right-aligned in `aligned`).
     lhs, rest = [], []
     for pieces in parts:

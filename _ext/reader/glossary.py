@@ -100,20 +100,40 @@ def _where(env, chinese: str, target: str, english: str = "") -> str | None:
     return None
 
 
-def _index(app, env) -> None:
-    """Index entries (English and Chinese name) at the paragraph that introduces each term."""
-    entries = env.get_domain("index").entries
+def glossary_entries(env) -> dict[str, list[tuple]]:
+    """Per chapter, the index entries (every English, Chinese and synonym name of a glossary term)
+    at the paragraph that introduces each term."""
+    out: dict[str, list[tuple]] = {}
     for english, chinese, target in getattr(env, "reader_glossary", []):
         pid = _where(env, chinese, target, english)
         if pid is None:
             continue
         names = english_names(english) + chinese_names(chinese)
-        names = list(dict.fromkeys(names + [n for name in names for n in SYNONYMS.of(re.sub(r"\s*\([^)]*\)", "", name))]))
-        doc_entries = entries.setdefault(target, [])
-        for name in names:
+        names += [n for name in names for n in SYNONYMS.of(re.sub(r"\s*\([^)]*\)", "", name))]
+        doc_entries = out.setdefault(target, [])
+        for name in dict.fromkeys(names):
             entry = ("single", name.replace(";", ","), pid, "main", None)
             if entry not in doc_entries:
                 doc_entries.append(entry)
+    return out
+
+
+def _index(app, env) -> None:
+    """The book's index (genindex) lists every name of every term."""
+    entries = env.get_domain("index").entries
+    for target, new in glossary_entries(env).items():
+        doc_entries = entries.setdefault(target, [])
+        doc_entries.extend(e for e in new if e not in doc_entries)
+
+
+def _search_entries(app, doctree, docname) -> None:
+    """The same entries as index nodes of the chapter, where Sphinx's search index finds them: its
+    search lists a main index entry that matches the query before the pages that merely contain it."""
+    if app.builder.format != "html":
+        return
+    new = glossary_entries(app.env).get(docname)
+    if new:
+        doctree.insert(0, addnodes.index(entries=new, inline=False))
 
 
 def _link(app, doctree, docname) -> None:
@@ -133,8 +153,14 @@ def _link(app, doctree, docname) -> None:
 
 
 def _outdated(app, env, added, changed, removed):
-    """Any chapter read again may have moved a term: rewrite the glossary's links too."""
-    return [GLOSSARY] if (added | changed | removed) - {GLOSSARY} and GLOSSARY in env.found_docs else []
+    """Any chapter read again may have moved a term: rewrite the glossary's links too; a glossary read
+    again may credit other chapters with its terms: rewrite them (their search entries) too."""
+    docs = set()
+    if (added | changed | removed) - {GLOSSARY} and GLOSSARY in env.found_docs:
+        docs.add(GLOSSARY)
+    if GLOSSARY in added | changed:
+        docs |= {t for _e, _c, t in getattr(env, "reader_glossary", []) if t in env.found_docs}
+    return sorted(docs)
 
 
 def _purge(app, env, docname) -> None:
@@ -151,6 +177,7 @@ def setup(app):
     app.connect("doctree-read", _read)
     app.connect("env-updated", _index)
     app.connect("doctree-resolved", _link)
+    app.connect("doctree-resolved", _search_entries)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

@@ -57,8 +57,8 @@ SCALE = 1.1
 TARGETS_EM = (18.0, 42.0)
 # Room for an equation number at the right of its box, in em of the text.
 EQNO_EM = 3.0
-# Horizontal padding of MathJax's display container (2 px each side) and a little slack, in em.
-PAD_EM = 0.5
+# Horizontal padding of MathJax's display container (2 px each side), in em.
+PAD_EM = 0.25
 
 
 def display_parts(text: str) -> list[str]:
@@ -224,14 +224,15 @@ class MathRenderer:
             self.node.close()
 
 
-def quarter(width_em: float) -> int:
-    """A container width in quarter em, rounded up (a version is shown only where it surely fits)."""
-    return math.ceil((width_em + PAD_EM) * 4)
+def sixteenth(width_em: float) -> int:
+    """A container width in sixteenths of an em (a pixel of 16 px text), rounded up: a version is shown
+    only where it fits."""
+    return math.ceil((width_em + PAD_EM) * 16)
 
 
 def version_thresholds(versions: list[tuple[str, float]]) -> set[int]:
-    """The container widths (quarter em) at which one version of a display formula gives way to the next."""
-    return {quarter(width) for _html, width in versions[1:]}
+    """The container widths (sixteenths of an em) at which one version of a display formula gives way to the next."""
+    return {sixteenth(width) for _html, width in versions[1:]}
 
 
 def display_html(rendered: Rendered) -> str:
@@ -242,9 +243,9 @@ def display_html(rendered: Rendered) -> str:
     for i, (html, width) in enumerate(versions):
         classes = ["reader-math-v"]
         if i > 0:
-            classes.append(f"rm-ge-{quarter(width)}")
+            classes.append(f"rm-ge-{sixteenth(width)}")
         if i + 1 < len(versions):
-            classes.append(f"rm-lt-{quarter(versions[i + 1][1])}")
+            classes.append(f"rm-lt-{sixteenth(versions[i + 1][1])}")
         out.append(f'<div class="{" ".join(classes)}">{html}</div>')
     return "".join(out)
 
@@ -253,7 +254,7 @@ def threshold_css(thresholds: set[int]) -> str:
     """The container queries of display_html's classes (show rules before hide rules per width)."""
     lines = [".reader-math-box > [class*='rm-ge-'] { display: none; }"]
     for q in sorted(thresholds):
-        lines.append(f"@container (min-width: {q / 4}em) {{ .reader-math-box > .rm-ge-{q} {{ display: block; }} "
+        lines.append(f"@container (min-width: {q / 16}em) {{ .reader-math-box > .rm-ge-{q} {{ display: block; }} "
                      f".reader-math-box > .rm-lt-{q} {{ display: none; }} }}")
     return "\n".join(lines) + "\n"
 

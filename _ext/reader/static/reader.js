@@ -167,7 +167,19 @@
   function closeDrawersOnLink() {
     document.querySelectorAll("dialog[id$='-sidebar-modal']").forEach((dialog) => {
       dialog.addEventListener("click", (event) => {
-        if (event.target.closest("a[href]") && dialog.open) dialog.close();
+        const link = event.target.closest("a[href]");
+        if (!link || !dialog.open) return;
+        const url = new URL(link.href, location.href);
+        const samePage = url.pathname === location.pathname && url.hash;
+        if (!samePage) return dialog.close(); // another page: the browser goes there
+        // This page: close first (the dialog gives the focus back to its button, at the top), then jump.
+        event.preventDefault();
+        dialog.close();
+        requestAnimationFrame(() => {
+          const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+          if (location.hash !== url.hash) location.hash = url.hash;
+          else if (target) target.scrollIntoView();
+        });
       });
     });
   }
