@@ -22,6 +22,7 @@ of them, so a reader finds the page by whichever name they know; the query stays
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -136,5 +137,14 @@ class SearchEnglishChinese(SearchEnglish):
         return super().stem(word)
 
 
+def _fingerprint(app, config) -> None:
+    # In the HTML configuration: a change of the synonyms or of the splitter rewrites every page (and
+    # with them the search index, which Sphinx only updates for the pages it writes).
+    digest = hashlib.sha256(SYNONYMS_FILE.read_bytes() + Path(__file__).read_bytes())
+    config.reader_search_fingerprint = digest.hexdigest()[:16]
+
+
 def setup(app):
+    app.add_config_value("reader_search_fingerprint", "", "html", [str])
+    app.connect("config-inited", _fingerprint)
     app.add_search_language(SearchEnglishChinese)
