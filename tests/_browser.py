@@ -27,7 +27,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
-SHOTS = ROOT / "_build" / "screenshots"
+# One folder of screenshots per edition (_build/html -> "html", _build/html/zh -> "zh").
+SHOTS = ROOT / "_build" / "screenshots" / HTML.name
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}

@@ -211,4 +211,4 @@ def test_a_formula_that_fits_a_phone_gets_one_version():
             pass
 
     r = Renderer()
-    assert r._versions((r"a = b", True, False, False), "<one>", 5.0) == [("<one>", 5.0)]
+    assert r.display_versions((r"a = b", True, False, False), "<one>", 5.0) == [("<one>", 5.0)]

@@ -188,11 +188,11 @@ class MathRenderer:
             if not res["error"]:
                 rendered.versions = [(res["html"], res["width"] * SCALE)]
                 if key[1] and not key[3]:
-                    rendered.versions = self._versions(key, res["html"], res["width"] * SCALE)
+                    rendered.versions = self.display_versions(key, res["html"], res["width"] * SCALE)
                 self.thresholds.update(version_thresholds(rendered.versions))
             self.done[key] = rendered
 
-    def _versions(self, key: tuple, html: str, width: float) -> list[tuple[str, float]]:
+    def display_versions(self, key: tuple, html: str, width: float) -> list[tuple[str, float]]:
         """The one-line display formula and, if it is wider than a column, broken versions."""
         tex, _display, numbered, _nowrap = key
         versions = [(html, width)]
