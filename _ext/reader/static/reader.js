@@ -79,13 +79,14 @@
   }
 
   function fitTables() {
-    document.querySelectorAll(".bd-article table").forEach((table) => {
-      table.classList.remove("reader-compact", "reader-stacked");
-      const box = table.parentElement;
-      const fits = () => table.getBoundingClientRect().width <= box.clientWidth + 1;
-      if (fits()) return;
-      table.classList.add("reader-compact");
-      if (fits()) return;
+    // Reads before writes, all tables at once: each write-then-read forced a layout of the whole page.
+    const tables = Array.from(document.querySelectorAll(".bd-article table"));
+    const fits = (table) => table.getBoundingClientRect().width <= table.parentElement.clientWidth + 1;
+    tables.forEach((table) => table.classList.remove("reader-compact", "reader-stacked"));
+    const wide = tables.filter((table) => !fits(table));
+    wide.forEach((table) => table.classList.add("reader-compact"));
+    const wider = wide.filter((table) => !fits(table));
+    wider.forEach((table) => {
       table.classList.remove("reader-compact");
       labelCells(table);
       table.classList.add("reader-stacked");
