@@ -15,6 +15,7 @@ The package's own CSS and JavaScript (``static/``) are added here, in this order
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from . import checks, glossary, links, page, search, typeset
@@ -34,6 +35,16 @@ def _add_static_path(app, config):
     config.html_static_path = [*config.html_static_path, str(STATIC)]
 
 
+def _fresh_static(app, exception):
+    """Sphinx 7.4 leaves a changed static file of an earlier build in place ("will overwrite data"
+    is logged, the old file stays): the package's own files are copied again after every build."""
+    if exception is None and app.builder.format == "html":
+        target = Path(app.outdir) / "_static"
+        for path in STATIC.iterdir():
+            if path.is_file():
+                shutil.copyfile(path, target / path.name)
+
+
 def _search_page_script(app, pagename, templatename, context, doctree):
     if pagename == "search":
         groups = json.dumps(search.synonym_groups(), ensure_ascii=False)
@@ -50,4 +61,5 @@ def setup(app):
     app.add_js_file(None, body=COLLAPSED_BEFORE_PAINT, priority=PRIORITY)
     app.add_js_file("reader.js", priority=PRIORITY, defer="defer")
     app.connect("html-page-context", _search_page_script)
+    app.connect("build-finished", _fresh_static)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 6}

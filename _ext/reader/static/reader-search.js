@@ -50,15 +50,24 @@
     return part.textContent.normalize("NFKC").replace(/\s+/g, " ").trim();
   };
 
+  const find = (lower) => {
+    for (const name of names(query())) {
+      const at = lower.indexOf(name);
+      if (at >= 0) return at;
+    }
+    return -1;
+  };
+
   Search.makeSearchSummary = (htmlText, keywords, anchor) => {
-    const text = Search.htmlToText(htmlText, anchor);
+    let text = Search.htmlToText(htmlText, anchor);
+    // The linked paragraph may name the term another way: then the page's first use of a name.
+    if (anchor && find(text.toLowerCase()) < 0) {
+      const whole = Search.htmlToText(htmlText, "");
+      if (find(whole.toLowerCase()) >= 0) text = whole;
+    }
     if (!text) return null;
     const lower = text.toLowerCase();
-    let at = -1;
-    for (const name of names(query())) {
-      at = lower.indexOf(name);
-      if (at >= 0) break;
-    }
+    let at = find(lower);
     if (at < 0) {
       const found = [...keywords].map((k) => lower.indexOf(k.toLowerCase())).filter((i) => i >= 0);
       at = found.length ? Math.min(...found) : 0;
