@@ -6,8 +6,9 @@
    prints, warnings and errors become the cell's outputs (a cell that hangs or kills the worker is marked
    errored, the rest continues); cells the student added beyond ``Caps.added_cells`` are not run;
 2. when the assignment has by-hand parts (``BY_HAND``), a second worker whose SymPy has no calculus
-   (``ffgrader.nocalculus``) runs the same cells up to the last by-hand answer cell: the checks of those
-   parts ask that worker, so no derivative computed by SymPy can reach their answers;
+   (``ffgrader.nocalculus``) runs the same cells, each right after the first worker, up to the last by-hand
+   answer cell: the checks of those parts ask that worker, so no derivative computed by SymPy can reach
+   their answers;
 3. test-cell source never runs and never enters the sandbox; instead the checks registered for the
    assignment run here, in the checks file's order (never the submission's), each with a fresh
    ``numpy.random.Generator`` seeded from ``secrets`` and a time budget, and all of them within one budget;
@@ -136,45 +137,52 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
             raise ValueError("this assignment has BY_HAND parts: pass nocalculus_sympy (ffgrader.nocalculus)")
         hand = student(nocalculus_sympy)
     hand_errors = []
-    with main:
+    main.launch()
+    if hand is not None:
+        hand.launch()  # its interpreter starts while the main worker runs the cells
+    try:
+        main.ready()
+        if hand is not None:
+            hand.ready()
         budget.begin("cells")
+        # Cell by cell in both workers (the by-hand one up to the last by-hand answer), so that a notebook that
+        # uses up its cells' time budget loses the same cells in both.
         for count, cell in enumerate(runnable, start=1):
             cell.execution_count = count
-            result = main.run_cell(_gid(cell) or f"added-{count}", cell.source, cell_timeout)
+            label = _gid(cell) or f"added-{count}"
+            result = main.run_cell(label, cell.source, cell_timeout)
             cell.outputs = cap.keep(_outputs(result, count))
-        try:
-            if hand is not None:
-                hand.start()
-                for cell in runnable[:last + 1]:
-                    result = hand.run_cell(_gid(cell) or "added", cell.source, cell_timeout)
-                    if result.error is not None and BY_HAND_NOTE in result.error.get("evalue", ""):
-                        hand_errors.append(f"{_gid(cell) or 'a cell you added'}: {result.error['evalue']}")
-            t0 = time.monotonic()
-            budget.begin("checks")
-            for gid in _check_order(assignment, test_ids):
-                cell = next((c for c in code if _gid(c) == gid), None)
-                if cell is None:
-                    continue
-                who = hand if gid in by_hand_tests and hand is not None else main
-                rng = np.random.default_rng(secrets.randbits(128))
-                who.deadline = time.monotonic() + check_timeout
-                try:
-                    verdict = assignment.run(gid, who, rng)
-                finally:
-                    who.deadline = None
-                if verdict.passed:
-                    outs = [NotebookNode(output_type="stream", name="stdout", text=PASS_NOTE.format(gid=gid))]
-                else:
-                    message = verdict.message
-                    if who is hand and hand_errors:
-                        message += ("\nThis part is graded with SymPy's calculus switched off (it must be derived "
-                                    "by hand); in that run " + "; ".join(hand_errors[:3]))
-                    outs = [error_output("CheckFailed", message[:MESSAGE_CHARS])]
-                cell.outputs = outs  # never capped: a missing error output would read as a pass
-            main.timings.checks = time.monotonic() - t0
-        finally:
-            if hand is not None:
-                hand.close()
+            if hand is not None and count <= last + 1:
+                result = hand.run_cell(label, cell.source, cell_timeout)
+                if result.error is not None and BY_HAND_NOTE in result.error.get("evalue", ""):
+                    hand_errors.append(f"{_gid(cell) or 'a cell you added'}: {result.error['evalue']}")
+        t0 = time.monotonic()
+        budget.begin("checks")
+        for gid in _check_order(assignment, test_ids):
+            cell = next((c for c in code if _gid(c) == gid), None)
+            if cell is None:
+                continue
+            who = hand if gid in by_hand_tests and hand is not None else main
+            rng = np.random.default_rng(secrets.randbits(128))
+            who.deadline = time.monotonic() + check_timeout
+            try:
+                verdict = assignment.run(gid, who, rng)
+            finally:
+                who.deadline = None
+            if verdict.passed:
+                outs = [NotebookNode(output_type="stream", name="stdout", text=PASS_NOTE.format(gid=gid))]
+            else:
+                message = verdict.message
+                if who is hand and hand_errors:
+                    message += ("\nThis part is graded with SymPy's calculus switched off (it must be derived "
+                                "by hand); in that run " + "; ".join(hand_errors[:3]))
+                outs = [error_output("CheckFailed", message[:MESSAGE_CHARS])]
+            cell.outputs = outs  # never capped: a missing error output would read as a pass
+        main.timings.checks = time.monotonic() - t0
+    finally:
+        main.close()
+        if hand is not None:
+            hand.close()
     if log is not None:
         t = main.timings
         log.info("ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s",

@@ -151,9 +151,16 @@ class SandboxStudent:
 
     # -- life cycle ------------------------------------------------------------------------------
     def start(self):
-        t0 = time.monotonic()
+        return self.launch().ready()
+
+    def launch(self):
+        """Start the worker without waiting for it (``ready`` waits): two workers can start side by side."""
+        self._t0 = time.monotonic()
         self._workdir = private_copy(self.submission_dir, self.limits)
         self._box = self._channel(self._workdir).start()
+        return self
+
+    def ready(self):
         try:
             reply = self._box.request({"id": self._new_id(), "op": "ping"}, self.start_timeout)
         except (ChannelClosed, ChannelTimeout) as e:
@@ -165,7 +172,7 @@ class SandboxStudent:
             self.close()
             raise SandboxUnavailable(f"the sandboxed worker failed to start: {str(reply)[:300]}")
         self._started = True
-        self.timings.sandbox_start += time.monotonic() - t0
+        self.timings.sandbox_start += time.monotonic() - self._t0
         return self
 
     def close(self):

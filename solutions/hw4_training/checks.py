@@ -87,7 +87,7 @@ def _ref_train(params, X, y, act, lr, epochs, bs, seed, momentum=0.0, weight_dec
 def _glue_train(student, part, params, X, y, act, lr, epochs, bs, seed, momentum, weight_decay):
     """The reference training loop around the student's own momentum_step: what a correct train_sgd built on
     it returns."""
-    velocity, losses = None, []
+    velocity, losses, start = None, [], params
     for batches in _epochs(X.shape[0], bs, seed, epochs):
         for idx in batches:
             grads = forward_backward(params, X[idx], y[idx], act)[1]
@@ -98,6 +98,8 @@ def _glue_train(student, part, params, X, y, act, lr, epochs, bs, seed, momentum
             if not all(type(p) is dict and set(p) == {"W", "b"} for p in params):
                 raise ValueError("momentum_step gave no usable params")
         losses.append(forward_backward(params, X, y, act)[0])
+    if _params_problem(params, start) is None:
+        raise ValueError("a placeholder momentum_step (it changes nothing): no glue to compare with")
     return params, losses
 
 

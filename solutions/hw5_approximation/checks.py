@@ -256,10 +256,15 @@ def _curve_references(student, part, act, f, weights, n):
     def network(wts):
         return Fn(("x",), NETWORK[act], dict(zip("vwbc", wts)))
 
+    def alive(curve):  # a curve of placeholders (one value for every M) is no glue to compare with
+        if len(set(curve)) == 1 and len(curve) > 1:
+            raise ValueError("placeholder functions: no glue to compare with")
+        return curve
+
     return [lambda: [float(np.max(np.abs(_ref_forward(x, *w, act) - f(x)))) for w in weights],
-            lambda: [float(np.max(np.abs(student_F(w) - f(x)))) for w in weights],
-            lambda: [student_sup(network(w)) for w in weights],
-            lambda: [student_sup(Partial("forward_1d", (*w, act))) for w in weights]]
+            lambda: alive([float(np.max(np.abs(student_F(w) - f(x)))) for w in weights]),
+            lambda: alive([student_sup(network(w)) for w in weights]),
+            lambda: alive([student_sup(Partial("forward_1d", (*w, act))) for w in weights])]
 
 
 @check("test_3c")
