@@ -103,6 +103,7 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
     ``nocalculus_sympy``: the SymPy package of the by-hand worker (``ffgrader.nocalculus``); required when the
     assignment has BY_HAND parts, unless ``channel`` (a test's Loopback factory) replaces the sandbox.
     """
+    cpu0 = time.process_time()  # this (the grader's) process only: the workers and SymPy children are apart
     test_ids, skip = set(test_ids), set(assignment.SKIP_CELLS)
     budget = budget or Budget()
     cap = _OutputCap(caps.output_bytes)
@@ -183,8 +184,9 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
         main.close()
         if hand is not None:
             hand.close()
+    main.timings.grader_cpu = time.process_time() - cpu0
     if log is not None:
         t = main.timings
-        log.info("ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s",
-                 t.sandbox_start, t.restarts, t.student_code, t.replay, t.checks)
+        log.info("ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s, "
+                 "grader cpu %.2f s", t.sandbox_start, t.restarts, t.student_code, t.replay, t.checks, t.grader_cpu)
     return main.timings

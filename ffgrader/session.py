@@ -72,7 +72,7 @@ class Budget:
     code; CPU time of the worker is limited by RLIMIT_CPU)."""
     cells_seconds: float = 300.0       # all cells together, restarts and replays included
     checks_seconds: float = 300.0      # all checks together
-    received_bytes: int = 256 * 2**20  # what the grader reads from the notebook's workers
+    received_bytes: int = 64 * 2**20   # what the grader reads from the notebook's workers (its decoding CPU)
     phase: str = "cells"
     _deadline: float | None = field(default=None, repr=False)
     received: int = 0
@@ -112,6 +112,7 @@ class Timings:
     replay: float = 0.0             # cells re-run after restarts
     checks: float = 0.0             # filled by the runner
     restarts: int = 0
+    grader_cpu: float = 0.0         # CPU seconds of the grading process itself for this notebook (the runner)
 
 
 @dataclass(frozen=True)

@@ -90,12 +90,12 @@ def test_wrong_work_earns_nothing_for_what_it_attacks(hw, name, edit, attacked):
     nb = S.load_nb("solutions", hw)
     assignment = S.load_checks(hw)
     pts = S.points(nb)
-    for seed in SEEDS:
-        student = S.loopback(nb, assignment, replace=replace)
-        try:
-            verdicts, score, total, _ = S.grade(hw, seed=seed, student=student)
-        finally:
-            student.close()
+    student = S.loopback(nb, assignment, replace=replace)  # the cells run once; the checks on each seed
+    try:
+        runs = [(seed, *S.grade(hw, seed=seed, student=student)[:3]) for seed in SEEDS]
+    finally:
+        student.close()
+    for seed, verdicts, score, total in runs:
         failed = {g for g, v in verdicts.items() if not v.passed}
         assert failed == attacked, (f"{name} (seed {seed}): failed {sorted(failed)}, expected {sorted(attacked)}: "
                                     f"{ {g: verdicts[g].message[:300] for g in failed ^ attacked} }")
