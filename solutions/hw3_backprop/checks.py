@@ -91,12 +91,13 @@ def _mlp(rng, sizes, N):
     return params, rng.normal(size=(N, sizes[0])), rng.normal(size=(N, sizes[-1]))
 
 
-def _reference(params, X, Y):
-    """nnlib's dense layers, sigmoid and MSE loss chained by hand: (loss, grads)."""
+def _chain(params, X, Y, forward, backward):
+    """Part 2's MLP (sigmoid hidden layers, identity output, MSE loss) on the dense layer pair
+    ``forward(a_prev, W, b) -> (z, cache)``, ``backward(delta, cache) -> (da_prev, dW, db)``: (loss, grads)."""
     sig, mse = A.get("sigmoid"), Lo.get("mse")
     caches, a = [], X
     for l, p in enumerate(params):
-        z, c = L.dense_forward(a, p["W"], p["b"])
+        z, c = forward(a, p["W"], p["b"])
         a, ac = sig.forward(z) if l < len(params) - 1 else (z, None)
         caches.append((c, ac))
     loss, da = mse.forward(a, Y), mse.backward(a, Y)
@@ -104,35 +105,38 @@ def _reference(params, X, Y):
     for l in range(len(params) - 1, -1, -1):
         c, ac = caches[l]
         delta = da if ac is None else sig.backward(da, ac)
-        da, dW, db = L.dense_backward(delta, c)
+        da, dW, db = backward(delta, c)
         grads[l] = {"W": dW, "b": db}
     return loss, grads
 
 
+def _reference(params, X, Y):
+    """nnlib's dense layers, sigmoid and MSE loss chained by hand: (loss, grads)."""
+    return _chain(params, X, Y, L.dense_forward, L.dense_backward)
+
+
 def _glue(student, part, params, X, Y):
-    """The reference MLP (sigmoid hidden layers, identity output, MSE) computed here around the student's own
-    dense_forward and dense_backward: what a correct mlp_loss_and_grads built on them returns."""
-    sig, mse = A.get("sigmoid"), Lo.get("mse")
-    kept, acts, a = [], [], X
-    for l, p in enumerate(params):
-        fwd = call(student, part, "dense_forward", a, p["W"], p["b"], keep=True)
+    """The same chain computed here around the student's own dense_forward and dense_backward (called with
+    plain inputs; their own cache handed back with Held): what a correct mlp_loss_and_grads built on them
+    returns. Placeholder layers (all zeros) are no glue to compare with."""
+    zs = []
+
+    def forward(a, W, b):
+        fwd = call(student, part, "dense_forward", a, W, b, keep=True)
         z = fwd.value[0] if type(fwd.value) in (tuple, list) and len(fwd.value) == 2 else None
-        if type(z) is not np.ndarray or z.shape != (X.shape[0], p["W"].shape[0]) or z.dtype.kind != "f":
+        if type(z) is not np.ndarray or z.shape != (a.shape[0], W.shape[0]) or z.dtype.kind != "f":
             raise ValueError("dense_forward gave no usable z")
-        a, ac = sig.forward(z) if l < len(params) - 1 else (z, None)
-        kept.append((fwd, ac))
-    loss, da = mse.forward(a, Y), mse.backward(a, Y)
-    grads = [None] * len(params)
-    for l in range(len(params) - 1, -1, -1):
-        fwd, ac = kept[l]
-        delta = da if ac is None else sig.backward(da, ac)
+        zs.append(z)
+        return z, fwd
+
+    def backward(delta, fwd):
         out = call(student, part, "dense_backward", delta, fwd.held(1))
         if type(out) not in (tuple, list) or len(out) != 3 or not all(type(v) is np.ndarray for v in out):
             raise ValueError("dense_backward gave no usable gradients")
-        da, dW, db = out
-        grads[l] = {"W": dW, "b": db}
-    if not any(np.any(np.asarray(v, dtype=float)) for g in grads for v in g.values()) or \
-            not any(np.any(np.asarray(f.value[0], dtype=float)) for f, _ in kept):
+        return out
+
+    loss, grads = _chain(params, X, Y, forward, backward)
+    if not any(np.any(z) for z in zs) or not any(np.any(np.asarray(v, dtype=float)) for g in grads for v in g.values()):
         raise ValueError("placeholder layers (all zeros): no glue to compare with")
     return float(loss), grads
 
