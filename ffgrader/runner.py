@@ -7,8 +7,8 @@
    errored, the rest continues); cells the student added beyond ``Caps.added_cells`` are not run;
 2. when the assignment has by-hand parts (``BY_HAND``), a second worker whose SymPy has no calculus
    (``ffgrader.nocalculus``) runs the same cells, each right after the first worker, up to the last by-hand
-   answer cell: the checks of those parts ask that worker, so no derivative computed by SymPy can reach
-   their answers;
+   answer cell (not those that hung or crashed the first worker): the checks of those parts ask that worker,
+   so no derivative computed by SymPy can reach their answers;
 3. test-cell source never runs and never enters the sandbox; instead the checks registered for the
    assignment run here, in the checks file's order (never the submission's), each with a fresh
    ``numpy.random.Generator`` seeded from ``secrets`` and a time budget, and all of them within one budget;
@@ -153,7 +153,9 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
             label = _gid(cell) or f"added-{count}"
             result = main.run_cell(label, cell.source, cell_timeout)
             cell.outputs = cap.keep(_outputs(result, count))
-            if hand is not None and count <= last + 1:
+            # A cell that hung or crashed the first worker is dropped there (it is not replayed): the by-hand
+            # worker drops it too instead of paying its timeout twice.
+            if hand is not None and count <= last + 1 and not result.crashed:
                 result = hand.run_cell(label, cell.source, cell_timeout)
                 if result.error is not None and BY_HAND_NOTE in result.error.get("evalue", ""):
                     hand_errors.append(f"{_gid(cell) or 'a cell you added'}: {result.error['evalue']}")

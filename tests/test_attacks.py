@@ -28,11 +28,12 @@ from grading_support import processes_with
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("attacks")]
 
-CAPS = ("c.SandboxedGrading.cells_timeout = 20\nc.SandboxedGrading.work_files = 2000\n"
-        "c.SandboxedGrading.work_mb = 32\nc.SandboxedGrading.output_bytes = 200000\n"
-        "c.SandboxedGrading.added_cells = 100")
-CONFIG = "c.SandboxedGrading.cell_timeout = 4\nc.SandboxedGrading.check_timeout = 6\n" + CAPS
-REAL_CONFIG = "c.SandboxedGrading.cell_timeout = 10\nc.SandboxedGrading.check_timeout = 30\n" + CAPS
+CAPS = ("c.SandboxedGrading.work_files = 2000\nc.SandboxedGrading.work_mb = 32\n"
+        "c.SandboxedGrading.output_bytes = 200000\nc.SandboxedGrading.added_cells = 100")
+CONFIG = ("c.SandboxedGrading.cell_timeout = 4\nc.SandboxedGrading.check_timeout = 6\n"
+          "c.SandboxedGrading.cells_timeout = 20\n" + CAPS)
+REAL_CONFIG = ("c.SandboxedGrading.cell_timeout = 10\nc.SandboxedGrading.check_timeout = 30\n"
+               "c.SandboxedGrading.cells_timeout = 90\n" + CAPS)
 MASTER_TABLES = ("source_cell", "grade_cells", "solution_cells", "task_cells", "notebook", "assignment")
 REAL = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/checks.py")
               if (p.parent / f"{p.parent.name}.ipynb").exists())
