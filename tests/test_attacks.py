@@ -280,7 +280,8 @@ def test_real_assignments_resist_the_attacks_on_the_grader(real):
     _check_untouched(real)
     _check_feedback(real, [f"att_{a.name}" for a in attacks])
     if real["hw"] == "hw5_approximation":  # the capture worked, and holds plain data only
-        captured = feedback_texts(real["course"], real["hw"])["att_request_capture"]
-        assert "captured: {" in captured and "'op': 'call'" in captured, captured[:2000]
-        for code in ("lambda", "errstate", "__globals__", "import "):
-            assert code not in captured.split("captured: ", 1)[1][:200_000], code
+        feedback = feedback_texts(real["course"], real["hw"])["att_request_capture"]
+        captured = feedback.split("captured: ", 1)[1].split(" when called with", 1)[0]
+        assert captured.startswith("{") and "'op': 'call'" in captured, feedback[:2000]
+        for code in ("lambda", "errstate", "__globals__", "import ", "def "):
+            assert code not in captured, (code, captured[:3000])
