@@ -16,7 +16,7 @@ import nbformat
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-HOMEWORK = ["hw1_neurons", "hw2_perceptron", "hw3_backprop", "hw4_training", "hw5_approximation"]
+HOMEWORK = ["hw1_neurons", "hw2_perceptron", "hw3_backprop", "hw4_training", "hw5_approximation", "hw6_generalization"]
 GRADED = HOMEWORK  # every assignment: its hidden tests live in solutions/<hw>/checks.py
 
 

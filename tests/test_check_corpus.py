@@ -16,6 +16,26 @@ SEEDS = (1, 2, 3)  # every run draws fresh inputs: a bug must be caught on each,
 HW3_DENSE = "dense"
 HW3_MLP = "mlp"
 
+HW6_SPLIT = "def split_by_group(groups, n_val, n_test, rng):\n"
+HW6_ROW_SPLIT = ("    order = rng.permutation(len(groups))\n"
+                 "    return np.sort(order[n_test + n_val:]), np.sort(order[n_test:n_test + n_val]), np.sort(order[:n_test])\n")
+HW6_DROPOUT = "def dropout_forward(a, p, rng):\n"
+HW6_STOP = "def early_stopping_epoch(val_losses, patience):\n"
+HW6_SHIFT = "def shift_images(images, dx, dy):\n"
+# placeholders of the right types and shapes for every function of hw6 (a return before the solution)
+HW6_STUBS = [
+    ("answer_1a", HW6_SPLIT, "    return np.arange(len(groups)), np.zeros(0, dtype=int), np.zeros(0, dtype=int)\n"),
+    ("answer_2", "def l2_penalty_and_grad(params, lam):\n",
+     "    return 0.0, [{'W': np.zeros_like(p['W']), 'b': np.zeros_like(p['b'])} for p in params]\n"),
+    ("answer_3a", HW6_DROPOUT, "    return np.zeros_like(a), np.zeros_like(a)\n"),
+    ("answer_3b", "def dropout_backward(dout, mask):\n", "    return np.zeros_like(dout)\n"),
+    ("answer_3c", "def hidden_layer(a_prev, W, b, p, rng, training):\n",
+     "    return np.zeros((a_prev.shape[0], W.shape[0]))\n"),
+    ("answer_4a", HW6_STOP, "    return len(val_losses), 1\n"),
+    ("answer_5a", HW6_SHIFT, "    return np.zeros(images.shape)\n"),
+    ("answer_5b", "def augment(X, y, shifts):\n", "    return np.vstack([X] * (len(shifts) + 1)), np.concatenate([y] * (len(shifts) + 1))\n"),
+]
+
 CORPUS = [
     # (hw, name, {cell: new source} or (cell, old, new), parts that must earn 0)
     ("hw3_backprop", "self_consistent_mlp",
@@ -71,6 +91,27 @@ CORPUS = [
     ("hw5_approximation", "mean_not_max",
      ("answer_3a", "float(np.max(np.abs(F(x) - f(x))))", "float(np.mean(np.abs(F(x) - f(x))))"), {"test_3a"}),
     ("hw5_approximation", "forward_without_c", ("answer_1a", "return a @ v + c", "return a @ v"), {"test_1a"}),
+    # hw6: a penalty without the 1/2 and the gradient that goes with it: consistent, wrong
+    ("hw6_generalization", "l2_self_consistent_without_half",
+     [("answer_2", "penalty = 0.5 * lam *", "penalty = lam *"), ("answer_2", '"W": lam * p["W"]', '"W": 2 * lam * p["W"]')],
+     {"test_2a", "test_2b"}),
+    ("hw6_generalization", "split_by_rows_leaks", ("answer_1a", HW6_SPLIT, HW6_SPLIT + HW6_ROW_SPLIT), {"test_1a"}),
+    # a mask that drops nothing: 3a loses, and 3c built on it is no glue to compare with
+    ("hw6_generalization", "dropout_drops_nothing",
+     ("answer_3a", HW6_DROPOUT, HW6_DROPOUT + "    return a.copy(), np.ones_like(a)\n"), {"test_3a", "test_3c"}),
+    ("hw6_generalization", "dropout_backward_ignores_mask", ("answer_3b", "return dout * mask", "return dout.copy()"),
+     {"test_3b"}),
+    ("hw6_generalization", "early_stopping_ties_improve",
+     ("answer_4a", "val_losses[epoch - 1] < val_losses[best - 1]", "val_losses[epoch - 1] <= val_losses[best - 1]"),
+     {"test_4a"}),
+    ("hw6_generalization", "early_stopping_argmin",
+     ("answer_4a", HW6_STOP, HW6_STOP + "    return len(val_losses), int(np.argmin(val_losses)) + 1\n"), {"test_4a"}),
+    ("hw6_generalization", "shift_changes_nothing",
+     ("answer_5a", HW6_SHIFT, HW6_SHIFT + "    return images.astype(float).copy()\n"), {"test_5a", "test_5b"}),
+    ("hw6_generalization", "shift_only_first_50",
+     [("answer_5a", "out[:, max(dy", "out[:50, max(dy"), ("answer_5a", "src[:, max(-dy", "src[:50, max(-dy")], {"test_5a"}),
+    ("hw6_generalization", "zero_stubs", [(cell, head, head + body) for cell, head, body in HW6_STUBS],
+     {"test_1a", "test_2a", "test_2b", "test_3a", "test_3b", "test_3c", "test_4a", "test_5a", "test_5b"}),
 ]
 
 

@@ -523,6 +523,11 @@ WRONG_WORK = {
     "hw4_training": ([("answer_1c", "v_new = momentum * v - lr * g", "v_new = v - lr * g")], [], {"test_1c"}),
     "hw5_approximation": ([("answer_3a", "float(np.max(np.abs(F(x) - f(x))))",
                             "float(np.mean(np.abs(F(x) - f(x))))")], [], {"test_3a"}),
+    "hw6_generalization": ([("answer_2", "penalty = 0.5 * lam *", "penalty = lam *"),
+                            ("answer_2", '"W": lam * p["W"]', '"W": 2 * lam * p["W"]'),
+                            ("answer_4a", "val_losses[epoch - 1] < val_losses[best - 1]",
+                             "val_losses[epoch - 1] <= val_losses[best - 1]")],
+                           [], {"test_2a", "test_2b", "test_4a"}),
 }
 
 
