@@ -22,6 +22,7 @@ import ffgrader
 import nbgrader
 from ffgrader.nbgrader_pre import RestoreCellRoles, SandboxedGrading, ScrubPaths
 from ffgrader.sanitize import SanitizeNotebook, clean_html
+from ffgrader.submissions import screen_submitted
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -39,6 +40,12 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # The trusted checks never leave the instructor's side: not released, not copied next to a submission.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "checks.py"]
+
+# Submissions are files, not links (ffgrader/submissions.py): `nbgrader collect` takes only real folders owned by
+# the student they are named after and copies regular files within caps (20 MiB a file, 50 MiB, 200 files, 6 levels);
+# before autograde copies submitted/<student>/<hw>, anything else in it is moved to quarantine/. Each skip is logged.
+c.ExchangeFactory.collect = "ffgrader.submissions.ExchangeCollect"
+c.Autograde.pre_convert_hook = screen_submitted
 
 # Student notebooks: students see `raise NotImplementedError()` in answer cells.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
