@@ -21,51 +21,11 @@ compact table and raises :class:`ClaimNotProved` if a claim is not proved, so th
 >>> from nnlib.symbolic import check
 >>> check("logistic_derivative", "tanh_derivative")   # doctest: +SKIP
 
-Claim names (``claims()`` returns name -> description; ``get(name)`` returns the :class:`Claim`):
-
-Activations and derivatives
-    logistic_derivative, tanh_derivative, tanh_logistic_relation, relu_derivative,
-    leaky_relu_derivative, prelu_derivative, elu_derivative, softplus_derivative,
-    hard_logistic_derivative, hard_tanh_derivative, swish_derivative, gelu_derivative,
-    logistic_derivative_bound, hard_logistic_taylor, relu_as_maxout, leaky_relu_forms, swish_limits,
-    srelu_derivative, maxout_derivative
-Softmax
-    softmax_jacobian, softmax_shift_invariance, sigmoid_is_two_class_softmax,
-    softmax_jacobian_properties, softmax_vjp, softmax_hardmax_limit
-Losses
-    softmax_ce_gradient, sigmoid_bce_gradient, mse_gradient, bce_from_likelihood,
-    cce_from_likelihood, mse_from_gaussian_likelihood
-Neurons, perceptron and XOR
-    threshold_as_bias, mcculloch_pitts_gates, perceptron_update_effect, sign_rule_identity,
-    xor_affine_identity, xor_two_layer
-Learning rules
-    delta_rule_linear, delta_rule_sigmoid
-Networks and backpropagation
-    linear_layers_collapse, delta_output_mse_sigmoid, delta_recursion,
-    weight_gradient_outer_product, bias_gradient, batch_weight_gradient,
-    small_network_gradients, batch_delta_recursion, finite_difference_orders,
-    autodiff_example, parameter_count, mcculloch_pitts_example
-Training
-    weight_decay_gradient, momentum_velocity, uniform_variance, forward_variance,
-    relu_second_moment, mse_hessian, ce_convex_in_w2
-Universal approximation
-    relu_hat, relu_interpolant_knots, linear_interpolation_error, relu_tent
-Linear algebra and matrix calculus
-    transpose_product, row_column_forms, hadamard_diag, linear_form_gradient,
-    quadratic_form_gradient, half_squared_norm_gradient, bilinear_matrix_gradient,
-    linear_map_jacobian, elementwise_jacobian, vector_chain_rule
-Stated facts, gradient descent, perceptron convergence (issue 14)
-    swish_scaling, elu_range, activation_means_gaussian, first_order_taylor, steepest_descent,
-    gd_quadratic_modes, gd_step_factor, momentum_slides_form, novikoff_steps, backward_variance,
-    delta_rule_general, dropout_inverted_moments
-
-Errata (``errata()`` returns key -> Erratum; ``check_erratum(key)`` shows the source's version
-refuted and the corrected one proved, and raises otherwise):
-    softmax_offdiagonal, tanh_labelled_sigmoid, sign_rule_minus, bp_update_sign_002,
-    bp_update_sign_003, hidden_bias_index, loss_index_002, parameter_count_parentheses, theta_length,
-    weight_decay_coefficient_002, cross_entropy_sum_001, ce_gradient_needs_sum_one_001, prelu_max_form_001,
-    single_path_chain_003, taylor_guarantee_003, batch_sum_double_count_002, softmax_normalization_004,
-    argmax_any_activation_003, gelu_standard_normal_000, weight_shape_003, mp_threshold_strict_001
+Claim names: ``names()`` lists them, ``claims()`` returns name -> description and ``get(name)`` the
+:class:`Claim`. They live in :mod:`nnlib.claims`, one module per chapter (``nnlib/claims/activations.py``
+holds the claims the activations page states, and so on); the sources' mistakes are in
+:mod:`nnlib.claims.errata` (``errata()`` returns key -> Erratum; ``check_erratum(key)`` shows the source's
+version refuted and the corrected one proved, and raises otherwise).
 
 Symbolic activations (functions of a SymPy expression): :func:`sigmoid` (= :func:`logistic`),
 :func:`tanh`, :func:`relu`, :func:`leaky_relu` (slope γ), :func:`elu` (scale γ, the sources' name for
@@ -94,7 +54,7 @@ _CACHE: dict[str, Result] = {}
 
 
 def names() -> list[str]:
-    """All registered claim names, in the order of the module docstring."""
+    """All registered claim names, chapter by chapter in the order of the book."""
     return list(_claims.DESCRIPTIONS)
 
 

@@ -55,7 +55,18 @@ def test_no_import_cycles():
     for n in sorted(graph):
         if n not in state:
             visit(n, [n])
-    assert "nnlib.symbolic" not in graph["nnlib.claims"]
+    for name in graph:
+        if name == "nnlib.claims" or name.startswith("nnlib.claims."):
+            assert "nnlib.symbolic" not in graph[name], f"{name} imports nnlib.symbolic (which imports the claims)"
+
+
+def test_claims_one_module_per_chapter():
+    """A chapter's claims are edited in its module alone: chapter modules import only the shared helpers."""
+    chapters = {n for n in MODULES if n.startswith("nnlib.claims.") and not n.rpartition(".")[2].startswith("_")}
+    assert len(chapters) >= 11, sorted(chapters)  # ten chapters and the errata
+    for name in chapters:
+        local = {m for m in _imports(name, MODULES[name]) if m.startswith("nnlib.claims")}
+        assert local <= {"nnlib.claims._common"}, f"{name} imports {sorted(local)}: chapters stay independent"
 
 
 def test_blas_only_in_the_fast_module():

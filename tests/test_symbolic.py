@@ -1,6 +1,12 @@
 """The SymPy verification layer: every claim proves, wrong formulas are refuted, nothing is proved
 that SymPy did not show, and the symbolic activations agree with nnlib.activations numerically."""
 
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -10,6 +16,33 @@ from nnlib import symbolic as S
 from nnlib.symbolic import Claim, ClaimNotProved, verify
 
 x = C.x
+errata_module = importlib.import_module("nnlib.claims.errata")  # (the attribute C.errata is the function)
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+
+def _page(chapter):
+    """The page of a chapter module: book/<name>.md, or the appendix for linear_algebra."""
+    name = chapter.__name__.rpartition(".")[2]
+    return BOOK / "appendix" / f"{name}.md" if name == "linear_algebra" else BOOK / f"{name}.md"
+
+
+def _calls(func):
+    """{quoted name: set of pages} over every ``func(...)`` call in the book's pages."""
+    out = {}
+    for page in BOOK.rglob("*.md"):
+        for m in re.finditer(rf"\b{func}\((.*?)\)", page.read_text(), re.S):
+            for name in re.findall(r'"(\w+)"', m.group(1)):
+                out.setdefault(name, set()).add(page)
+    return out
+
+
+def _cited_claims():
+    return _calls("check")
+
+
+def _cited_errata():
+    return set(_calls("check_erratum"))
 
 
 # --- every registered claim and every erratum ---------------------------------------------------
@@ -23,23 +56,66 @@ def test_every_claim_is_proved(name):
     assert int(r.detail.split(" at ")[1].split()[0]) >= 20, r.detail
 
 
-def test_registry_and_docstring_agree():
+def test_registry_and_chapters_agree():
     names = S.names()
     assert names == list(C.DESCRIPTIONS)
     assert S.claims() == {n: C.DESCRIPTIONS[n][0] for n in names}
-    doc = S.__doc__
-    for n in names + list(S.errata()):
-        assert n in doc, f"{n} missing from the nnlib.symbolic docstring"
     for n in names:
         assert S.get(n).source, n
+    # every claim is described in exactly one chapter module, the one whose page cites it
+    by_chapter = [n for chapter in C.CHAPTERS for n in chapter.DESCRIPTIONS]
+    assert sorted(by_chapter) == sorted(names) and len(set(by_chapter)) == len(by_chapter)
+    cited = _cited_claims()
+    for chapter in C.CHAPTERS:
+        page = _page(chapter)
+        for n in chapter.DESCRIPTIONS:
+            assert page in cited.get(n, ()), f"{n} ({chapter.__name__}) is not cited on {page}"
+    assert set(cited) == set(names), "pages cite unknown claims, or claims are cited nowhere"
+    # every erratum is one function of nnlib.claims.errata, named by its key
+    assert [f.__name__ for f in errata_module.ERRATA] == list(S.errata())
+    assert _cited_errata() == set(S.errata())
 
 
 def test_registry_sections_cover_every_claim():
     reg = C.registry()
     assert list(reg) == list(C.DESCRIPTIONS)
     assert all(reg[n] is S.get(n) and reg[n].description == C.DESCRIPTIONS[n][0] for n in reg)
-    # every section's builder produces exactly the claims DESCRIPTIONS places in it
-    assert {b for _, b in C._SECTIONS} == set(C._SECTION_OF.values())
+    # every section builds exactly the claims it describes, and the sections partition the registry
+    for section in C.SECTIONS:
+        assert list(section.claims) == list(section.descriptions), section
+        assert all(C.section_of(n) is section for n in section.descriptions)
+    assert sum(len(s.descriptions) for s in C.SECTIONS) == len(C.DESCRIPTIONS)
+
+
+def test_a_page_builds_only_the_sections_it_cites():
+    # a fresh interpreter: sections are cached per process
+    code = ("from nnlib import claims as C\n"
+            "C.claim('xor_two_layer')\n"
+            "print(sorted(s.name for s in C.SECTIONS if s.built))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(["nnlib.claims.xor.xor_networks"])
+
+
+def test_a_section_that_builds_other_claims_than_it_describes_is_an_error():
+    section = C.section
+
+    @section({"one": ("1 = 1", "test"), "two": ("2 = 2", "test")})
+    def partial(claim):
+        yield claim("one", sp.Integer(1), sp.Integer(1))
+
+    with pytest.raises(RuntimeError, match="built \\['one'\\] but its descriptions name \\['one', 'two'\\]"):
+        partial.claims
+
+    @section({"one": ("1 = 1", "test")})
+    def stray(claim):
+        yield claim("three", sp.Integer(3), sp.Integer(3))
+
+    with pytest.raises(KeyError, match="builds 'three', which its descriptions do not name"):
+        stray.claims
+    with pytest.raises(TypeError, match="pair of non-empty str"):
+        section({"bad": "no source"})(stray.builder)
+    with pytest.raises(ValueError, match="described twice"):
+        C.descriptions_of([stray, stray])
 
 
 @pytest.mark.parametrize("key", list(C.errata()))
@@ -353,7 +429,7 @@ def test_check_erratum(capsys):
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="known claims: logistic_derivative"):
+    with pytest.raises(ValueError, match="unknown claim 'no_such_claim'; known claims: .*logistic_derivative"):
         S.check("no_such_claim")
     with pytest.raises(TypeError, match="Claim or a claim name"):
         verify(3.0)
