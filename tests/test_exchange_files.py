@@ -36,6 +36,14 @@ import pytest
 from attacks.course import ROOT, autograded_points, hidden_lines, load, make_course, run_nbgrader, scores, tree_bytes
 from ffgrader.submissions import CAPS, Caps, copy_submission, screen_submitted
 
+pytestmark = [pytest.mark.xdist_group("exchange")]
+
+
+def e2e(test):
+    """The tests of the term through the real commands (slow, they run nbgrader)."""
+    return pytest.mark.slow(pytest.mark.nbgrader(test))
+
+
 HW = "fx"
 CONFIG = "c.SandboxedGrading.cell_timeout = 5\nc.SandboxedGrading.check_timeout = 5"
 SITE = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
@@ -309,12 +317,14 @@ def _log(proc):
     return proc.stdout + proc.stderr
 
 
+@e2e
 def test_the_exchange_layout_keeps_students_apart(exchange_class):
     assert exchange_class["modes"] == {"inbound": 0o3733, "outbound": 0o755, "feedback": 0o711}
     assert stat.S_IMODE(os.stat(exchange_class["exchange"]).st_mode) == 0o1777
     assert exchange_class["denied"] == {"rename": True, "list": True, "squat": True}
 
 
+@e2e
 def test_collect_takes_files_and_names_everything_it_skips(exchange_class):
     c, ids = exchange_class, exchange_class["ids"]
     log = _log(c["collect"])
@@ -346,6 +356,7 @@ def test_collect_takes_files_and_names_everything_it_skips(exchange_class):
     assert f"{HW}.ipynb: a symbolic link to" in log
 
 
+@e2e
 def test_autograde_screens_folders_put_into_submitted_by_hand(exchange_class):
     c = exchange_class
     log = _log(c["autograde"])
@@ -358,6 +369,7 @@ def test_autograde_screens_folders_put_into_submitted_by_hand(exchange_class):
     assert "error processing assignment 'fx' for student 'yan'" in log
 
 
+@e2e
 def test_nothing_linked_reaches_autograded_or_feedback(exchange_class):
     """The linked targets' contents: gradebook.db, the hidden checks (checks.py), a classmate's answer. (autograded/
     is the instructor's and holds the notebooks' hidden tests by design; the feedback holds none of them.)"""
@@ -379,6 +391,7 @@ def test_nothing_linked_reaches_autograded_or_feedback(exchange_class):
     assert mallory_fb.is_file(), _log(c["feedback"])[-3000:]
 
 
+@e2e
 def test_course_files_are_byte_identical(exchange_class):
     c = exchange_class
     for p, before in c["protected"].items():
@@ -389,6 +402,7 @@ def test_course_files_are_byte_identical(exchange_class):
         assert target.exists() and not target.is_symlink()
 
 
+@e2e
 def test_honest_classmates_are_graded_normally(exchange_class):
     c, ids = exchange_class, exchange_class["ids"]
     full = autograded_points(c["solution"])
