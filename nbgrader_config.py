@@ -21,6 +21,8 @@ from nbgrader.preprocessors import (
 import ffgrader
 import nbgrader
 from ffgrader.nbgrader_pre import OverwriteCells, RestoreCellRoles, SandboxedGrading, ScrubPaths
+from ffgrader.sanitize import SanitizeNotebook, clean_html
+from ffgrader.submissions import screen_submitted
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -38,6 +40,12 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # The trusted checks never leave the instructor's side: not released, not copied next to a submission.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "checks.py"]
+
+# Submissions are files, not links (ffgrader/submissions.py): `nbgrader collect` takes only real folders owned by
+# the student they are named after and copies regular files within caps (20 MiB a file, 50 MiB, 200 files, 6 levels);
+# before autograde copies submitted/<student>/<hw>, anything else in it is moved to quarantine/. Each skip is logged.
+c.ExchangeFactory.collect = "ffgrader.submissions.ExchangeCollect"
+c.Autograde.pre_convert_hook = screen_submitted
 
 # Student notebooks: students see `raise NotImplementedError()` in answer cells.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -69,11 +77,19 @@ c.Autograde.autograde_preprocessors = [
 # Feedback shows neither hidden tests, nor the mark scheme of manually graded answers, nor any absolute path.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, ScrubPaths, CSSHTMLHeaderPreprocessor]
 
-# The formgrader draws each submission with nbgrader's "formgrade" template; the course's version of it
-# (ffgrader/templates/formgrade/) typesets the math offline (MathJax 2 from the jupyter-server-mathjax
-# extension instead of a CDN) and sets each task's mark scheme apart, next to the student's answer. Ours comes
-# first; nbgrader's own directory is also on the path so that ours can extend it. Feedback keeps its own template.
+# The formgrader draws each submission with nbgrader's "formgrade" template and the feedback with its "feedback"
+# template; the course's versions of both (ffgrader/templates/) come first on the path (nbgrader's own directory
+# is also on it so that ours can extend them). The formgrader's typesets the math offline (MathJax 2 from the
+# jupyter-server-mathjax extension instead of a CDN) and sets each task's mark scheme apart, next to the
+# student's answer; both carry a Content-Security-Policy (the feedback page runs no script at all).
 _ours = os.path.join(os.path.dirname(ffgrader.__file__), "templates")
 _nbgrader_templates = os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates")
 c.HTMLExporter.extra_template_basedirs = [_ours, _nbgrader_templates]
 c.HTMLExporter.extra_template_paths = [_nbgrader_templates]
+# Whatever a student wrote is inert on both pages (ffgrader/sanitize.py): the notebook reduced to plain parts
+# first, then nbconvert's sanitizing switch, with nh3 behind its clean_html filter instead of bleach.
+c.HTMLExporter.preprocessors = [SanitizeNotebook]
+c.HTMLExporter.optimistic_validation = True   # validate after SanitizeNotebook, not before (a forged notebook
+                                              # would otherwise fail the formgrader's page with an error)
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": clean_html}

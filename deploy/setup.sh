@@ -8,8 +8,9 @@
 #   4. per-role Jupyter configuration in $FFNN_PREFIX/etc/{student,instructor} (the hub points each user's
 #      server at one with JUPYTER_CONFIG_PATH): students get the course id and the exchange, and no
 #      formgrader / create-assignment; the instructor gets everything;
-#   5. nbgrader's exchange at $FFNN_EXCHANGE, writable by every user (nbgrader's requirement; what students may
-#      read or write inside is set by nbgrader per folder: inbound 733, outbound 755, feedback 711).
+#   5. nbgrader's exchange at $FFNN_EXCHANGE: 1777, writable by every user (nbgrader's requirement) with the
+#      sticky bit, so nobody renames or deletes what is not theirs (deploy/exchange.sh; deploy/users.sh makes the
+#      course's folder in it, owned by the instructor, before any student can).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/defaults.sh"
@@ -34,7 +35,7 @@ fi
 # 2. The shared environment. Its stamp records what it was built from: the requirements and the course
 # package's files (its modules and the formgrader's page), listed once for the stamp and for the copy.
 umask 022
-package_files() { (cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' \) -not -path '*/__pycache__/*' \
+package_files() { (cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' -o -name '*.json' \) -not -path '*/__pycache__/*' \
                    | LC_ALL=C sort); }
 want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && package_files | xargs sha256sum) \
         | sha256sum | cut -c1-16)
@@ -98,7 +99,6 @@ echo '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": tr
 chmod -R a+rX,go-w "$PREFIX"
 
 # 5. The exchange.
-mkdir -p "$EXCHANGE"
-chmod 0777 "$EXCHANGE"
+bash "$HERE/exchange.sh" "$EXCHANGE"
 chmod 0755 "$(dirname "$EXCHANGE")"
 echo "setup: done (env $PREFIX/env, proxy $PREFIX/chp, exchange $EXCHANGE)"

@@ -2,7 +2,8 @@
 # Throw-away local users for a demo (or test) class on this machine. Run as root.
 #   deploy/users.sh create ROSTER.csv INSTRUCTOR   # Unix users for every roster id + the instructor; the
 #                                                  # instructor gets ~/course (a copy of this course), with the
-#                                                  # roster and every assignment in its gradebook
+#                                                  # roster and every assignment in its gradebook, and the
+#                                                  # course's folder in the exchange (deploy/exchange.sh)
 #   deploy/users.sh delete ROSTER.csv INSTRUCTOR   # removes them, their homes and the course's exchange folder
 # Roster ids are the login names (see the instructor guide). Idempotent: existing users are kept.
 set -euo pipefail
@@ -20,6 +21,8 @@ create)
     id -u "$u" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --user-group "$u"
     chmod 700 "/home/$u"
   done
+  # The course's folder in the exchange belongs to the instructor from the start: no student can take its name.
+  bash "$HERE/exchange.sh" "$EXCHANGE" "$COURSE_ID" "$instructor"
   home=/home/$instructor
   if [ ! -d "$home/course" ]; then
     mkdir "$home/course"

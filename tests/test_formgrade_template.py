@@ -146,3 +146,20 @@ def test_the_formgrader_shows_each_rubric_as_a_box_next_to_the_answer(hw, export
         # The student's answer cell comes right after the task.
         assert cells[k + 1]["text"].strip() == nb.cells[i + 1].source.strip().strip("*")
 
+
+
+def test_only_the_pages_own_scripts_carry_its_nonce_and_the_nonce_is_new_each_time(exporter):
+    """The Content-Security-Policy lets a script run only with this page's nonce; every script the template writes
+    has it, and each page draws a new one (a submission cannot know it in advance)."""
+    bodies = [_render(HOMEWORK[0], exporter) for _ in range(2)]
+    nonces = []
+    for body in bodies:
+        [policy] = re.findall(r'<meta [^>]*http-equiv="Content-Security-Policy"[^>]*>', body)
+        [nonce] = re.findall(r"script-src 'nonce-([A-Za-z0-9_-]{20,})' 'strict-dynamic'", policy)
+        assert "default-src 'none'" in policy and "base-uri 'none'" in policy and "form-action 'none'" in policy
+        assert body.index("Content-Security-Policy") < body.index("<script")
+        scripts = re.findall(r"<script\b[^>]*>", body)
+        assert scripts and all(f'nonce="{nonce}"' in s for s in scripts), scripts
+        assert not re.search(r"\son[a-z]+\s*=", body), "an inline event handler would need 'unsafe-inline'"
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]

@@ -248,6 +248,8 @@ def export(dest: Path, course: Path = ROOT) -> int:
     """nbgrader's CSV export (one row per student and assignment) plus the LMS's id of each student."""
     from nbgrader.api import MissingEntry
 
+    from ffgrader.sanitize import csv_cell
+
     keys = ["assignment", "duedate", "timestamp", "student_id", "lms_user_id", "last_name", "first_name", "email",
             "raw_score", "late_submission_penalty", "score", "max_score"]
     n = 0
@@ -267,7 +269,7 @@ def export(dest: Path, course: Path = ROOT) -> int:
                     penalty = sub.late_submission_penalty or 0.0
                     row.update(timestamp=sub.timestamp or "", raw_score=sub.score, late_submission_penalty=penalty,
                                score=max(0.0, sub.score - penalty))
-                w.writerow(row)
+                w.writerow({k: csv_cell(v) for k, v in row.items()})   # roster names come from students
                 n += 1
     return n
 

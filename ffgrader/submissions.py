@@ -1,0 +1,423 @@
+"""Submissions are files, not links (trusted side): what the instructor's tools take from a student's folder.
+
+A student owns their folder in the exchange's ``inbound/`` until it is collected, so it may hold anything a
+student can make: symbolic links (to ``gradebook.db``, ``solutions/<hw>/checks.py``, a classmate's notebook,
+``/dev/zero``), hard links, FIFOs, sockets, huge or sparse files, deep or wide trees. nbgrader 0.9 copies such
+folders with ``shutil.copytree`` (``nbgrader collect``) and ``shutil.copy`` (``nbgrader autograde``, submitted/ ->
+autograded/), which follow links with the instructor's rights and block on FIFOs; its size check follows links
+too and aborts the whole collect. Two pieces replace that (``nbgrader_config.py`` wires both in):
+
+- ``ExchangeCollect`` (``c.ExchangeFactory.collect``): collects only folders that are real directories owned
+  by the student they claim to be from (nbgrader only warns), and copies them with ``copy_submission``: every
+  entry is opened relative to its parent's descriptor without following links (``O_NOFOLLOW``), checked on the
+  open descriptor, and copied only if it is a regular file with one link, within the caps; anything else is
+  skipped with a log line naming the student, the path and the reason. Nothing is ever read through a link.
+- ``screen_submitted`` (``c.Autograde.pre_convert_hook``): before nbgrader copies ``submitted/<student>/<hw>``
+  (and before autograde reads its ``timestamp.txt``), every entry that ``copy_submission`` would skip -- and a
+  linked ``submitted/<student>`` or ``<hw>`` folder -- is moved (renamed, never read) to
+  ``quarantine/<student>/<hw>/``, with a log line. Folders put into ``submitted/`` by hand or by
+  ``zip_collect`` get the same treatment as collected ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import fnmatch
+import logging
+import os
+import stat
+from pathlib import Path
+
+from nbgrader.exchange.default.collect import ExchangeCollect as NbgraderExchangeCollect
+
+try:
+    import pwd
+except ImportError:  # pragma: no cover - Windows, where nbgrader's exchange does not run at all
+    pwd = None
+
+QUARANTINE = "quarantine"
+
+
+@dataclasses.dataclass(frozen=True)
+class Caps:
+    """What one submission may hold. An honest homework folder is a notebook of a few MB plus a few files."""
+
+    file_bytes: int = 20 * 2**20
+    total_bytes: int = 50 * 2**20
+    files: int = 200
+    depth: int = 6
+    entries: int = 5000          # directory entries looked at, in all (a folder of 200,000 files is not walked)
+
+
+CAPS = Caps()
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    path: str                    # relative to the submission folder
+    reason: str
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = _OPEN_FLAGS | os.O_DIRECTORY
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a directory"), (stat.S_ISREG, "a regular file")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _link_reason(name: str, dir_fd: int) -> str:
+    try:
+        target = os.readlink(name, dir_fd=dir_fd)
+    except OSError:
+        return "a symbolic link"
+    return f"a symbolic link to {target[:200]!r}"
+
+
+def _ignored(name: str, ignore, include, is_file: bool) -> bool:
+    if any(fnmatch.fnmatch(name, pattern) for pattern in ignore):
+        return True
+    return bool(is_file and include and not any(fnmatch.fnmatch(name, pattern) for pattern in include))
+
+
+class _Walk:
+    """The entries of one submission folder, classified without following anything: ``(rel, verdict, st)``
+    with verdict ``"file"``, ``"dir"``, ``"ignored"`` or a ``Skipped`` reason. Budgets are counted as it goes."""
+
+    def __init__(self, caps: Caps, ignore=(), include=(), owner_uid=None):
+        self.caps, self.ignore, self.include, self.owner_uid = caps, tuple(ignore), tuple(include), owner_uid
+        self.files = self.bytes = self.seen = 0
+        self.over_entries = False
+
+    def entries(self, dir_fd: int, rel: str = "", depth: int = 0):
+        try:
+            names = sorted(self._names(dir_fd))
+        except OSError as exc:
+            yield rel or ".", Skipped(rel or ".", f"cannot be listed ({exc.strerror})"), None
+            return
+        stats = []
+        for name in names:
+            path = f"{rel}/{name}" if rel else name
+            try:
+                stats.append((path, name, os.stat(name, dir_fd=dir_fd, follow_symlinks=False)))
+            except OSError as exc:
+                yield path, Skipped(path, f"vanished or unreadable ({exc.strerror})"), None
+        # A folder's files before its subfolders: the notebook and its data files are not crowded out of the
+        # file budget by a subfolder of many files.
+        stats.sort(key=lambda t: (stat.S_ISDIR(t[2].st_mode), t[1]))
+        for path, name, st in stats:
+            if self.owner_uid is not None and st.st_uid != self.owner_uid:
+                # The student's own folder is world-writable (nbgrader's submit makes it 0777): what someone
+                # else put there is not the student's.
+                yield path, Skipped(path, f"owned by uid {st.st_uid}, not by the student"), st
+            elif stat.S_ISLNK(st.st_mode):
+                yield path, Skipped(path, _link_reason(name, dir_fd)), st
+            elif stat.S_ISDIR(st.st_mode):
+                if _ignored(name, self.ignore, (), False):
+                    yield path, "ignored", st
+                elif depth + 1 > self.caps.depth:
+                    yield path, Skipped(path, f"a directory deeper than {self.caps.depth} levels"), st
+                else:
+                    yield path, "dir", st
+            elif not stat.S_ISREG(st.st_mode):
+                yield path, Skipped(path, _kind(st.st_mode)), st
+            elif _ignored(name, self.ignore, self.include, True):
+                yield path, "ignored", st
+            else:
+                yield path, self._budget(path, st), st
+
+    def _names(self, dir_fd):
+        # The number of names looked at is bounded: os.scandir on a duplicate descriptor stops early.
+        out = []
+        with os.scandir(os.dup(dir_fd)) as it:
+            for entry in it:
+                if self.seen >= self.caps.entries:
+                    self.over_entries = True
+                    break
+                self.seen += 1
+                out.append(entry.name)
+        return out
+
+    def _budget(self, path, st):
+        if st.st_nlink != 1:
+            return Skipped(path, f"a hard link ({st.st_nlink} names for one file)")
+        if st.st_size > self.caps.file_bytes:
+            return Skipped(path, f"{st.st_size} bytes, over the {self.caps.file_bytes} bytes allowed per file")
+        if self.files + 1 > self.caps.files:
+            return Skipped(path, f"more than {self.caps.files} files")
+        if self.bytes + st.st_size > self.caps.total_bytes:
+            return Skipped(path, f"over the {self.caps.total_bytes} bytes allowed per submission")
+        self.files += 1
+        self.bytes += st.st_size
+        return "file"
+
+
+def _open_dir(path, dir_fd=None, expect=None) -> int:
+    fd = os.open(path, _DIR_FLAGS, dir_fd=dir_fd)
+    st = os.fstat(fd)
+    if expect is not None and (st.st_dev, st.st_ino) != (expect.st_dev, expect.st_ino):
+        os.close(fd)
+        raise OSError(errno.ESTALE, "replaced while being read")
+    return fd
+
+
+def _copy_file(name: str, dir_fd: int, st, dest: Path, caps: Caps):
+    """Copy one regular file read through a descriptor opened without following links; None or the reason."""
+    try:
+        fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        return "a symbolic link" if exc.errno == errno.ELOOP else f"cannot be opened ({exc.strerror})"
+    try:
+        fst = os.fstat(fd)
+        if not stat.S_ISREG(fst.st_mode) or (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
+            return f"replaced while being read (now {_kind(fst.st_mode)})"
+        if fst.st_nlink != 1:
+            return f"a hard link ({fst.st_nlink} names for one file)"
+        out = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+        copied = 0
+        try:
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                copied += len(chunk)
+                if copied > min(caps.file_bytes, max(fst.st_size, 0)):
+                    raise OverflowError
+                os.write(out, chunk)
+            os.utime(out, ns=(fst.st_atime_ns, fst.st_mtime_ns))
+        except OverflowError:
+            os.close(out)
+            out = None
+            os.unlink(dest)
+            return "grew while being read"
+        finally:
+            if out is not None:
+                os.close(out)
+        return None
+    finally:
+        os.close(fd)
+
+
+def copy_submission(src, dest, caps: Caps = CAPS, ignore=(), include=(), owner_uid=None,
+                    log=None) -> tuple[list[str], list[Skipped]]:
+    """Copy the submission folder ``src`` to ``dest`` (which must not exist): regular files only, within ``caps``,
+    never through a link; ``src`` itself must be a real folder (owned by ``owner_uid`` if given). Returns (copied
+    relative paths, skipped entries) and logs one line per skipped entry."""
+    log = log or logging.getLogger(__name__)
+    src, dest = Path(src), Path(dest)
+    copied, skipped = [], []
+    try:
+        top = _open_dir(src)
+    except OSError as exc:
+        reason = "a symbolic link" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else f"unreadable ({exc.strerror})"
+        skipped.append(Skipped(".", f"the submission folder itself is {reason}"))
+        log.error("Skipped %s: the submission folder itself is %s; nothing collected", src, reason)
+        return copied, skipped
+    if owner_uid is not None and os.fstat(top).st_uid != owner_uid:
+        os.close(top)
+        skipped.append(Skipped(".", "the submission folder changed owner while being collected"))
+        log.error("Skipped %s: the submission folder changed owner while being collected; nothing collected", src)
+        return copied, skipped
+    walk = _Walk(caps, ignore, include, owner_uid)
+    dest.mkdir(parents=True)
+
+    def visit(dir_fd, rel, depth, dest_dir):
+        for path, verdict, st in walk.entries(dir_fd, rel, depth):
+            name = path.rsplit("/", 1)[-1]
+            if isinstance(verdict, Skipped):
+                skipped.append(verdict)
+            elif verdict == "dir":
+                try:
+                    sub = _open_dir(name, dir_fd, expect=st)
+                except OSError as exc:
+                    skipped.append(Skipped(path, f"a directory that could not be opened safely ({exc.strerror})"))
+                    continue
+                try:
+                    (dest_dir / name).mkdir()
+                    visit(sub, path, depth + 1, dest_dir / name)
+                finally:
+                    os.close(sub)
+            elif verdict == "file":
+                reason = _copy_file(name, dir_fd, st, dest_dir / name, caps)
+                (skipped.append(Skipped(path, reason)) if reason else copied.append(path))
+
+    try:
+        visit(top, "", 0, dest)
+    finally:
+        os.close(top)
+    if walk.over_entries:
+        skipped.append(Skipped(".", f"more than {caps.entries} entries: the rest was not looked at"))
+    for s in skipped:
+        log.warning("Skipped %s: %s", os.path.join(str(src), s.path) if s.path != "." else src, s.reason)
+    return copied, skipped
+
+
+class ExchangeCollect(NbgraderExchangeCollect):
+    """nbgrader's collect, taking only real folders of the student they are named after, copied as files."""
+
+    caps = CAPS
+
+    def _path_to_record(self, path):
+        try:
+            return super()._path_to_record(path)
+        except Exception:  # noqa: BLE001 - a bad name is one bad entry, never the end of collecting
+            return None
+
+    def _owner_ok(self, path: str, student: str) -> str | None:
+        """None if ``path`` may be collected for ``student``, else the reason."""
+        try:
+            st = os.lstat(path)
+        except OSError as exc:
+            return f"unreadable ({exc.strerror})"
+        if not stat.S_ISDIR(st.st_mode):
+            return f"{_kind(st.st_mode)}, not a folder"
+        if self.check_owner and pwd is not None:
+            try:
+                owner = pwd.getpwuid(st.st_uid).pw_name
+            except KeyError:
+                owner = f"uid {st.st_uid}"
+            if owner != student:
+                return f"owned by {owner}, not by {student}"
+        return None
+
+    def init_src(self):
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path) or os.path.islink(self.inbound_path):
+            self.fail(f"Course not found (or not a real folder): {self.inbound_path}")
+        if not os.access(self.inbound_path, os.R_OK | os.X_OK):
+            self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
+        student_id = self.coursedir.student_id or "*"
+        prefix = f"+{self.coursedir.assignment_id}+"
+        records = []
+        for entry in os.scandir(self.inbound_path):
+            name = entry.name
+            student, sep, _ = name.partition(prefix)
+            if not sep or not fnmatch.fnmatchcase(student, student_id):
+                continue
+            rec = self._path_to_record(entry.path)
+            if rec is None or rec["username"] != student:
+                self.log.warning("Skipped %s: not a submission name (student+assignment+time)", entry.path)
+                continue
+            reason = self._owner_ok(entry.path, rec["username"])
+            if reason:
+                self.log.warning("Skipped %s: %s", entry.path, reason)
+                continue
+            records.append(rec)
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
+            try:
+                self.duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+            except MissingEntry:
+                self.duedate = None
+        by_student = {}
+        for rec in sorted(records, key=lambda r: r["timestamp"], reverse=True):
+            by_student.setdefault(rec["username"], []).append(rec)
+        self.src_records = []
+        for recs in by_student.values():
+            on_time = [r for r in recs if self.duedate is not None and self.before_duedate
+                       and r["timestamp"] <= self.duedate]
+            self.src_records.append(on_time[0] if on_time else recs[0])
+
+    def do_copy(self, src, dest, log=None):
+        ignore = list(self.coursedir.ignore)
+        include = [] if list(self.coursedir.include) == ["*"] else list(self.coursedir.include)
+        caps = dataclasses.replace(self.caps, file_bytes=min(self.caps.file_bytes,
+                                                             1000 * int(self.coursedir.max_file_size)))
+        owner = None
+        if self.check_owner and pwd is not None:
+            student = os.path.basename(src).rsplit("+", 3)[0]
+            try:
+                owner = pwd.getpwnam(student).pw_uid
+            except KeyError:
+                owner = -1                      # init_src checked it; a user that vanished since owns nothing
+        copy_submission(src, dest, caps, ignore=ignore, include=include, owner_uid=owner, log=self.log)
+
+
+def _app_log():
+    from traitlets.config import Application
+
+    if Application.initialized():
+        app = Application.instance()
+        return getattr(app, "subapp", None) and app.subapp.log or app.log
+    return logging.getLogger(__name__)
+
+
+def _quarantine(root: Path, rel_dir: str, rel: str, dir_fd: int | None, name: str) -> Path:
+    """Rename ``name`` (relative to ``dir_fd``) into ``root/quarantine/rel_dir/rel``; the entry is never opened."""
+    target = root / QUARANTINE / rel_dir / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    final, k = target, 1
+    while os.path.lexists(final):
+        final = target.with_name(f"{target.name}.{k}")
+        k += 1
+    os.rename(name, final, src_dir_fd=dir_fd)
+    return final
+
+
+def screen_submitted(assignment=None, student=None, notebooks=(), caps: Caps = CAPS, log=None):
+    """nbgrader's autograde pre-convert hook: before the copy submitted/ -> autograded/, move every entry of each
+    submission folder that ``copy_submission`` would skip into quarantine/ (renamed, never read or followed),
+    with a log line. Runs in the course directory (nbgrader changes into it before converting)."""
+    log = log or _app_log()
+    root = Path.cwd()
+    for folder in sorted({os.path.dirname(os.path.abspath(nb)) for nb in notebooks}):
+        try:
+            _screen_folder(root, Path(folder), caps, log)
+        except Exception as exc:  # noqa: BLE001 - nbgrader would swallow it silently: say it loudly
+            log.error("Could not screen %s (%s: %s): grading it may read what its links point to", folder,
+                      type(exc).__name__, exc)
+
+
+def _screen_folder(root: Path, folder: Path, caps: Caps, log):
+    rel_dir = os.path.relpath(folder, root)
+    if rel_dir.startswith(".."):
+        log.error("%s is outside the course directory %s: not screened", folder, root)
+        return
+    # Every folder from the course root down to the submission must be a real folder.
+    parts = Path(rel_dir).parts
+    for k in range(1, len(parts) + 1):
+        here = root.joinpath(*parts[:k])
+        st = os.lstat(here)
+        if not stat.S_ISDIR(st.st_mode):
+            reason = f"a symbolic link to {os.readlink(here)[:200]!r}" if stat.S_ISLNK(st.st_mode) else _kind(st.st_mode)
+            moved = _quarantine(root, str(Path(*parts[:k]).parent), here.name, None, str(here))
+            log.warning("Skipped %s: %s; moved to %s (nothing in it is graded)", here, reason, moved)
+            return
+    walk = _Walk(caps)
+    top = _open_dir(folder)
+    moved = []
+
+    def visit(dir_fd, rel, depth):
+        for path, verdict, st in walk.entries(dir_fd, rel, depth):
+            name = path.rsplit("/", 1)[-1]
+            if isinstance(verdict, Skipped):
+                target = _quarantine(root, rel_dir, path, dir_fd, name)
+                moved.append((path, verdict.reason, target))
+            elif verdict == "dir":
+                sub = _open_dir(name, dir_fd, expect=st)
+                try:
+                    visit(sub, path, depth + 1)
+                finally:
+                    os.close(sub)
+
+    try:
+        visit(top, "", 0)
+    finally:
+        os.close(top)
+    for path, reason, target in moved:
+        log.warning("Skipped %s: %s; moved to %s before autograde copies the submission", folder / path, reason,
+                    target)
+    if walk.over_entries:
+        # What was not looked at cannot be let through to nbgrader's copy: the whole folder goes.
+        target = _quarantine(root, str(Path(rel_dir).parent), folder.name, None, str(folder))
+        log.error("Skipped %s: more than %d entries; moved to %s (not graded)", folder, caps.entries, target)
