@@ -213,7 +213,7 @@ def publish_chapters(out: Path, course: Course, toc: dict, root: Path = ROOT) ->
 def build_wheel(dest: Path, course: Course, root: Path = ROOT) -> Path:
     """pip wheel of the student package, staged from an explicit list of files (never the whole checkout)."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    packages = [p for p in project["tool"]["setuptools"]["packages"] if p.split(".")[0] != "ffgrader"]
+    packages = [p for p in project["tool"]["setuptools"]["packages"] if p.split(".")[0] == "nnlib"]
     with tempfile.TemporaryDirectory(prefix="ffnn-wheel-") as tmp:
         stage = Path(tmp) / "src"
         for pkg in packages:
