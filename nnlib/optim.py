@@ -111,10 +111,15 @@ class SGD:
         """Forget the velocities (e.g. before training a re-initialized network)."""
         self._velocity.clear()
 
-    def _decays(self, key: str) -> bool:
+    def decays(self, key: str) -> bool:
+        """Whether the parameter called ``key`` (``"W"``, ``"b"``, ``"gamma"``, ...) is weight-decayed."""
         return self.weight_decay > 0 and (key == "W" or self.decay_bias)
 
-    def _velocity_for(self, l: int, key: str, p: np.ndarray) -> np.ndarray:
+    def velocity(self, l: int, key: str, p: np.ndarray) -> np.ndarray:
+        """The velocity of parameter ``key`` of layer ``l`` (zeros shaped like ``p`` until it has moved);
+        updated in place by :meth:`step`."""
+        if not isinstance(p, np.ndarray):
+            raise TypeError(f"p must be the parameter array, got {type(p).__name__}")
         v = self._velocity.get((l, key))
         if v is None or v.shape != p.shape or v.dtype != p.dtype:
             v = self._velocity[(l, key)] = np.zeros_like(p)
@@ -159,12 +164,12 @@ class SGD:
     def _update(self, l: int, key: str, p: np.ndarray, g: np.ndarray) -> None:
         """One parameter array, by the update rule of the module docstring."""
         lr, mu, lam = self.lr, self.momentum, self.weight_decay
-        if self._decays(key):
+        if self.decays(key):
             g = g + lam * p
         if mu == 0.0:
             p -= lr * g
             return
-        v = self._velocity_for(l, key, p)
+        v = self.velocity(l, key, p)
         v *= mu
         v -= lr * g
         p += v

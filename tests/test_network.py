@@ -99,7 +99,7 @@ def test_gradients_every_loss(out, loss, K, kind, fused):
     X = _batch(8, 3, seed=6)
     Y = _targets(kind, 8, K)
     net = MLP([3, 5, 4, K], ("tanh", out), loss, rng=4)
-    assert (net._fused is not None) == fused
+    assert (net.fused_output is not None) == fused
     _assert_grads_ok(net, X, Y)
 
 
@@ -109,7 +109,7 @@ def test_gradients_generic_bce_path():
     X = _batch(8, 3, seed=8)
     Y = _targets("soft", 8, 1)
     net = MLP([3, 4, 1], ("tanh", "hard_sigmoid"), "bce", rng=5, task="binary")
-    assert net._fused is None
+    assert net.fused_output is None
     assert (net.forward(X) > 0).all() and (net.forward(X) < 1).all()  # no clipping, no kink
     _assert_grads_ok(net, X, Y)
 
