@@ -263,7 +263,11 @@ def taylor_guarantee_003():
 
 
 def batch_sum_double_count_002():
-    """002: batch update sums the gradient of the total error over the samples."""
+    """002: the batch update's summand lost its sample index (E there is the error of one sample).
+
+    Read literally the summand does not depend on k: n copies of one gradient (refuted against the
+    gradient of the total error); with the index restored, the sum of the per-sample gradients (proved).
+    """
     n = 3
     wv_, xk, tk = sp.Symbol("w", real=True), vec("x", n, real=True), vec("t", n, real=True)
     Ek = [(tk[k] - wv_ * xk[k])**2 / 2 for k in range(n)]
@@ -272,7 +276,7 @@ def batch_sum_double_count_002():
                  -eta * sum(sp.diff(E, wv_) for _ in range(n)), -eta * sum(sp.diff(e_, wv_) for e_ in Ek))
     return Erratum(
         "batch_sum_double_count_002", "002", "多层神经网络, 推导过程 (权重更新, 批量)",
-        r"\Delta w_* = -\eta \sum_{k=1}^{n} \frac{\partial E}{\partial w_*}, \quad E = \frac12 \sum_{k,j} (t_j^k - z_j^k)^2",
+        r"\Delta w_* = -\eta \sum_{k=1}^{n} \frac{\partial E}{\partial w_*} \ (\text{the summand does not depend on } k)",
         r"\Delta w_* = -\eta \sum_{k=1}^{n} \frac{\partial E^k}{\partial w_*} = -\eta \frac{\partial E}{\partial w_*},"
         r" \quad E^k = \frac12 \sum_j (t_j^k - z_j^k)^2", w, r)
 
@@ -338,6 +342,111 @@ def mp_threshold_strict_001():
         r"y = 1 \ \text{if } \text{sum} \ge \theta \ \text{(the chapter's own formula; AND: } w = (1, 1), \theta = 2\text{)}", w, r)
 
 
+def weight_sum_transpose_002():
+    """002: Σ_i w_ij x_i written as W¹x although W¹ = [w_ij] has one row per input (it is (W¹)ᵀx)."""
+    n = 2  # square, so that the slide's products exist
+    X = vec("x", n, real=True)
+    W1, W2 = mat("u", n, n, real=True), mat("v", n, n, real=True)  # [w_ij], [w_jk]: row = sending unit
+    y = sp.Matrix([sum(W1[i, j] * X[i] for i in range(n)) for j in range(n)])
+    z = sp.Matrix([sum(W2[j, k] * y[j] for j in range(n)) for k in range(n)])
+    w, r = _pair("weight_sum_transpose_002", sp.Matrix.vstack(y, z),
+                 sp.Matrix.vstack(W1 * X, W2 * W1 * X), sp.Matrix.vstack(W1.T * X, W2.T * W1.T * X))
+    return Erratum(
+        "weight_sum_transpose_002", "002", "激励函数——思考 (two linear layers)",
+        r"y_j = \sum_{i} w_{ij} x_i = W^1 \mathbf x, \quad z_k = \sum_j w_{jk} y_j = W^2 W^1 \mathbf x",
+        r"\mathbf y = (W^1)^\top \mathbf x, \quad \mathbf z = (W^2)^\top (W^1)^\top \mathbf x = (W^1 W^2)^\top \mathbf x"
+        r" \ (W^1 = [w_{ij}])", w, r)
+
+
+def dot_product_outer_004():
+    """004: the dot product "defined as u times v transpose" (u vᵀ, the outer product); the article then
+    calls it commutative, which u vᵀ is not and uᵀv is."""
+    u, v = vec("u", 3, real=True), vec("v", 3, real=True)
+    w = Claim("dot_product_outer_004:source", u * v.T, v * u.T, description="as stated in the source")
+    r = Claim("dot_product_outer_004:corrected", u.T * v, v.T * u, description="corrected")
+    return Erratum(
+        "dot_product_outer_004", "004", "线性代数, 点积",
+        r"\mathbf u \cdot \mathbf v = \mathbf u \mathbf v^\top \ \text{(“u 乘以 v 的转置”), said to be commutative}",
+        r"\mathbf u \cdot \mathbf v = \mathbf u^\top \mathbf v = \mathbf v^\top \mathbf u"
+        r" \ (\mathbf u \mathbf v^\top \text{ is the outer product})", w, r)
+
+
+def tanh_flatness_001():
+    """001: tanh "fixes the sigmoid's flatness"; tanh′ − σ′ changes sign at |z| = 2 arcosh((1 + √3)/2) ≈ 1.663.
+
+    In c = cosh(z/2) ≥ 1: σ′(z) = 1/(4c²) and tanh′(z) = 1/(2c² − 1)² (rows 1 and 2, proved in z), and
+    1/(2c² − 1)² − 1/(4c²) factors with the roots c± = (1 ± √3)/2 of c² − c − 1/2 (row 3, a rational identity
+    in c; written with exponentials every row reduces in a fraction of a second). The source's reading is
+    "tanh′ − σ′ ≥ 0", i.e. equal to its modulus.
+    """
+    z = sp.Symbol("z", real=True)
+    c = sp.Symbol("c", positive=True)
+    half = (sp.exp(z / 2) + sp.exp(-z / 2)) / 2  # cosh(z/2) in exponentials, like the sources' σ and tanh
+    c_plus, c_minus = (1 + sp.sqrt(3)) / 2, (1 - sp.sqrt(3)) / 2
+    gap = 1 / (2 * c**2 - 1)**2 - 1 / (4 * c**2)
+    lhs = sp.Matrix([sp.diff(S.sigmoid(z), z) * 4 * half**2, sp.diff(S.tanh(z), z) * (2 * half**2 - 1)**2, gap])
+    factored = 2 * (c_plus - c) * (c - c_minus) * (2 * c + 2 * c**2 - 1) / (4 * (2 * c**2 - 1)**2 * c**2)
+    w, r = _pair("tanh_flatness_001", lhs, sp.Matrix([1, 1, sp.Abs(gap)]), sp.Matrix([1, 1, factored]),
+                 sample={c: (1, 5)})
+    return Erratum(
+        "tanh_flatness_001", "001", "§2.2.4 Tanh 神经元",
+        r"\tanh'(z) \ge \sigma'(z) \ \text{for all } z \ \text{(“改进了 Sigmoid 变化过于平缓的问题”)}",
+        r"\tanh'(z) - \sigma'(z) = \frac{2(c_+ - c)(c - c_-)(2c + \cosh z)}{4\cosh^2 z\, c^2},\ c = \cosh\tfrac z2,"
+        r"\ c_\pm = \tfrac{1 \pm \sqrt 3}{2}: \ \tanh' > \sigma' \text{ only for } |z| < 2\operatorname{arcosh} c_+ \approx 1.663", w, r)
+
+
+def gradient_sign_001():
+    """001: with positive inputs the weight gradients share the sign "of the whole expression f"; it is the
+    sign of the upstream gradient ∂L/∂f."""
+    w1, w2, b, t = sp.symbols("w1 w2 b t", real=True)
+    x1, x2 = sp.symbols("x1 x2", positive=True)
+    f = w1 * x1 + w2 * x2 + b
+    L = (f - t)**2 / 2
+    signs = sp.Matrix([sp.sign(sp.diff(L, w1)), sp.sign(sp.diff(L, w2))])
+    upstream = sp.diff(L, b)  # ∂L/∂f, since ∂f/∂b = 1
+    w, r = _pair("gradient_sign_001", signs, sp.Matrix([sp.sign(f)] * 2), sp.Matrix([sp.sign(upstream)] * 2))
+    return Erratum(
+        "gradient_sign_001", "001", "§2.2.3 (2) Sigmoid 函数并非以 0 为中心",
+        r"x_i > 0: \ \operatorname{sign}\frac{\partial L}{\partial w_i} = \operatorname{sign} f \ \text{(“取决于整个表达式 f 的符号”)}",
+        r"\operatorname{sign}\frac{\partial L}{\partial w_i} = \operatorname{sign}\Big(\frac{\partial L}{\partial f}\, x_i\Big)"
+        r" = \operatorname{sign}\frac{\partial L}{\partial f}", w, r)
+
+
+def linear_merge_004():
+    """004: two layers with g(z) = cz merged into weights W2 W1 and bias W2 b1 + b2 (right only for c = 1)."""
+    c = sp.Symbol("c", real=True)
+    a = vec("a", 2, real=True)
+    W1, W2 = mat("u", 2, 2, real=True), mat("v", 2, 2, real=True)
+    b1, b2 = vec("b", 2, real=True), vec("d", 2, real=True)
+    g = lambda v: c * v  # the article's linear activation
+    w, r = _pair("linear_merge_004", g(W2 * g(W1 * a + b1) + b2),
+                 g(W2 * W1 * a + W2 * b1 + b2), g(c * W2 * W1 * a + c * W2 * b1 + b2))
+    return Erratum(
+        "linear_merge_004", "004", "线性与非线性激活 (merging two linear layers, g(z) = cz)",
+        r"\text{merged layer: } \mathbf W^{[l]}\mathbf W^{[l-1]}, \ \mathbf W^{[l]}\mathbf b^{[l-1]} + \mathbf b^{[l]}",
+        r"\text{merged layer: } c\,\mathbf W^{[l]}\mathbf W^{[l-1]}, \ c\,\mathbf W^{[l]}\mathbf b^{[l-1]} + \mathbf b^{[l]}"
+        r" \ \text{(the article's are right for } c = 1\text{)}", w, r)
+
+
+def update_order_003():
+    """003: adjusting the weights layer by layer while propagating back uses the updated w[l+1] in δ[l]."""
+    x_, y_, w1, w2 = sp.symbols("x y w1 w2", real=True)
+    alpha = sp.Symbol("alpha", positive=True)
+    h1 = S.sigmoid(w1 * x_)
+    h2 = S.sigmoid(w2 * h1)
+    J = (y_ - h2)**2 / 2
+    d2 = (y_ - h2) * h2 * (1 - h2)  # δ[2] = −∂J/∂z[2], the post's sign
+    d1 = lambda w2_used: w2_used * d2 * h1 * (1 - h1)
+    w, r = _pair("update_order_003", -alpha * sp.diff(J, w1),
+                 alpha * d1(w2 + alpha * d2 * h1) * x_, alpha * d1(w2) * x_)
+    return Erratum(
+        "update_order_003", "003", "BP算法的基本思想 ④ and 参数更新 (update order)",
+        r"w^{[2]} \leftarrow w^{[2]} + \alpha\delta^{[2]}h^{[1]}, \ \text{then } \delta^{[1]} = w^{[2]}\delta^{[2]}h^{[1]}(1 - h^{[1]})"
+        r" \text{ with the new } w^{[2]}",
+        r"\delta^{[1]} \text{ from the old } w^{[2]} \text{ (all error terms first, then every update):}"
+        r" \ \Delta w^{[1]} = -\alpha\,\partial J/\partial w^{[1]}", w, r)
+
+
 ERRATA = (
     softmax_offdiagonal,
     tanh_labelled_sigmoid,
@@ -360,6 +469,12 @@ ERRATA = (
     gelu_standard_normal_000,
     weight_shape_003,
     mp_threshold_strict_001,
+    weight_sum_transpose_002,
+    dot_product_outer_004,
+    tanh_flatness_001,
+    gradient_sign_001,
+    linear_merge_004,
+    update_order_003,
 )
 
 

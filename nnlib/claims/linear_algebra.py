@@ -63,5 +63,32 @@ def matrix_calculus(claim):
     yield claim("vector_chain_rule", sp.Matrix([*J, *J.T]), sp.Matrix([*(Jf * Jg), *(Jg.T * Jf.T)]))
 
 
-SECTIONS = (matrix_calculus,)
+@section({
+    "dot_outer_trace": ("uᵀv = vᵀu = Σᵢ uᵢvᵢ = trace(uvᵀ): the dot product is a number and symmetric; "
+                        "the outer product uvᵀ is the 3×3 matrix [uᵢvⱼ]", "004 (点积; errata 23)"),
+    "outer_product_sum": ("AB = Σₖ aₖ bₖᵀ (column k of A times row k of B), A 2×3, B 3×2: "
+                          "a batch weight gradient Δᵀ A_prev = Σₙ δₙ aₙᵀ is a sum of outer products", "004 (分块矩阵)"),
+    "scalar_chain_rule": ("z = f(y), y = g(x): ∂z/∂xᵢ = Σⱼ ∂z/∂yⱼ ∂yⱼ/∂xᵢ, i.e. ∇ₓz = J_gᵀ ∇_y z "
+                          "(g: R² → R³, f: R³ → R)", "004 (矩阵演算, 链式法则)"),
+})
+def products_and_chains(claim):
+    u, v = vec("u", 3, real=True), vec("v", 3, real=True)
+    dot = (u.T * v)[0]
+    yield claim("dot_outer_trace", sp.Matrix([dot, (v.T * u)[0], (u * v.T).trace(), (u * v.T)[0, 1]]),
+                sp.Matrix([sum(u[i] * v[i] for i in range(3))] * 3 + [u[0] * v[1]]))
+
+    A, B = mat("a", 2, 3, real=True), mat("b", 3, 2, real=True)
+    yield claim("outer_product_sum", A * B, sum((A[:, k] * B[k, :] for k in range(3)), sp.zeros(2, 2)))
+
+    xs, ys = vec("x", 2, real=True), vec("y", 3, real=True)
+    g = sp.Matrix([xs[0] * xs[1], sp.sin(xs[0]), xs[1]**2])
+    f = ys[0] * ys[1] + sp.exp(ys[2])
+    grad_y = grad(f, ys).subs(dict(zip(ys, g)))
+    z = f.subs(dict(zip(ys, g)))
+    sums = sp.Matrix([sum(grad_y[j] * sp.diff(g[j], xs[i]) for j in range(3)) for i in range(2)])
+    yield claim("scalar_chain_rule", sp.Matrix([*grad(z, xs), *sums]),
+                sp.Matrix([*(g.jacobian(xs).T * grad_y), *(g.jacobian(xs).T * grad_y)]))
+
+
+SECTIONS = (matrix_calculus, products_and_chains)
 DESCRIPTIONS = descriptions_of(SECTIONS)
