@@ -202,6 +202,9 @@ def publish_chapters(out: Path, course: Course, toc: dict, root: Path = ROOT) ->
         if not src.is_file() or doc in NOT_LAUNCHABLE:
             continue
         nb = json.loads(jupytext.writes(jupytext.read(src), fmt="ipynb"))
+        # jupytext draws random cell ids: number them instead, so that an unchanged page publishes the same file
+        for i, cell in enumerate(nb["cells"]):
+            cell["id"] = f"cell-{i}"
         target = out / f"{doc}.ipynb"
         write_notebook(publish_notebook(nb, course, handin_name=None), target)
         written.append(target)
