@@ -29,13 +29,25 @@ def _page(chapter):
     return BOOK / "appendix" / f"{name}.md" if name == "linear_algebra" else BOOK / f"{name}.md"
 
 
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
+
+
 def _calls(func):
-    """{quoted name: set of pages} over every ``func(...)`` call in the book's pages."""
+    """{quoted name: set of pages} over every call ``func("name", ...)`` in the code cells of the book's pages."""
     out = {}
     for page in BOOK.rglob("*.md"):
-        for m in re.finditer(rf"\b{func}\((.*?)\)", page.read_text(), re.S):
-            for name in re.findall(r'"(\w+)"', m.group(1)):
-                out.setdefault(name, set()).add(page)
+        for cell in CODE_CELL.findall(page.read_text(encoding="utf-8")):
+            cell = re.sub(r"\A---\n.*?^---\n", "", cell, flags=re.M | re.S)  # the cell's YAML options
+            code = "\n".join(line for line in cell.splitlines() if not line.startswith((":", "%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == func:
+                    for arg in node.args:
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                            out.setdefault(arg.value, set()).add(page)
     return out
 
 
