@@ -309,6 +309,8 @@ class Workspace:
         out = a
         if self._fused == "softmax":
             loss, g = softmax_xent(out, Y, self._columns[n])
+        elif self._fused == "sigmoid":
+            loss, g = _kernels.bce_logits(out, Y)
         else:
             # (a fused loss of non-finite logits is non-finite itself; otherwise no gradient comes back)
             loss, g = self.net.output_error(out, Y)

@@ -322,7 +322,7 @@ class MLP:
         if type(out) is not np.ndarray or out.ndim != 2 or out.shape[1] != self.sizes[-1]:
             raise TypeError(f"out must be the network's output, an array (N, {self.sizes[-1]}), got "
                             f"{describe(out) if isinstance(out, np.ndarray) else type(out).__name__}")
-        if not isinstance(Y, np.ndarray) or Y.shape[:1] != out.shape[:1]:
+        if type(Y) is not np.ndarray or Y.shape[:1] != out.shape[:1]:
             raise TypeError(f"Y must be the prepared targets of the batch ({out.shape[0]} rows; see prepare), got "
                             f"{describe(Y) if isinstance(Y, np.ndarray) else type(Y).__name__}")
         if self._fused == "softmax":
@@ -424,11 +424,8 @@ class MLP:
             raise ValueError("count_correct is defined for classifiers; this network is a regressor (task='regression')")
         if type(out) is not np.ndarray or out.ndim != 2 or out.shape[1] != self.sizes[-1]:
             raise TypeError(f"out must be the network's output, an array (N, {self.sizes[-1]})")
-        if not isinstance(Y, np.ndarray) or Y.shape[:1] != out.shape[:1]:
+        if type(Y) is not np.ndarray or Y.shape[:1] != out.shape[:1]:
             raise TypeError(f"Y must be the prepared targets of the batch ({out.shape[0]} rows; see prepare)")
-        return self._correct(out, Y, logits)
-
-    def _correct(self, out, Y, logits=None):
         if self.task == "multiclass":
             return float(np.count_nonzero(out.argmax(axis=1) == Y))
         pred = self._labels_from_output(out, logits).reshape(Y.shape)
@@ -443,7 +440,7 @@ class MLP:
         if self.task == "binary" and ((Y != 0) & (Y != 1)).any():
             raise ValueError("Y must hold 0/1 labels to compute an accuracy")
         self.set_training(False)
-        return self._correct(self._forward(X), Y) / X.shape[0]
+        return self.count_correct(self._forward(X), Y) / X.shape[0]
 
     def evaluate(self, X, Y):
         """``(loss, accuracy)`` of the set ``(X, Y)`` in evaluation mode (accuracy None for a regressor)."""
@@ -453,7 +450,7 @@ class MLP:
         self._pending = None
         if self.task == "regression":
             return loss, None
-        return loss, self._correct(out, Y, self._fused is not None or self._logits_out) / X.shape[0]
+        return loss, self.count_correct(out, Y, logits=self._fused is not None or self._logits_out) / X.shape[0]
 
     # -- training ----------------------------------------------------------------------------------
     def fit(self, X, Y, epochs=1, batch_size=None, optimizer=None, shuffle=True, rng=0, validation=None,
