@@ -26,7 +26,6 @@ import secrets
 import socket
 import sqlite3
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
