@@ -17,12 +17,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from hypothesis import settings
-
 from tools.env import ONE_BLAS_THREAD
 
-os.environ.update(ONE_BLAS_THREAD)
+os.environ.update(ONE_BLAS_THREAD)  # before anything imports numpy (BLAS reads it when it loads)
+
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
