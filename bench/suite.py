@@ -70,13 +70,33 @@ class LoadSampler(threading.Thread):
                 "samples": len(self.samples)} if self.samples else None
 
 
-def test_times(junit: Path) -> dict:
-    """{test file: seconds} from a junit XML report (set-up + call + tear-down of each test)."""
-    out: dict[str, float] = {}
+def test_times(junit: Path) -> tuple[dict, dict]:
+    """({test file: seconds}, {xdist group: seconds}) from a junit XML report (set-up + call + tear-down of
+    each test; the group is the ``xdist_group`` property tests/conftest.py records)."""
+    files: dict[str, float] = {}
+    groups: dict[str, float] = {}
     for case in ET.parse(junit).getroot().iter("testcase"):
         name = case.get("file") or case.get("classname", "").replace(".", "/") + ".py"
-        out[name] = out.get(name, 0.0) + float(case.get("time", 0))
-    return out
+        t = float(case.get("time", 0))
+        files[name] = files.get(name, 0.0) + t
+        group = next((p.get("value") for p in case.iter("property") if p.get("name") == "xdist_group"), None)
+        if group:
+            groups[group] = groups.get(group, 0.0) + t
+    return files, groups
+
+
+def slowest(log: str, n: int = 25) -> list[str]:
+    """The lines of pytest's ``--durations`` table in a log."""
+    lines = log.splitlines()
+    start = next((i for i, l in enumerate(lines) if "slowest" in l and "durations" in l), None)
+    if start is None:
+        return []
+    out = []
+    for line in lines[start + 1:]:
+        if not line.strip() or line.startswith(("=", "(")):
+            break
+        out.append(line.strip())
+    return out[:n]
 
 
 def one_run(ref: str, workdir: Path, count_assertions: bool, log) -> dict:
@@ -114,7 +134,8 @@ def one_run(ref: str, workdir: Path, count_assertions: bool, log) -> dict:
     run = {"commit": commit, "rc": proc.returncode, "make_test_s": round(wall, 1), "load_1min": load,
            "load_at_end": [round(v, 2) for v in os.getloadavg()]}
     if junit.exists():
-        per_file = test_times(junit)
+        per_file, per_group = test_times(junit)
+        run["groups"] = {g: round(t, 1) for g, t in sorted(per_group.items(), key=lambda kv: -kv[1])}
         total = sum(per_file.values())
         shares: dict[str, float] = {}
         for f, s in per_file.items():
@@ -125,8 +146,7 @@ def one_run(ref: str, workdir: Path, count_assertions: bool, log) -> dict:
         run["test_time_s"] = round(total, 1)
         run["shares"] = {k: round(v / total, 3) for k, v in sorted(shares.items(), key=lambda kv: -kv[1])}
         run["slowest_files"] = sorted(((round(s, 1), f) for f, s in per_file.items()), reverse=True)[:12]
-    durations = proc.stdout.split("slowest 25 durations")[-1].split("====")[0] if "slowest" in proc.stdout else ""
-    run["slowest_tests"] = [l.strip() for l in durations.strip().splitlines()[:25] if l.strip()]
+    run["slowest_tests"] = slowest(proc.stdout)
     if count_assertions and (workdir / "assertions.json").exists():
         run["assertions"] = json.loads((workdir / "assertions.json").read_text())
     if proc.returncode != 0:
@@ -150,6 +170,9 @@ def to_md(res) -> str:
         out += ["Where the test time goes (last run; shares of summed per-test time):", "",
                 "| activity | share |", "| --- | ---: |"]
         out += [f"| {k} | {v:.0%} |" for k, v in runs[-1]["shares"].items()]
+    if runs[-1].get("groups"):
+        out += ["", "Test time of each xdist group (last run; the order of tests/conftest.py's LONG_FIRST):", "",
+                "| group | seconds |", "| --- | ---: |"] + [f"| {g} | {t:.0f} |" for g, t in runs[-1]["groups"].items()]
     if runs[-1].get("assertions"):
         a = runs[-1]["assertions"]
         out += ["", f"Checks executed: {a['checks']} ({a['totals']}), tests collected {a['tests_collected']}."]
