@@ -53,8 +53,12 @@ sandbox-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
 	  else echo "Autograding needs bubblewrap: run 'sudo apt-get install -y bubblewrap' (or make test as root)." >&2; exit 1; fi; fi
 
-# Two xdist workers on two cores: one BLAS thread each, or they fight over the cores.
-PYTEST := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadgroup
+# Two xdist workers on two cores (tests/conftest.py gives every process one BLAS thread). loadgroup keeps an
+# xdist_group on one worker; without reordering, xdist starts the work units in collection order, which
+# tests/conftest.py arranges so that the long end-to-end groups start first, on different workers.
+# PYTEST_ARGS: extra options (bench/suite.py adds its timing and counting ones).
+PYTEST_ARGS ?=
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The whole book as one PDF, linked from the introduction: the single-page build (same execution
 # cache as the HTML) printed by Debian's Chromium into _build/html/ (tools/book_pdf.py).

@@ -339,7 +339,7 @@ def anatomy(quick=False, threads=1):
             net, fit_epoch = nnlib_epoch(sizes, X, y, X.shape[0], dtype)
             Xd, opt, params = X.astype(dtype), SGD(lr=LR), net.params()
             ws = _fast.Workspace(net)
-            labels = net._prep_Y(y, X.shape[0])
+            labels = net.prepare(X, y)[1]
             last = net.layers[-1]
 
             def forward():

@@ -10,8 +10,13 @@ Everything here computes what the readable versions compute, only with less memo
 * ``sgd_step`` / :class:`SGDStep`: :meth:`nnlib.optim.SGD.step` with BLAS ``axpy`` (no temporary
   for ``lr * g``), what does not change between steps (which arrays decay, their flat views) worked
   out once per ``fit`` call;
-* :class:`Workspace`: one forward/backward step of a network through all of the above, with the
-  per-layer choices (in-place kernel, dropout, BLAS routine) made once per ``fit`` call.
+* :class:`Workspace`: one step of :func:`nnlib.training.train_step` (forward, output error, backward)
+  through all of the above, with the per-layer choices (in-place kernel, dropout, BLAS routine) made
+  once per ``fit`` call.
+
+What it needs from the network, its layers, the loss and the optimizer it asks through their public
+methods (``MLP.fused_output``, ``MLP.output_error``, ``Dense.activate``, ``Dense.activation_delta``,
+``SGD.decays``, ``SGD.velocity``); the formulas it shares with them come from :mod:`nnlib._kernels`.
 
 At batch size 1 a step is a few dozen numpy calls on arrays of a few hundred numbers, so there
 the cost is the calls themselves: the code below looks up nothing per step that it can look up
@@ -28,9 +33,8 @@ import math
 import numpy as np
 from scipy.linalg import blas as _blas
 
+from . import _kernels
 from . import activations as _activations
-from .layers import _dropout_mask
-from .losses import BinaryCrossEntropyWithLogits
 
 __all__ = ["Workspace", "SGDStep", "sgd_step", "softmax_xent", "dense_forward_into", "dense_backward_into", "INPLACE"]
 
@@ -59,7 +63,7 @@ def dense_forward_into(a_prev, W, b, out):
 
 
 def dense_backward_into(delta, a_prev, W, work, need_da_prev=True):
-    """``(da_prev, dW, db)`` of :func:`nnlib.layers._backward`, written into ``work`` (a :class:`LayerWork`)."""
+    """``(da_prev, dW, db)`` of the textbook backward pass (``nnlib.layers``), written into ``work`` (a :class:`LayerWork`)."""
     dW, db = work.dW, work.db
     gemm = _GEMM.get(W.dtype) if delta.shape[0] == 1 and delta.dtype == a_prev.dtype == W.dtype else None
     if gemm is not None:
@@ -167,7 +171,7 @@ class SGDStep:
     def __init__(self, opt, params):
         self.opt = opt
         self.plan = [
-            (l, key, p, _flat_view(p), _AXPY.get(p.dtype), opt._decays(key))
+            (l, key, p, _flat_view(p), _AXPY.get(p.dtype), opt.decays(key))
             for l, p_l in enumerate(params) for key, p in p_l.items()
         ]
 
@@ -185,7 +189,7 @@ class SGDStep:
                 else:
                     p += -lr * g
                 continue
-            v = opt._velocity_for(l, key, p)
+            v = opt.velocity(l, key, p)
             v *= mu
             _axpy(-lr, g, v)
             if decay:
@@ -254,12 +258,13 @@ class Workspace:
             ):
                 del self._layers[n]
         last = len(net.layers) - 1
+        self._fused = net.fused_output
         # Per layer: (layer, ends in the fused loss?, in-place kernel pair or None, dropout rate).
         # INPLACE is keyed by exact class: a subclass may change f or f'.
         self._plan = [
             (
                 layer,
-                l == last and net._fused is not None,
+                l == last and self._fused is not None,
                 INPLACE.get(type(layer.activation)),
                 net.dropout[l] if l < last else 0.0,
             )
@@ -295,25 +300,22 @@ class Workspace:
                 a = z
                 break
             a_prev = a
-            a, cache = kernel[0](z) if kernel else layer._act_forward(z)
+            a, cache = kernel[0](z) if kernel else layer.activate(z)
             mask = None
             if p > 0.0:
-                mask = _dropout_mask(a.shape, p, rng, a.dtype)
+                mask = _kernels.dropout_mask(a.shape, p, rng, a.dtype)
                 a = a * mask
             saved.append((a_prev, cache, mask))
         out = a
-        net = self.net
-        fused = net._fused
-        # (a fused loss of non-finite logits is non-finite itself; a loss object would refuse them)
-        if fused is None and not np.isfinite(out).all():
-            return math.inf, out, None
-        if fused == "softmax":
+        if self._fused == "softmax":
             loss, g = softmax_xent(out, Y, self._columns[n])
-        elif fused == "sigmoid":
-            loss, g = BinaryCrossEntropyWithLogits._value_and_delta(out, Y)
+        elif self._fused == "sigmoid":
+            loss, g = _kernels.bce_logits(out, Y)
         else:
-            Yt = net._loss_targets(Y, out.dtype)
-            loss, g = float(net.loss_fn.forward(out, Yt)), net.loss_fn.backward(out, Yt)
+            # (a fused loss of non-finite logits is non-finite itself; otherwise no gradient comes back)
+            loss, g = self.net.output_error(out, Y)
+            if g is None:
+                return math.inf, out, None
         grads = [None] * len(plan)
         own = False  # is g one of our work arrays (free to overwrite)?
         for l in range(len(plan) - 1, -1, -1):
@@ -324,7 +326,7 @@ class Workspace:
             else:
                 if mask is not None:
                     g, own = g * mask, True
-                delta = kernel[1](g, cache) if kernel and own else layer._act_backward(g, cache)
+                delta = kernel[1](g, cache) if kernel and own else layer.activation_delta(g, cache)
             w = work[l]
             g, dW, db = dense_backward_into(delta, a_prev, layer.W, w, l > 0)
             own = True

@@ -23,7 +23,8 @@ Maxout layer with ``M_l`` outputs has ``M_l * K`` net inputs and ``W`` of shape 
 from __future__ import annotations
 
 import numpy as np
-from . import activations
+
+from . import _kernels, activations
 from ._checks import as_float_array, as_float_scalar, as_int_scalar, as_rng, describe
 from .activations import Activation
 
@@ -136,13 +137,6 @@ def dense_backward(delta, cache):
 # ---------------------------------------------------------------------------------------------
 
 
-def _dropout_mask(shape, p, rng, dtype):
-    """Keep each entry with probability ``1 − p``; kept entries are scaled by ``1/(1 − p)`` so that
-    the expected output equals the input and nothing has to change at test time."""
-    keep = rng.random(shape) >= p
-    return keep.astype(dtype) * (1.0 / (1.0 - p))
-
-
 def dropout_forward(a, p, rng):
     """Inverted dropout of activations ``a`` (any shape) with drop probability ``p`` in [0, 1).
 
@@ -155,7 +149,7 @@ def dropout_forward(a, p, rng):
     gen = as_rng(rng)
     if p == 0.0:
         return a.copy(), None
-    mask = _dropout_mask(a.shape, p, gen, a.dtype)
+    mask = _kernels.dropout_mask(a.shape, p, gen, a.dtype)
     return a * mask, mask
 
 
@@ -185,6 +179,12 @@ def _resolve_activation(activation):
             f"got {type(activation).__name__}"
         )
     return activation
+
+
+def _shape_error(name, value, columns) -> Exception:
+    if not isinstance(value, np.ndarray):
+        return TypeError(f"{name} must be a numpy array (N, {columns}), got {type(value).__name__}")
+    return ValueError(f"{name} has {describe(value)}; expected a 2-d array with {columns} columns")
 
 
 def _uses_batch_passes(act, which: str) -> bool:
@@ -271,11 +271,14 @@ class Dense:
         return sum(int(np.size(p)) for p in self.params().values())
 
     # -- forward / backward (unchecked: the network has validated X once) ----------------------
-    def _forward(self, a_prev):
-        """``a = f(a_prev @ W.T + b)`` (N, M_l); caches ``a_prev``, ``z`` and the activation's cache."""
+    def _forward(self, a_prev, activate=True):
+        """``a = f(a_prev @ W.T + b)`` (N, M_l); caches ``a_prev``, ``z`` and the activation's cache.
+        ``activate=False``: returns ``z`` (a fused output layer's logits)."""
         self.a_prev = a_prev
         self.z = _forward(a_prev, self.W, self.b)
-        a, self._act_cache = self._act_forward(self.z)
+        if not activate:
+            return self.z
+        a, self._act_cache = self.activate(self.z)
         return a
 
     def _backward_z(self, delta, need_da_prev=True):
@@ -286,19 +289,29 @@ class Dense:
 
     def _backward(self, da, need_da_prev=True):
         """Backward from ``da = dL/da`` (N, M_l): ``delta = f'(z) ⊙ da``, then the three products."""
-        delta = self._act_backward(da, self._act_cache)
+        delta = self.activation_delta(da, self._act_cache)
         da_prev = self._backward_z(delta, need_da_prev)
         self.grads.update(getattr(self.activation, "grads", {}))
         return da_prev
 
-    # nnlib's activations are called through their unchecked batch passes (shapes are right by
-    # construction); any other object with forward/backward (or an Activation subclass that
-    # overrides the public pair) through its public methods.
-    def _act_forward(self, z):
+    # -- the activation's passes, as a training step calls them ------------------------------
+    # nnlib's activations are called through their unchecked batch passes (the layer's own net input
+    # has the right shape by construction, and a training step has validated X once); any other object
+    # with forward/backward (or an Activation subclass that overrides the public pair) through its public
+    # methods. Only the type and shape of the array are checked here, which costs nothing per step.
+    def activate(self, z):
+        """``(a, cache)``: the activation of this layer's net input ``z`` (N, M_l·K) and what its
+        backward pass needs (nnlib._fast's training step calls it on its own product)."""
+        if type(z) is not np.ndarray or z.ndim != 2 or z.shape[1] != self.W.shape[0]:
+            raise _shape_error("z", z, self.W.shape[0])
         act = self.activation
         return act._forward(z) if _uses_batch_passes(act, "forward") else act.forward(z)
 
-    def _act_backward(self, da, cache):
+    def activation_delta(self, da, cache):
+        """``delta = f'(z) ⊙ da``: the error term from ``da = dL/da`` (N, M_l) and the ``cache`` of
+        :meth:`activate` (for learnable activations this also fills ``activation.grads``)."""
+        if type(da) is not np.ndarray or da.ndim != 2 or da.shape[1] != self.units:
+            raise _shape_error("da", da, self.units)
         act = self.activation
         return act._backward(da, cache) if _uses_batch_passes(act, "backward") else act.backward(da, cache)
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kernels
 from ._checks import as_float_array, as_float_scalar, lookup, to_one_hot
-from .activations.functional import _log_softmax, _sigmoid, _softmax
 
 __all__ = [
     "Loss", "MSE", "BinaryCrossEntropy", "CategoricalCrossEntropy",
@@ -36,7 +36,9 @@ __all__ = [
 
 
 class Loss:
-    """Base class: ``forward`` (mean loss, a Python float), ``backward`` (gradient w.r.t. y_hat)."""
+    """Base class: ``forward`` (mean loss, a Python float), ``backward`` (gradient w.r.t. y_hat) and
+    ``value_and_delta`` (both, from one pass). nnlib's losses validate their arguments and compute with
+    the formulas of :mod:`nnlib._kernels`."""
 
     name = "loss"
 
@@ -46,11 +48,15 @@ class Loss:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def forward(self, y_hat, y) -> float:  # pragma: no cover - abstract
+    def value_and_delta(self, y_hat, y):  # pragma: no cover - abstract
+        """``(loss, dL/dy_hat)`` of a batch."""
         raise NotImplementedError
 
-    def backward(self, y_hat, y) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def forward(self, y_hat, y) -> float:
+        return self.value_and_delta(y_hat, y)[0]
+
+    def backward(self, y_hat, y) -> np.ndarray:
+        return self.value_and_delta(y_hat, y)[1]
 
     # -- helpers ------------------------------------------------------------------------------
     @staticmethod
@@ -97,15 +103,8 @@ class MSE(Loss):
 
     name = "mse"
 
-    def forward(self, y_hat, y) -> float:
-        y_hat, y = self._pair(y_hat, y)
-        r = y_hat - y
-        with np.errstate(over="ignore"):  # residuals beyond 1e154: the loss is inf, and says so
-            return float(0.5 * np.sum(r * r) / y_hat.shape[0])
-
-    def backward(self, y_hat, y) -> np.ndarray:
-        y_hat, y = self._pair(y_hat, y)
-        return (y_hat - y) / y_hat.shape[0]
+    def value_and_delta(self, y_hat, y):
+        return _kernels.mse(*self._pair(y_hat, y))
 
 
 class _Clipped(Loss):
@@ -122,10 +121,6 @@ class _Clipped(Loss):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(eps={self.eps})"
 
-    def _clip(self, p: np.ndarray, upper: bool = True) -> np.ndarray:
-        eps = max(self.eps, float(np.finfo(p.dtype).eps))
-        return np.clip(p, eps, 1.0 - eps if upper else 1.0)
-
 
 class BinaryCrossEntropy(_Clipped):
     """Binary cross-entropy from probabilities ŷ = σ(z) (one or several independent outputs).
@@ -135,17 +130,10 @@ class BinaryCrossEntropy(_Clipped):
 
     name = "bce"
 
-    def forward(self, y_hat, y) -> float:
+    def value_and_delta(self, y_hat, y):
         y_hat, y = self._pair(y_hat, y, binary=True)
         self._probs(y_hat)
-        p = self._clip(y_hat)
-        return float(-np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p)) / y_hat.shape[0])
-
-    def backward(self, y_hat, y) -> np.ndarray:
-        y_hat, y = self._pair(y_hat, y, binary=True)
-        self._probs(y_hat)
-        p = self._clip(y_hat)
-        return (p - y) / (p * (1.0 - p)) / y_hat.shape[0]
+        return _kernels.bce(y_hat, y, self.eps)
 
 
 class CategoricalCrossEntropy(_Clipped):
@@ -157,15 +145,10 @@ class CategoricalCrossEntropy(_Clipped):
 
     name = "cce"
 
-    def forward(self, y_hat, y) -> float:
+    def value_and_delta(self, y_hat, y):
         y_hat, y = self._categorical(y_hat, y)
         self._probs(y_hat)
-        return float(-np.sum(y * np.log(self._clip(y_hat, upper=False))) / y_hat.shape[0])
-
-    def backward(self, y_hat, y) -> np.ndarray:
-        y_hat, y = self._categorical(y_hat, y)
-        self._probs(y_hat)
-        return -y / self._clip(y_hat, upper=False) / y_hat.shape[0]
+        return _kernels.cce(y_hat, y, self.eps)
 
 
 class BinaryCrossEntropyWithLogits(Loss):
@@ -177,26 +160,10 @@ class BinaryCrossEntropyWithLogits(Loss):
 
     name = "bce_logits"
 
-    def forward(self, z, y) -> float:
-        z, y = self._pair(z, y, y_hat_name="z", binary=True)
-        per = np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))
-        return float(np.sum(per) / z.shape[0])
-
-    def backward(self, z, y) -> np.ndarray:
-        z, y = self._pair(z, y, y_hat_name="z", binary=True)
-        return (_sigmoid(z) - y) / z.shape[0]
-
     def value_and_delta(self, z, y):
         """``(loss, dL/dz)`` in one pass: what a network with a sigmoid output and binary
         cross-entropy needs at its output layer (the two derivatives collapse to ``(σ(z) − y)/N``)."""
-        z, y = self._pair(z, y, y_hat_name="z", binary=True)
-        return self._value_and_delta(z, y)
-
-    @staticmethod
-    def _value_and_delta(z, y):
-        n = z.shape[0]
-        loss = float(np.sum(np.maximum(z, 0.0) - y * z + np.log1p(np.exp(-np.abs(z)))) / n)
-        return loss, (_sigmoid(z) - y) / n
+        return _kernels.bce_logits(*self._pair(z, y, y_hat_name="z", binary=True))
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -208,32 +175,12 @@ class SoftmaxCrossEntropy(Loss):
 
     name = "softmax_ce"
 
-    def forward(self, z, y) -> float:
-        z, y = self._categorical(z, y, name="z")
-        return float(-np.sum(y * _log_softmax(z, -1)) / z.shape[0])
-
-    def backward(self, z, y) -> np.ndarray:
-        z, y = self._categorical(z, y, name="z")
-        return (_softmax(z, -1) - y) / z.shape[0]
-
     def value_and_delta(self, z, y):
         """``(loss, dL/dz)`` in one pass from the logits ``z`` (N, K) and labels ``y`` (one-hot or
         integer): what a network with a softmax output and cross-entropy needs at its output layer.
         ``−log softmax(z)_y`` comes from log-sum-exp, so an underflowed probability is never logged."""
         z, Y = self._categorical(z, y, name="z")
-        return self._value_and_delta(z, Y.argmax(axis=1))
-
-    @staticmethod
-    def _value_and_delta(z, labels):
-        """``labels``: integer labels (N,), already validated."""
-        n = z.shape[0]
-        rows = np.arange(n)
-        log_p = _log_softmax(z, -1)
-        loss = float(-np.sum(log_p[rows, labels]) / n)
-        delta = np.exp(log_p)
-        delta[rows, labels] -= 1.0
-        delta /= n
-        return loss, delta
+        return _kernels.softmax_ce(z, Y.argmax(axis=1))
 
 
 _REGISTRY: dict[str, type[Loss]] = {

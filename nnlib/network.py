@@ -30,19 +30,17 @@ Tasks, inferred from the output activation and the loss (override with ``task=``
 from __future__ import annotations
 
 import copy
-import math
-import time
 
 import numpy as np
 
-from . import _fast
+from . import _kernels, training
 from . import activations as _activations
+from . import losses as _losses
 from ._checks import (
     as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_labels, check_size, describe,
 )
-from .activations.functional import _sigmoid, _softmax
-from .layers import Dense, _dropout_mask, _forward as _dense_forward
-from .losses import BinaryCrossEntropyWithLogits, SoftmaxCrossEntropy
+from .layers import Dense
+from .training import History
 
 __all__ = ["MLP", "History"]
 
@@ -54,62 +52,6 @@ _PROBABILITY_LOSSES = {"cce": ("softmax",), "bce": ("sigmoid", "hard_sigmoid")}
 
 def _loss_name(loss) -> str:
     return getattr(loss, "name", None) or type(loss).__name__.lower()
-
-
-class History:
-    """Per-epoch record of a :meth:`MLP.fit` run.
-
-    ``loss``/``accuracy``: training values, averaged over the samples of the epoch as its batches
-    were processed (free to compute; in stochastic mode they lag the end-of-epoch weights a little).
-    ``val_loss``/``val_accuracy``: evaluated on ``validation`` at the end of each epoch.
-    Accuracy lists stay empty for regression. ``lr``: learning rate used in each epoch.
-    ``best_epoch``: index (from 0) of the lowest ``val_loss`` (None without validation);
-    ``stopped_epoch``: index of the epoch after which early stopping ended the run (else None);
-    ``diverged``: the training loss became non-finite (the run stopped there); ``stop_reason``
-    says why the run ended.
-    """
-
-    def __init__(self):
-        self.loss: list[float] = []
-        self.accuracy: list[float] = []
-        self.val_loss: list[float] = []
-        self.val_accuracy: list[float] = []
-        self.lr: list[float] = []
-        self.best_epoch: int | None = None
-        self.stopped_epoch: int | None = None
-        self.diverged = False
-        self.stop_reason = ""
-        self.seconds = 0.0
-
-    @property
-    def epochs(self) -> int:
-        return len(self.loss)
-
-    def __repr__(self):
-        last = f", loss={self.loss[-1]:.4g}" if self.loss else ""
-        acc = f", accuracy={self.accuracy[-1]:.4g}" if self.accuracy else ""
-        return f"History(epochs={self.epochs}{last}{acc}, seconds={self.seconds:.3g})"
-
-
-def _batches(n, batch_size, order=None):
-    """Row selections of one epoch: slices of ``batch_size`` rows in order, or pieces of ``order``
-    (a permutation) when shuffling. The last batch may be smaller."""
-    for start in range(0, n, batch_size):
-        yield slice(start, start + batch_size) if order is None else order[start : start + batch_size]
-
-
-class _EpochRecord:
-    """Sums of one epoch: loss weighted by the batch size (batches may differ in size) and correct counts."""
-
-    def __init__(self):
-        self.loss_sum = 0.0
-        self.correct = 0.0
-        self.samples = 0
-
-    def add(self, loss, n_batch, correct=0.0):
-        self.loss_sum += loss * n_batch
-        self.correct += correct
-        self.samples += n_batch
 
 
 class MLP:
@@ -302,18 +244,40 @@ class MLP:
             )
         return Y
 
+    def prepare(self, X, Y=None, *, names=("X", "Y")):
+        """``X`` (or ``(X, Y)``) validated and converted as ``fit``, ``loss`` and ``accuracy`` take them:
+        ``X`` (N, M_0) in the network's dtype; ``Y`` integer labels (N,) for a classifier with several
+        classes, else (N, M_L) targets. ``names``: what error messages call the two arguments."""
+        if not (isinstance(names, tuple) and len(names) == 2 and all(isinstance(n, str) for n in names)):
+            raise TypeError(f"names must be a pair of str, got {names!r:.40}")
+        X = self._prep_X(X, names[0])
+        return X if Y is None else (X, self._prep_Y(Y, X.shape[0], names[1]))
+
     def _loss_targets(self, Y, dtype):
         """Prepared labels in the form the loss object takes (one-hot rows for e.g. MSE on classes)."""
         if self.task == "multiclass" and _loss_name(self.loss_fn) not in ("cce", "softmax_ce"):
             return np.eye(self.sizes[-1], dtype=dtype)[Y]
         return Y
 
-    def _set_training(self, flag: bool):
+    def set_training(self, flag: bool) -> None:
+        """Training mode (dropout in ``fit``, RReLU's random slopes) or evaluation mode (the default)."""
+        flag = as_bool(flag, "flag")
         self.training = flag
         for layer in self.layers:
             act = layer.activation
             if hasattr(act, "train") and hasattr(act, "eval"):
                 act.train() if flag else act.eval()
+
+    @property
+    def fused_output(self):
+        """``"softmax"`` or ``"sigmoid"`` when the output activation and the cross-entropy are computed together
+        from the logits z_L (``delta_L = (ŷ − y)/N``, the loss by log-sum-exp), else None."""
+        return self._fused
+
+    @property
+    def outputs_logits(self) -> bool:
+        """True when the network's output is logits: output ``identity`` with ``softmax_ce``/``bce_logits``."""
+        return self._logits_out
 
     # -- forward ----------------------------------------------------------------------------------
     def _forward(self, X, logits=False, rng=None):
@@ -323,13 +287,8 @@ class MLP:
         for l, layer in enumerate(self.layers[:-1]):
             a = layer._forward(a)
             if rng is not None and self.dropout[l] > 0.0:
-                a = a * _dropout_mask(a.shape, self.dropout[l], rng, a.dtype)
-        last = self.layers[-1]
-        if logits:
-            last.a_prev = a
-            last.z = _dense_forward(a, last.W, last.b)
-            return last.z
-        return last._forward(a)
+                a = a * _kernels.dropout_mask(a.shape, self.dropout[l], rng, a.dtype)
+        return self.layers[-1]._forward(a, activate=not logits)
 
     def forward(self, X, training=False, rng=None):
         """Output ``a^{(L)}`` (N, M_L) for inputs ``X`` (N, M_0).
@@ -343,32 +302,50 @@ class MLP:
             raise TypeError("forward(X, training=True) needs rng (an int seed or a numpy.random.Generator) "
                             "for the dropout masks")
         X = self._prep_X(X)
-        self._set_training(training)
+        self.set_training(training)
         try:
             self._pending = None
             return self._forward(X, rng=gen if training else None)
         finally:
-            self._set_training(False)
+            self.set_training(False)
 
     def __call__(self, X):
         return self.forward(X)
 
     # -- loss and gradients ------------------------------------------------------------------------
-    def _loss(self, X, Y):
-        """Unchecked loss of a prepared batch; leaves the output error for :meth:`_backward`."""
-        if self._fused is not None:
-            z = self._forward(X, logits=True)
-            fused = SoftmaxCrossEntropy if self._fused == "softmax" else BinaryCrossEntropyWithLogits
-            loss, delta = fused._value_and_delta(z, Y)
-            self._pending = ("z", delta)
-            return loss, z
-        out = self._forward(X)
-        Y = self._loss_targets(Y, out.dtype)
+    def output_error(self, out, Y):
+        """``(loss, delta)`` of a batch from the network's output ``out`` (N, M_L) — the logits z_L when
+        :attr:`fused_output` — and its targets ``Y`` as :meth:`prepare` returns them: the mean loss and its
+        gradient w.r.t. ``out`` (``delta_L`` itself for a fused output). A non-finite output gives an
+        infinite loss and no gradient (None). Only the types and shapes are checked: ``fit`` calls this
+        on every batch of data it has validated once."""
+        if type(out) is not np.ndarray or out.ndim != 2 or out.shape[1] != self.sizes[-1]:
+            raise TypeError(f"out must be the network's output, an array (N, {self.sizes[-1]}), got "
+                            f"{describe(out) if isinstance(out, np.ndarray) else type(out).__name__}")
+        if type(Y) is not np.ndarray or Y.shape[:1] != out.shape[:1]:
+            raise TypeError(f"Y must be the prepared targets of the batch ({out.shape[0]} rows; see prepare), got "
+                            f"{describe(Y) if isinstance(Y, np.ndarray) else type(Y).__name__}")
+        if self._fused == "softmax":
+            return _kernels.softmax_ce(out, Y)
+        if self._fused == "sigmoid":
+            return _kernels.bce_logits(out, Y)
         if not np.isfinite(out).all():
-            self._pending = None
-            return float("inf"), out
-        loss = float(self.loss_fn.forward(out, Y))
-        self._pending = ("a", self.loss_fn.backward(out, Y))
+            return float("inf"), None
+        Y = self._loss_targets(Y, out.dtype)
+        kind = type(self.loss_fn)
+        if kind is _losses.MSE:
+            return _kernels.mse(out, Y)
+        if kind is _losses.BinaryCrossEntropy:
+            return _kernels.bce(out, Y, self.loss_fn.eps)
+        if kind is _losses.CategoricalCrossEntropy:
+            return _kernels.cce(out, Y, self.loss_fn.eps)
+        return float(self.loss_fn.forward(out, Y)), self.loss_fn.backward(out, Y)  # another loss: its own checks
+
+    def _loss(self, X, Y):
+        """Unchecked loss of a prepared batch; leaves the output error for :meth:`backward`."""
+        out = self._forward(X, logits=self._fused is not None)
+        loss, delta = self.output_error(out, Y)
+        self._pending = None if delta is None else ("z" if self._fused is not None else "a", delta)
         return loss, out
 
     def backward(self):
@@ -393,7 +370,7 @@ class MLP:
 
     def loss(self, X, Y) -> float:
         """Mean loss over the batch (N samples); keeps the caches so :meth:`backward` can follow."""
-        self._set_training(False)
+        self.set_training(False)
         X = self._prep_X(X)
         return self._loss(X, self._prep_Y(Y, X.shape[0]))[0]
 
@@ -413,8 +390,8 @@ class MLP:
     # -- prediction --------------------------------------------------------------------------------
     def _proba_from_output(self, out):
         if self.task == "multiclass":
-            return _softmax(out, -1) if self._logits_out else out
-        return _sigmoid(out) if self._logits_out else out
+            return _kernels.softmax(out, -1) if self._logits_out else out
+        return _kernels.sigmoid(out) if self._logits_out else out
 
     def predict_proba(self, X):
         """Class probabilities: (N, K) for multiclass, P(y=1) as (N, M_L) for binary/multi-label."""
@@ -438,8 +415,17 @@ class MLP:
             return out
         return self._labels_from_output(out)
 
-    def _correct(self, out, Y, logits=None):
-        """Number of correct predictions (multi-label: correct entries / M_L) of a prepared batch."""
+    def count_correct(self, out, Y, *, logits=None):
+        """Number of correct predictions (multi-label: correct entries / M_L) in a batch: the network's
+        output ``out`` (N, M_L) — logits when ``logits`` (default: as :attr:`outputs_logits`) — against the
+        targets ``Y`` as :meth:`prepare` returns them. Only types and shapes are checked (``fit`` counts
+        every batch)."""
+        if self.task == "regression":
+            raise ValueError("count_correct is defined for classifiers; this network is a regressor (task='regression')")
+        if type(out) is not np.ndarray or out.ndim != 2 or out.shape[1] != self.sizes[-1]:
+            raise TypeError(f"out must be the network's output, an array (N, {self.sizes[-1]})")
+        if type(Y) is not np.ndarray or Y.shape[:1] != out.shape[:1]:
+            raise TypeError(f"Y must be the prepared targets of the batch ({out.shape[0]} rows; see prepare)")
         if self.task == "multiclass":
             return float(np.count_nonzero(out.argmax(axis=1) == Y))
         pred = self._labels_from_output(out, logits).reshape(Y.shape)
@@ -453,64 +439,23 @@ class MLP:
         Y = self._prep_Y(Y, X.shape[0])
         if self.task == "binary" and ((Y != 0) & (Y != 1)).any():
             raise ValueError("Y must hold 0/1 labels to compute an accuracy")
-        self._set_training(False)
-        return self._correct(self._forward(X), Y) / X.shape[0]
+        self.set_training(False)
+        return self.count_correct(self._forward(X), Y) / X.shape[0]
 
-    # -- training ----------------------------------------------------------------------------------
-    @staticmethod
-    def _optimizer_step(optimizer, params):
-        """The function ``fit`` calls as ``step(params, grads)`` on every batch (``params``: the live arrays)."""
-        from .optim import SGD
-
-        if optimizer is None:
-            optimizer = SGD(lr=0.1)
-        if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
-            raise TypeError(
-                f"optimizer must be an optimizer object with a step(params, grads) method, e.g. SGD(lr=0.1), "
-                f"got {optimizer!r:.60}"
-            )
-        if type(optimizer).step is SGD.step:
-            # fit builds params and grads itself: our SGD may skip its checks (and use BLAS axpy).
-            return optimizer, _fast.SGDStep(optimizer, params)
-
-        # Any other optimizer may keep the gradients it is given (say, last step's, to compare):
-        # it gets copies, since the work arrays are overwritten by the next step.
-        def step(params, grads):
-            optimizer.step(params, [{k: np.array(g, copy=True) for k, g in g_l.items()} for g_l in grads])
-
-        return optimizer, step
-
-    def _prep_validation(self, validation):
-        if validation is None:
-            return None
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
-            raise TypeError(f"validation must be a pair (X_val, Y_val), got {type(validation).__name__}")
-        Xv = self._prep_X(validation[0], "X_val")
-        return Xv, self._prep_Y(validation[1], Xv.shape[0], "Y_val")
-
-    def _evaluate(self, X, Y, classify):
-        """``(loss, accuracy or None)`` of a prepared set in evaluation mode."""
+    def evaluate(self, X, Y):
+        """``(loss, accuracy)`` of the set ``(X, Y)`` in evaluation mode (accuracy None for a regressor)."""
+        X, Y = self.prepare(X, Y)
+        self.set_training(False)
         loss, out = self._loss(X, Y)
         self._pending = None
-        acc = self._correct(out, Y, self._fused is not None or self._logits_out) / X.shape[0] if classify else None
-        return loss, acc
+        if self.task == "regression":
+            return loss, None
+        return loss, self.count_correct(out, Y, logits=self._fused is not None or self._logits_out) / X.shape[0]
 
-    def fit(
-        self,
-        X,
-        Y,
-        epochs=1,
-        batch_size=None,
-        optimizer=None,
-        shuffle=True,
-        rng=0,
-        validation=None,
-        progress=False,
-        early_stopping=None,
-        restore_best=True,
-        workspace=None,
-    ) -> History:
-        """Train with (mini-batch) gradient descent; returns a :class:`History`.
+    # -- training ----------------------------------------------------------------------------------
+    def fit(self, X, Y, epochs=1, batch_size=None, optimizer=None, shuffle=True, rng=0, validation=None,
+            progress=False, early_stopping=None, restore_best=True, workspace=None) -> History:
+        """Train with (mini-batch) gradient descent (:func:`nnlib.training.fit`); returns a :class:`History`.
 
         ``batch_size``: ``None`` → batch gradient descent (the whole set per step); ``1`` →
         stochastic gradient descent (one sample per step); ``n`` → mini-batches of ``n`` (the last
@@ -525,125 +470,16 @@ class MLP:
 
         A run whose training loss becomes non-finite (a learning rate too large) stops at that
         epoch with ``history.diverged`` set and ``history.stop_reason`` saying what to change.
-        The steps write into the work arrays of a :class:`nnlib._fast.Workspace`, made for this call
-        unless ``workspace`` (one made for this network) is given: a caller that runs ``fit`` again
-        and again (a benchmark, training in chunks of epochs) can keep it and skip re-allocating.
+        Each step is :func:`nnlib.training.train_step` computed into the work arrays of a
+        :class:`nnlib._fast.Workspace`, made for this call unless ``workspace`` (one made for this
+        network) is given: a caller that runs ``fit`` again and again (a benchmark, training in chunks
+        of epochs) can keep it and skip re-allocating.
         """
-        X = self._prep_X(X)
-        n = X.shape[0]
-        Y = self._prep_Y(Y, n)
-        epochs = as_int_scalar(epochs, "epochs", min_value=1)
-        bs = n if batch_size is None else min(as_int_scalar(batch_size, "batch_size", min_value=1), n)
-        params = self.params()
-        optimizer, step = self._optimizer_step(optimizer, params)
-        shuffle = as_bool(shuffle, "shuffle")
-        progress = as_bool(progress, "progress")
-        restore_best = as_bool(restore_best, "restore_best")
-        gen = as_rng(rng)
-        val = self._prep_validation(validation)
-        patience = None if early_stopping is None else as_int_scalar(early_stopping, "early_stopping", min_value=1)
-        if patience is not None and val is None:
-            raise ValueError(f"early_stopping={patience} needs validation=(X_val, Y_val) to watch")
-        classify = self.task != "regression" and not (
-            self.task == "binary" and ((Y != 0) & (Y != 1)).any()  # soft targets: no accuracy
-        )
-        logits = self._fused is not None or self._logits_out
+        return training.fit(self, X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, shuffle=shuffle,
+                            rng=rng, validation=validation, progress=progress, early_stopping=early_stopping,
+                            restore_best=restore_best, workspace=workspace)
 
-        history = History()
-        if workspace is None:
-            workspace = _fast.Workspace(self)
-        elif not isinstance(workspace, _fast.Workspace) or workspace.net is not self:
-            raise TypeError(f"workspace must be a nnlib._fast.Workspace made for this network, got {workspace!r:.60}")
-        else:
-            workspace.refresh()
-        set_epoch = getattr(optimizer, "set_epoch", None)
-        best_params, grads = None, None
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=epochs, desc="fit", unit="epoch")
-        t0 = time.perf_counter()
-        # A diverging run overflows on purpose; it is detected from the loss and reported below.
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                for epoch in range(epochs):
-                    if set_epoch is not None:
-                        set_epoch(epoch)
-                    history.lr.append(getattr(optimizer, "lr", float("nan")))
-                    record = self._train_epoch(X, Y, bs, shuffle, gen, workspace, step, params, classify, logits)
-                    history.loss.append(record.loss_sum / record.samples)
-                    if classify:
-                        history.accuracy.append(record.correct / record.samples)
-                    grads = record.grads if record.grads is not None else grads
-                    if val is not None:
-                        val_loss, val_acc = self._evaluate(*val, classify)
-                        history.val_loss.append(val_loss)
-                        if classify:
-                            history.val_accuracy.append(val_acc)
-                    if bar is not None:
-                        bar.update(1)
-                        bar.set_postfix(loss=f"{history.loss[-1]:.4g}")
-                    if not np.isfinite(history.loss[-1]):
-                        lr = getattr(optimizer, "lr", None)
-                        history.diverged = True
-                        history.stop_reason = (
-                            f"diverged in epoch {epoch}: the training loss is not finite; lower the learning rate "
-                            f"(optimizer={optimizer!r:.80}{'' if lr is None else f', lr={lr:g}'}) or change batch_size="
-                            f"{batch_size}"
-                        )
-                        break
-                    if val is not None:
-                        if history.best_epoch is None or history.val_loss[-1] < history.val_loss[history.best_epoch]:
-                            history.best_epoch = epoch
-                            if patience is not None and restore_best:
-                                best_params = [{k: p.copy() for k, p in p_l.items()} for p_l in params]
-                        elif patience is not None and epoch - history.best_epoch >= patience:
-                            history.stopped_epoch = epoch
-                            history.stop_reason = (
-                                f"early stopping after epoch {epoch}: val_loss has not improved for "
-                                f"early_stopping={patience} epochs (best epoch {history.best_epoch})"
-                            )
-                            break
-                else:
-                    history.stop_reason = f"epochs={epochs} done"
-            finally:
-                self._set_training(False)
-                if bar is not None:
-                    bar.close()
-        if best_params is not None:
-            for p_l, b_l in zip(params, best_params):
-                for k, p in p_l.items():
-                    p[...] = b_l[k]
-        if grads is not None:
-            # The last step's gradients, copied out of the work arrays (which this call owned).
-            for layer, g_l in zip(self.layers, grads):
-                layer.grads = {k: np.array(g, copy=True) for k, g in g_l.items()}
-        history.seconds = time.perf_counter() - t0
-        return history
-
-    def _train_epoch(self, X, Y, bs, shuffle, gen, workspace, step, params, classify, logits):
-        """One pass over the training set; returns its :class:`_EpochRecord` (with the last ``grads``)."""
-        n = X.shape[0]
-        record = _EpochRecord()
-        record.grads = None
-        self._set_training(True)
-        order = gen.permutation(n) if shuffle and n > 1 else None
-        for rows in _batches(n, bs, order):
-            # Shuffled batches are gathered one at a time into a kept array: the same bytes copied
-            # as one permuted copy of X, but only a batch of extra memory instead of a data set.
-            xb = X[rows] if order is None else workspace.gather(X, rows)
-            yb = Y[rows]
-            loss, out, grads = workspace.step(xb, yb, gen)
-            record.add(loss, xb.shape[0], self._correct(out, yb, logits) if classify and grads is not None else 0.0)
-            if grads is None or not math.isfinite(loss):
-                record.loss_sum = float("inf") if not np.isnan(loss) else loss
-                break
-            step(params, grads)
-            record.grads = grads
-        self._set_training(False)
-        return record
-
+    # -- training ----------------------------------------------------------------------------------
     def __repr__(self):
         acts = [layer.activation.name for layer in self.layers]
         return f"MLP(sizes={self.sizes}, activations={acts}, loss={_loss_name(self.loss_fn)!r}, task={self.task!r})"

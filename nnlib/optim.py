@@ -37,7 +37,12 @@ __all__ = ["SGD", "Adam", "StepDecay", "ExponentialDecay"]
 
 
 class _Scheduled:
-    """The learning rate of an optimizer: ``lr0``, an optional schedule, and ``set_epoch`` (called by ``fit``)."""
+    """The learning rate of an optimizer: ``lr0``, an optional schedule, and ``set_epoch`` (called by ``fit``);
+    and which parameters its weight decay applies to (``weight_decay``, ``decay_bias``)."""
+
+    def decays(self, key: str) -> bool:
+        """Whether the parameter called ``key`` (``"W"``, ``"b"``, ``"gamma"``, ...) is weight-decayed."""
+        return self.weight_decay > 0 and (key == "W" or self.decay_bias)
 
     def _init_lr(self, lr, schedule) -> None:
         self.lr0 = as_float_scalar(lr, "lr", min_value=0.0, strict_min=True)
@@ -154,10 +159,11 @@ class SGD(_Scheduled):
         """Forget the velocities (e.g. before training a re-initialized network)."""
         self._velocity.clear()
 
-    def _decays(self, key: str) -> bool:
-        return self.weight_decay > 0 and (key == "W" or self.decay_bias)
-
-    def _velocity_for(self, l: int, key: str, p: np.ndarray) -> np.ndarray:
+    def velocity(self, l: int, key: str, p: np.ndarray) -> np.ndarray:
+        """The velocity of parameter ``key`` of layer ``l`` (zeros shaped like ``p`` until it has moved);
+        updated in place by :meth:`step`."""
+        if not isinstance(p, np.ndarray):
+            raise TypeError(f"p must be the parameter array, got {type(p).__name__}")
         v = self._velocity.get((l, key))
         if v is None or v.shape != p.shape or v.dtype != p.dtype:
             v = self._velocity[(l, key)] = np.zeros_like(p)
@@ -176,12 +182,12 @@ class SGD(_Scheduled):
     def _update(self, l: int, key: str, p: np.ndarray, g: np.ndarray) -> None:
         """One parameter array, by the update rule of the module docstring."""
         lr, mu, lam = self.lr, self.momentum, self.weight_decay
-        if self._decays(key):
+        if self.decays(key):
             g = g + lam * p
         if mu == 0.0:
             p -= lr * g
             return
-        v = self._velocity_for(l, key, p)
+        v = self.velocity(l, key, p)
         v *= mu
         v -= lr * g
         p += v
@@ -246,9 +252,6 @@ class Adam(_Scheduled):
         """Forget the moments and step counts (e.g. before training a re-initialized network)."""
         self._state.clear()
 
-    def _decays(self, key: str) -> bool:
-        return self.weight_decay > 0 and (key == "W" or self.decay_bias)
-
     def step(self, params, grads) -> None:
         """Update every array of ``params`` in place from the matching array of ``grads``.
 
@@ -267,7 +270,7 @@ class Adam(_Scheduled):
         state[2] += 1
         t = state[2]
         g = g.astype(p.dtype, copy=False)
-        if self._decays(key):
+        if self.decays(key):
             if self.decoupled:
                 p *= 1.0 - lr * lam
             else:

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnlib import _kernels
 from nnlib._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, as_rng
-from nnlib.activations.functional import _sigmoid
 
 __all__ = [
     "DeltaRuleResult",
@@ -299,7 +299,7 @@ def train_perceptron(
 # sigmoid (source 002 writes the net input as "sum" and the output as z).
 _UNITS = {
     "linear": (lambda z: z, lambda z, y_hat: np.ones_like(y_hat)),
-    "sigmoid": (_sigmoid, lambda z, y_hat: y_hat * (1.0 - y_hat)),
+    "sigmoid": (_kernels.sigmoid, lambda z, y_hat: y_hat * (1.0 - y_hat)),
 }
 
 

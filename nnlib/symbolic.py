@@ -40,7 +40,7 @@ from typing import Iterable
 from nnlib import claims as _claims
 from nnlib.symbolic_core import *  # noqa: F401,F403 - the engine is part of this module's API
 from nnlib.symbolic_core import __all__ as _core_all
-from nnlib.symbolic_core import Claim, ClaimNotProved, Result, _table
+from nnlib.symbolic_core import Claim, ClaimNotProved, Result
 from nnlib.symbolic_core import verify as _verify_claim
 
 __all__ = [*_core_all, "results", "check", "show", "errata", "check_erratum", "claims", "get", "names"]
@@ -110,6 +110,20 @@ def results(*names_or_claims) -> list[Result]:
         else:
             out.append(verify(item))
     return out
+
+
+def _short(point: dict, limit: int = 4) -> str:
+    items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items()]
+    return ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
+
+
+def _table(res, marks) -> None:
+    width = max(len(r.name) for r in res)
+    for mark, r in zip(marks, res):
+        line = f"{mark} {r.name:<{width}}  {r.status:<9}  {r.method}"
+        if r.counterexample is not None:
+            line += f"  at {_short(r.counterexample)}: {r.detail}"
+        print(line)
 
 
 def check(*names_or_claims) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import mpmath
 import numpy as np
@@ -488,17 +488,3 @@ def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
     return Result(claim.name, "undecided",
                   f"SymPy could not simplify; numerically consistent at {consistent} points",
                   None, f"mpmath, {digits} digits", dt)
-
-
-def _short(point: dict, limit: int = 4) -> str:
-    items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items()]
-    return ", ".join(items[:limit]) + (", …" if len(items) > limit else "")
-
-
-def _table(res, marks) -> None:
-    width = max(len(r.name) for r in res)
-    for mark, r in zip(marks, res):
-        line = f"{mark} {r.name:<{width}}  {r.status:<9}  {r.method}"
-        if r.counterexample is not None:
-            line += f"  at {_short(r.counterexample)}: {r.detail}"
-        print(line)

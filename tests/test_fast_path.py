@@ -10,11 +10,13 @@ the reference's loss-then-activation chain, so the two differ by rounding only).
 """
 
 import copy
+import inspect
+import sys
 
 import numpy as np
 import pytest
 
-from nnlib import _fast, activations, losses
+from nnlib import _fast, activations, losses, training
 from nnlib.layers import dense_backward, dense_forward, dropout_backward, dropout_forward
 from nnlib.network import MLP
 from nnlib.optim import SGD
@@ -124,7 +126,7 @@ def test_workspace_step_matches_reference_chain(hidden, out, loss, dtype):
     ref_loss, ref = reference_gradients(net, X, Y)
     ws = _fast.Workspace(net)
     for repeat in range(2):  # the second step reuses the arrays the first one wrote
-        fast_loss, _, fast = ws.step(X, net._prep_Y(Y, X.shape[0]))
+        fast_loss, _, fast = ws.step(X, net.prepare(X, Y)[1])
         assert fast_loss == pytest.approx(ref_loss, rel=10 * TOL[dtype]["rtol"])
         _assert_same(fast, ref, dtype, f"workspace {hidden}/{out}/{loss} step {repeat + 1}")
 
@@ -439,3 +441,60 @@ def test_a_kept_workspace_trains_like_a_fresh_one_and_allocates_nothing_new():
     assert kept < 0.5 * fresh, (kept, fresh)  # the work arrays are what a fresh call allocates
     with pytest.raises(TypeError, match="workspace must be a nnlib._fast.Workspace made for this network"):
         twin.fit(X, y, workspace=ws)
+
+
+# --- fit's step is the textbook step (nnlib.training.train_step), computed faster -----------------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("hidden,out,loss", CASES, ids=["-".join(c) for c in CASES])
+@pytest.mark.parametrize("opt", [dict(lr=0.05), dict(lr=0.05, momentum=0.9, weight_decay=1e-2)], ids=["sgd", "momentum"])
+def test_a_fit_step_is_the_textbook_training_step(hidden, out, loss, dtype, opt):
+    """Two steps of fit on one full batch leave the parameters train_step leaves (same data, same SGD)."""
+    net = _net(hidden, out, loss, dtype)
+    twin = copy.deepcopy(net)
+    X, Y = _data(net.task, dtype)
+    net.fit(X, Y, epochs=2, batch_size=None, optimizer=SGD(**opt), shuffle=False)
+    sgd = SGD(**opt)
+    losses_ = [training.train_step(twin, X, Y, sgd) for _ in range(2)]
+    assert all(np.isfinite(losses_)) and losses_[1] != losses_[0]
+    for l, (pf, pt) in enumerate(zip(net.params(), twin.params())):
+        for k in pf:
+            scale = max(1.0, float(np.max(np.abs(pt[k]))))
+            np.testing.assert_allclose(pf[k], pt[k], rtol=TOL[dtype]["rtol"], atol=TOL[dtype]["atol"] * scale,
+                                       err_msg=f"layer {l + 1} {k}")
+
+
+def test_the_textbook_step_is_forward_loss_backward_update():
+    """train_step reads as Algorithm 4.1: the network's loss, its backward pass, the optimizer's step."""
+    source = inspect.getsource(training.train_step)
+    body = [line.strip() for line in source.split('"""')[2].splitlines() if line.strip()]
+    assert body == ["loss = net.loss(X, Y)", "grads = net.backward()", "optimizer.step(net.params(), grads)",
+                    "return loss"], body
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce", "cce", "softmax_ce", "bce_logits"])
+def test_fit_validates_its_data_once_not_per_batch(loss, monkeypatch):
+    """The validators of nnlib._checks run a fixed number of times per fit call: 1 batch or 30, the same."""
+    calls = []
+    for module in list(sys.modules.values()):
+        if getattr(module, "__name__", "").startswith("nnlib"):
+            for name in ("as_float_array", "check_labels", "to_one_hot"):
+                original = getattr(module, name, None)
+                if callable(original) and getattr(original, "__module__", "") == "nnlib._checks":
+                    monkeypatch.setattr(module, name, _counting(original, calls))
+    out = {"mse": "sigmoid", "bce": "sigmoid", "cce": "softmax"}.get(loss, "identity")
+    X, Y = _data(MLP([5, 4, 3], ["tanh", out], loss).task, np.float64, n=30)
+    counts = []
+    for batch_size in (None, 1):
+        net = MLP([5, 4, 3], ["tanh", out], loss, rng=0)
+        calls.clear()
+        net.fit(X, Y, epochs=1, batch_size=batch_size, optimizer=SGD(0.1))
+        counts.append(len(calls))
+    assert counts[0] == counts[1] and 0 < counts[0] <= 4, counts
+
+
+def _counting(function, calls):
+    def counted(*args, **kwargs):
+        calls.append(function.__name__)
+        return function(*args, **kwargs)
+    return counted

@@ -26,13 +26,12 @@ import secrets
 import socket
 import sqlite3
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -87,15 +86,13 @@ class Hub:
         self.proc = subprocess.Popen([str(PREFIX / "env" / "bin" / "jupyterhub"), "-f",
                                       str(DEPLOY / "jupyterhub_config.py")], cwd=self.state, env=self.env(),
                                      stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        for _ in range(240):
+        def exited():
             if self.proc.poll() is not None:
-                raise AssertionError(f"the hub exited (rc={self.proc.returncode}):\n{self.log.read_text()[-4000:]}")
-            try:
-                urllib.request.urlopen(f"{self.url}/hub/api", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.5)
-        raise AssertionError(f"the hub did not answer:\n{self.log.read_text()[-4000:]}")
+                return f"the hub exited (rc={self.proc.returncode}):\n{self.log.read_text()[-4000:]}"
+            return None
+
+        wait_until(lambda: urllib.request.urlopen(f"{self.url}/hub/api", timeout=2), timeout=300,
+                   what="the hub to answer on /hub/api", fail_fast=exited)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -250,13 +247,12 @@ def _type_written_answer(page, hub, user):
     typed = page.locator(".jp-MarkdownCell", has_text="since").first
     typed.locator(".jp-RenderedMarkdown mjx-container, .jp-RenderedMarkdown .MathJax").first.wait_for()
     page.keyboard.press("Control+s")
-    for _ in range(120):
-        got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
-        nb = json.loads(got["text"])["content"]
-        if any(c["cell_type"] == "markdown" and c["source"] == WRITTEN for c in nb["cells"]):
-            return
-        page.wait_for_timeout(500)
-    raise AssertionError("the typed answer never reached the saved notebook")
+
+    def saved():
+        nb = json.loads(_api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")["text"])["content"]
+        return any(c["cell_type"] == "markdown" and c["source"] == WRITTEN for c in nb["cells"])
+
+    wait_until(saved, timeout=120, what="the typed answer to reach the saved notebook")
 
 
 def _autograded_max():

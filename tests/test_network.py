@@ -99,7 +99,7 @@ def test_gradients_every_loss(out, loss, K, kind, fused):
     X = _batch(8, 3, seed=6)
     Y = _targets(kind, 8, K)
     net = MLP([3, 5, 4, K], ("tanh", out), loss, rng=4)
-    assert (net._fused is not None) == fused
+    assert (net.fused_output is not None) == fused
     _assert_grads_ok(net, X, Y)
 
 
@@ -109,7 +109,7 @@ def test_gradients_generic_bce_path():
     X = _batch(8, 3, seed=8)
     Y = _targets("soft", 8, 1)
     net = MLP([3, 4, 1], ("tanh", "hard_sigmoid"), "bce", rng=5, task="binary")
-    assert net._fused is None
+    assert net.fused_output is None
     assert (net.forward(X) > 0).all() and (net.forward(X) < 1).all()  # no clipping, no kink
     _assert_grads_ok(net, X, Y)
 
@@ -441,3 +441,57 @@ def test_rrelu_trains_in_training_mode_and_evaluates_deterministically():
     net.fit(X, y, epochs=2, batch_size=10)
     assert net.layers[0].activation.training is False  # back in eval mode after fit
     np.testing.assert_array_equal(net.forward(X), net.forward(X))
+
+
+# --- the hooks the training loop uses (nnlib.training, nnlib._fast): public, cheap, and they refuse bad input ---
+
+def test_training_hooks_refuse_bad_input_at_their_entry():
+    from nnlib.layers import Dense
+    from nnlib.optim import SGD
+
+    net = MLP([3, 4, 2], ["tanh", "identity"], "softmax_ce", rng=0)
+    X, y = np.ones((5, 3)), np.array([0, 1, 0, 1, 1])
+    Xp, yp = net.prepare(X, y)
+    assert Xp.shape == (5, 3) and yp.tolist() == y.tolist() and net.prepare(X).shape == (5, 3)
+    with pytest.raises(ValueError, match="X_val has shape"):
+        net.prepare(np.ones((5, 4)), y, names=("X_val", "Y_val"))
+    with pytest.raises(TypeError, match="names must be a pair"):
+        net.prepare(X, y, names="X")
+    with pytest.raises(TypeError, match="flag"):
+        net.set_training("yes")
+    out = net.forward(X)
+    with pytest.raises(TypeError, match=r"out must be the network's output, an array \(N, 2\)"):
+        net.output_error(out[:, :1], yp)
+    with pytest.raises(TypeError, match="Y must be the prepared targets of the batch"):
+        net.output_error(out, [0, 1, 0, 1, 1])
+    with pytest.raises(TypeError, match="Y must be the prepared targets"):
+        net.count_correct(out, yp[:3])
+    with pytest.raises(ValueError, match="regressor"):
+        MLP([3, 2], "identity", "mse").count_correct(out, yp)
+    layer = Dense(np.ones((4, 3)), np.zeros(4), "relu")
+    with pytest.raises(ValueError, match="expected a 2-d array with 4 columns"):
+        layer.activate(np.ones((2, 3)))
+    with pytest.raises(TypeError, match="da must be a numpy array"):
+        layer.activation_delta([[1.0] * 4], None)
+    with pytest.raises(TypeError, match="p must be the parameter array"):
+        SGD(0.1, momentum=0.5).velocity(0, "W", [1.0])
+
+
+def test_the_hooks_agree_with_the_public_methods():
+    net = MLP([3, 5, 3], ["tanh", "softmax"], "cce", rng=1)
+    X, y = np.random.default_rng(0).normal(size=(7, 3)), np.array([0, 1, 2, 0, 1, 2, 0])
+    loss, acc = net.evaluate(X, y)
+    assert loss == pytest.approx(net.loss(X, y)) and acc == pytest.approx(net.accuracy(X, y))
+    assert net.fused_output == "softmax" and not net.outputs_logits
+    Xp, yp = net.prepare(X, y)
+    z = net.forward(X)  # softmax probabilities; the fused loss works on the logits
+    value, delta = net.output_error(np.log(z), yp)  # log-probabilities are logits up to a constant per row
+    assert value == pytest.approx(loss) and delta.shape == (7, 3)
+    assert net.count_correct(z, yp, logits=False) == pytest.approx(acc * 7)
+    reg = MLP([3, 2], "identity", "mse")
+    Yr = np.zeros((7, 2))
+    lr, none = reg.evaluate(X, Yr)
+    assert none is None and lr == pytest.approx(reg.loss(X, Yr))
+    bad = reg.forward(X)
+    bad[0, 0] = np.inf
+    assert reg.output_error(bad, Yr) == (float("inf"), None)

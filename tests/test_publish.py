@@ -14,6 +14,7 @@ FFNN_PUBLISH_SITE=<html dir> reuses an already built student site (quick loop wh
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import re
@@ -29,11 +30,13 @@ from urllib.parse import unquote, urldefrag
 import pytest
 from html_helpers import anchors
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tools import publish, wheelhouse
+from tools.course import Course
+from tools.env import ONE_BLAS_THREAD
 
-from tools import publish  # noqa: E402
-from tools.course import Course  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+# What runs the notebooks in the student's venv, besides the course wheel.
+RUNNER = ("nbclient", "ipykernel")
 
 pytestmark = pytest.mark.xdist_group("publish")
 
@@ -269,8 +272,13 @@ DRIVER = textwrap.dedent("""
     report = {}
     for path in sys.argv[1:]:
         nb = nbformat.read(path, as_version=4)
-        # where the kernel's course package comes from (appended by the driver, not part of the notebook)
-        nb.cells.append(nbformat.v4.new_code_cell("import nnlib, ffgrader.visible_tests, sys; print(nnlib.__file__); print(ffgrader.visible_tests.__file__); print(sys.prefix)"))
+        # where the kernel's course package comes from (appended by the driver, not part of the notebook):
+        # inside the kernel's prefix, which is this venv (printed relative to it: the same text in every run)
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import nnlib, ffgrader.visible_tests, sys, pathlib\\n"
+            f"print('prefix is the venv:', sys.prefix == {sys.prefix!r})\\n"
+            "print(pathlib.Path(nnlib.__file__).relative_to(sys.prefix))\\n"
+            "print(pathlib.Path(ffgrader.visible_tests.__file__).relative_to(sys.prefix))"))
         NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                        resources={"metadata": {"path": str(__import__("pathlib").Path(path).parent)}}).execute()
         cells = []
@@ -291,35 +299,61 @@ DRIVER = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def student_env(tree, tmp_path_factory):
-    """A fresh venv (no checkout, no project venv) with the published wheel and a notebook runner."""
+    """A fresh venv (no checkout, no project venv) with the published wheel and a notebook runner: the
+    wheel installed into it, what its metadata requires from the dependencies environment tools.wheelhouse
+    builds once per machine (pip check passes)."""
     base = tmp_path_factory.mktemp("student")
     venv = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    py = venv / "bin" / "python"
-    wheel = tree / COURSE.wheel_path
-    proc = subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel),
-                           "nbclient", "ipykernel"], capture_output=True, text=True, cwd=base)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    py = wheelhouse.student_venv(venv, tree / COURSE.wheel_path, extra=RUNNER)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER"))}
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}/usr/bin:/bin", HOME=str(base / "home"), MPLBACKEND="Agg",
-               OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+               **ONE_BLAS_THREAD)
     (base / "home").mkdir()
     (base / "driver.py").write_text(DRIVER, encoding="utf-8")
-    return base, py, env
+    # What a run of a notebook depends on besides the notebook itself: the wheel's files, the dependencies
+    # environment, the driver and the interpreter (see run_notebooks).
+    with zipfile.ZipFile(tree / COURSE.wheel_path) as z:
+        files = {n: hashlib.sha256(z.read(n)).hexdigest() for n in sorted(z.namelist()) if "dist-info/RECORD" not in n}
+    inputs = json.dumps([files, wheelhouse.requirements_of(tree / COURSE.wheel_path), RUNNER, DRIVER, sys.version])
+    return base, py, env, hashlib.sha256(inputs.encode()).hexdigest()
+
+
+# A run is remembered (in the user's cache, see tools/wheelhouse.py) under a key of everything it depends on:
+# a notebook runs again only when it or the wheel, the dependencies, the driver or Python changed. Runs that
+# ended in an error of the machine rather than of the notebook are not remembered.
+NOT_REMEMBERED = {"MemoryError", "KeyboardInterrupt", "DeadKernelError", "CellTimeoutError", "TimeoutError"}
 
 
 def run_notebooks(student_env, notebooks: list[Path]) -> dict:
-    base, py, env = student_env
-    proc = subprocess.run([str(py), str(base / "driver.py"), *map(str, notebooks)], cwd=base, env=env,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    report = json.loads(proc.stdout.strip().splitlines()[-1])
-    venv = str(py.parent.parent)
+    base, py, env, inputs = student_env
+    cache = wheelhouse.cache_dir() / "notebook-runs"
+    keys = {str(nb): hashlib.sha256((inputs + nb.read_text(encoding="utf-8")).encode()).hexdigest()
+            for nb in notebooks}
+    report, todo = {}, []
+    for nb in notebooks:
+        remembered = cache / f"{keys[str(nb)]}.json"
+        if remembered.is_file():
+            report[str(nb)] = json.loads(remembered.read_text(encoding="utf-8"))
+        else:
+            todo.append(nb)
+    if todo:
+        proc = subprocess.run([str(py), str(base / "driver.py"), *map(str, todo)], cwd=base, env=env,
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        fresh = json.loads(proc.stdout.strip().splitlines()[-1])
+        cache.mkdir(parents=True, exist_ok=True)
+        for path, cells in fresh.items():
+            if not any(e["ename"] in NOT_REMEMBERED for c in cells for e in c["errors"]):
+                (cache / f"{keys[path]}.json").write_text(json.dumps(cells), encoding="utf-8")
+        report.update(fresh)
+    assert sorted(report) == sorted(map(str, notebooks))
     for path, cells in report.items():
         setup, where = cells[0], cells[-1]
         assert "is installed" in setup["text"], f"{path}: set-up cell says {setup['text']!r}"
-        assert all(line.startswith(venv) for line in where["text"].split()), \
-            f"{path}: the course package did not come from the clean venv: {where['text']}"
+        lines = where["text"].split("\n")
+        assert not where["errors"] and lines[0] == "prefix is the venv: True" and all(
+            line.startswith("lib/python") for line in lines[1:3]), \
+            f"{path}: the course package did not come from the clean venv: {where}"
     return report
 
 
@@ -452,7 +486,6 @@ def test_uploaded_published_notebook_is_graded_like_the_released_one(tree, tmp_p
     """The instructor drops an uploaded file into submitted/<student>/ and runs `nbgrader autograde`: the
     set-up cells change nothing; the solution pasted into the published copy earns every autograded
     point (by-hand parts included), the untouched published copy none."""
-    sys.path.insert(0, str(ROOT / "tests"))
     from attacks.course import autograded_points, load, make_course, run_nbgrader, scores, submit
 
     course = make_course(tmp_path / "course", hw)

@@ -1,6 +1,8 @@
 """The SymPy verification layer: every claim proves, wrong formulas are refuted, nothing is proved
 that SymPy did not show, and the symbolic activations agree with nnlib.activations numerically."""
 
+import ast
+import functools
 import importlib
 import re
 import subprocess
@@ -27,13 +29,25 @@ def _page(chapter):
     return BOOK / "appendix" / f"{name}.md" if name == "linear_algebra" else BOOK / f"{name}.md"
 
 
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.M | re.S)
+
+
 def _calls(func):
-    """{quoted name: set of pages} over every ``func(...)`` call in the book's pages."""
+    """{quoted name: set of pages} over every call ``func("name", ...)`` in the code cells of the book's pages."""
     out = {}
     for page in BOOK.rglob("*.md"):
-        for m in re.finditer(rf"\b{func}\((.*?)\)", page.read_text(), re.S):
-            for name in re.findall(r'"(\w+)"', m.group(1)):
-                out.setdefault(name, set()).add(page)
+        for cell in CODE_CELL.findall(page.read_text(encoding="utf-8")):
+            cell = re.sub(r"\A---\n.*?^---\n", "", cell, flags=re.M | re.S)  # the cell's YAML options
+            code = "\n".join(line for line in cell.splitlines() if not line.startswith((":", "%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == func:
+                    for arg in node.args:
+                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                            out.setdefault(arg.value, set()).add(page)
     return out
 
 
@@ -72,7 +86,7 @@ def test_registry_and_chapters_agree():
             assert page in cited.get(n, ()), f"{n} ({chapter.__name__}) is not cited on {page}"
     assert set(cited) == set(names), "pages cite unknown claims, or claims are cited nowhere"
     # every erratum is one function of nnlib.claims.errata, named by its key
-    assert [f.__name__ for f in errata_module.ERRATA] == list(S.errata())
+    assert C.errata_keys() == [f.__name__ for f in errata_module.ERRATA] == list(S.errata())
     assert _cited_errata() == set(S.errata())
 
 
@@ -118,7 +132,7 @@ def test_a_section_that_builds_other_claims_than_it_describes_is_an_error():
         C.descriptions_of([stray, stray])
 
 
-@pytest.mark.parametrize("key", list(C.errata()))
+@pytest.mark.parametrize("key", C.errata_keys())  # known without building them
 def test_erratum_source_refuted_correction_proved(key):
     e = C.errata()[key]
     wrong, right = verify(e.wrong), verify(e.right)
@@ -130,6 +144,7 @@ def test_erratum_source_refuted_correction_proved(key):
 
 # --- deliberately wrong variants ----------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1)
 def _wrong_variants():
     f = S.sigmoid(x)
     b = C.beta
@@ -320,8 +335,27 @@ def _new_wrong_variants():
     ]
 
 
-@pytest.mark.parametrize("name,what,change", _wrong_variants(), ids=lambda v: v if isinstance(v, str) else "")
-def test_wrong_variant_is_refuted(name, what, change):
+def _variant_ids():
+    """(name, what) of every wrong variant, read from this file's source: the parameters of the test below
+    are known without building a claim (building them at collection would cost every xdist worker the
+    SymPy work of most of the registry)."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    ids = {}
+    for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in ("_wrong_variants",
+                                                                                      "_new_wrong_variants")):
+        ret = next(n for n in ast.walk(fn) if isinstance(n, ast.Return))
+        ids[fn.name] = [(e.elts[0].value, e.elts[1].value) for e in ret.value.elts if isinstance(e, ast.Tuple)]
+    return ids["_wrong_variants"] + ids["_new_wrong_variants"]
+
+
+def test_the_variant_ids_are_the_variants():
+    assert [(n, w) for n, w, _ in _wrong_variants()] == _variant_ids()
+    assert len(set(_variant_ids())) == len(_variant_ids()), "two variants of one claim share a description"
+
+
+@pytest.mark.parametrize("name,what", _variant_ids(), ids=[f"{n}-{w}" for n, w in _variant_ids()])
+def test_wrong_variant_is_refuted(name, what):
+    change = next(c for n, w, c in _wrong_variants() if (n, w) == (name, what))
     r = verify(S.get(name).variant(what, **change))
     assert r.status == "refuted", str(r)
     assert r.counterexample is not None

@@ -49,7 +49,7 @@ def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT) 
     with tempfile.TemporaryDirectory(prefix="ffnn-course-") as tmp:
         course = Path(tmp)
         shutil.copy(root / "nbgrader_config.py", course)
-        for pkg in ("nbgrader_ext", "ffgrader"):  # whatever the config imports besides nbgrader itself
+        for pkg in ("ffgrader",):  # whatever the config imports besides nbgrader itself
             if (root / pkg).is_dir():
                 shutil.copytree(root / pkg, course / pkg, ignore=shutil.ignore_patterns("__pycache__"))
         for name in names:

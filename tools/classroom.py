@@ -38,7 +38,7 @@ NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 ROSTER_COLUMNS = ("id", "first_name", "last_name", "email", "lms_user_id")
 # Files of the course that generate_assignment needs (the config imports ffgrader; the source is solutions/).
 _CONFIG_FILES = ("nbgrader_config.py",)
-_CONFIG_PACKAGES = ("ffgrader", "nbgrader_ext")
+_CONFIG_PACKAGES = ("ffgrader",)
 # One thread per process for every BLAS/OpenMP runtime numpy may be linked against.
 _ONE_THREAD = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                 "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}

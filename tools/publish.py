@@ -202,6 +202,9 @@ def publish_chapters(out: Path, course: Course, toc: dict, root: Path = ROOT) ->
         if not src.is_file() or doc in NOT_LAUNCHABLE:
             continue
         nb = json.loads(jupytext.writes(jupytext.read(src), fmt="ipynb"))
+        # jupytext draws random cell ids: number them instead, so that an unchanged page publishes the same file
+        for i, cell in enumerate(nb["cells"]):
+            cell["id"] = f"cell-{i}"
         target = out / f"{doc}.ipynb"
         write_notebook(publish_notebook(nb, course, handin_name=None), target)
         written.append(target)
@@ -213,7 +216,7 @@ def publish_chapters(out: Path, course: Course, toc: dict, root: Path = ROOT) ->
 def build_wheel(dest: Path, course: Course, root: Path = ROOT) -> Path:
     """pip wheel of the student package, staged from an explicit list of files (never the whole checkout)."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    packages = [p for p in project["tool"]["setuptools"]["packages"] if p.split(".")[0] != "ffgrader"]
+    packages = [p for p in project["tool"]["setuptools"]["packages"] if p.split(".")[0] == "nnlib"]
     with tempfile.TemporaryDirectory(prefix="ffnn-wheel-") as tmp:
         stage = Path(tmp) / "src"
         for pkg in packages:

@@ -12,9 +12,9 @@ import math
 import numpy as np
 from scipy import special as _special
 
+from .. import _kernels
 from .._checks import as_float_scalar
 from .base import Activation
-from .functional import _sigmoid
 
 __all__ = ["Identity", "Step", "Sigmoid", "Tanh", "HardSigmoid", "HardTanh", "ReLU", "LeakyReLU", "ELU",
            "Softplus", "Swish", "GELU"]
@@ -56,7 +56,7 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def f(self, z):
-        return _sigmoid(z)
+        return _kernels.sigmoid(z)
 
     def df(self, z, a):
         return a * (1.0 - a)
@@ -166,7 +166,7 @@ class Softplus(Activation):
         return np.logaddexp(0.0, z)
 
     def df(self, z, a):
-        return _sigmoid(z)
+        return _kernels.sigmoid(z)
 
 
 class Swish(Activation):
@@ -182,10 +182,10 @@ class Swish(Activation):
         return f"Swish(beta={self.beta})"
 
     def f(self, z):
-        return z * _sigmoid(self.beta * z)
+        return z * _kernels.sigmoid(self.beta * z)
 
     def df(self, z, a):
-        s = _sigmoid(self.beta * z)
+        s = _kernels.sigmoid(self.beta * z)
         return s + self.beta * z * s * (1.0 - s)
 
 

@@ -28,7 +28,7 @@ from nnlib.claims import (activations, backprop, generalization, linear_algebra,
 from nnlib.claims._common import (Section, beta, descriptions_of, eta, gamma, gamma_pos, grad, indicator, mat,
                                   maxout, section, vec, x)
 from nnlib.claims.backprop import small_network, small_network_formula, two_layer_net
-from nnlib.claims.errata import TITLES, Erratum, errata
+from nnlib.claims.errata import TITLES, Erratum, errata, errata_keys
 from nnlib.claims.neurons import mp_unit
 from nnlib.claims.perceptron import sign_rule_cases
 from nnlib.claims.training import expectation
@@ -39,7 +39,7 @@ from nnlib.symbolic_core import Claim
 __all__ = [
     "CHAPTERS", "SECTIONS", "DESCRIPTIONS", "Claim", "Section", "section", "descriptions_of", "claim", "registry",
     "section_of",
-    "errata", "Erratum", "TITLES",
+    "errata", "errata_keys", "Erratum", "TITLES",
     "x", "gamma", "gamma_pos", "beta", "eta", "indicator", "vec", "mat", "grad", "maxout",
     "mp_unit", "step", "sign_rule_cases", "two_layer_net", "small_network", "small_network_formula",
     "expectation", "relu_hat",

@@ -488,3 +488,8 @@ def errata() -> dict:
             raise RuntimeError(f"erratum {build.__name__} returned key {e.key!r}, source {e.source!r}")
         out[e.key] = e
     return out
+
+
+def errata_keys() -> list[str]:
+    """The keys of :func:`errata`, in order, without building any (e.g. to parametrize tests)."""
+    return [build.__name__ for build in ERRATA]

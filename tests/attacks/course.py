@@ -26,11 +26,11 @@ from pathlib import Path
 
 import nbformat
 
+from tools.env import tool_env
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "gradecourse"
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(ROOT))
-from tools.env import tool_env  # noqa: E402
 
 
 def run_nbgrader(course, *args, check=True, cli=False):
