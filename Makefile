@@ -33,6 +33,8 @@ book: $(STAMP) $(NODE_STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going || exit 1; \
 	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s"
+	# The Chinese edition (中文版) from the same source and locales/ catalogs, into _build/html/zh (tools/i18n.py).
+	$(BIN)/python -m tools.i18n build
 
 # The course as students get it, in _build/publish/ (tools/publish.py): the student site (its notebooks
 # executed from make book's cache), the homework notebooks, the wheel students install, Binder files.

@@ -1,0 +1,177 @@
+"""The two editions of the book, English and Chinese (中文版), as one Sphinx extension (issue 21).
+
+Loaded by both builds (``_config.yml``: ``local_extensions``); ``tools/i18n.py`` runs the Chinese one.
+
+- A language switch in the header of every page of both editions, to the same page of the other edition;
+  a click carries the section (``#anchor``) and the search query along. Section anchors are the same in
+  both editions: Sphinx keeps the ids made from the English headings when it translates a title.
+- The translation report of the Chinese build: per page, how many translatable strings are translated,
+  fuzzy (the English changed since; the catalog keeps the old translation but Sphinx does not use it) or
+  untranslated (``_build/zh/i18n-report.json``, printed by ``python -m tools.i18n build``).
+- The glossary sorted by pinyin in the Chinese edition (``glossary.py``).
+- Chinese search with jieba and the course's terms (``search.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+from sphinx.util.nodes import extract_messages
+
+from . import glossary, search
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ZH = "zh_CN"
+# The Chinese edition lives in this folder of the English site.
+ZH_DIR = "zh"
+
+# Keep the reader where they are: the section (hash) and a search query go along to the other edition.
+SWITCH_JS = (
+    'document.addEventListener("click", (e) => {'
+    ' const a = e.target.closest && e.target.closest("a[data-edition-switch]");'
+    ' if (a) a.href = a.href.split(/[?#]/)[0] + location.search + location.hash; });'
+)
+
+
+def is_chinese(config) -> bool:
+    return (config.language or "").replace("-", "_").startswith("zh")
+
+
+def switch_href(pagename: str, chinese: bool) -> str:
+    """The relative URL of the same page in the other edition (zh/ is a folder of the English site)."""
+    depth = pagename.count("/")
+    if chinese:
+        return "../" * (depth + 1) + pagename + ".html"
+    return "../" * depth + ZH_DIR + "/" + pagename + ".html"
+
+
+def _config_inited(app, config) -> None:
+    config.templates_path = [*config.templates_path, str(HERE / "templates")]
+    config.html_static_path = [*config.html_static_path, str(HERE / "static")]
+    options = dict(config.html_theme_options or {})
+    end = options.get("article_header_end", ["article-header-buttons.html"])
+    end = [s.strip() for s in end.split(",")] if isinstance(end, str) else list(end)
+    if "edition-switch.html" not in end:
+        end.insert(0, "edition-switch.html")
+    options["article_header_end"] = end
+    config.html_theme_options = options
+
+
+def _page_context(app, pagename, templatename, context, doctree) -> None:
+    chinese = is_chinese(app.config)
+    href = switch_href(pagename, chinese)
+    other = "en" if chinese else "zh-CN"
+    context["edition_switch"] = {
+        "href": href,
+        "hreflang": other,
+        "label": "English" if chinese else "中文",
+        "title": "Read this page in English" if chinese else "阅读本页的中文版",
+    }
+    context["metatags"] = context.get("metatags", "") + f'\n<link rel="alternate" hreflang="{other}" href="{href}">'
+
+
+# --- the translation report -------------------------------------------------------------------------
+
+_NOT_PROSE = [
+    re.compile(r"\$\$.*?\$\$", re.S),          # display math
+    re.compile(r"\$[^$]+\$"),                  # inline math
+    re.compile(r"\{[\w:-]+\}`[^`]*`"),         # roles: {doc}`...`, {ref}`...`
+    re.compile(r"`[^`]*`"),                    # code
+    re.compile(r"<https?://[^>]*>|https?://\S+"),
+    re.compile(r"\]\([^)]*\)"),                # link targets
+    re.compile(r"\{\{[^}]*\}\}"),              # substitutions
+]
+
+
+def needs_translation(msg: str, math: bool = False) -> bool:
+    """A string with English words outside math, code, roles and links (a cell holding only ``a * b``
+    or only Chinese is the same in both editions). In a display formula only ``\\text{...}`` is prose."""
+    if math:
+        msg = " ".join(re.findall(r"\\text\{([^{}]*)\}", msg))
+    for pattern in _NOT_PROSE:
+        msg = pattern.sub(" ", msg)
+    return re.search(r"[A-Za-z]{2,}", msg) is not None
+
+
+def catalog_path(docname: str) -> Path:
+    return ROOT / "locales" / ZH / "LC_MESSAGES" / f"{docname}.po"
+
+
+def _fuzzy_ids(docname: str) -> set[str]:
+    path = catalog_path(docname)
+    if not path.exists():
+        return set()
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as f:
+        return {m.id for m in read_po(f) if m.id and m.fuzzy}
+
+
+def _count(app, doctree) -> None:
+    """After Sphinx's Locale transform: which strings of the page came out translated."""
+    if not is_chinese(app.config) or app.builder.name == "gettext":
+        return
+    docname = app.env.docname
+    fuzzy = _fuzzy_ids(docname)
+    r = {"total": 0, "translated": 0, "fuzzy": 0, "untranslated": 0, "fuzzy_strings": [], "untranslated_strings": []}
+    for node, msg in extract_messages(doctree):
+        if node.get("translated"):
+            r["total"] += 1
+            r["translated"] += 1
+        elif needs_translation(msg, math=isinstance(node, nodes.math_block)):
+            r["total"] += 1
+            kind = "fuzzy" if msg in fuzzy else "untranslated"
+            r[kind] += 1
+            r[f"{kind}_strings"].append(msg)
+    if not hasattr(app.env, "edition_report"):
+        app.env.edition_report = {}
+    app.env.edition_report[docname] = r
+
+
+def _purge(app, env, docname) -> None:
+    getattr(env, "edition_report", {}).pop(docname, None)
+
+
+def _merge(app, env, docnames, other) -> None:
+    report = getattr(env, "edition_report", {})
+    report.update({d: r for d, r in getattr(other, "edition_report", {}).items() if d in docnames})
+    env.edition_report = report
+
+
+def _write_report(app, exception) -> None:
+    if exception or not is_chinese(app.config) or app.builder.name != "html":
+        return
+    report = {d: r for d, r in getattr(app.env, "edition_report", {}).items() if d in app.env.found_docs}
+    out = Path(app.outdir).parent / "i18n-report.json"
+    out.write_text(json.dumps({"language": app.config.language, "pages": report}, ensure_ascii=False, indent=1),
+                   encoding="utf-8")
+
+
+class _Marker(SphinxTransform):
+    """Before Sphinx's Locale transform (priority 20): strings that are not translated by catalogs."""
+
+    default_priority = 10
+
+    def apply(self, **kwargs) -> None:
+        glossary.mark_untranslatable(self.env.docname, self.document)
+
+
+def setup(app):
+    app.connect("config-inited", _config_inited)
+    # Before the theme drops header templates that render empty (pydata-sphinx-theme, priority 500).
+    app.connect("html-page-context", _page_context, priority=400)
+    app.add_js_file(None, body=SWITCH_JS)
+    app.add_css_file("edition.css")
+    app.add_transform(_Marker)
+    app.connect("doctree-read", _count)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("build-finished", _write_report)
+    glossary.setup(app)
+    search.setup(app)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
