@@ -149,12 +149,53 @@ def _write_report(app, exception) -> None:
 
 
 class _Marker(SphinxTransform):
-    """Before Sphinx's Locale transform (priority 20): strings that are not translated by catalogs."""
+    """Before Sphinx's Locale transform (priority 20): strings that are not translated by catalogs, and the
+    display formulas, which this transform translates itself.
+
+    Sphinx translates a literal node (a display formula is one) by parsing ``::`` and the indented msgstr
+    as reStructuredText; a MyST page parses that as a paragraph "::", so Sphinx's way would destroy every
+    translated formula. Here the formula's catalog entry (its ``\\text{...}`` words translated, the TeX
+    otherwise identical) replaces the formula's text as it is; Sphinx's transform skips the formula, and
+    it is handed back (``_Unmark``) for the translation report."""
 
     default_priority = 10
 
     def apply(self, **kwargs) -> None:
         glossary.mark_untranslatable(self.env.docname, self.document)
+        if not is_chinese(self.config) or self.app.builder.name == "gettext":
+            return
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+        from sphinx.util.nodes import is_translatable
+
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        catalog, has_catalog = init_locale(dirs, self.config.language,
+                                           docname_to_domain(self.env.docname, self.config.gettext_compact))
+        for node in list(self.document.findall(nodes.math_block)):
+            if not is_translatable(node):
+                continue
+            msg = node.rawsource or node.astext()
+            # The catalog's own table, as Sphinx's Locale reads it: gettext() cannot tell a formula whose
+            # translation is the same text (\\text{Loss}) from a missing one.
+            msgstr = getattr(catalog, "_catalog", {}).get(msg, "") if has_catalog else ""
+            node["translatable"] = False
+            node["edition_math"] = True
+            node["translated"] = bool(msgstr.strip()) or not needs_translation(msg, math=True)
+            if msgstr.strip() and msgstr != msg:
+                node.rawsource = msgstr
+                node.children = []
+                node += nodes.Text(msgstr)
+
+
+class _Unmark(SphinxTransform):
+    """After Sphinx's Locale transform: the display formulas count in the translation report again."""
+
+    default_priority = 25
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(nodes.math_block):
+            if node.get("edition_math"):
+                node["translatable"] = True
 
 
 def _env_version() -> int:
@@ -170,6 +211,7 @@ def setup(app):
     app.add_js_file("edition.js", defer="defer")
     app.add_css_file("edition.css")
     app.add_transform(_Marker)
+    app.add_transform(_Unmark)
     app.connect("doctree-read", _count)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
