@@ -11,6 +11,7 @@ language switch on its command line (jupyter-book issue 1791), so this module ca
     python -m tools.i18n build            # the Chinese edition into _build/html/zh (after the English build)
     python -m tools.i18n update           # English changed: refresh every catalog (new strings, fuzzy ones)
     python -m tools.i18n report [--check] # per page: translated / fuzzy / untranslated strings
+    python -m tools.i18n pdf              # the Chinese PDF (_build/html/zh/feedforward-neural-networks.pdf)
 
 Layout: the English edition stays at ``_build/html/`` and the Chinese one is served from ``_build/html/zh/``.
 Sphinx builds it in ``_build/zh/html`` (myst-nb keeps its executed notebooks next to the output folder,
@@ -30,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -158,6 +160,26 @@ def build() -> int:
     print(f"Chinese edition built into {SITE.relative_to(ROOT)} in {time.monotonic() - start:.0f} s"
           f" ({'own execution cache: figure labels translated' if mo else 'English execution cache'})")
     print(format_report(json.loads(REPORT.read_text(encoding="utf-8"))))
+    return 0
+
+
+PDF_NAME = "feedforward-neural-networks.pdf"
+
+
+def pdf() -> int:
+    """The Chinese edition as one PDF: its single-page build printed by tools/book_pdf.py (the English
+    PDF's printer, pointed at the Chinese build), next to the Chinese site's pages. Chromium breaks the
+    Chinese lines (between characters, not before 。，) and embeds the installed CJK font."""
+    rc = _sphinx("singlehtml", ZH_BUILD / "singlehtml", ZH_BUILD / ".doctrees")
+    if rc:
+        return rc
+    out = ZH_OUT / PDF_NAME  # in Sphinx's output folder: every later build copies it along
+    run = subprocess.run([sys.executable, "-m", "tools.book_pdf", "--html", str(ZH_BUILD / "singlehtml"),
+                          "--out", str(out)], cwd=ROOT)
+    if run.returncode:
+        return run.returncode
+    SITE.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out, SITE / PDF_NAME)
     return 0
 
 
@@ -324,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="build the Chinese edition into _build/html/zh")
     sub.add_parser("update", help="refresh the catalogs from the English pages")
+    sub.add_parser("pdf", help="the Chinese PDF, after the Chinese HTML build")
     rep = sub.add_parser("report", help="translated / fuzzy / untranslated strings per page")
     rep.add_argument("--check", action="store_true", help="exit 1 if a page not listed as pending is incomplete")
     args = parser.parse_args(argv)
@@ -331,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         return build()
     if args.command == "update":
         return update()
+    if args.command == "pdf":
+        return pdf()
     if not REPORT.exists():
         print(f"No {REPORT.relative_to(ROOT)}: build the Chinese edition first (python -m tools.i18n build).",
               file=sys.stderr)
