@@ -115,6 +115,8 @@ def _overrides(builder: str, toc: Path, cache: Path, work: Path) -> dict:
         overrides["language"] = LANGUAGE
         # Sphinx's Chinese search (jieba) with the course's terms (tools/edition/search.py).
         overrides["html_search_language"] = LANGUAGE
+        # Every string that is still English gets the class "untranslated" (tools/edition marks it).
+        overrides["translation_progress_classes"] = "untranslated"
         mo = figure_catalog(work)
         if mo is not None:  # labels inside figures in Chinese: the notebooks run again, with their own cache
             overrides["nb_execution_cache_path"] = str(work / f".jupyter_cache-{mo.stem}")
