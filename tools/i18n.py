@@ -284,7 +284,7 @@ def update_figure_catalog(path: Path | None = None) -> None:
         for s in strings:
             template.add(s, locations=[(page, None)])
     def state(cat):
-        return [(m.id, m.string, sorted(m.flags), m.locations) for m in cat if m.id]
+        return [(m.id, m.string, sorted(m.flags), sorted(set(m.locations))) for m in cat if m.id]
 
     if path.exists():
         with path.open("rb") as f:
