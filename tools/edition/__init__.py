@@ -194,7 +194,8 @@ class _Marker(SphinxTransform):
 
 
 class _Unmark(SphinxTransform):
-    """After Sphinx's Locale transform: the display formulas count in the translation report again."""
+    """After Sphinx's Locale transform: the display formulas count in the translation report again, and a
+    string with nothing to translate (a cell of code, math or Chinese) is not marked as untranslated."""
 
     default_priority = 25
 
@@ -202,6 +203,11 @@ class _Unmark(SphinxTransform):
         for node in self.document.findall(nodes.math_block):
             if node.get("edition_math"):
                 node["translatable"] = True
+        if not is_chinese(self.config) or self.app.builder.name == "gettext":
+            return
+        for node, msg in extract_messages(self.document):
+            if node.get("translated") is False and not needs_translation(msg, math=isinstance(node, nodes.math_block)):
+                node["translated"] = True
 
 
 def _env_version() -> int:
