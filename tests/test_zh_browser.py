@@ -135,9 +135,18 @@ def test_switch_keeps_the_section(device, site, browser):
         assert "被标成" in pg.evaluate(f"document.getElementById('{anchor}').textContent")
         # Scrolled to a section without an anchor in the address: the switch back goes there too.
         section = "a-lost-minus-sign-in-the-perceptron-rule-for-the-sign-activation"
-        pg.evaluate(f"document.getElementById('{section}').scrollIntoView()")
-        pg.evaluate("history.replaceState(null, '', location.pathname)")
-        pg.wait_for_function(f"() => Math.abs(document.getElementById('{section}').getBoundingClientRect().top) < 60")
+        # Scrolled by the reader (no anchor in the address): scroll until the layout above it has settled.
+        top = pg.evaluate("""async (id) => {
+            const el = document.getElementById(id);
+            history.replaceState(null, '', location.pathname);
+            for (let i = 0; i < 50; i++) {
+                el.scrollIntoView();
+                await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+                const t = el.getBoundingClientRect().top;
+                if (t > -5 && t < window.innerHeight / 3) return t;
+            }
+            return null; }""", section)
+        assert top is not None, "the section could not be scrolled to the top of the window"
         pg.click("a[data-edition-switch]")
         pg.wait_for_url(f"**/book/appendix/errata.html#{section}", timeout=30_000)
         assert "/zh/" not in pg.url

@@ -1,13 +1,13 @@
 // The language switch (tools/edition): open the same page of the other edition at the same section.
 // Section ids are the same in both editions (Sphinx keeps the English ids of translated headings); an
 // anchor of a paragraph (term-...) differs, so it is replaced by its section. Without an anchor in the
-// address, the section the reader is looking at is the one at the top of the window.
+// address, the section the reader is looking at is the one whose heading is in the upper third of the window.
 (() => {
   const sectionAt = () => {
-    if (window.scrollY < 40) return null;
     let current = null;
     for (const s of document.querySelectorAll("main section[id]")) {
-      if (s.getBoundingClientRect().top <= 90) current = s;
+      // the section whose heading is in the upper third of the window (below the header's offset)
+      if (s.getBoundingClientRect().top <= window.innerHeight / 3) current = s;
       else break;
     }
     return current;
