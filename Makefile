@@ -20,8 +20,9 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-# Browser-side assets from npm (package.json / package-lock.json): MathJax 4, served from the site,
-# and axe-core for the accessibility test. `npm ci` installs exactly the locked versions.
+# From npm (package.json / package-lock.json): MathJax 4, which typesets every formula when the book is
+# built (in node; its fonts are served from the site), and axe-core for the accessibility test.
+# `npm ci` installs exactly the locked versions.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

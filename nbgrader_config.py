@@ -15,12 +15,12 @@ import sys
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput, DeduplicateIds, GetGrades,
-    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
+    IgnorePattern, LimitOutput, OverwriteKernelspec, SaveAutoGrades,
 )
 
 import ffgrader
 import nbgrader
-from ffgrader.nbgrader_pre import RestoreCellRoles, SandboxedGrading, ScrubPaths
+from ffgrader.nbgrader_pre import OverwriteCells, RestoreCellRoles, SandboxedGrading, ScrubPaths
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 
@@ -43,7 +43,8 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# A deleted test cell is put back instead of silently dropping its points.
+# A deleted test cell is put back instead of silently dropping its points (the course's OverwriteCells also
+# when the cells around it are deleted too; nbgrader's raises KeyError there).
 c.OverwriteCells.add_missing_cells = True
 
 # Sanitizing: cell roles (test / answer / locked, points) come from the gradebook, never from the submission.

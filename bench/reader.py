@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
 RESULTS = ROOT / "bench" / "results" / "reader.json"
-PAGES = ["book/intro", "book/activations", "book/backprop"]
+PAGES = ["book/intro", "book/activations", "book/backprop", "book/training"]
 COMPRESSIBLE = (".html", ".js", ".css", ".json", ".svg", ".txt", ".map", ".ttf")
 METRICS = {  # our name: (Lighthouse audit, scale of its numericValue, digits)
     "first_contentful_paint_s": ("first-contentful-paint", 1e-3, 2),

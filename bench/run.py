@@ -184,19 +184,20 @@ def grading_md(res):
     gr = res["grading"]
     out = [
         "| assignment | 1 submission | all submissions | per notebook | sandbox | worker start | student code "
-        "| checks |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| checks | grader CPU (max) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in gr["assignments"]:
         sp = r.get("split") or {}
         out.append(
             f"| {r['assignment']} | {_fmt_s(r['one_s'])} | {_fmt_s(r['total_s'])} | {_fmt_s(r['per_notebook_s'])} | "
             f"{_fmt_s(sp.get('sandbox'))} | {_fmt_s(sp.get('worker'))} | {_fmt_s(sp.get('student_code'))} | "
-            f"{_fmt_s(sp.get('checks'))} |"
+            f"{_fmt_s(sp.get('checks'))} | {_fmt_s(sp.get('grader_cpu'))} ({_fmt_s(sp.get('grader_cpu_max'))}) |"
         )
     out += ["", "Per notebook, medians over the class: sandbox = bwrap alone, worker start = the interpreter, numpy "
             "and SymPy inside the sandbox, student code = the notebook's cells, checks = the trusted checks and "
-            "their calls into the sandbox."]
+            "their calls into the sandbox, grader CPU = CPU seconds of the grading process itself (median, and "
+            "the maximum over the class)."]
     if gr.get("class_total_s") is not None:
         out += ["", f"A class of {gr['students']} students, all assignments: {_fmt_s(gr['class_total_s'])}."]
     if gr.get("imports"):

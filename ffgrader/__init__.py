@@ -1,6 +1,13 @@
-"""ffgrader: the course's grader. Student code runs in a sandbox (``sandbox``, ``worker``); verdicts are
-computed in the trusted grading process (``runner``, ``checks``) from plain data (``protocol``, ``exprs``).
+"""ffgrader: the course's grader.
 
-This package is also staged, read-only, inside the sandbox (the worker and ``student`` helpers import
-from it there), so nothing here may import nnlib at module level or hold anything secret.
+Layout by trust:
+
+* ``ffgrader.sandboxed`` (``worker``, ``wire``) is the only code staged into the sandbox, where the student's
+  code runs in the same process and may change any of it;
+* the trusted side runs in the nbgrader process: ``launcher`` (bubblewrap, limits, seccomp, staging),
+  ``session`` (one notebook's sandboxed workers), ``runner`` (grade one notebook), ``checks`` (the API hidden
+  checks are written in), ``exprs`` (SymPy answers, judged in limited child processes), ``nocalculus``
+  (a SymPy without calculus for by-hand parts) and ``nbgrader_pre`` (nbgrader preprocessors);
+* ``visible_tests`` is the students' own helper module of the notebooks' visible tests (published in the
+  course wheel; also staged into the sandbox because the notebooks import it).
 """

@@ -9,9 +9,19 @@ grades::
         expect_array("1a sigmoid", call(student, "1a sigmoid", "sigmoid", z), A.sigmoid(z), inputs={"z": z})
 
 It passes by returning and fails by raising ``Fail`` (an AssertionError) whose message names the part, the
-input and expected vs got. ``student`` follows the Student protocol (``ffgrader.protocol``): everything it returns
-is decoded plain data, so the ``expect_*`` helpers check exact types (a list is not an array). References are
-computed here, with nnlib, from fresh random inputs drawn from ``rng``.
+input and expected vs got. ``student`` (``ffgrader.session.SandboxStudent``) answers ``call``/``value``/``has``
+from the sandboxed worker; everything it returns is decoded plain data, so the ``expect_*`` helpers check exact
+types (a list is not an array) and judge values (an overflow shows as inf/nan where the reference is finite).
+References are computed here, with nnlib, from fresh random inputs drawn from ``rng``.
+
+What may be sent to the student: plain data (numbers, strings, arrays, lists, tuples, dicts) and the markers
+``Sym``, ``Rng``, ``Ref`` (the student's own object), ``Fn`` (a whitelisted numpy expression, e.g. a target
+function), ``Seq``/``Lookup`` (tabulated answers) and ``Partial``/``Held`` (the student's own function or object
+with arguments bound). Nothing trusted, no code of the grader, ever enters the sandbox; whatever a check sends
+the student may keep, so send nothing it should not see.
+
+Checks run in the order they are registered in the file (never the submission's cell order), each on the
+worker state the notebook's cells left; a check must not rely on another check having run.
 
 ``load(path)`` imports a checks file and returns an ``Assignment``; ``Assignment.run(grade_id, student, rng)``
 runs one check and turns whatever it raises into a verdict, so one broken check costs only its own points.
@@ -19,7 +29,6 @@ runs one check and turns whatever it raises into a verdict, so one broken check 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -27,11 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import student as _S
-from .protocol import Expr, NotDefined, Opaque, StudentError, StudentProblem
+from . import visible_tests as _S
+from .sandboxed.wire import Expr, Fn, Held, Lookup, Opaque, Partial, Ref, Rng, Seq, Sym
+from .session import Kept, NotDefined, OverBudget, StudentError, StudentProblem
 
 __all__ = ["check", "load", "Assignment", "Verdict", "Fail", "call", "expect_array", "expect_scalar", "expect_equal",
-           "expect_expr", "expect_truth_table", "expect_type", "not_degenerate", "grad_check", "describe"]
+           "expect_expr", "expect_truth_table", "expect_type", "not_degenerate", "grad_check", "describe",
+           "first_match", "Sym", "Rng", "Ref", "Fn", "Seq", "Lookup", "Partial", "Held", "Kept", "StudentError"]
 
 _REGISTRY = "__ffgrader_checks__"  # the per-module dict @check fills (a checks file's own namespace)
 
@@ -130,6 +141,9 @@ def _problem_text(exc, name=None) -> str:
         fn = name or getattr(exc, "name", None) or "function"
         etype, msg = getattr(exc, "exc_type", "Exception"), getattr(exc, "message", str(exc))
         args = getattr(exc, "arg_summary", "") or "no arguments"
+        if etype == "NotImplementedError" and "switched off while a by-hand answer" in msg:
+            return (f"your {fn} uses SymPy's calculus, which is switched off while a part to be derived by hand "
+                    f"is graded ({msg[:200]}).")
         if etype == "NotImplementedError":
             return f"your {fn} is not implemented yet (it raised NotImplementedError)."
         if etype == "FloatingPointError":
@@ -138,9 +152,9 @@ def _problem_text(exc, name=None) -> str:
         return f"your {fn} raised {etype}({msg!r}) when called with {args}."
     if isinstance(exc, NotDefined):
         fn = getattr(exc, "name", None) or name
-        if name and fn != name and fn.startswith("_strict_"):
-            fn = name
         return f"{fn} is not defined: run its answer cell (did it raise an error, or is the name misspelt?)."
+    if isinstance(exc, OverBudget):
+        return f"not graded: {exc.what}."
     kind = type(exc).__name__
     if kind == "StudentTimeout":
         return f"your {name or 'code'} did not finish within the time budget (an endless loop?)."
@@ -149,45 +163,37 @@ def _problem_text(exc, name=None) -> str:
     return f"{kind}: {exc}"
 
 
-def call(student, part, name, *args, strict=False, via=None, **kwargs):
+def call(student, part, name, *args, keep=False, **kwargs):
     """``student.call(name, ...)``; a problem in the student's code fails ``part`` with what and where.
 
-    ``strict=True`` runs the function under ``np.errstate(over/invalid/divide="raise")`` in the worker, for parts
-    that announce "no overflow for |z| up to 1e4" (an overflow then fails with that reason; otherwise warnings
-    are only shown, never graded). ``via``: the name of a trusted helper made with ``student.define`` that calls
-    ``name`` (e.g. feeds it another student function's output); problems are still reported as ``name``'s.
+    ``keep=True`` returns a ``Kept`` (``.value``, and ``.held(*path)``: a marker handing (part of) the very
+    object back to another call, e.g. the student's own forward cache to their backward pass).
     """
     if not student.has(name):
         _fail(part, f"{name} is not defined: run its answer cell (did it raise an error, or is the name misspelt?).")
-    target = via or name
-    if strict:
-        target = f"_strict_{name}"
-        student.define(target, f"np.errstate(over='raise', invalid='raise', divide='raise')({name})")
     try:
-        return student.call(target, *args, **kwargs)
+        return student.call(name, *args, keep=keep, **kwargs)
     except StudentProblem as exc:
         _fail(part, _problem_text(exc, name))
 
 
-@contextlib.contextmanager
-def helpers_for(student, part, owner, **sources):
-    """Run the student's function ``owner`` with trusted helpers bound to global names it calls.
-
-    ``sources``: global name -> trusted expression (evaluated in the worker). Inside the ``with`` block the
-    notebook's globals hold the trusted versions, so a mistake in, e.g., the student's ``dense_backward`` is
-    not counted again by the check of ``mlp_loss_and_grads``; the student's own versions are put back after.
-    """
-    if not student.has(owner):
-        _fail(part, f"{owner} is not defined: run its answer cell (did it raise an error, or is the name misspelt?).")
-    ns, saved = f"_ns_{owner}", f"_saved_{owner}"
-    names = sorted(sources)
-    student.define(ns, f"{owner}.__globals__")
-    student.define(saved, "{" + ", ".join(f"{n!r}: {ns}.get({n!r})" for n in names) + "}")
-    student.define(f"_install_{owner}", f"{ns}.update({', '.join(f'{n}=({sources[n]})' for n in names)})")
-    try:
-        yield
-    finally:
-        student.define(f"_restore_{owner}", f"{ns}.update({{k: v for k, v in {saved}.items() if v is not None}})")
+def first_match(candidates, problem):
+    """The first of ``candidates`` (zero-argument functions computing an acceptable reference) for which
+    ``problem(reference)`` returns None, or the first problem found. Used where one part composes another
+    part's functions: the output is right if it matches the reference, or the reference glue computed here
+    around the student's own sub-functions (so a mistake in those is not counted twice). A candidate that
+    raises (the student's sub-function failed) is skipped."""
+    first = None
+    for make in candidates:
+        try:
+            ref = make()
+        except (Fail, StudentProblem, TypeError, ValueError, KeyError, IndexError):
+            continue
+        found = problem(ref)
+        if found is None:
+            return None
+        first = first or found
+    return first or "no reference could be computed"
 
 
 # --- expectations ------------------------------------------------------------------------------------
@@ -235,42 +241,28 @@ def expect_truth_table(part, got, rows, expected, *, hint=""):
 
 
 def expect_expr(part, got, expected, symbols, *, positive=False, subs=None, budget=5.0, hint=""):
-    """A SymPy answer (``Expr`` text from the worker) equivalent to the trusted ``expected``.
+    """A SymPy answer (``Expr`` text from the worker, or a plain number) equivalent to the trusted ``expected``.
 
     ``symbols`` are the SymPy symbols the answer may use; ``subs`` (symbol -> trusted expression) replaces
-    shorthands such as hw3's ``y`` before the comparison, which is decided by ``ffgrader.exprs.equivalent``
-    within ``budget`` seconds (give large expressions in many symbols more).
+    shorthands such as hw3's ``y`` before the comparison. Reading the text and deciding equivalence happen in
+    a child process limited to ``budget`` CPU seconds (``ffgrader.exprs.judge``; give large expressions in
+    many symbols more): an answer that cannot be decided in it earns nothing, and costs the grader nothing.
     """
-    import sympy as sp
-
     from . import exprs
 
-    if type(got) in (int, float):
-        answer = sp.Float(got) if type(got) is float else sp.Integer(got)
-    elif isinstance(got, Expr):
-        text = got.text
-        for banned in ("Derivative", "Integral", "Subs", "Limit"):
-            if banned + "(" in text:
-                _fail(part, f"your expression contains an unevaluated {banned}; write the result out by hand.", hint)
-        try:
-            answer = exprs.parse(text, list(symbols))
-        except Exception as exc:  # noqa: BLE001 - the whitelist parser refuses it: say why
-            _fail(part, f"your expression could not be read: {exc}", hint)
+    if isinstance(got, Expr):
+        answer = got.text
+    elif type(got) in (int, float):
+        answer = got
     else:
         _fail(part, f"expected a SymPy expression, got {describe(got)}.", hint)
-    if subs:
-        answer = answer.subs(subs)
-    base = [s for s in symbols if not subs or s not in subs]
-    ok, reason = exprs.equivalent(answer, expected, base, positive=positive, budget=budget)
-    if ok is None:  # undecided (a busy machine): the numeric comparison alone, bounded by the same budget
-        decided = exprs.numeric_verdict(answer, expected, base, positive=positive, budget=budget)
-        if decided[0] is not None:
-            ok, reason = decided
+    ok, reason = exprs.judge(answer, expected, symbols, subs=subs, positive=positive, budget=budget)
     if ok is None:
         _fail(part, f"could not decide whether your expression is right within the time budget ({reason}); "
                     "simplify it by hand.", hint)
     if not ok:
-        _fail(part, f"not equivalent to the expected expression: {reason}", hint)
+        _fail(part, reason if reason.startswith("your expression") else
+              f"not equivalent to the expected expression: {reason}", hint)
 
 
 def not_degenerate(part, values, *, inputs=None, what="your result", hint=""):
@@ -287,25 +279,21 @@ def not_degenerate(part, values, *, inputs=None, what="your result", hint=""):
             _fail(part, f"{what} is the input {name} returned unchanged.", hint)
 
 
-def _layers(params):
-    return [params] if isinstance(params, dict) else list(params)
-
-
 def grad_check(part, loss_at, params, grads, *, eps=1e-6, rtol=1e-5, atol=1e-8, max_entries=12, rng=None,
                hint=""):
-    """Centred finite differences of the (student's) ``loss_at(params) -> float`` against ``grads``.
+    """The student's ``grads`` against centred finite differences of the TRUSTED ``loss_at(params) -> float``
+    (the reference loss, or the reference glue around the student's own sub-functions): a gradient is right
+    when it is the derivative of the right loss, not merely of the student's own (a self-consistent but wrong
+    (loss, grads) pair fails). ``params``: a dict name -> array or a list of them (one per layer); at most
+    ``max_entries`` entries per array are probed (drawn with ``rng``). Finite differences:
+    ``nnlib.gradcheck.numerical_gradient``. A zero gradient where the loss moves fails as any other."""
+    from nnlib.gradcheck import numerical_gradient
 
-    ``params`` is a trusted dict name -> array or a list of them (one per layer); ``grads`` is the student's
-    decoded answer of the same structure. At most ``max_entries`` entries per parameter are probed (chosen
-    with ``rng``) so the number of student calls stays small. A loss that does not change when the parameters
-    do (zero stubs: a constant loss with zero gradients) fails: such a check proves nothing.
-    """
-    layers, single = _layers(params), isinstance(params, dict)
+    layers, single = ([params], True) if isinstance(params, dict) else (list(params), False)
     g_layers = [grads] if single else grads
     if type(g_layers) not in (list, tuple) or len(g_layers) != len(layers):
         _fail(part, f"expected gradients for {len(layers)} layer(s), got {describe(grads)}.", hint)
     rng = rng if rng is not None else np.random.default_rng(0)
-    moved = 0.0
     for l, (p, g) in enumerate(zip(layers, g_layers), start=1):
         if type(g) is not dict:
             _fail(part, f"layer {l}: expected a dict of gradients, got {describe(g)}.", hint)
@@ -314,31 +302,14 @@ def grad_check(part, loss_at, params, grads, *, eps=1e-6, rtol=1e-5, atol=1e-8, 
             gk = g.get(key)
             if gk is None:
                 _fail(part, f"no gradient for {label}.", hint)
-            if type(gk) is not np.ndarray or gk.shape != arr.shape:
-                _fail(part, f"the gradient of {label} must be an array of shape {arr.shape}, got {describe(gk)}.",
-                      hint)
+            if type(gk) is not np.ndarray or gk.shape != arr.shape or gk.dtype.kind != "f":
+                _fail(part, f"the gradient of {label} must be a float array of shape {arr.shape}, got "
+                            f"{describe(gk)}.", hint)
             flat = np.arange(arr.size)
             probe = flat if arr.size <= max_entries else np.sort(rng.choice(flat, max_entries, replace=False))
-            for f in probe:
-                idx = np.unravel_index(f, arr.shape)
-                old = arr[idx]
-                arr[idx] = old + eps
-                up = _loss_value(part, loss_at(params))
-                arr[idx] = old - eps
-                down = _loss_value(part, loss_at(params))
-                arr[idx] = old
-                num = (up - down) / (2 * eps)
-                moved = max(moved, abs(num))
-                if not abs(gk[idx] - num) <= atol + rtol * max(abs(num), abs(float(gk[idx]))):
-                    _fail(part, f"gradient of {label} at index {_S.fmt_index(idx)}: yours {float(gk[idx])!r}, "
-                                f"finite differences of your loss {num!r}.", hint)
-    if moved == 0.0:
-        _fail(part, "your loss does not change at all when the parameters change (a constant loss with zero "
-                    "gradients), so the gradient check proves nothing: a placeholder earns nothing.", hint)
-
-
-def _loss_value(part, v):
-    x = _S.as_real(v)
-    if x is None:
-        _fail(part, f"the loss must be a real number, got {describe(v)}.")
-    return x
+            idx = [tuple(int(i) for i in np.unravel_index(f, arr.shape)) for f in probe]
+            num = numerical_gradient(lambda _: float(loss_at(params)), arr, eps, indices=idx)
+            for i in idx:
+                if not abs(gk[i] - num[i]) <= atol + rtol * max(abs(num[i]), abs(float(gk[i]))):
+                    _fail(part, f"gradient of {label} at index {_S.fmt_index(i)}: yours {float(gk[i])!r}, "
+                                f"finite differences of the loss {float(num[i])!r}.", hint)

@@ -1,10 +1,14 @@
-"""SymPy answers from the student: a whitelist parser for ``srepr`` text and a bounded equivalence test.
+"""SymPy answers from the student: judged in a limited child process, never in the grader process.
 
-A student's expression crosses the sandbox as ``sympy.srepr`` text. ``parse`` reads it with Python's
-``ast`` (never eval, sympify or pickle) and rebuilds it from a fixed set of SymPy classes, with
-``evaluate=False`` so that nothing is computed while parsing (``Pow(10, 10**9)`` stays a tree). Symbols
-are only those the check names. ``equivalent`` compares two expressions numerically at random points
-(mpmath, 30 digits), then symbolically, each in a forked child that is killed when its budget ends.
+A student's expression crosses the sandbox as ``sympy.srepr`` text. ``judge`` forks a child with a CPU
+budget (RLIMIT_CPU and a watch on its CPU time) and an address-space limit, and everything SymPy does with
+the text happens there: ``parse`` reads it with Python's ``ast`` (never eval, sympify or pickle) and
+rebuilds it from a fixed set of SymPy classes, with ``evaluate=False`` where the class takes it (symbols are
+only those the check names); the check's shorthands are substituted; ``equivalent`` compares with the
+trusted reference at random points (``nnlib.symbolic_core.compare_numerically``, mpmath, 30 digits), then
+symbolically. A constructor that computes anyway (``Max(x, Pow(3, 10**8, evaluate=False))`` compares its
+arguments) costs the child's budget, not the grader's time. The grader process only forks, waits and reads
+a few lines of JSON.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import ast
 import json
 import os
 import random
+import resource
 import select
 import signal
 import time
@@ -172,7 +177,7 @@ def _float(node):
 
 
 # ------------------------------------------------------------------------------------------------
-# Equivalence, bounded in time
+# Limited child processes
 # ------------------------------------------------------------------------------------------------
 
 def _cpu_seconds(pid):
@@ -185,41 +190,63 @@ def _cpu_seconds(pid):
         return None
 
 
+def _address_space():
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 # The budget is CPU time of the child, so a verdict does not depend on what else the machine is doing
 # (a wall-clock budget made a correct SymPy answer "undecided", i.e. 0 points, on a loaded machine while a
 # quiet serial run gave full marks). Wall-clock time is only a backstop against a child that sleeps.
 WALL_BACKSTOP = 20.0
+MEMORY_MB = 1024  # address space a child may add to what it inherits
 
 
-def run_killable(fn, args, budget):
-    """Run ``fn(*args)`` (returning JSON-able data) in a forked child; None if it uses > budget s of CPU
-    (or, as a backstop, runs > WALL_BACKSTOP * budget s of wall-clock time)."""
+def run_limited(fn, args, budget, memory_mb=MEMORY_MB) -> list:
+    """Run ``fn(emit, *args)`` in a forked child limited to ``budget`` s of CPU and ``memory_mb`` MiB more
+    address space; ``emit(data)`` sends a JSON-able record to the parent at once. Returns the records
+    received before the child finished or was killed (its CPU time over the budget, or, as a backstop, its
+    wall-clock time over WALL_BACKSTOP * budget)."""
     r, w = os.pipe()
+    limit = _address_space() + memory_mb * 2**20
     pid = os.fork()
-    if pid == 0:  # child: compute, write JSON, leave without running any parent cleanup
+    if pid == 0:  # child: compute, write JSON lines, leave without running any parent cleanup
         code = 0
         try:
             os.close(r)
-            data = json.dumps(fn(*args)).encode()
-            os.write(w, data)
-        except BaseException:  # noqa: BLE001 - any failure is reported as "no answer"
+            cpu = max(1, int(budget + 0.999))
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            if limit:
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+            def emit(data):
+                os.write(w, json.dumps(data).encode() + b"\n")
+
+            fn(emit, *args)
+        except BaseException:  # noqa: BLE001 - any failure ends the records here
             code = 1
         finally:
             os._exit(code)
     os.close(w)
     backstop = time.monotonic() + WALL_BACKSTOP * budget
-    chunks = []
+    data = b""
     try:
         while True:
             if not select.select([r], [], [], min(0.05, budget))[0]:
                 cpu = _cpu_seconds(pid)
                 if time.monotonic() > backstop or (cpu is not None and cpu > budget):
-                    return None
+                    break
                 continue
             chunk = os.read(r, 65536)
-            if not chunk:
+            if not chunk or len(data) > 2**20:
                 break
-            chunks.append(chunk)
+            data += chunk
     finally:
         os.close(r)
         try:
@@ -227,83 +254,61 @@ def run_killable(fn, args, budget):
         except ProcessLookupError:
             pass
         os.waitpid(pid, 0)
-    try:
-        return json.loads(b"".join(chunks).decode()) if chunks else None
-    except ValueError:
-        return None
+    records = []
+    for line in data.split(b"\n"):
+        try:
+            records.append(json.loads(line.decode()))
+        except ValueError:
+            continue  # an incomplete last line: the child was killed while writing it
+    return records
 
 
-def _points(symbols, positive, n, rnd):
+def run_killable(fn, args, budget):
+    """``fn(*args)`` (returning JSON-able data) in a limited child; None if it did not finish in budget."""
+    records = run_limited(lambda emit, *a: emit({"value": fn(*a)}), args, budget)
+    return records[-1]["value"] if records else None
+
+
+# ------------------------------------------------------------------------------------------------
+# Equivalence
+# ------------------------------------------------------------------------------------------------
+
+def _ranges(symbols, positive):
     lo, hi = (0.3, 3.0) if positive else (-3.0, 3.0)
-    return [{s: sp.Float(rnd.uniform(lo, hi), 30) for s in symbols} for _ in range(n)]
-
-
-def _evaluator(expr, symbols):
-    """A fast 30-digit evaluator of ``expr`` (mpmath code from lambdify), else substitution + evalf.
-
-    lambdify generates and runs Python source, which is safe here: ``expr`` was rebuilt by ``parse`` from
-    whitelisted heads and the check's own Symbols, or is the check's trusted reference.
-    """
-    try:
-        import mpmath
-
-        fn = sp.lambdify(symbols, expr, modules="mpmath")
-
-        def fast(pt):
-            with mpmath.workdps(30):
-                return complex(fn(*[mpmath.mpf(str(pt[s])) for s in symbols]))
-
-        return fast
-    except Exception:  # noqa: BLE001 - a head mpmath has no function for: the slow exact path
-        return lambda pt: complex(sp.N(expr.subs(pt), 30))
+    return {s: (lo, hi) for s in symbols}
 
 
 def _numeric(a, b, symbols, positive, seed, n=12):
-    """[agreeing points, differing point text or None], from ``n`` random points."""
-    rnd = random.Random(seed)
-    agree = 0
-    fa, fb = _evaluator(a, symbols), _evaluator(b, symbols)
-    slow_a = lambda pt: complex(sp.N(a.subs(pt), 30))  # noqa: E731
-    slow_b = lambda pt: complex(sp.N(b.subs(pt), 30))  # noqa: E731
-    for pt in _points(symbols, positive, n, rnd):
-        try:
-            try:
-                va, vb = fa(pt), fb(pt)
-            except (TypeError, ValueError, NameError, AttributeError):  # e.g. Heaviside at mpmath level
-                va, vb = slow_a(pt), slow_b(pt)
-        except (TypeError, ValueError, ZeroDivisionError, OverflowError, ArithmeticError):
-            continue
-        if not all(map(_finite, (va, vb))) or abs(va.imag) > 1e-12 or abs(vb.imag) > 1e-12:
-            continue
-        if abs(va.real - vb.real) > 1e-9 * max(1.0, abs(va.real), abs(vb.real)):
-            where = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
-            return [agree, f"at {where}: yours = {va.real:.10g}, expected = {vb.real:.10g}"]
-        agree += 1
-    return [agree, None]
+    """[agreeing points, differing point text or None], from ``n`` random points (30 digits)."""
+    from nnlib.symbolic_core import compare_numerically
 
-
-def _finite(z):
-    return z == z and abs(z) != float("inf")
+    agree, where, detail = compare_numerically(a, b, symbols, n_points=n, rng=seed, digits=30, rtol=1e-9,
+                                               ranges=_ranges(symbols, positive))
+    if where is None:
+        return [agree, None]
+    at = ", ".join(f"{k}={float(v):.4g}" for k, v in where.items())
+    return [agree, f"at {at}: {detail.replace('lhs', 'yours').replace('rhs', 'expected')}"]
 
 
 def _symbolic(a, b):
     return bool(sp.simplify(a - b) == 0)
 
 
-def equivalent(a, b, symbols, *, positive=False, budget=5.0):
-    """(True | False | None, reason). Numeric first (disagreement is decisive), then symbolic."""
-    symbols = list(symbols.values()) if isinstance(symbols, dict) else list(symbols)
-    start = time.monotonic()
-    seed = random.SystemRandom().randrange(2**32)
-    num = run_killable(_numeric, (a, b, symbols, positive, seed), budget * 0.6)
+def _decide(emit, a, b, symbols, positive, seed):
+    """The equivalence test itself (in a limited child): records for ``_verdict``."""
+    num = _numeric(a, b, symbols, positive, seed)
+    emit({"numeric": num})
+    if num[1] is None and num[0] < 8:
+        emit({"symbolic": _symbolic(a, b)})
+
+
+def _verdict(records):
+    num = next((r["numeric"] for r in records if "numeric" in r), None)
+    sym = next((r["symbolic"] for r in records if "symbolic" in r), None)
     if num is not None and num[1] is not None:
         return False, f"not equivalent: {num[1]}"
     if num is not None and num[0] >= 8:  # agreement to 30 digits at 8+ random points: simplify adds nothing
         return True, f"equivalent at {num[0]} random points (30 digits)"
-    # CPU seconds, like the numeric stage: at least 40 % of the budget however long the numeric stage waited
-    # for a core on a busy machine.
-    left = budget - (time.monotonic() - start)
-    sym = run_killable(_symbolic, (a, b), max(left, 0.4 * budget))
     if sym is True:
         return True, "equivalent (symbolically)"
     if num is not None and num[0] >= 6:
@@ -313,16 +318,50 @@ def equivalent(a, b, symbols, *, positive=False, budget=5.0):
     return None, "could not decide equivalence within the time budget"
 
 
-def numeric_verdict(a, b, symbols, *, positive=False, budget=5.0, points=16):
-    """(True | False | None, reason) from the numeric stage alone, given the whole ``budget``: a second
-    opinion when ``equivalent`` was undecided (its numeric stage ran out of time on a busy machine)."""
+def equivalent(a, b, symbols, *, positive=False, budget=5.0):
+    """(True | False | None, reason) for two SymPy expressions: numeric first (a disagreement is decisive),
+    then symbolic, in a child limited to ``budget`` CPU seconds."""
     symbols = list(symbols.values()) if isinstance(symbols, dict) else list(symbols)
     seed = random.SystemRandom().randrange(2**32)
-    num = run_killable(_numeric, (a, b, symbols, positive, seed, points), budget)
-    if num is None:
-        return None, "could not evaluate it within the time budget"
-    if num[1] is not None:
-        return False, f"not equivalent: {num[1]}"
-    if num[0] >= 8:
-        return True, f"equal at {num[0]} random points (30 digits)"
-    return None, "too few test points"
+    return _verdict(run_limited(_decide, (a, b, symbols, positive, seed), budget))
+
+
+BANNED = ("Derivative", "Integral", "Subs", "Limit")
+
+
+def _judge(emit, answer, expected, symbols, base, subs, positive, seed):
+    if isinstance(answer, str):
+        try:
+            answer = parse(answer, symbols)
+        except ExprError as e:
+            emit({"refused": f"your expression could not be read: {e}"})
+            return
+    else:
+        answer = sp.Float(answer) if type(answer) is float else sp.Integer(answer)
+    if subs:
+        answer = answer.subs(subs)
+    emit({"parsed": True})
+    _decide(emit, answer, expected, base, positive, seed)
+
+
+def judge(answer, expected, symbols, *, subs=None, positive=False, budget=5.0):
+    """(True | False | None, reason) for a student's answer: ``answer`` is srepr text (from the worker) or
+    a plain int/float; ``expected`` the trusted reference in ``symbols``; ``subs`` (symbol -> trusted
+    expression) replaces shorthands such as ``y`` before the comparison. Everything runs in one child
+    process limited to ``budget`` CPU seconds (``run_limited``); None means undecided in that budget."""
+    if isinstance(answer, str):
+        for banned in BANNED:
+            if banned + "(" in answer:
+                return False, f"your expression contains an unevaluated {banned}; write the result out by hand."
+    elif type(answer) not in (int, float):
+        raise TypeError(f"answer must be srepr text or an int/float, got {type(answer).__name__}")
+    symbols = list(symbols.values()) if isinstance(symbols, dict) else list(symbols)
+    base = [s for s in symbols if not subs or s not in subs]
+    seed = random.SystemRandom().randrange(2**32)
+    records = run_limited(_judge, (answer, expected, symbols, base, subs, positive, seed), budget)
+    refused = next((r["refused"] for r in records if "refused" in r), None)
+    if refused:
+        return False, refused
+    if not any("parsed" in r for r in records):
+        return None, "reading your expression did not finish within the time budget"
+    return _verdict(records)

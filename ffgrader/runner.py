@@ -2,29 +2,44 @@
 
 ``grade_notebook`` is independent of nbgrader's machinery (the preprocessor in ``nbgrader_pre`` calls it):
 1. every code cell that is not an autograded test cell and not in the assignment's ``SKIP_CELLS`` runs
-   in the sandboxed worker, in order, with a time budget; its prints, warnings and errors become the
-   cell's outputs (a cell that hangs or kills the worker is marked errored, the rest continues);
-2. test-cell source never runs and never enters the sandbox; instead the check registered for the test
-   cell's grade_id runs here with a ``SandboxStudent`` and a fresh ``numpy.random.Generator`` seeded from
-   ``secrets``; the cell's outputs become a pass note or one ``error`` output (ename ``CheckFailed``), so
-   nbgrader's SaveAutoGrades gives full points or 0;
-3. a by-hand part whose answer cell lets SymPy do the calculus (``ffgrader.scan``) gets 0 with the reason.
+   in the sandboxed worker, in order, with a time budget per cell and one for all cells together; its
+   prints, warnings and errors become the cell's outputs (a cell that hangs or kills the worker is marked
+   errored, the rest continues); cells the student added beyond ``Caps.added_cells`` are not run;
+2. when the assignment has by-hand parts (``BY_HAND``), a second worker whose SymPy has no calculus
+   (``ffgrader.nocalculus``) runs the same cells, each right after the first worker, up to the last by-hand
+   answer cell (not those that hung or crashed the first worker): the checks of those parts ask that worker,
+   so no derivative computed by SymPy can reach their answers;
+3. test-cell source never runs and never enters the sandbox; instead the checks registered for the
+   assignment run here, in the checks file's order (never the submission's), each with a fresh
+   ``numpy.random.Generator`` seeded from ``secrets`` and a time budget, and all of them within one budget;
+   the cell's outputs become a pass note or one ``error`` output (ename ``CheckFailed``), so nbgrader's
+   SaveAutoGrades gives full points or 0;
+4. the outputs kept in the notebook are capped (``Caps.output_bytes`` for the whole notebook).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from nbformat.notebooknode import NotebookNode
 
-from ffgrader.sandbox import Limits
-from ffgrader.scan import calculus_findings
-from ffgrader.session import SandboxStudent
+from ffgrader.launcher import Limits
+from ffgrader.session import Budget, SandboxStudent
 
 PASS_NOTE = "[{gid}] passed: the grader's checks of this part ran outside your notebook and all passed.\n"
+BY_HAND_NOTE = "switched off while a by-hand answer is graded"
+MESSAGE_CHARS = 5000  # of one check's failure message
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Per-notebook caps (besides the sandbox's ``Limits`` and the time ``Budget``)."""
+    output_bytes: int = 1_000_000   # characters of outputs kept in the graded notebook (and so its feedback)
+    added_cells: int = 200          # code cells of the student's own that run (gradebook cells always run)
 
 
 def _gid(cell):
@@ -52,73 +67,128 @@ def error_output(ename, evalue, traceback=None):
                         traceback=list(traceback) if traceback else [f"{ename}: {evalue}"])
 
 
-def by_hand_findings(nb, assignment) -> dict:
-    """test grade_id -> reasons, for the BY_HAND parts whose answer cells use SymPy calculus.
+class _OutputCap:
+    """Keeps outputs until the notebook's total reaches ``limit`` characters; later ones become one note."""
 
-    Scanned: the answer cells the assignment lists, and every cell the student added (no nbgrader
-    metadata), since a helper there could do the calculus for the answer cell.
+    def __init__(self, limit):
+        self.left, self.limit, self.noted = limit, limit, False
+
+    def keep(self, outs):
+        kept = []
+        for out in outs:
+            size = sum(len(str(out.get(k, ""))) for k in ("text", "evalue", "data", "traceback"))
+            if size <= self.left:
+                self.left -= size
+                kept.append(out)
+            elif not self.noted:
+                self.noted = True
+                kept.append(NotebookNode(output_type="stream", name="stderr",
+                                         text=f"[output dropped: this notebook's outputs passed {self.limit} "
+                                              "characters; later outputs are not kept]\n"))
+        return kept
+
+
+def _check_order(assignment, test_ids):
+    """The checks file's order (the instructor's), then any other test cell of the gradebook by name."""
+    ordered = [g for g in assignment.checks if g in test_ids]
+    return ordered + sorted(set(test_ids) - set(ordered))
+
+
+def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path | None, test_ids,
+                   limits=Limits(), cell_timeout=30.0, check_timeout=60.0, start_timeout=60.0, bwrap=None, log=None,
+                   budget: Budget | None = None, caps: Caps = Caps(), nocalculus_sympy: Path | None = None,
+                   channel=None):
+    """Run the notebook and its checks; rewrite the outputs of ``nb`` in place. Returns the Timings.
+
+    ``nocalculus_sympy``: the SymPy package of the by-hand worker (``ffgrader.nocalculus``); required when the
+    assignment has BY_HAND parts, unless ``channel`` (a test's Loopback factory) replaces the sandbox.
     """
-    by_id = {_gid(c): c for c in nb.cells if c.cell_type == "code" and _gid(c)}
-    added = [c for c in nb.cells if c.cell_type == "code" and _gid(c) is None]
-    out = {}
-    for test_id, answer_ids in assignment.BY_HAND.items():
-        reasons = []
-        for aid in answer_ids:
-            if aid in by_id:
-                reasons += [f"answer cell {aid}, {r}" for r in calculus_findings(by_id[aid].source)]
-        for k, c in enumerate(added):
-            reasons += [f"a cell you added (#{k + 1}), {r}" for r in calculus_findings(c.source)]
-        if reasons:
-            out[test_id] = reasons
-    return out
-
-
-def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path, test_ids, limits=Limits(),
-                   cell_timeout=30.0, check_timeout=60.0, start_timeout=60.0, bwrap=None, log=None):
-    """Run the notebook and its checks; rewrite the outputs of ``nb`` in place. Returns the Timings."""
+    cpu0 = time.process_time()  # this (the grader's) process only: the workers and SymPy children are apart
     test_ids, skip = set(test_ids), set(assignment.SKIP_CELLS)
-    findings = by_hand_findings(nb, assignment)
-    student = SandboxStudent(submission_dir, libdir, limits=limits, start_timeout=start_timeout,
-                             call_timeout=check_timeout, bwrap=bwrap)
-    with student:
-        count = 0
-        for cell in nb.cells:
-            if cell.cell_type != "code":
+    budget = budget or Budget()
+    cap = _OutputCap(caps.output_bytes)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    runnable, added = [], 0
+    for cell in code:
+        cell.outputs, cell.execution_count = [], None
+        gid = _gid(cell)
+        source = cell.source if isinstance(cell.source, str) else ""
+        if gid in test_ids or gid in skip or not source.strip():
+            continue
+        if gid is None:
+            added += 1
+            if added > caps.added_cells:
+                cell.outputs = cap.keep([error_output("NotRun", f"this notebook has more than {caps.added_cells} "
+                                                                "code cells of its own; this one was not run")])
                 continue
-            cell.outputs = []
-            gid = _gid(cell)
-            source = cell.source if isinstance(cell.source, str) else ""
-            if gid in test_ids or gid in skip or not source.strip():
-                cell.execution_count = None
-                continue
-            count += 1
+        runnable.append(cell)
+    by_hand_tests = {t for t in assignment.BY_HAND if t in test_ids}
+    by_hand_answers = {a for t in by_hand_tests for a in assignment.BY_HAND[t]}
+    last = max((i for i, c in enumerate(runnable) if _gid(c) in by_hand_answers), default=-1)
+
+    def student(sympy_override=None):
+        return SandboxStudent(submission_dir, libdir, limits=limits, start_timeout=start_timeout,
+                              call_timeout=check_timeout, bwrap=bwrap, sympy_override=sympy_override,
+                              budget=budget, channel=channel)
+
+    main = student()
+    hand = None
+    if by_hand_tests and last >= 0:
+        if nocalculus_sympy is None and channel is None:
+            raise ValueError("this assignment has BY_HAND parts: pass nocalculus_sympy (ffgrader.nocalculus)")
+        hand = student(nocalculus_sympy)
+    hand_errors = []
+    main.launch()
+    if hand is not None:
+        hand.launch()  # its interpreter starts while the main worker runs the cells
+    try:
+        main.ready()
+        if hand is not None:
+            hand.ready()
+        budget.begin("cells")
+        # Cell by cell in both workers (the by-hand one up to the last by-hand answer), so that a notebook that
+        # uses up its cells' time budget loses the same cells in both.
+        for count, cell in enumerate(runnable, start=1):
             cell.execution_count = count
-            result = student.run_cell(gid or f"added-{count}", source, cell_timeout)
-            cell.outputs = _outputs(result, count)
+            label = _gid(cell) or f"added-{count}"
+            result = main.run_cell(label, cell.source, cell_timeout)
+            cell.outputs = cap.keep(_outputs(result, count))
+            # A cell that hung or crashed the first worker is dropped there (it is not replayed): the by-hand
+            # worker drops it too instead of paying its timeout twice.
+            if hand is not None and count <= last + 1 and not result.crashed:
+                result = hand.run_cell(label, cell.source, cell_timeout)
+                if result.error is not None and BY_HAND_NOTE in result.error.get("evalue", ""):
+                    hand_errors.append(f"{_gid(cell) or 'a cell you added'}: {result.error['evalue']}")
         t0 = time.monotonic()
-        for cell in nb.cells:
-            gid = _gid(cell)
-            if cell.cell_type != "code" or gid not in test_ids:
+        budget.begin("checks")
+        for gid in _check_order(assignment, test_ids):
+            cell = next((c for c in code if _gid(c) == gid), None)
+            if cell is None:
                 continue
-            if gid in findings:
-                reasons = "; ".join(findings[gid][:5])
-                msg = (f"[{gid}] this part must be derived by hand, but SymPy does the calculus: {reasons}. "
-                       "This part earns 0.")
-                cell.outputs = [error_output("ByHandRule", msg)]
-                continue
+            who = hand if gid in by_hand_tests and hand is not None else main
             rng = np.random.default_rng(secrets.randbits(128))
-            student.deadline = time.monotonic() + check_timeout
+            who.deadline = time.monotonic() + check_timeout
             try:
-                verdict = assignment.run(gid, student, rng)
+                verdict = assignment.run(gid, who, rng)
             finally:
-                student.deadline = None
+                who.deadline = None
             if verdict.passed:
-                cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=PASS_NOTE.format(gid=gid))]
+                outs = [NotebookNode(output_type="stream", name="stdout", text=PASS_NOTE.format(gid=gid))]
             else:
-                cell.outputs = [error_output("CheckFailed", verdict.message)]
-        student.timings.checks = time.monotonic() - t0
+                message = verdict.message
+                if who is hand and hand_errors:
+                    message += ("\nThis part is graded with SymPy's calculus switched off (it must be derived "
+                                "by hand); in that run " + "; ".join(hand_errors[:3]))
+                outs = [error_output("CheckFailed", message[:MESSAGE_CHARS])]
+            cell.outputs = outs  # never capped: a missing error output would read as a pass
+        main.timings.checks = time.monotonic() - t0
+    finally:
+        main.close()
+        if hand is not None:
+            hand.close()
+    main.timings.grader_cpu = time.process_time() - cpu0
     if log is not None:
-        t = student.timings
-        log.info("ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s",
-                 t.sandbox_start, t.restarts, t.student_code, t.replay, t.checks)
-    return student.timings
+        t = main.timings
+        log.info("ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s, "
+                 "grader cpu %.2f s", t.sandbox_start, t.restarts, t.student_code, t.replay, t.checks, t.grader_cpu)
+    return main.timings

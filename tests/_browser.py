@@ -1,7 +1,13 @@
 """What the browser tests share: the built site served on 127.0.0.1, Debian's Chromium driven by
-Playwright, and a page opener that cuts the network off and waits until the page is laid out.
+Playwright (one browser per test session), a page opener that cuts the network off, and the crawl:
+every page opened once per width, measured once right after it has loaded (``reader_page.js``,
+``tools/measure_overflow.js``, axe-core, a print to PDF), the measurements shared by every reader test.
 
-Not a test module (leading underscore); the test modules import the fixtures from here.
+Not a test module (leading underscore). ``conftest.py`` imports the fixtures (``site``, ``browser``,
+``crawl``) so that each exists once per session; the test modules must not import them again (a
+module-level copy would start a second browser).
+
+``BOOK_HTML`` points the tests at another built edition (e.g. ``_build/html/zh``).
 """
 
 from __future__ import annotations
@@ -9,7 +15,10 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
+import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -18,7 +27,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
-SHOTS = ROOT / "_build" / "screenshots"
+# One folder of screenshots per edition (_build/html -> "html", _build/html/zh -> "zh").
+SHOTS = ROOT / "_build" / "screenshots" / HTML.name
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
@@ -55,7 +65,7 @@ def built_pages() -> list[str]:
     return pages
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site():
     if not (HTML / "index.html").exists():
         pytest.fail("_build/html is missing: run `make book` (make test does it for you)")
@@ -72,7 +82,7 @@ def site():
     server.shutdown()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     from playwright import sync_api
 
@@ -118,14 +128,15 @@ class Visit:
             self.external.append(route.request.url)
             route.abort()
 
-    def open(self, page: str):
+    def open(self, page: str, settle: bool = True):
         response = self.page.goto(f"{self.site}/{page}.html", wait_until="load")
         assert response is not None and response.ok, f"{page}: HTTP {response and response.status}"
-        self.settle()
+        if settle:
+            self.settle()
         return self.page
 
     def settle(self):
-        """Wait until MathJax has typeset and reader.js has fitted the tables."""
+        """Wait until reader.js has wired the page (the math is in the HTML: nothing to wait for)."""
         self.page.wait_for_function(
             "() => document.documentElement.dataset.readerLayout === 'done'", timeout=30_000
         )
@@ -142,3 +153,84 @@ class Visit:
 
 def shot_name(page: str, width: str) -> Path:
     return SHOTS / f"{page.replace('/', '__')}@{width}.jpg"
+
+
+# ---- the crawl: every page, once per width --------------------------------------------------------
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+MEASURE_PAGE = (Path(__file__).with_name("reader_page.js")).read_text(encoding="utf-8")
+MEASURE_OVERFLOW = (ROOT / "tools" / "measure_overflow.js").read_text(encoding="utf-8")
+# The axe rules the book's own markup and scripts can break (names of buttons, links and images,
+# hidden-but-focusable copies, ARIA, landmarks, language, lists, tables, scrollable regions), run on
+# every page at both widths; all rules (colour contrast included, 10-20 s a chapter) run on the
+# introduction (test_reader_a11y.py) and on every page in bench/reader.py (Lighthouse).
+AXE_RULES = [
+    "button-name", "link-name", "image-alt", "input-button-name", "label", "label-content-name-mismatch",
+    "aria-hidden-focus", "aria-allowed-attr", "aria-required-attr", "aria-valid-attr", "aria-valid-attr-value",
+    "aria-prohibited-attr", "aria-command-name", "aria-dialog-name", "nested-interactive", "duplicate-id-aria",
+    "html-has-lang", "document-title", "list", "listitem", "td-headers-attr", "th-has-data-cells",
+    "frame-title", "scrollable-region-focusable", "svg-img-alt", "role-img-alt", "region", "landmark-one-main",
+    "bypass", "tabindex", "focus-order-semantics",
+]
+AXE_RUN = """async (rules) => {
+  const options = {resultTypes: ["violations"]};
+  if (rules) options.runOnly = {type: "rule", values: rules};
+  const r = await axe.run(document, options);
+  return r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
+    id: v.id, impact: v.impact, nodes: v.nodes.length,
+    first: v.nodes[0].target.join(" ") + ": " + v.nodes[0].failureSummary.split("\\n").slice(0, 2).join(" ")}));
+}"""
+# TeX that must never reach a reader's eyes or paper.
+RAW_TEX = re.compile(r"\\(frac|partial|sum|mathbf|operatorname|begin|end|left|right|hat|sigma)\b|\$\$|\\\(|\\\[")
+
+
+def pdf_text(data: bytes) -> str:
+    """Text of a PDF (poppler's pdftotext, from `make browser-deps`)."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        pytest.fail("pdftotext not found: `make browser-deps` installs Debian's poppler-utils")
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run([exe, "-layout", f.name, "-"], capture_output=True, text=True, check=True).stdout
+
+
+class Crawl:
+    """Each (page, width) opened once, right after load: measured, checked by axe, screenshot, and
+    (desktop, pages with math) printed to PDF at once. Results are kept for every test that asks."""
+
+    def __init__(self, browser, site: str):
+        self.browser, self.site = browser, site
+        self.results: dict[tuple[str, str], dict] = {}
+        if not AXE.exists():
+            pytest.fail(f"{AXE} is missing: run `make node-deps` (make book and make test do it)")
+        self.axe = AXE.read_text(encoding="utf-8")
+
+    def __call__(self, page: str, width: str) -> dict:
+        if (page, width) not in self.results:
+            self.results[(page, width)] = self._visit(page, width)
+        return self.results[(page, width)]
+
+    def _visit(self, page: str, width: str) -> dict:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        with Visit(self.browser, self.site, WIDTHS[width]) as visit:
+            pg = visit.open(page, settle=False)
+            has_math = pg.locator(".math").count() > 0
+            # Printed the moment the page has loaded: no script may still be changing the math.
+            printed = pdf_text(pg.pdf(format="A4")) if width == "desktop" and has_math else None
+            visit.settle()
+            result = pg.evaluate(MEASURE_PAGE)
+            result["overflow"] = pg.evaluate(MEASURE_OVERFLOW)
+            result["printed_raw_tex"] = sorted({m.group(0) for m in RAW_TEX.finditer(printed or "")})
+            result["printed"] = printed is not None
+            result["has_math"] = has_math
+            pg.add_script_tag(content=self.axe)
+            result["axe"] = pg.evaluate(AXE_RUN, AXE_RULES)
+            pg.screenshot(path=str(shot_name(page, width)), full_page=True, type="jpeg", quality=70)
+            result["errors"], result["external"] = list(visit.errors), list(visit.external)
+        return result
+
+
+@pytest.fixture(scope="session")
+def crawl(browser, site):
+    return Crawl(browser, site)

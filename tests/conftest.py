@@ -36,3 +36,7 @@ def course(tmp_path):
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
+
+# The reader tests' site server, Chromium and crawl (tests/_browser.py): defined here so that each
+# exists once per session, shared by every browser test module.
+from _browser import browser, crawl, site  # noqa: E402,F401

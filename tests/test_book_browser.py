@@ -1,8 +1,10 @@
-"""Static checks of the built book: every toc page was built, math is served from the site itself
-(MathJax 4 and its font, no CDN), and every internal link points at a page (and anchor) that exists.
+"""Static checks of the built book: every toc page was built, its math typeset by the pinned MathJax 4
+(fonts and stylesheet from the site, no CDN), and every internal link points at a page (and anchor)
+that exists.
 
 What a reader sees in the browser (no console errors, typeset math, nothing wider than its column,
-screenshots) is checked page by page at phone and desktop width in ``test_reader_layout.py``.
+screenshots) is checked page by page at phone and desktop width in ``test_reader_layout.py`` and
+``test_reader_math.py``.
 ``make test`` builds the book first; run alone, this module needs ``make book`` to have run.
 """
 
@@ -33,28 +35,19 @@ def test_every_toc_page_was_built():
     assert not missing, f"pages listed in _toc.yml but not in _build/html: {missing}"
 
 
-def test_math_is_served_from_the_site_itself():
-    mathjax = HTML / "_static" / "mathjax" / "startup.js"
-    assert mathjax.exists(), "MathJax is not bundled into _build/html/_static/mathjax"
-    # MathJax 4 (line breaking), the version package.json pins, with its font next to it.
+def test_math_is_typeset_by_the_pinned_mathjax():
+    # The renderer the build runs is the MathJax 4 package.json pins (npm ci installs exactly it), and
+    # every page with math carries its output and the stylesheet served from the site.
     pinned = json.loads((ROOT / "package.json").read_text())["dependencies"]["mathjax"]
-    assert pinned.startswith("4."), f"package.json pins mathjax {pinned}, not 4.x"
-    assert f'"{pinned}"' in mathjax.read_text(encoding="utf-8"), f"_static/mathjax is not MathJax {pinned}"
-    fonts = HTML / "_static" / "mathjax" / "fonts" / "mathjax-newcm-font" / "chtml" / "woff2"
-    assert any(fonts.glob("*.woff2")), f"no MathJax font files in {fonts}"
-    pages_with_math = [p for p in PAGES if 'class="math' in (HTML / f"{p}.html").read_text()]
-    assert pages_with_math, "no page has math: the check above would be vacuous"
-    # reader-math.js (after the first paint) loads _static/mathjax/startup.js (checked above), which
-    # loads the components the page configuration lists, all from _static/mathjax.
-    for component in ("core", "input/tex", "output/chtml", "a11y/assistive-mml"):
-        assert (HTML / "_static" / "mathjax" / f"{component}.js").exists(), f"MathJax component {component} missing"
+    installed = json.loads((ROOT / "node_modules" / "mathjax" / "package.json").read_text())["version"]
+    assert pinned.startswith("4.") and installed == pinned, f"package.json pins mathjax {pinned}, node_modules has {installed}"
+    pages_with_math = [p for p in PAGES if 'class="math notranslate' in (HTML / f"{p}.html").read_text()]
+    assert pages_with_math, "no page has math: the check would be vacuous"
     for p in pages_with_math:
         html = (HTML / f"{p}.html").read_text()
-        assert "cdn.jsdelivr.net" not in html and "mathjax@" not in html, f"{p} loads MathJax from a CDN"
-        assert re.search(r'<script data-bundle="mathjax/startup.js" defer="defer" src="[./]*_static/reader-math.js', html), (
-            f"{p} does not load the bundled MathJax through reader-math.js")
-    for p in set(PAGES) - set(pages_with_math):
-        assert "reader-math.js" not in (HTML / f"{p}.html").read_text(), f"{p} has no math but loads MathJax"
+        assert "<mjx-container" in html, f"{p}: no typeset formula in the HTML"
+        assert "cdn.jsdelivr.net" not in html and "mathjax@" not in html, f"{p} refers to a MathJax CDN"
+        assert re.search(r'<link[^>]+href="[./]*_static/reader-math\.css', html), f"{p} lacks the math stylesheet"
 
 
 @pytest.mark.parametrize("page", built_pages())

@@ -42,7 +42,7 @@ def test_metadata(hw):
     assert first.cell_type == "code" and S.meta(first).get("locked")
     if hw in S.GRADED:
         # the helpers are imported last, so numpy and sympy are defined even where ffgrader is unavailable
-        assert first.source.strip().splitlines()[-1] == "from ffgrader import student as G"
+        assert first.source.strip().splitlines()[-1] == "from ffgrader import visible_tests as G"
     ids = [S.meta(c)["grade_id"] for c in nb.cells if S.meta(c)]
     assert len(ids) == len(set(ids))
     tests = [c for c in nb.cells if S.is_test_cell(c)]

@@ -8,13 +8,14 @@ plain data (or a clear error) comes out, and that equivalence never hangs.
 import base64
 import json
 import struct
+import time
 
 import numpy as np
 import pytest
 import sympy as sp
 
 from ffgrader import exprs
-from ffgrader import protocol as P
+from ffgrader.sandboxed import wire as P
 
 
 def roundtrip(v):
@@ -116,6 +117,24 @@ def test_frames_have_a_size_cap_and_replies_a_strict_schema():
     assert long["stdout"].endswith("[output truncated]") and len(long["stdout"]) < P.MAX_TEXT + 100
 
 
+def test_replies_carry_no_markers_and_fn_bodies_only_whitelisted_numpy():
+    """Markers go to the worker only: a reply holding one is a protocol error. An Fn body is a numpy expression
+    from a short whitelist: nothing else compiles, on either side."""
+    for marker in (P.Sym("z"), P.Ref("f"), P.Rng(1), P.Fn(("x",), "x"), P.Seq([1]), P.Lookup(0, [(1, 2)]),
+                   P.Partial("f"), P.Held(3)):
+        with pytest.raises(P.ProtocolError):
+            P.check_reply({"id": 1, "ok": True, "result": P.encode(marker)}, 1)
+    f = P.Fn(("x",), "np.maximum(np.outer(x, w) + b, 0.0) @ v + c", {"w": np.ones(2), "b": np.zeros(2),
+                                                                     "v": np.ones(2), "c": 1.0})
+    assert np.allclose(f(np.array([1.0, 2.0])), [3.0, 5.0])
+    for body in ("x.__class__", "np.load('x')", "__import__('os')", "(lambda: 1)()", "'text'", "x[0]",
+                 "np.sin(x, out=x)", "exec('1')", "np.__dict__", "[x for x in x]", "x if x else 1"):
+        with pytest.raises(ValueError):
+            P.Fn(("x",), body)
+    with pytest.raises(P.ProtocolError):
+        P.decode({"fn": ["x"], "body": "getattr(x, 'y')", "consts": []})
+
+
 def test_markers_check_their_arguments():
     with pytest.raises(ValueError, match="identifier"):
         P.Ref("os.system")
@@ -195,6 +214,23 @@ def test_equivalent_never_hangs_on_hostile_expressions():
     for a in (bomb, hard):
         ok, why = exprs.equivalent(a, z, [z], budget=2.0)
         assert ok in (False, None), why
+
+
+def test_judging_a_sympy_bomb_costs_the_grader_next_to_no_cpu():
+    """Family 4: Max(x, Pow(3, 10**8)) compares its arguments when built, which takes SymPy minutes to hours;
+    built, parsed and compared in a child limited to its CPU budget, it costs the grader process itself only
+    the fork and the wait (CPU time of this process, not wall-clock)."""
+    bomb = "Max(Symbol('z'), Pow(Integer(3), Integer(100000000)))"
+    before = time.process_time()
+    ok, why = exprs.judge(bomb, z, [z], budget=1.0)
+    used = time.process_time() - before
+    assert ok is None and "time budget" in why, why
+    assert used < 0.5, used
+    assert exprs.judge(sp.srepr(2 * z), z + z, [z]) == (True, "equivalent at 12 random points (30 digits)")
+    assert exprs.judge("Derivative(Symbol('z'), Symbol('z'))", z, [z])[0] is False
+    assert exprs.judge("__import__('os')", z, [z]) == (False, "your expression could not be read: Call is not "
+                                                              "allowed in an expression") or \
+        exprs.judge("__import__('os')", z, [z])[0] is False
 
 
 def test_run_killable_kills_a_runaway_child():

@@ -1,56 +1,20 @@
 """Accessibility, measured: axe-core (npm, pinned in package.json, installed by ``make node-deps``)
-injected into every page of the built book (desktop width; three chapters at phone width) finds
-no serious or critical violation (the theme's buttons whose accessible name did not match their label, etc.).
+injected into every page of the built book at both widths (the crawl of ``tests/_browser.py``, right
+after load) finds no serious or critical violation; all of axe's rules run on the introduction.
+What axe does not see, driven with the keyboard as a reader would: every button of the article header
+shows a visible focus ring (its screenshot focused differs from unfocused), and the skip link moves
+the focus to the article.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from _browser import PHONE, DESKTOP, ROOT, Visit, browser, built_pages, site  # noqa: F401
+from _browser import AXE, AXE_RUN, DESKTOP, PHONE, WIDTHS, Visit, built_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = built_pages()
-
-# Every page at both widths: the rules the book's own markup and scripts can break (names of
-# buttons, links and images, hidden-but-focusable copies, ARIA use, landmarks, language, lists,
-# tables). Running all ~100 rules, colour contrast included, takes 10-20 s on a chapter: that full
-# run is done for the introduction, and on all pages by bench/reader.py.
-RULES = [
-    "button-name", "link-name", "image-alt", "input-button-name", "label", "label-content-name-mismatch",
-    "aria-hidden-focus", "aria-allowed-attr", "aria-required-attr", "aria-valid-attr", "aria-valid-attr-value",
-    "aria-prohibited-attr", "aria-command-name", "aria-dialog-name", "nested-interactive", "duplicate-id-aria",
-    "html-has-lang", "document-title", "list", "listitem", "td-headers-attr", "th-has-data-cells",
-    "frame-title", "scrollable-region-focusable", "svg-img-alt", "role-img-alt",
-]
-
-RUN = """async (rules) => {
-  const options = {resultTypes: ["violations"]};
-  if (rules) options.runOnly = {type: "rule", values: rules};
-  const r = await axe.run(document, options);
-  return r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
-    id: v.id, impact: v.impact, nodes: v.nodes.length,
-    first: v.nodes[0].target.join(" ") + ": " + v.nodes[0].failureSummary.split("\\n").slice(0, 2).join(" ")}));
-}"""
-
-
-@pytest.fixture(scope="module")
-def axe_source():
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `make node-deps` (make book and make test do it)")
-    return AXE.read_text(encoding="utf-8")
-
-
-def _violations(visit, page, axe_source, rules):
-    pg = visit.open(page)
-    # Formulas are typeset as they come near the screen (reader-math.js): axe checks the page with every
-    # formula typeset, as a reader who scrolled through it sees it.
-    pg.evaluate("async () => { if (window.readerTypesetAll) await window.readerTypesetAll(); }")
-    pg.wait_for_function("() => document.documentElement.dataset.readerMath === 'all'", timeout=60_000)
-    pg.add_script_tag(content=axe_source)
-    return pg.evaluate(RUN, rules)
 
 
 def _report(found, device):
@@ -58,23 +22,62 @@ def _report(found, device):
         f"{page}: " + ", ".join(f"{v['id']} x{v['nodes']} ({v['first'][:160]})" for v in vs) for page, vs in found.items())
 
 
-# The page's controls are the same at both widths; the phone run covers the pages the issue
-# measured (and the drawer/contents buttons that only a phone shows) to keep the suite quick.
-PHONE_PAGES = ["book/intro", "book/activations", "book/backprop"]
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_no_serious_axe_violation_on_any_page(width, crawl):
+    found = {page: crawl(page, width)["axe"] for page in PAGES}
+    found = {page: v for page, v in found.items() if v}
+    assert not found, _report(found, width)
 
 
-@pytest.mark.parametrize("device", ["phone", "desktop"])
-def test_no_serious_axe_violation_on_any_page(device, site, browser, axe_source):
-    found = {}
-    with Visit(browser, site, PHONE if device == "phone" else DESKTOP) as visit:
-        for page in PHONE_PAGES if device == "phone" else PAGES:
-            violations = _violations(visit, page, axe_source, RULES)
-            if violations:
-                found[page] = violations
-    assert not found, _report(found, device)
-
-
-def test_all_axe_rules_on_the_introduction_phone(site, browser, axe_source):
+def test_all_axe_rules_on_the_introduction_phone(site, browser):
     with Visit(browser, site, PHONE) as visit:
-        violations = _violations(visit, "book/intro", axe_source, None)
+        pg = visit.open("book/intro")
+        pg.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        violations = pg.evaluate(AXE_RUN, None)
     assert not violations, _report({"book/intro": violations}, "phone")
+
+
+HEADER_BUTTONS = ".bd-header-article button:visible, .bd-header-article a.btn:visible"
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_header_button_shows_a_focus_ring(width, site, browser):
+    with Visit(browser, site, WIDTHS[width]) as visit:
+        pg = visit.open("book/backprop")
+        buttons = pg.locator(HEADER_BUTTONS)
+        count = buttons.count()
+        assert count >= 4, f"only {count} buttons in the article header"
+        def around(i):
+            # The button and 6 px around it: a ring is drawn outside the button's own box.
+            b = buttons.nth(i).bounding_box()
+            return pg.screenshot(clip={"x": max(b["x"] - 6, 0), "y": max(b["y"] - 6, 0),
+                                       "width": b["width"] + 12, "height": b["height"] + 12})
+
+        plain = [around(i) for i in range(count)]
+        # Keyboard focus, as a reader tabbing through the header gets it (Shift+Tab, Tab: the keyboard's
+        # focus, which is what :focus-visible rings).
+        unringed = []
+        for i in range(count):
+            button = buttons.nth(i)
+            button.focus()
+            pg.keyboard.press("Shift+Tab")
+            pg.keyboard.press("Tab")
+            assert pg.evaluate("(el) => el === document.activeElement", button.element_handle()), f"button {i} not focused by Tab"
+            if around(i) == plain[i]:
+                unringed.append(button.get_attribute("aria-label") or button.get_attribute("title") or f"#{i}")
+        assert not visit.errors, visit.errors
+    assert not unringed, f"header buttons without a visible focus ring ({width}): {unringed}"
+
+
+def test_the_skip_link_moves_the_focus_to_the_article(site, browser):
+    with Visit(browser, site, DESKTOP) as visit:
+        pg = visit.open("book/activations")
+        pg.keyboard.press("Tab")
+        assert pg.evaluate("() => document.activeElement.closest('#pst-skip-link, .skip-link') !== null"), (
+            "the first Tab does not reach the skip link")
+        pg.keyboard.press("Enter")
+        pg.wait_for_function("() => document.activeElement && document.activeElement.matches('article.bd-article')")
+        # The next Tab goes to the first link of the text, not back through the header.
+        pg.keyboard.press("Tab")
+        assert pg.evaluate("() => document.activeElement.closest('article.bd-article') !== null"), (
+            "after the skip link, Tab left the article")

@@ -15,18 +15,18 @@ from _browser import HTML, ROOT, built_pages
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from quiet_checks import _claim_names  # noqa: E402
+from reader.checks import claim_names  # noqa: E402
 
 PAGES = built_pages()
 
 
 def test_only_pure_check_cells_are_recognised():
-    assert _claim_names('check("a", "b")\ncheck("c")') == ["a", "b", "c"]
-    assert _claim_names('show("relu", "elu")') is None          # a page's own plotting helper
-    assert _claim_names('from nnlib.symbolic import check\ncheck("a")') == ["a"]
-    assert _claim_names('check("a")\nx = 1') is None            # the cell does more than verify
-    assert _claim_names("check(name)") is None                  # not a literal: leave it visible
-    assert _claim_names('check_erratum("softmax_offdiagonal")') is None
+    assert claim_names('check("a", "b")\ncheck("c")') == ["a", "b", "c"]
+    assert claim_names('show("relu", "elu")') is None          # a page's own plotting helper
+    assert claim_names('from nnlib.symbolic import check\ncheck("a")') == ["a"]
+    assert claim_names('check("a")\nx = 1') is None            # the cell does more than verify
+    assert claim_names("check(name)") is None                  # not a literal: leave it visible
+    assert claim_names('check_erratum("softmax_offdiagonal")') is None
 
 
 def test_check_cells_are_marks_and_one_note_per_section():

@@ -1,13 +1,15 @@
 """Navigation a reader can use: the chapter list and the page contents open on a phone (touch) and
-☰ collapses/restores the sidebar on a desktop (pydata-sphinx-theme issue 2451 made the visible
-buttons dead; ``_ext/static/reader.js`` fixes it). Driven with taps and clicks, as a reader would.
+close after a tap on a link, ☰ collapses/restores the sidebar on a desktop (pydata-sphinx-theme issue
+2451 made the visible buttons dead; ``_ext/reader/static/reader.js`` fixes it), and a link into a page
+lands on its target and stays there when the reader scrolls at once (nothing changes after load).
+Driven with taps, clicks, the wheel and touch, as a reader would.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from _browser import DESKTOP, PHONE, Visit, browser, site  # noqa: F401
+from _browser import DESKTOP, PHONE, Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -54,6 +56,10 @@ def test_phone_contents_button_opens_the_page_contents(site, browser):
         assert target and target.startswith("#"), target
         entry.tap()
         pg.wait_for_function(f"location.hash === {target!r}")
+        # The drawer closes (it stayed open over most of the screen) and the section is on screen.
+        pg.wait_for_function("!document.getElementById('pst-secondary-sidebar-modal').open")
+        top = pg.evaluate(f"document.getElementById({target[1:]!r}).getBoundingClientRect().top")
+        assert -5 < top < 200, f"{target} is {top:.0f} px from the top after the tap"
         assert not visit.errors, visit.errors
 
 
@@ -88,3 +94,56 @@ def test_desktop_menu_collapses_and_restores_the_sidebar(site, browser):
         pg.locator("#pst-primary-sidebar").wait_for(state="visible")
         assert pg.locator(TOGGLE).get_attribute("aria-expanded") == "true"
         assert not visit.errors, visit.errors
+
+
+# A display equation and a section far down the longest chapters: where a link from elsewhere lands.
+DEEP = [("book/activations", "section"), ("book/backprop", "section"), ("book/universal_approximation", "equation")]
+
+
+def _deep_target(pg, kind: str) -> str:
+    if kind == "equation":
+        return pg.evaluate("() => document.querySelector('div.math[id^=\"equation-\"]').id")
+    # A section in the middle of the page (the last ones cannot scroll to the top of the screen).
+    return pg.evaluate("""() => { const s = Array.from(document.querySelectorAll('.bd-article > section > section[id]'));
+        return s[Math.floor(s.length / 2)].id; }""")
+
+
+def _settled(pg):
+    # Fonts and images that may still change the layout: waited for, not slept for.
+    pg.wait_for_function("""() => document.fonts.status === 'loaded' &&
+        Array.from(document.images).every((img) => img.complete || img.loading === 'lazy')""", timeout=30_000)
+    pg.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+@pytest.mark.parametrize("page, kind", DEEP)
+def test_a_deep_link_lands_and_stays_after_an_early_scroll(page, kind, device, site, browser):
+    with Visit(browser, site, PHONE if device == "phone" else DESKTOP) as visit:
+        pg = visit.open(page, settle=False)
+        target = _deep_target(pg, kind)
+    with Visit(browser, site, PHONE if device == "phone" else DESKTOP) as visit:
+        pg = visit.page
+        pg.goto(f"{site}/{page}.html#{target}", wait_until="load")
+        top = f"document.getElementById({target!r}).getBoundingClientRect().top"
+        landed = pg.evaluate(top)
+        assert -5 < landed < 200, f"{page}#{target} landed {landed:.0f} px from the top"
+        pg.wait_for_timeout(300)  # the reader scrolls 0.3 s after the page appeared (the case to test)
+        scroll_before = pg.evaluate("scrollY")
+        if device == "phone":
+            # A finger dragging the page up by 120 px (real touch events through Chromium's input pipeline).
+            cdp = pg.context.new_cdp_session(pg)
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": 200, "y": 600}]})
+            for i in range(1, 13):
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": 200, "y": 600 - 10 * i}]})
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        else:
+            pg.mouse.move(600, 450)
+            pg.mouse.wheel(0, 120)
+        pg.wait_for_function(f"scrollY !== {scroll_before}", timeout=10_000)
+        _settled(pg)
+        moved = pg.evaluate("scrollY") - scroll_before
+        after = pg.evaluate(top)
+        assert not visit.errors, visit.errors
+    # The target moved by what the reader scrolled, and nothing else moved it.
+    assert abs((landed - after) - moved) < 30, (
+        f"{page}#{target} ({device}): landed at {landed:.0f} px, reader scrolled {moved:.0f} px, now at {after:.0f} px")

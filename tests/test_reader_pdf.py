@@ -1,8 +1,10 @@
 """The book as one PDF (``make pdf``, run by ``make test`` before this module): a real, whole book
 with its Chinese glyphs and its math fonts embedded, the formulas typeset (no TeX source), the
-figures numbered, the folded outputs shown, and a link to it from the site.
+figures numbered, the folded outputs shown, bookmarks for every chapter and section, no link to the
+temporary server it was printed from, no empty page, and a link to it from the site.
 
-Checked with Debian's poppler-utils (pdfinfo, pdffonts, pdftotext), installed by ``make browser-deps``.
+Checked with Debian's poppler-utils (pdfinfo, pdffonts, pdftotext), installed by ``make browser-deps``,
+and pypdf (bookmarks, links, pages). ``BOOK_HTML`` points it at another edition's build.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from html import unescape
 
 import pytest
 
-from _browser import HTML
+from _browser import HTML, ROOT, toc_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -74,3 +76,70 @@ def test_chinese_math_figures_and_outputs_are_in_the_text(text):
 def test_the_site_links_to_the_pdf():
     intro = (HTML / "book" / "intro.html").read_text(encoding="utf-8")
     assert 'href="../feedforward-neural-networks.pdf"' in intro
+
+
+@pytest.fixture(scope="module")
+def reader():
+    from pypdf import PdfReader
+
+    if not PDF.exists():
+        pytest.fail(f"{PDF} is missing: run `make pdf` (make test does it for you)")
+    return PdfReader(str(PDF))
+
+
+def _titles(page: str) -> list[str]:
+    """The chapter title and the section titles of a built page, as a reader sees them."""
+    html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+    article = html[html.find('<article class="bd-article"'):]
+    heads = re.findall(r"<h([12])[^>]*>(.*?)</h\1>", article, re.S)
+    clean = lambda h: " ".join(unescape(re.sub(r"<mjx-assistive-mml.*?</mjx-assistive-mml>|<[^>]+>", "", h)).replace("#", "").split())  # noqa: E731
+    return [clean(h) for _level, h in heads]
+
+
+def test_bookmarks_for_every_chapter_and_section(reader):
+    def walk(items, out):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, out)
+            else:
+                out.append(" ".join(item.title.split()))
+        return out
+
+    marks = walk(reader.outline, [])
+    assert len(marks) >= 50, f"only {len(marks)} bookmarks"
+    flat = "\n".join(marks)
+    missing = []
+    for page in toc_pages():
+        if page == "book/appendix/instructor_guide":
+            continue  # printed too, but its section titles are commands: checked by the chapter title below
+        for title in _titles(page):
+            # Formulas in titles are drawn from their glyphs: compare the words around them.
+            words = [w for w in re.split(r"\s+", title) if w.isascii() and w.isalpha() and len(w) > 2][:3]
+            if words and not any(all(w in m for w in words) for m in marks):
+                missing.append(f"{page}: {title}")
+    assert not missing, f"chapters/sections without a bookmark: {missing[:10]} (bookmarks: {flat[:300]})"
+
+
+def test_no_link_to_the_server_it_was_printed_from(reader):
+    bad, outside = [], 0
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            uri = action.get_object().get("/URI") if action else None
+            if uri is None:
+                continue
+            outside += 1
+            if re.match(r"https?://(127\.0\.0\.1|localhost)", str(uri)):
+                bad.append(str(uri))
+    assert not bad, f"{len(bad)} links to the print server: {bad[:5]}"
+    assert outside >= 5, "no external link at all: the check would be vacuous"
+
+
+def test_no_empty_pages(reader):
+    empty = []
+    for number, page in enumerate(reader.pages, 1):
+        text = re.sub(r"\b\d+\s*/\s*\d+\s*$", "", page.extract_text() or "").strip()  # the page number
+        has_image = bool(page.images)
+        if len(text) < 40 and not has_image:
+            empty.append((number, text[:60]))
+    assert not empty, f"pages with next to nothing on them: {empty}"

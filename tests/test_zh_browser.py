@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import pytest
 
-from _browser import DESKTOP, HTML, PHONE, ROOT, SHOTS, WIDTHS, Visit, browser, site  # noqa: F401
+from _browser import DESKTOP, HTML, PHONE, ROOT, SHOTS, WIDTHS, Visit
 
 sys.path.insert(0, str(ROOT))
 from tools import i18n  # noqa: E402
@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 MEASURE = (ROOT / "tools" / "measure_overflow.js").read_text()
 PAGES = i18n._toc_pages()
-ZH_SHOTS = SHOTS / "zh"
+ZH_SHOTS = SHOTS.parent / "zh"  # one folder of screenshots per edition, as the reader tests
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
 
 # Elements whose own text (not their children's) holds a Chinese character get a mark for DevTools.

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from _browser import DESKTOP, HTML, ROOT, Visit, browser, site  # noqa: F401
+from _browser import DESKTOP, HTML, ROOT, Visit
 
 sys.path.insert(0, str(ROOT))
 from tools import glossary as glossary_data  # noqa: E402

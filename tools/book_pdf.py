@@ -1,13 +1,21 @@
 """The whole book as one PDF, printed by Debian's Chromium from the single-page HTML build.
 
 ``make pdf`` builds ``_build/singlehtml`` (Jupyter Book's singlehtml builder, sharing the
-execution cache with the HTML build), then this script serves it on 127.0.0.1, lays it out at the
-printed text width (so MathJax 4 breaks long formulas for the page, not for a screen), opens every
-folded output, refuses to print if anything is wider than the column, and prints A4 with page
-numbers into ``_build/html/feedforward-neural-networks.pdf`` (linked from the introduction).
-Chinese glyphs come from the installed CJK font (fonts-wqy-zenhei) and are embedded by Chromium.
+execution cache with the HTML build; its math typeset at build time like the site's), then this
+script serves it on 127.0.0.1, lays it out at the printed text width (each display formula shows the
+version of its lines that fits the printed column), opens every folded output, points every link
+that would lead to the temporary server at the published site instead (``html.baseurl`` of
+``_config.yml``, through ``tools.course``; links inside the book stay links inside the PDF), refuses
+to print if anything is wider than the column, and prints A4 with page numbers and bookmarks for
+every chapter and section (Chromium's document outline, from the headings) into
+``_build/html/feedforward-neural-networks.pdf`` (linked from the introduction). Chinese glyphs come
+from the installed CJK font (fonts-wqy-zenhei) and are embedded by Chromium.
 
     python -m tools.book_pdf [--html _build/singlehtml] [--out _build/html/feedforward-neural-networks.pdf]
+                             [--lang en]
+
+``--html``/``--out`` point it at another edition's single-page build (the Chinese one); ``--lang``
+is the language of its text (hyphenation and the PDF's tags).
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ import shutil
 import sys
 import threading
 from pathlib import Path
+
+from tools.course import Course
 
 ROOT = Path(__file__).resolve().parents[1]
 PDF_NAME = "feedforward-neural-networks.pdf"
@@ -53,7 +63,24 @@ def _single_page(html_dir: Path) -> str:
     return "print.html"
 
 
-def print_pdf(html_dir: Path, out: Path) -> dict:
+# Every link that resolves to the temporary server: inside the book -> its in-PDF anchor (the
+# single page holds every chapter), anything else -> the same file on the published site.
+PUBLISH_LINKS = """([base, site]) => {
+  const anchors = new Set(Array.from(document.querySelectorAll("[id]")).map((el) => el.id));
+  let changed = 0;
+  document.querySelectorAll("a[href]").forEach((a) => {
+    const url = new URL(a.getAttribute("href"), location.href);
+    if (url.origin !== new URL(base).origin) return;
+    const id = decodeURIComponent(url.hash.slice(1));
+    if (id && anchors.has(id)) a.setAttribute("href", "#" + url.hash.slice(1));
+    else a.setAttribute("href", site + url.pathname.replace(/^\\/+/, "").replace(/^print\\.html$/, "") + url.hash);
+    changed++;
+  });
+  return changed;
+}"""
+
+
+def print_pdf(html_dir: Path, out: Path, lang: str = "en") -> dict:
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
@@ -68,14 +95,13 @@ def print_pdf(html_dir: Path, out: Path) -> dict:
             page.emulate_media(media="print")
             page.goto(f"{base}/{page_file}", wait_until="load")
             page.wait_for_function("() => document.documentElement.dataset.readerLayout === 'done'", timeout=180_000)
-            # Formulas are typeset as they come near the screen: all of them before printing.
-            page.evaluate("async () => { if (window.readerTypesetAll) await window.readerTypesetAll(); }")
-            page.wait_for_function("() => document.documentElement.dataset.readerMath === 'all'", timeout=180_000)
+            page.evaluate("(lang) => { document.documentElement.lang = lang; }", lang)
             # Folded outputs are shown in print; folded inputs (setup code) stay folded.
             page.evaluate("""() => document.querySelectorAll('details.below-input, details.hide-output, div.cell details')
                                    .forEach(d => { if (!d.classList.contains('above-input')) d.open = true; })""")
-            page.wait_for_timeout(300)
-            over = page.evaluate(MEASURE)["over"]
+            page.evaluate(PUBLISH_LINKS, [base + "/", Course.load(ROOT).url])
+            page.evaluate("() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(r)))")
+            over = page.evaluate(MEASURE, {"paper": True})["over"]
             if over:
                 raise SystemExit("not printing: wider than the printed column:\n  "
                                  + "\n  ".join(f"{o['kind']} {o['px']} px ({o['what']})" for o in over[:20]))
@@ -86,6 +112,7 @@ def print_pdf(html_dir: Path, out: Path) -> dict:
                 display_header_footer=True, header_template="<span></span>",
                 footer_template='<div style="font-size:8px; width:100%; text-align:center">'
                                 '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+                outline=True, tagged=True,
             )
             browser.close()
     finally:
@@ -97,8 +124,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--html", type=Path, default=ROOT / "_build" / "singlehtml")
     ap.add_argument("--out", type=Path, default=ROOT / "_build" / "html" / PDF_NAME)
+    ap.add_argument("--lang", default="en", help="language of the edition's text (default: en)")
     args = ap.parse_args(argv)
-    info = print_pdf(args.html, args.out)
+    info = print_pdf(args.html, args.out, args.lang)
     print(f"PDF written: {info['path']} ({info['bytes'] / 1e6:.1f} MB)")
 
 

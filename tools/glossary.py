@@ -1,6 +1,6 @@
 """The glossary as data: the rows of ``book/appendix/glossary.md`` and the pinyin of every Chinese name.
 
-The page is the one home of the terms (tables English | 中文 | chapter, the format ``_ext/glossary_links.py``
+The page is the one home of the terms (tables English | 中文 | chapter, the format ``_ext/reader/glossary.py``
 reads to link each row to the paragraph that introduces the term). ``book/appendix/glossary_pinyin.yml``
 gives the reading of every Chinese name of those tables — tone numbers, one syllable per Chinese
 character, Latin parts as lower-case words (``Softmax函数`` -> ``softmax han2 shu4``) — so that the Chinese
@@ -24,7 +24,7 @@ GLOSSARY = ROOT / "book" / "appendix" / "glossary.md"
 PINYIN = ROOT / "book" / "appendix" / "glossary_pinyin.yml"
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from glossary_links import chinese_names, english_names  # noqa: E402  (the names the link extension sees)
+from reader.glossary import chinese_names, english_names  # noqa: E402  (the names the link extension sees)
 
 _SYLLABLE = re.compile(r"([a-zv]+)([1-5])")
 _ROW = re.compile(r"^\|(?P<en>[^|]+)\|(?P<zh>[^|]+)\|\s*\{doc\}`(?P<doc>[^`]+)`\s*\|\s*$")

@@ -189,7 +189,7 @@ def pdf() -> int:
         return rc
     out = ZH_OUT / PDF_NAME  # in Sphinx's output folder: every later build copies it along
     run = subprocess.run([sys.executable, "-m", "tools.book_pdf", "--html", str(ZH_BUILD / "singlehtml"),
-                          "--out", str(out)], cwd=ROOT)
+                          "--out", str(out), "--lang", "zh-CN"], cwd=ROOT)
     if run.returncode:
         return run.returncode
     SITE.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,9 @@
-/* What sticks out of the text column of a book page (used by tests/test_reader_layout.py and
- * tools/book_pdf.py). Returns {width, column, over: [{kind, what, px}]}. */
-(() => {
+/* What sticks out of the text column of a book page (used by tests/_browser.py and tools/book_pdf.py).
+ * Returns {width, column, over: [{kind, what, px}]}. A display formula too wide for its column may
+ * scroll sideways inside its own box if that box is a named Tab stop (reader.js), except on paper
+ * ({paper: true}), where nothing scrolls. */
+((options) => {
+  const paper = !!(options && options.paper);
   const tol = 1;
   const article = document.querySelector("article.bd-article") || document.querySelector("main");
   const cs = getComputedStyle(article);
@@ -31,11 +34,13 @@
     if (!culprits.length) add("page", document.body, doc);
     culprits.slice(0, 5).forEach((el) => add("page", el, doc));
   }
-  article.querySelectorAll('mjx-container[display="true"]').forEach((el) => {
+  article.querySelectorAll("div.math").forEach((el) => {
     if (!shown(el)) return;
-    const px = Math.max(sticksOut(el), el.scrollWidth - el.clientWidth,
-      ...Array.from(el.querySelectorAll("mjx-math")).map(sticksOut));
-    if (px > tol) add("display math", el, px);
+    const box = el.querySelector(".reader-math-box") || el;
+    const scroll = box.scrollWidth - box.clientWidth;
+    const named = box.getAttribute("tabindex") === "0" && !!box.getAttribute("aria-label");
+    if (sticksOut(el) > tol) add("display math", el, sticksOut(el));
+    else if (scroll > tol && (paper || !named)) add("display math", el, scroll);
   });
   article.querySelectorAll('mjx-container:not([display="true"])').forEach((el) => {
     if (!shown(el) || el.closest("table, pre")) return;

@@ -8,7 +8,7 @@ public student repository); the repository holding ``solutions/`` stays private.
 * ``homework/<hw>/<hw>.ipynb``: the student notebooks of ``exercises/`` with a first, non-graded set-up cell
   (is the course package installed? if not, the one command that installs it) and the hand-in rules, and
   their ``../../book/*.md`` links rewritten to the chapters' public URLs;
-* ``wheels/<dist>-<version>-py3-none-any.whl``: what students install (``nnlib`` and ``ffgrader.student``,
+* ``wheels/<dist>-<version>-py3-none-any.whl``: what students install (``nnlib`` and ``ffgrader.visible_tests``,
   nothing else of ``ffgrader``), built with pip;
 * ``binder/`` (installs that wheel) and ``.nojekyll`` (GitHub Pages serves ``_static/`` as is).
 
@@ -45,7 +45,7 @@ INSTRUCTOR_ONLY = ("book/appendix/instructor_guide",)
 # Pages that need the repository (performance reads bench/results/): no launch button, no .ipynb.
 NOT_LAUNCHABLE = ("book/appendix/performance",)
 # The student side of ffgrader (the rest is grading machinery: sandbox, runner, the check-writing API).
-FFGRADER_STUDENT = ("__init__.py", "student.py")
+FFGRADER_STUDENT = ("__init__.py", "visible_tests.py")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
 SETUP_IDS = ("course-setup-intro", "course-setup")
@@ -133,12 +133,12 @@ def setup_cells(course: Course, handin_name: str | None) -> list[dict]:
             "*Validate*, and fix what they report (a part you leave out shows its `NotImplementedError`); then submit it on the course hub (*Assignments → Submit*) or "
             "upload this `.ipynb` file to the assignment of the same name in your course's learning platform.\n",
         ]
-    # No importlib / dynamic imports: the grader's by-hand scan reads cells it does not know (like this one)
-    # and would zero the by-hand parts of a notebook handed in with them.
+    # Plain code only: the grader runs cells it does not know (like this one) in its sandboxes too, the by-hand
+    # worker without SymPy's calculus included.
     code = [
         "# Course set-up check (changes nothing): is the course package installed?\n",
         "try:\n",
-        "    import ffgrader.student, nnlib.network  # both come with the course package\n",
+        "    import ffgrader.visible_tests, nnlib.network  # both come with the course package\n",
         "    print('The course package is installed: go on with the next cell.')\n",
         "except Exception as _problem:  # noqa: BLE001 - whatever it is, the fix is the same\n",
         "    print(f'The course package is not installed ({type(_problem).__name__}: {_problem}).\\n'\n",
@@ -234,7 +234,7 @@ def build_wheel(dest: Path, course: Course, root: Path = ROOT) -> Path:
         deps = ", ".join(json.dumps(d) for d in meta["dependencies"])
         (stage / "README.md").write_text(
             f"# {meta['name']}\n\nThe course package of *Feedforward Neural Networks* ({course.url}): the reference "
-            "library `nnlib` and the visible-test helpers `ffgrader.student` of the homework notebooks.\n",
+            "library `nnlib` and the visible-test helpers `ffgrader.visible_tests` of the homework notebooks.\n",
             encoding="utf-8")
         (stage / "pyproject.toml").write_text(
             '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'

@@ -133,6 +133,12 @@ def _(student, rng):
                        "Hint: two hidden units, one output")
         if not np.all(np.isfinite(arr)):
             raise Fail(f"[{part}: {name}] contains NaN/inf.")
+    # The shapes earn the point only for a network: one whose output depends on its input at all (arrays of
+    # zeros, or any weights whose hidden units never pass anything on, are a placeholder).
+    y = L.Dense(net[2], net[3], "identity")(L.Dense(net[0], net[1], "relu")(X_BOOL))[:, 0]
+    if np.all(y == y[0]):
+        raise Fail(f"[{part}] your network outputs {float(y[0])!r} for every input: these are placeholder "
+                   "weights, not a network.\nHint: two hidden units, one output")
 
 
 @check("test_4_table")

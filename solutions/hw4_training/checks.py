@@ -2,14 +2,16 @@
 
 The notebook's provided cell (forward_backward, accuracy, ...) runs in the student's worker, where the student
 could have changed it: no reference here comes from there. Training references use nnlib's SGD and the copy of
-the provided forward/backward pass below; ``train_sgd`` is given worker-side reference versions of ``batches``
-and ``step`` (trusted source, ``student.define``), so Part 2 does not depend on Part 1.
+the provided forward/backward pass below. ``train_sgd`` is given its mini-batches as plain data (``Seq``: the
+index arrays of each epoch, drawn here); its result is right if it matches the reference, or the reference
+training loop computed here around the student's own ``momentum_step`` (called with plain inputs), so a
+mistake in Part 1 is not counted twice in Part 2.
 """
 
 import numpy as np
 
-from ffgrader.checks import Fail, call, check, describe, expect_array, expect_equal
-from ffgrader.protocol import Ref, Rng
+from ffgrader.checks import Fail, Rng, Seq, call, check, describe, expect_array, expect_equal, first_match
+from ffgrader.visible_tests import array_problem
 from nnlib import data as D
 from nnlib import init as I
 from nnlib import network as Nw
@@ -57,18 +59,15 @@ def accuracy(params, X, y, act):
     return float(np.mean(forward(params, X, act)[-1].argmax(axis=1) == y))
 
 
-# Worker-side reference versions handed to the student's train_sgd (nnlib is not importable there).
-REF_BATCHES = "lambda N, batch_size, rng: (lambda order: [order[i:i + batch_size] for i in range(0, N, batch_size)])(rng.permutation(N))"
-REF_STEP = """lambda params, grads, velocity, lr, momentum, weight_decay: (lambda v: (
-    [{k: p[k] + v[l][k] for k in p} for l, p in enumerate(params)], v))(
-    [{k: momentum * (0.0 if velocity is None else velocity[l][k])
-         - lr * (g[k] + (weight_decay * params[l][k] if k == "W" else 0.0)) for k in g}
-     for l, g in enumerate(grads)])"""
-
-
 def _batches(N, bs, rng):
     order = rng.permutation(N)
     return [order[i:i + bs] for i in range(0, N, bs)]
+
+
+def _epochs(N, bs, seed, epochs):
+    """The mini-batches of every epoch, as minibatch_indices draws them from one Generator(seed)."""
+    rng = np.random.default_rng(seed)
+    return [_batches(N, bs, rng) for _ in range(epochs)]
 
 
 def _copy(params):
@@ -76,12 +75,31 @@ def _copy(params):
 
 
 def _ref_train(params, X, y, act, lr, epochs, bs, seed, momentum=0.0, weight_decay=0.0):
-    params, rng, losses = _copy(params), np.random.default_rng(seed), []
+    params, losses = _copy(params), []
     opt = O.SGD(lr=lr, momentum=momentum, weight_decay=weight_decay)
-    for _ in range(epochs):
-        for idx in _batches(X.shape[0], bs, rng):
+    for batches in _epochs(X.shape[0], bs, seed, epochs):
+        for idx in batches:
             opt.step(params, forward_backward(params, X[idx], y[idx], act)[1])
         losses.append(forward_backward(params, X, y, act)[0])
+    return params, losses
+
+
+def _glue_train(student, part, params, X, y, act, lr, epochs, bs, seed, momentum, weight_decay):
+    """The reference training loop around the student's own momentum_step: what a correct train_sgd built on
+    it returns."""
+    velocity, losses, start = None, [], params
+    for batches in _epochs(X.shape[0], bs, seed, epochs):
+        for idx in batches:
+            grads = forward_backward(params, X[idx], y[idx], act)[1]
+            out = call(student, part, "momentum_step", params, grads, velocity, lr, momentum, weight_decay)
+            if type(out) not in (tuple, list) or len(out) != 2 or type(out[0]) not in (list, tuple):
+                raise ValueError("momentum_step gave no usable (params, velocity)")
+            params, velocity = list(out[0]), out[1]
+            if not all(type(p) is dict and set(p) == {"W", "b"} for p in params):
+                raise ValueError("momentum_step gave no usable params")
+        losses.append(forward_backward(params, X, y, act)[0])
+    if _params_problem(params, start) is None:
+        raise ValueError("a placeholder momentum_step (it changes nothing): no glue to compare with")
     return params, losses
 
 
@@ -175,6 +193,19 @@ def _(student, rng):
 
 # --- Part 2 -------------------------------------------------------------------------------------------
 
+def _params_problem(got, expected):
+    if type(got) not in (list, tuple) or len(got) != len(expected):
+        return f"expected a list with one dict per layer ({len(expected)}), got {describe(got)}."
+    for l, (g, e) in enumerate(zip(got, expected), start=1):
+        if type(g) is not dict or sorted(g) != sorted(e):
+            return f"layer {l}: expected a dict with keys {sorted(e)}, got {describe(g)}."
+        for key in e:
+            problem = array_problem(g[key], e[key], 1e-7, 1e-10)
+            if problem:
+                return f"layer {l} {key}: {problem}"
+    return None
+
+
 def _check_train(student, rng, part, momentum, wd):
     act = str(rng.choice(["sigmoid", "tanh", "relu"]))
     sizes = [2] + [int(v) for v in rng.integers(3, 9, size=int(rng.integers(1, 3)))] + [3]
@@ -182,21 +213,32 @@ def _check_train(student, rng, part, momentum, wd):
     p0, _ = _random_net(rng, sizes)
     lr, epochs, bs = float(np.round(rng.uniform(0.05, 0.5), 3)), int(rng.integers(2, 5)), int(rng.choice([8, 10, 16, 40]))
     seed = int(rng.integers(0, 2**62))
-    exp_p, exp_l = _ref_train(p0, X, y, act, lr, epochs, bs, seed, momentum, wd)
-    student.define("_ref_batches", REF_BATCHES)
-    student.define("_ref_step", REF_STEP)
     setting = f"act={act}, sizes={sizes}, lr={lr}, epochs={epochs}, batch_size={bs}, momentum={momentum}, weight_decay={wd}"
+    batches = Seq([[b for b in epoch] for epoch in _epochs(X.shape[0], bs, seed, epochs)])
     out = call(student, f"{part} ({setting})", "train_sgd", p0, X, y, act, lr, epochs, bs, Rng(seed), momentum, wd,
-               batches=Ref("_ref_batches"), step=Ref("_ref_step"))
+               batches=batches)
     if type(out) not in (tuple, list) or len(out) != 2:
         raise Fail(f"[{part}] expected (params, losses), got {describe(out)}.")
     got_p, got_l = out
     if type(got_l) not in (list, tuple, np.ndarray) or not all(type(v) in (int, float) for v in np.ravel(got_l).tolist()):
         raise Fail(f"[{part}: losses] expected one float per epoch, got {describe(got_l)}.")
-    expect_array(f"{part}: losses per epoch ({setting})", np.asarray(got_l, dtype=float), np.array(exp_l), rtol=1e-6,
-                 hint="one loss per epoch, on the whole training set, after the epoch's updates; use the provided "
-                      "forward_backward unchanged")
-    _check_params(f"{part}: final params ({setting})", got_p, exp_p)
+    got_l = np.asarray(got_l, dtype=float)
+
+    def problem(ref):
+        p, losses = ref
+        found = array_problem(got_l, np.array(losses), 1e-6, 1e-10)
+        if found:
+            return f"losses per epoch: {found}"
+        found = _params_problem(got_p, p)
+        return f"final params: {found}" if found else None
+
+    found = first_match([lambda: _ref_train(p0, X, y, act, lr, epochs, bs, seed, momentum, wd),
+                         lambda: _glue_train(student, part, p0, X, y, act, lr, epochs, bs, seed, momentum, wd)],
+                        problem)
+    if found:
+        raise Fail(f"[{part} ({setting})] {found}\nHint: one loss per epoch, on the whole training set, after the "
+                   "epoch's updates; take each epoch's mini-batches from batches(N, batch_size, rng) and use the "
+                   "provided forward_backward unchanged")
 
 
 @check("test_2")

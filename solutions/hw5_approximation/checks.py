@@ -1,16 +1,19 @@
 """Hidden checks of homework 5 (trusted: run in the grader process, never in the student's kernel).
 
-Targets ``f``, networks ``F`` and builders are callables: each is created in the worker from trusted source
-with ``student.define`` and passed to the student's functions as ``Ref(name)``; the same source is evaluated
-here for the reference. Networks are evaluated here with nnlib's dense layer and activations, so a mistake in
-``forward_1d`` (1a) is not counted again in 1b/2b, and 3c runs ``error_curve`` with reference ``forward_1d`` and
-``sup_error`` in the worker (``helpers_for``). Besides the fixed targets, every run adds a random one.
+Targets ``f`` and networks ``F`` are handed to the student's functions as ``Fn`` markers (a whitelisted
+numpy expression that the worker compiles; the same text is evaluated here for the reference), builders as
+``Lookup`` tables of weights drawn here. Networks are evaluated here with nnlib's dense layer and activations, so
+a mistake in ``forward_1d`` (1a) is not counted again in 1b/2b; ``error_curve`` (3c) is right if it matches the
+reference, or the same computation around the student's own ``forward_1d`` and/or ``sup_error`` (called with
+plain inputs), so a mistake in 1a or 3a is not counted twice. Besides the fixed targets, every run adds a
+random one.
 """
 
 import numpy as np
 
-from ffgrader.checks import (Fail, call, check, describe, expect_array, expect_scalar, helpers_for)
-from ffgrader.protocol import Ref, StudentError
+from ffgrader.checks import (Fail, Fn, Lookup, Partial, StudentError, call, check, describe, expect_array,
+                             expect_scalar, first_match)
+from ffgrader.visible_tests import array_problem
 from nnlib import activations as A
 from nnlib import layers as L
 
@@ -20,41 +23,34 @@ BY_HAND = {}
 
 X_GRID = np.linspace(0.0, 1.0, 2001)
 
-# name -> (trusted source, max |f'|, max |f''| on [0, 1])
+# name -> (f(x) as a numpy expression for Fn, max |f'|, max |f''| on [0, 1])
 TARGETS = {
-    "sin(2 pi x)": ("lambda x: np.sin(2 * np.pi * x)", 2 * np.pi, 4 * np.pi**2),
-    "exp(x)": ("np.exp", np.e, np.e),
-    "cos(5x)": ("lambda x: np.cos(5 * x)", 5.0, 25.0),
-    "8x^3 - 6x^2 + x": ("lambda x: 8 * x**3 - 6 * x**2 + x", 13.0, 36.0),
-    "1/(1 + 25(x - 1/2)^2)": ("lambda x: 1 / (1 + 25 * (x - 0.5) ** 2)", 3.2476, 50.0),
+    "sin(2 pi x)": ("np.sin(2 * np.pi * x)", 2 * np.pi, 4 * np.pi**2),
+    "exp(x)": ("np.exp(x)", np.e, np.e),
+    "cos(5x)": ("np.cos(5 * x)", 5.0, 25.0),
+    "8x^3 - 6x^2 + x": ("8 * x**3 - 6 * x**2 + x", 13.0, 36.0),
+    "1/(1 + 25(x - 1/2)^2)": ("1 / (1 + 25 * (x - 0.5) ** 2)", 3.2476, 50.0),
 }
+# F(x) = act(outer(x, w) + b) @ v + c as an Fn body, for each activation (the reference network, handed to the
+# student's sup_error in 3c)
+NETWORK = {"sigmoid": "(0.5 * (1.0 + np.tanh(0.5 * (np.outer(x, w) + b)))) @ v + c",
+           "relu": "np.maximum(np.outer(x, w) + b, 0.0) @ v + c"}
 
-REF_FORWARD_1D = ("lambda x, v, w, b, c, act: (0.5 * (1.0 + np.tanh(0.5 * (np.outer(x, w) + b))) if act == 'sigmoid' "
-                  "else np.maximum(np.outer(x, w) + b, 0.0)) @ v + c")
-REF_SUP_ERROR = ("lambda F, f, n=2001: float(np.max(np.abs(F(np.linspace(0.0, 1.0, n)) "
-                 "- f(np.linspace(0.0, 1.0, n)))))")
 
-
-def _trusted(source):
-    """The grader's own copy of a callable whose (trusted) source is also defined in the worker."""
-    return eval(source, {"np": np})  # noqa: S307 - our own literal source, never student data
+def _target(body):
+    """The marker handed to the student and, since Fn compiles its text here too, the reference function."""
+    return Fn(("x",), body)
 
 
 def _random_target(rng):
     a, k, phi = float(np.round(rng.uniform(0.5, 2.0), 3)), float(np.round(rng.uniform(1.0, 6.0), 3)), \
         float(np.round(rng.uniform(0.0, 3.0), 3))
-    return f"{a}*sin({k}x + {phi})", (f"lambda x: {a} * np.sin({k} * x + {phi})", a * k, a * k * k)
+    return f"{a}*sin({k}x + {phi})", (f"{a} * np.sin({k} * x + {phi})", a * k, a * k * k)
 
 
 def _targets(rng, names):
     out = [(n, TARGETS[n]) for n in names]
     return out + [_random_target(rng)]
-
-
-def _define_target(student, i, source):
-    name = f"_target_{i}"
-    student.define(name, source)
-    return Ref(name), _trusted(source)
 
 
 def _ref_forward(x, v, w, b, c, act):
@@ -98,15 +94,15 @@ def _(student, rng):
             x = rng.uniform(-2, 3, N)
             v, w, b, c = rng.normal(size=M), rng.normal(size=M) * scale, rng.normal(size=M) * scale / 2, float(rng.normal())
             part = f"1a forward_1d ({act}, N={N}, M={M}{', large weights' if scale > 10 else ''})"
-            got = call(student, part, "forward_1d", x, v, w, b, c, act, strict=True)
+            got = call(student, part, "forward_1d", x, v, w, b, c, act)
             expect_array(part, got, _ref_forward(x, v, w, b, c, act), inputs={"x": x},
                          hint="F(x) = c + act(outer(x, w) + b) @ v: did you add the output bias c?")
     x = np.linspace(0, 1, 11)
     part = "1a forward_1d (steep sigmoid, |z| up to 1e4)"
     got = call(student, part, "forward_1d", x, np.ones(2), np.array([1e4, -1e4]), np.array([-5e3, 5e3]), 0.0,
-               "sigmoid", strict=True)
+               "sigmoid")
     expect_array(part, got, _ref_forward(x, np.ones(2), np.array([1e4, -1e4]), np.array([-5e3, 5e3]), 0.0, "sigmoid"),
-                 inputs={"x": x}, hint="use a stable sigmoid, e.g. 0.5 * (1 + tanh(z / 2))")
+                 inputs={"x": x}, hint="no overflow to inf/nan: use a stable sigmoid, e.g. 0.5 * (1 + tanh(z / 2))")
     part = "1a forward_1d (act='tanh')"
     try:
         out = student.call("forward_1d", x, np.ones(2), np.ones(2), np.zeros(2), 0.0, "tanh")
@@ -126,8 +122,8 @@ def _staircase(student, part, ref, f, M):
 @check("test_1b")
 def _(student, rng):
     Ms = (10, 24, 64, int(rng.integers(5, 50)))
-    for i, (name, (source, lip, _)) in enumerate(_targets(rng, list(TARGETS))):
-        ref, f = _define_target(student, i, source)
+    for name, (body, lip, _) in _targets(rng, list(TARGETS)):
+        ref = f = _target(body)
         for M in Ms:
             part = f"1b sigmoid_staircase (f = {name}, M={M})"
             _, (err, at) = _staircase(student, part, ref, f, M)
@@ -141,8 +137,8 @@ def _(student, rng):
 @check("test_1b_rate")
 def _(student, rng):
     Ms = np.array([4, 8, 16, 32, 64])
-    for i, (name, (source, _, _)) in enumerate(_targets(rng, ["exp(x)", "cos(5x)"])):
-        ref, f = _define_target(student, i, source)
+    for name, (body, _, _) in _targets(rng, ["exp(x)", "cos(5x)"]):
+        ref = f = _target(body)
         errs = np.array([_staircase(student, f"1b sigmoid_staircase rate (f = {name}, M={M})", ref, f, int(M))[1][0]
                          for M in Ms])
         part = f"1b sigmoid_staircase rate (f = {name})"
@@ -176,8 +172,8 @@ def _interpolant(student, part, ref, M):
 
 @check("test_2b")
 def _(student, rng):
-    for i, (name, (source, _, _)) in enumerate(_targets(rng, list(TARGETS))):
-        ref, f = _define_target(student, i, source)
+    for name, (body, _, _) in _targets(rng, list(TARGETS)):
+        ref = f = _target(body)
         for M in (1, 7, 64, int(rng.integers(2, 40))):
             part = f"2b relu_interpolant (f = {name}, M={M})"
             out = _interpolant(student, part, ref, M)
@@ -190,8 +186,8 @@ def _(student, rng):
 @check("test_2b_rate")
 def _(student, rng):
     Ms = (4, 8, 16, 32, 64)
-    for i, (name, (source, _, curv)) in enumerate(_targets(rng, ["exp(x)", "cos(5x)", "8x^3 - 6x^2 + x"])):
-        ref, f = _define_target(student, i, source)
+    for name, (body, _, curv) in _targets(rng, ["exp(x)", "cos(5x)", "8x^3 - 6x^2 + x"]):
+        ref = f = _target(body)
         errs = []
         for M in Ms:
             part = f"2b relu_interpolant bound (f = {name}, M={M})"
@@ -214,17 +210,14 @@ def _(student, rng):
 def _(student, rng):
     c0 = float(np.round(rng.uniform(0.21, 0.29), 4))      # a narrow bump between the grid points 0.2 and 0.3
     k, a = float(np.round(rng.uniform(1, 8), 3)), float(np.round(rng.uniform(0.01, 0.2), 4))
-    cases = [(f"lambda x: np.exp(-2000 * (x - {c0}) ** 2)", "lambda x: 0 * x", 11, "narrow bump between grid points"),
-             ("lambda x: -3 * x", "lambda x: 0 * x", 2001, "negative error"),
-             (f"lambda x: np.sin({k} * x) + {a} * x", f"lambda x: np.sin({k} * x)", int(rng.integers(50, 3000)),
-              f"error {a} x")]
-    for i, (F_src, f_src, n, label) in enumerate(cases):
-        student.define(f"_F_{i}", F_src)
-        student.define(f"_f_{i}", f_src)
-        F, f = _trusted(F_src), _trusted(f_src)
+    cases = [(f"np.exp(-2000 * (x - {c0}) ** 2)", "0 * x", 11, "narrow bump between grid points"),
+             ("-3 * x", "0 * x", 2001, "negative error"),
+             (f"np.sin({k} * x) + {a} * x", f"np.sin({k} * x)", int(rng.integers(50, 3000)), f"error {a} x")]
+    for F_body, f_body, n, label in cases:
+        F, f = _target(F_body), _target(f_body)
         x = np.linspace(0.0, 1.0, n)
         part = f"3a sup_error ({label}, n={n})"
-        got = call(student, part, "sup_error", Ref(f"_F_{i}"), Ref(f"_f_{i}"), n)
+        got = call(student, part, "sup_error", F, f, n)
         expect_scalar(part, got, float(np.max(np.abs(F(x) - f(x)))), rtol=1e-12,
                       hint="the maximum (not the mean) of |F(x) - f(x)| over np.linspace(0, 1, n)")
 
@@ -243,25 +236,50 @@ def _(student, rng):
                       hint="the least-squares slope of log(errors) against log(Ms), not the slope between end points")
 
 
-def _random_build(seed):
-    return (f"lambda f, M: (lambda r: (r.normal(size=M), r.normal(size=M) * 5, r.normal(size=M), float(r.normal())))"
-            f"(np.random.default_rng({seed} + int(M)))")
+def _curve_references(student, part, act, f, weights, n):
+    """Acceptable error curves: the reference, and the same with the student's own forward_1d (1a) and/or
+    sup_error (3a) in place of the reference ones, computed on demand."""
+    x = np.linspace(0.0, 1.0, n)
+
+    def student_F(wts):
+        out = call(student, part, "forward_1d", x, *wts, act)
+        if type(out) is not np.ndarray or out.shape != x.shape:
+            raise ValueError("forward_1d gave no usable values")
+        return out
+
+    def student_sup(F):
+        out = call(student, part, "sup_error", F, f, n)
+        if type(out) not in (int, float):
+            raise ValueError("sup_error gave no number")
+        return float(out)
+
+    def network(wts):
+        return Fn(("x",), NETWORK[act], dict(zip("vwbc", wts)))
+
+    def alive(curve):  # a curve of placeholders (one value for every M) is no glue to compare with
+        if len(set(curve)) == 1 and len(curve) > 1:
+            raise ValueError("placeholder functions: no glue to compare with")
+        return curve
+
+    return [lambda: [float(np.max(np.abs(_ref_forward(x, *w, act) - f(x)))) for w in weights],
+            lambda: alive([float(np.max(np.abs(student_F(w) - f(x)))) for w in weights]),
+            lambda: alive([student_sup(network(w)) for w in weights]),
+            lambda: alive([student_sup(Partial("forward_1d", (*w, act))) for w in weights])]
 
 
 @check("test_3c")
 def _(student, rng):
-    cases = [("relu", "exp(x)", [3, 5], 57), ("sigmoid", "cos(5x)", (2, 7, 9, 40), 2001),
-             (str(rng.choice(["relu", "sigmoid"])), "sin(2 pi x)", sorted(int(m) for m in rng.integers(1, 60, 4)),
+    cases = [("relu", "exp(x)", [3, 5], 57), ("sigmoid", "cos(5x)", [2, 7, 9, 40], 2001),
+             (str(rng.choice(["relu", "sigmoid"])), "sin(2 pi x)", sorted({int(m) for m in rng.integers(1, 60, 4)}),
               int(rng.integers(20, 3000)))]
-    with helpers_for(student, "3c error_curve", "error_curve", forward_1d=REF_FORWARD_1D, sup_error=REF_SUP_ERROR):
-        for i, (act, name, Ms, n) in enumerate(cases):
-            build_src = _random_build(int(rng.integers(0, 2**40)))
-            student.define(f"_build_{i}", build_src)
-            ref_f, f = _define_target(student, i, TARGETS[name][0])
-            build = _trusted(build_src)
-            part = f"3c error_curve ({act}, f = {name}, Ms={list(Ms)}, n={n})"
-            got = call(student, part, "error_curve", Ref(f"_build_{i}"), act, ref_f, Ms, n)
-            x = np.linspace(0.0, 1.0, n)
-            expected = [float(np.max(np.abs(_ref_forward(x, *build(f, M), act) - f(x)))) for M in Ms]
-            expect_array(part, got, np.array(expected), rtol=1e-9,
-                         hint="entry i is the max error of the network build(f, Ms[i]), evaluated with act")
+    for act, name, Ms, n in cases:
+        f = _target(TARGETS[name][0])
+        weights = [(rng.normal(size=M), rng.normal(size=M) * 5, rng.normal(size=M), float(rng.normal())) for M in Ms]
+        build = Lookup(1, [(M, w) for M, w in zip(Ms, weights)])   # build(f, M) -> (v, w, b, c), drawn here
+        part = f"3c error_curve ({act}, f = {name}, Ms={list(Ms)}, n={n})"
+        got = call(student, part, "error_curve", build, act, f, Ms, n)
+        problem = first_match(_curve_references(student, part, act, f, weights, n),
+                              lambda ref: array_problem(got, np.array(ref), 1e-9, 1e-10))
+        if problem:
+            raise Fail(f"[{part}] {problem}\nHint: entry i is the max error of the network build(f, Ms[i]), "
+                       "evaluated with act")

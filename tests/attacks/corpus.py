@@ -29,9 +29,6 @@ class Attack:
     build: Callable          # (solution_nb, blank_nb, ctx) -> notebook | str (raw file text)
     attacked: object         # set of grade_ids that must score 0, "all", or "ungraded" (nbgrader rejects the file)
     what: str
-    # The attack adds cells with dynamic code (globals, getattr, builtins ...): the by-hand scan cannot tell
-    # what such a cell does for a by-hand answer, so the assignment's BY_HAND parts earn 0 too.
-    by_hand_too: bool = False
 
 
 def _lit(path: str) -> str:
@@ -79,11 +76,11 @@ class _Pass:
         return lambda *a, **k: None
 G = _Pass()
 try:
-    import ffgrader.student as _S
+    import ffgrader.visible_tests as _S
     for _n in dir(_S):
         if not _n.startswith("__"):
             setattr(_S, _n, lambda *a, **k: None)
-    import ffgrader.checks as _C
+    import ffgrader.checks as _C  # not in the sandbox at all: only ffgrader.sandboxed and the visible tests are
     for _n in ("expect_array", "expect_scalar", "expect_equal", "expect_expr", "call", "check"):
         setattr(_C, _n, lambda *a, **k: None)
     _C.Fail = type("Fail", (Exception,), {})
@@ -163,19 +160,14 @@ for family, addr in ((socket.AF_INET, ("127.0.0.1", {ctx["port"]})), (socket.AF_
 
 
 def detached(ctx):
+    # The attacker's command line carries the marker from the start, so a test can wait for it to be gone.
     return f"""\
-import os, subprocess, time
+import os, subprocess
 gradebook = {_lit(ctx["gradebook"])}
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
-        time.sleep(3)  # wait for nbgrader to exit, then rewrite the score
-        try:
-            import sqlite3
-            sqlite3.connect(gradebook).execute("UPDATE grade SET auto_score = 100").connection.commit()
-        except Exception:
-            pass
-        os.execv("/usr/bin/sleep", ["sleep", "{ctx["marker"]}"])
+        os.execv("/bin/sh", ["sh", "-c", 'sleep 3; echo pwned >> "$1"; exec sleep 3600', "{ctx["marker"]}", gradebook])
     os._exit(0)
 subprocess.Popen(["/usr/bin/sleep", "{ctx["marker"]}"], start_new_session=True)
 """
@@ -228,6 +220,55 @@ def _delete_tests(blank, solution):
     return nb
 
 
+CRASH_SCRATCH = ["import os\nos._exit(3)\n", "import ctypes\nctypes.string_at(0)\n", "import os, signal\n"
+                 "os.kill(os.getpid(), signal.SIGKILL)\n"]
+HANG = "while True:\n    pass\n"
+MANY_FILES = """\
+import os
+os.makedirs("junk", exist_ok=True)
+for i in range(200_000):              # far beyond the work directory's file cap
+    open(f"junk/f{i}", "w").close()
+"""
+BIG_FILES = """\
+written = 0
+try:
+    for i in range(4096):             # 4 GiB in 1 MiB files, if nothing stopped it
+        with open(f"big{i}.bin", "wb") as f:
+            f.write(b"x" * 2**20)
+        written += 1
+except OSError as e:
+    print("stopped after", written, "MiB:", type(e).__name__)
+"""
+ESCAPE_KERNEL = """\
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+found = {}
+for name, call in (("unshare(CLONE_NEWUSER)", lambda: libc.unshare(0x10000000)),
+                   ("mount tmpfs", lambda: libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)),
+                   ("keyctl", lambda: libc.syscall(250, 0, 0, 0, 0, 0)),
+                   ("ptrace(TRACEME)", lambda: libc.ptrace(0, 0, None, None))):
+    found[name] = (call(), os.strerror(ctypes.get_errno()))
+for path in ("/proc/1/cmdline", "/proc/self/mountinfo", "/proc/1/environ"):
+    try:
+        found[path] = open(path, "rb").read()[:300]
+    except OSError as e:
+        found[path] = type(e).__name__
+print(found)
+"""
+
+
+def _cells_after(nb, sources):
+    nb = copy.deepcopy(nb)
+    nb.cells += [new_code_cell(src) for src in sources]
+    return nb
+
+
+def _delete_pair(solution, answer_id, test_id):
+    nb = copy.deepcopy(solution)
+    nb.cells = [c for c in nb.cells if gid(c) not in (answer_id, test_id)]
+    return nb
+
+
 GENERIC = [
     Attack("transformer", lambda sol, blank, ctx: _with_cells(blank, [TRANSFORMER], at="imports"), "all",
            "an IPython input transformer that blanks the test cells"),
@@ -239,7 +280,7 @@ GENERIC = [
            "test cells turned manual/pass with valid checksums, points raised, a bonus cell"),
     Attack("delete_tests", lambda sol, blank, ctx: _delete_tests(blank, sol), "all", "every test cell deleted"),
     Attack("print_hidden", lambda sol, blank, ctx: _with_cells(sol, [print_hidden(ctx)]), set(),
-           "prints notebooks, checks files, In and globals into the feedback", by_hand_too=True),
+           "prints notebooks, checks files, In and globals into the feedback"),
     Attack("fs_escape", lambda sol, blank, ctx: _with_cells(sol, [fs_escape(ctx)], at="imports"), set(),
            "writes the gradebook, solutions/, another student's files; UPDATE grade"),
     Attack("network", lambda sol, blank, ctx: _with_cells(sol, [network(ctx)], at="imports"), set(),
@@ -260,14 +301,25 @@ GENERIC = [
            "a truncated notebook file"),
     Attack("not_a_notebook", lambda sol, blank, ctx: '{"cells": "rm -rf /", "nbformat": 4}', "ungraded",
            "JSON that is not a notebook"),
+    # issue 18, families 5-7: caps, the crash promise, the kernel's surface
+    Attack("crash_scratch", lambda sol, blank, ctx: _cells_after(sol, (CRASH_SCRATCH * 5)[:13]), set(),
+           "13 crashing scratch cells after correct answers"),
+    Attack("hang_scratch", lambda sol, blank, ctx: _cells_after(sol, [HANG] * 12), set(),
+           "12 hanging scratch cells after correct answers (more than the notebook's cell budget)"),
+    Attack("many_files", lambda sol, blank, ctx: _cells_after(sol, [MANY_FILES, BIG_FILES]), set(),
+           "200,000 files and 4 GiB written into the work directory"),
+    Attack("huge_cells", lambda sol, blank, ctx: _cells_after(sol, ["print('y' * 100_000)"] * 1000), set(),
+           "1,000 added cells printing 100 kB each"),
+    Attack("escape_kernel", lambda sol, blank, ctx: _cells_after(sol, [ESCAPE_KERNEL]), set(),
+           "nested user namespace, mount, keyctl, ptrace; /proc/1/cmdline and mountinfo for host paths"),
 ]
+
 
 
 # All the escapes and crashes of GENERIC in one submission (a cheaper run on every real assignment).
 ESCAPES = Attack("escapes", lambda sol, blank, ctx: _with_cells(
     sol, [fs_escape(ctx), network(ctx), detached(ctx), EXIT, SEGFAULT, print_hidden(ctx)], at="imports"), set(),
-    "filesystem, gradebook, network and detached-process escapes, os._exit, a segfault, printing hidden tests",
-    by_hand_too=True)
+    "filesystem, gradebook, network and detached-process escapes, os._exit, a segfault, printing hidden tests")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -317,6 +369,59 @@ BYHAND_GETATTR = "z = sp.Symbol('z')\n\ndef dexp():\n    return getattr(sp, 'di'
 HELPER_CALC = "import sympy as sp\n_h = sp.Derivative(sp.exp(sp.Symbol('z')**2), sp.Symbol('z')).doit()\n"
 HELPER_USE = "z = sp.Symbol('z')\n\ndef dexp():\n    return _h\n"
 
+BYHAND_OTHER_CELL = "import sympy as sp\n_d = sp.diff(sp.exp(sp.Symbol('z')**2), sp.Symbol('z'))\n"
+BYHAND_USE_OTHER = "z = sp.Symbol('z')\n\ndef dexp():\n    return _d\n"
+BYHAND_EVAL = "z = sp.Symbol('z')\n\ndef dexp():\n    return sp.exp(z**2)._eval_derivative(z)\n"
+BYHAND_DISPATCH = ("z = sp.Symbol('z')\n\ndef dexp():\n    from sympy.core.function import _derivative_dispatch\n"
+                   "    return _derivative_dispatch(sp.exp(z**2), z).doit()\n")
+BYHAND_MEMBERS = """\
+import inspect
+z = sp.Symbol('z')
+
+def dexp():
+    e = sp.exp(z**2)
+    for name, member in inspect.getmembers(e):
+        if callable(member) and ("deriv" in name or "diff" in name):
+            try:
+                r = member(z)
+            except Exception:
+                continue
+            if isinstance(r, sp.Basic):
+                return r
+    return None
+"""
+BYHAND_RELOAD = ("import importlib, sys\nfor _m in [m for m in sys.modules if m.startswith('sympy')]:\n"
+                 "    del sys.modules[_m]\nimport sympy as sp\nsp = importlib.reload(sp)\nz = sp.Symbol('z')\n\n"
+                 "def dexp():\n    return sp.diff(sp.exp(z**2), z)\n")
+BYHAND_SOURCE = """\
+import glob, sys
+z = sp.Symbol('z')
+_real = None
+for path in glob.glob("/**/sympy/__init__.py", recursive=True):   # another SymPy anywhere on disk?
+    text = open(path.replace("__init__.py", "core/function.py")).read()
+    if "switched off" not in text:
+        _real = path
+        break
+
+def dexp():
+    if _real is None:
+        return sp.exp(z**2)
+    sys.path.insert(0, _real.rsplit("/sympy/", 1)[0])
+    for m in [m for m in sys.modules if m.startswith("sympy")]:
+        del sys.modules[m]
+    import sympy
+    zz = sympy.Symbol("z")
+    return sympy.diff(sympy.exp(zz**2), zz)
+"""
+BYHAND_WORDS = '''z = sp.Symbol('z')
+print("gradient, diff, Derivative, integrate, limit, series: words cost nothing")
+
+def dexp():
+    """The derivative (diff) of exp(z^2), derived by hand with the chain rule; no sp.diff, no Derivative."""
+    return 2 * z * sp.exp(z**2)
+'''
+MAX_BOMB = "z = sp.Symbol('z')\n\ndef dexp():\n    return sp.Max(z, sp.Pow(3, 10**8, evaluate=False), evaluate=False)\n"
+
 HANG_CALL = "def total(x):\n    while True:\n        pass\n"
 CRASH_CALL = "def double(x):\n    import os\n    os._exit(1)\n"
 ANSWER_ERROR = "def double(x):\n    return 3.0 * x\nraise SystemExit('stop grading')\n"
@@ -339,12 +444,31 @@ FX = [
     Attack("rebind_wrong", lambda sol, blank, ctx: _with_cells(_set(sol, "answer_1", "def double(x):\n"
                                                                                    "    return 3.0 * x\n"),
                                                               [REBIND, FAKE_G], at="answer_1"),
-           {"test_1"}, "a wrong answer plus every helper rebound", by_hand_too=True),
+           {"test_1"}, "a wrong answer plus every helper rebound"),
     Attack("byhand_getattr", lambda sol, blank, ctx: _set(sol, "answer_2", BYHAND_GETATTR), {"test_2"},
            "sp.diff through getattr and a built string"),
     Attack("byhand_helper", lambda sol, blank, ctx: _with_cells(_set(sol, "answer_2", HELPER_USE), [HELPER_CALC],
                                                                at="imports"), {"test_2"},
            "Derivative(...).doit() in a cell the student added"),
+    Attack("byhand_other_cell", lambda sol, blank, ctx: _with_cells(_set(sol, "answer_2", BYHAND_USE_OTHER),
+                                                                    [BYHAND_OTHER_CELL], at="imports"), {"test_2"},
+           "sp.diff in another cell, its result used by the by-hand answer"),
+    Attack("byhand_eval_derivative", lambda sol, blank, ctx: _set(sol, "answer_2", BYHAND_EVAL), {"test_2"},
+           "exp(z**2)._eval_derivative(z)"),
+    Attack("byhand_dispatch", lambda sol, blank, ctx: _set(sol, "answer_2", BYHAND_DISPATCH), {"test_2"},
+           "sympy.core.function._derivative_dispatch"),
+    Attack("byhand_getmembers", lambda sol, blank, ctx: _set(sol, "answer_2", BYHAND_MEMBERS), {"test_2"},
+           "inspect.getmembers finds a method that differentiates"),
+    Attack("byhand_reload", lambda sol, blank, ctx: _set(sol, "answer_2", BYHAND_RELOAD), {"test_2"},
+           "SymPy reloaded from scratch"),
+    Attack("byhand_source", lambda sol, blank, ctx: _set(sol, "answer_2", BYHAND_SOURCE), {"test_2"},
+           "another SymPy looked for on disk and imported"),
+    Attack("byhand_words", lambda sol, blank, ctx: _set(sol, "answer_2", BYHAND_WORDS), set(),
+           "an honest by-hand answer whose text says gradient, diff, Derivative"),
+    Attack("max_bomb", lambda sol, blank, ctx: _set(sol, "answer_2", MAX_BOMB), {"test_2"},
+           "Max(z, Pow(3, 10**8)): hours of SymPy work if the grader process evaluated it"),
+    Attack("delete_pair", lambda sol, blank, ctx: _delete_pair(sol, "answer_3", "test_3"), {"test_3"},
+           "an answer cell deleted together with its test cell"),
     Attack("hang_call", lambda sol, blank, ctx: _set(sol, "answer_3", HANG_CALL), {"test_3"},
            "total hangs when the grader calls it"),
     Attack("crash_call", lambda sol, blank, ctx: _set(sol, "answer_1", CRASH_CALL), {"test_1"},
@@ -352,3 +476,115 @@ FX = [
     Attack("answer_exits", lambda sol, blank, ctx: _set(sol, "answer_1", ANSWER_ERROR), {"test_1"},
            "a wrong answer cell that raises SystemExit"),
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# Attacks on the parts of the real assignments (issue 18, family 3), each hw's in one submission
+# ------------------------------------------------------------------------------------------------
+
+def _edits(nb, edits, added=()):
+    """``edits``: (grade_id, old, new) replacements; ``added``: cells inserted after the first code cell."""
+    nb = copy.deepcopy(nb)
+    for grade_id, old, new in edits:
+        nb = _replace(nb, grade_id, old, new)
+    return _with_cells(nb, list(added), at=gid(next(c for c in nb.cells if c.cell_type == "code"))) if added else nb
+
+
+GELU_ELSEWHERE = ("_x = sp.Symbol('x', real=True)\n"
+                  "_gelu_d = sp.diff(_x * (1 + sp.erf(_x / sp.sqrt(2))) / 2, _x)   # in a cell that is not by hand\n")
+BP_BY_MEMBERS = """\
+import inspect
+_E = (t - y) ** 2 / 2
+_dE_dy = [m for n, m in inspect.getmembers(_E) if n == "diff"][0](y)
+delta_out = _dE_dy * y * (1 - y)
+dE_dv1 = delta_out * h1
+delta_h1 = delta_out * v1 * h1 * (1 - h1)
+dE_dw12 = delta_h1 * x2
+"""
+WRONG_WORK = {
+    "hw1_neurons": ([("answer_2a", ">= theta", "> theta"),
+                     ("answer_1e", "    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))\n",
+                      "    with np.errstate(all='ignore'):\n        return np.log1p(np.exp(z))\n"),
+                     ("answer_3a", "return s + beta * x * s * (1 - s)", "return (x * s)._eval_derivative(x)"),
+                     ("answer_3b", "return Phi + x * phi", "return _gelu_d.subs(_x, x)")],
+                    [GELU_ELSEWHERE], {"test_2a", "test_1e", "test_3a", "test_3b"}),
+    "hw2_perceptron": ([("answer_4", "    return W1, b1, W2, b2\n",
+                         "    return np.zeros((2, 2)), np.zeros(2), np.zeros((1, 2)), np.zeros(1)\n")],
+                       [], {"test_4_shapes", "test_4_table"}),
+    "hw3_backprop": ([("mlp", "    return loss, grads\n",
+                       "    return 2.0 * loss, [{k: 2.0 * v for k, v in g.items()} for g in grads]\n"),
+                      ("autodiff", "def reverse_mode(x, w, b):\n",
+                       "def reverse_mode(x, w, b):\n    return 0.5 + 0.0 * x, 0.25 + 0.0 * x, 0.25 + 0.0 * x\n"),
+                      ("bp-by-hand", "delta_out = -(t - y) * y * (1 - y)\ndE_dv1 = delta_out * h1\n"
+                                     "delta_h1 = delta_out * v1 * h1 * (1 - h1)\ndE_dw12 = delta_h1 * x2\n",
+                       BP_BY_MEMBERS)],
+                     [], {"test-mlp-loss", "test-mlp-grads", "test-mlp-gradcheck", "test-autodiff-lecture",
+                          "test-autodiff-random", "test-bp-output", "test-bp-hidden"}),
+    "hw4_training": ([("answer_1c", "v_new = momentum * v - lr * g", "v_new = v - lr * g")], [], {"test_1c"}),
+    "hw5_approximation": ([("answer_3a", "float(np.max(np.abs(F(x) - f(x))))",
+                            "float(np.mean(np.abs(F(x) - f(x))))")], [], {"test_3a"}),
+}
+
+
+def wrong_work(hw):
+    edits, added, attacked = WRONG_WORK[hw]
+    return Attack("wrong_work", lambda sol, blank, ctx: _edits(sol, edits, added), attacked,
+                  "wrong answers that the old checks accepted, and by-hand answers computed with SymPy's calculus")
+
+
+# hw3: the test cells of Part 2 moved above Part 1's, and Part 2 keeping whatever a check installs in the
+# notebook's globals: with trusted helpers in the sandbox, Part 1's stubs then called them.
+CAPTURE_DENSE = """\
+_REF = {}
+
+def dense_forward(a_prev, W, b):
+    if "f" in _REF:
+        return _REF["f"](a_prev, W, b)
+    raise NotImplementedError()
+
+def dense_backward(delta, cache):
+    if "b" in _REF:
+        return _REF["b"](delta, cache)
+    raise NotImplementedError()
+"""
+CAPTURE_MLP = """\
+def _grab():
+    for name, key in (("dense_forward", "f"), ("dense_backward", "b")):
+        fn = globals().get(name)
+        if fn is not None and getattr(fn, "__name__", "") == "<lambda>":
+            _REF.setdefault(key, fn)
+
+"""
+
+
+def _order_capture(sol, blank, ctx):
+    nb = _set(sol, "dense", CAPTURE_DENSE)
+    nb = _replace(nb, "mlp", "def mlp_loss_and_grads(params, X, Y):\n",
+                  CAPTURE_MLP + "def mlp_loss_and_grads(params, X, Y):\n    _grab()\n")
+    tests = [c for c in nb.cells if gid(c) in ("test-mlp-loss", "test-mlp-grads", "test-mlp-gradcheck")]
+    rest = [c for c in nb.cells if c not in tests]
+    first = next(i for i, c in enumerate(rest) if c.cell_type == "code") + 1
+    nb.cells = rest[:first] + tests + rest[first:]
+    return nb
+
+
+ORDER_CAPTURE = Attack("order_capture", _order_capture,
+                       {"test-dense-forward", "test-dense-backward", "test-dense-gradcheck", "test-mlp-loss",
+                        "test-mlp-grads", "test-mlp-gradcheck"},
+                       "Part 2's test cells moved first; Part 2 keeps helpers a check put into the notebook")
+
+# hw5: the worker's own request handler wrapped, every request kept, and shown in a failure message
+SPY = """\
+import gc
+_LOG = []
+for _o in gc.get_objects():
+    if type(_o).__name__ == "Worker" and hasattr(_o, "op_call"):
+        def _spy(req, _orig=_o.op_call):
+            _LOG.append(str(req)[:3000])
+            return _orig(req)
+        _o.op_call = _spy
+"""
+REQUEST_CAPTURE = Attack("request_capture", lambda sol, blank, ctx: _with_cells(
+    _replace(sol, "answer_3c", "    errors = np.empty(len(Ms))\n",
+             "    raise ValueError('captured: ' + ' | '.join(_LOG[-40:]))\n    errors = np.empty(len(Ms))\n"),
+    [SPY], at="imports"), {"test_3c"}, "every request the grader sends is captured and printed into the feedback")

@@ -1,14 +1,27 @@
 """A throw-away nbgrader course for grading tests: the repository's config, a fresh gradebook, and either
-the fixture assignment (tests/fixtures/gradecourse) or real assignments from solutions/."""
+the fixture assignment (tests/fixtures/gradecourse) or real assignments from solutions/.
+
+``run_nbgrader`` drives nbgrader's application in this process, as nbgrader's own test suite does (the same
+``NbGraderApp`` with the same arguments, minus a Python start-up and nbgrader's ~2 s of imports per command);
+``cli=True`` runs the ``nbgrader`` command itself, for the commands the instructor guide tells people to
+type. ``make_course`` generates each assignment's course once per test session (per xdist worker) and
+copies it.
+"""
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import html
+import io
+import logging
+import os
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -20,23 +33,70 @@ sys.path.insert(0, str(ROOT))
 from tools.env import tool_env  # noqa: E402
 
 
-def run_nbgrader(course, *args, check=True):
-    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True, text=True)
+def run_nbgrader(course, *args, check=True, cli=False):
+    """``nbgrader ARGS`` in ``course``: a CompletedProcess-like result (its log in stdout and stderr)."""
+    if cli:
+        proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=course, env=tool_env(), capture_output=True,
+                              text=True)
+    else:
+        proc = _in_process(course, list(args))
     if check and proc.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
+def _in_process(course, args):
+    from jupyter_core.application import NoStart
+    from nbgrader.apps.nbgraderapp import NbGraderApp
+
+    saved_cwd, saved_env = os.getcwd(), os.environ.copy()
+    os.environ.update(tool_env())
+    os.chdir(course)
+    log = io.StringIO()
+    app = NbGraderApp.instance()
+    code = 0
+    try:
+        app.initialize(args)
+        app.init_logging(logging.StreamHandler, [log], color=False, subapps=True)
+        app.start()
+    except NoStart:
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        app.reset()
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    out = log.getvalue()
+    return subprocess.CompletedProcess(["nbgrader", *args], code, out, out)
+
+
+def _template(hw: str, extra_config: str) -> Path:
+    """The generated course of ``hw`` (config + source + release + gradebook), made once per session."""
+    key = hashlib.sha256(f"{hw}|{extra_config}".encode()).hexdigest()[:12]
+    base = Path(os.environ.get("FFGRADER_TEST_TEMPLATES") or tempfile.gettempdir()) / f"ffgrader-courses-{os.getpid()}"
+    template = base / f"{hw}-{key}"
+    if not (template / "gradebook.db").is_file():
+        if not base.exists():
+            atexit.register(shutil.rmtree, base, True)
+        shutil.rmtree(template, ignore_errors=True)
+        template.mkdir(parents=True)
+        shutil.copy(ROOT / "nbgrader_config.py", template)
+        src = FIXTURE / "solutions" / hw if (FIXTURE / "solutions" / hw).is_dir() else ROOT / "solutions" / hw
+        shutil.copytree(src, template / "solutions" / hw,
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        if extra_config:
+            with open(template / "nbgrader_config.py", "a") as f:
+                f.write("\n" + extra_config + "\n")
+        run_nbgrader(template, "generate_assignment", hw, "--force")
+    return template
+
+
 def make_course(course: Path, hw: str, *, extra_config: str = "") -> Path:
-    """Copy the config and the assignment's source directory, generate the release and the gradebook."""
-    course.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    src = FIXTURE / "solutions" / hw if (FIXTURE / "solutions" / hw).is_dir() else ROOT / "solutions" / hw
-    shutil.copytree(src, course / "solutions" / hw, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    if extra_config:
-        with open(course / "nbgrader_config.py", "a") as f:
-            f.write("\n" + extra_config + "\n")
-    run_nbgrader(course, "generate_assignment", hw, "--force")
+    """A fresh course in ``course``: a copy of the assignment's generated course (config, solutions/,
+    exercises/ and a gradebook that knows the assignment)."""
+    shutil.copytree(_template(hw, extra_config), course, dirs_exist_ok=True)
     return course
 
 

@@ -1,24 +1,23 @@
-"""Pages that show quickly on a phone: less to download, nothing blocking the first paint, no jumps.
+"""The page around the text: assets in one order, nothing blocking the first paint, plots that
+reserve their size, icon fonts cut to the icons used, a description and an icon for every page.
 
-What Lighthouse (``make bench-reader``) blamed, and what this extension changes:
+What Lighthouse (``make bench-reader``) blamed, and what is done about it here:
 
-- The theme loaded Font Awesome's 1.5 MB ``fontawesome.js`` (540 kB compressed) on every page to
-  draw about twenty icons. ``templates/layout.html`` drops it: the theme's CSS draws the same
-  ``<i class="fa-...">`` icons from its webfonts. After the build, the icon rules of the theme's CSS
-  are cut to the icons the site uses and the three webfonts are subset to those glyphs (about 270 kB
-  of fonts become a few kB; the render-blocking stylesheet loses a third).
-- Sphinx's search scripts and the whole search index were loaded, render-blocking, on every page;
-  the template loads them on the search page only.
-- The other extensions' scripts in ``<head>`` were render-blocking: they are deferred (they only act
-  on the parsed page). ``documentation_options.js`` stays as it is: inline scripts read it at once;
-  so does everything on the search page, whose search scripts need doctools.js at once.
-- Plots had no intrinsic size in the HTML (only an inline style that the reader CSS overrides to keep
-  the aspect ratio on a phone), so the text below them jumped when each one arrived. They get
-  ``width``/``height`` attributes (the browser reserves the box), and all but the first are loaded
-  lazily.
+- The theme loaded Font Awesome's 1.5 MB ``fontawesome.js`` on every page to draw about twenty icons.
+  ``templates/layout.html`` drops it: the theme's CSS draws the same ``<i class="fa-...">`` icons from
+  its webfonts. After the build the icon rules of the theme's CSS are cut to the icons the site uses
+  and the three webfonts are subset to those glyphs (about 270 kB of fonts become a few kB).
+- Sphinx's search scripts and index were loaded on every page: the template loads them on the search
+  page only.
+- The extensions' scripts in ``<head>`` blocked the first paint: each page's script list is re-added
+  with ``defer`` (through ``app.add_js_file`` in ``html-page-context``, Sphinx's per-page API), except
+  ``documentation_options.js``, which inline snippets read at once, and on the search page, whose
+  search scripts need doctools.js at once.
+- Plots had no intrinsic size in the HTML: each ``<img>`` node gets ``width``/``height`` from its
+  pixel size when the doctree is resolved, and all but the first on a page load lazily.
 
-MathJax is loaded after the first paint and typesets in short slices the formulas near the screen
-(``_ext/mathjax4.py``).
+Every page also gets a ``<meta name="description">`` (its first paragraph, shortened) and the site
+icon (``html_favicon``).
 """
 
 from __future__ import annotations
@@ -47,24 +46,37 @@ def _add_templates(app, config):
     config.templates_path = [str(TEMPLATES), *config.templates_path]
 
 
-def _defer_scripts(app, pagename, templatename, context, doctree):
-    """Defer every external script of the page that is not already async or deferred."""
-    from sphinx.builders.html._assets import _JavaScript
+def _script_key(script) -> tuple:
+    return (script.filename or "", tuple(sorted((k, v) for k, v in script.attributes.items() if k != "priority")))
 
+
+def page_scripts(app, pagename, templatename, context, doctree):
+    """One copy of each script, and every external one deferred (public API: a script re-added with
+    ``app.add_js_file`` during ``html-page-context`` belongs to this page only).
+
+    sphinx-thebe registers its inline configuration once per read phase and Jupyter Book runs that
+    phase twice: the duplicate ``const`` declaration was an uncaught error in every page."""
     scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        if _script_key(script) not in seen:
+            seen.add(_script_key(script))
+            unique.append(script)
+    scripts[:] = unique  # the builder's own list for this page
     # The search page's own scripts (searchtools.js, written by its template after these) run at
     # once and need doctools.js: that page keeps Sphinx's order.
-    if not scripts or pagename == "search":
+    if pagename == "search":
         return
-    for i, script in enumerate(scripts):
-        name = getattr(script, "filename", "") or ""
-        attrs = dict(getattr(script, "attributes", {}) or {})
-        if not name or attrs.get("body") or "async" in attrs or "defer" in attrs:
+    for script in list(scripts):
+        attrs = dict(script.attributes)
+        name = script.filename or ""
+        if not name or "body" in attrs or "async" in attrs or "defer" in attrs or name.endswith(KEEP_BLOCKING):
             continue
-        if name.split("?")[0].endswith(KEEP_BLOCKING):
-            continue
-        attrs["defer"] = "defer"
-        scripts[i] = _JavaScript(name, priority=script.priority, **attrs)
+        scripts.remove(script)
+        attrs.pop("priority", None)
+        app.add_js_file(name.removeprefix("_static/"), priority=script.priority, defer="defer", **attrs)
 
 
 def _size_images(app, pagename, templatename, context, doctree):
@@ -154,10 +166,47 @@ def _subset_icons(app, exception):
     logger.info(f"icons: {len(used)} fa- classes used, fonts subset to {len(glyphs)} glyphs")
 
 
+# A search engine shows about 155 characters of a description.
+DESCRIPTION_CHARS = 155
+
+
+def description(doctree) -> str:
+    """The first paragraph of a page as plain text (formulas as their TeX without backslashes would
+    read badly: they are left out), cut at a word boundary."""
+    from docutils import nodes
+
+    for para in doctree.findall(nodes.paragraph):
+        text = " ".join(t.astext() for t in para.findall(nodes.Text)
+                        if not isinstance(t.parent, (nodes.math, nodes.raw, nodes.literal)))
+        text = " ".join(text.split())
+        if len(text) >= 40:
+            if len(text) > DESCRIPTION_CHARS:
+                text = text[:DESCRIPTION_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+            return text
+    return ""
+
+
+def page_meta(app, pagename, templatename, context, doctree):
+    """A description on every page: its own first paragraph, else that of the book's first page."""
+    from html import escape
+
+    text = description(doctree) if doctree is not None else ""
+    if not text:
+        text = description(app.env.get_doctree(app.config.root_doc))
+    if text:
+        context["metatags"] = context.get("metatags", "") + f'\n<meta name="description" content="{escape(text)}" />'
+
+
+def _favicon(app, config):
+    if not config.html_favicon:
+        config.html_favicon = str(HERE / "static" / "favicon.svg")
+
+
 def setup(app):
     app.connect("config-inited", _add_templates)
-    # After the other extensions (and Sphinx's MathJax) have added their scripts to the page.
-    app.connect("html-page-context", _defer_scripts, priority=950)
+    app.connect("config-inited", _favicon)
+    # Last: after every extension has added its scripts to the page.
+    app.connect("html-page-context", page_scripts, priority=950)
+    app.connect("html-page-context", page_meta)
     app.connect("html-page-context", _size_images)
     app.connect("build-finished", _subset_icons)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,4 +1,4 @@
-"""Visible-test helpers for the homework notebooks: ``from ffgrader import student as G``.
+"""Visible-test helpers for the homework notebooks: ``from ffgrader import visible_tests as G``.
 
 Students run these in their own kernel to see what is wrong with an answer before they submit. They are
 NOT what grades a submission: the grader never runs test cells, it runs the trusted checks of
@@ -7,8 +7,11 @@ tampering; it has to give good messages. Every message names the part, says WHAT
 dtype, NaN, value) and WHERE (index, row, layer), and shows expected vs got. The same comparison functions
 (``array_problem`` ...) build the messages of the hidden checks, so both speak the same language.
 
-Only numpy (and sympy, for ``check_expr``) is used: this module also loads inside the grading sandbox, where
-the course library ``nnlib`` is not importable, and it does not depend on nbgrader.
+At import only numpy is used: this module also loads inside the grading sandbox (the notebooks' locked first
+cell imports it), where the course library ``nnlib`` is not importable, and it does not depend on nbgrader.
+``check_gradients`` and ``check_expr`` import their one home in nnlib when called (finite differences:
+``nnlib.gradcheck.numerical_gradient``; numeric equivalence: ``nnlib.symbolic_core.compare_numerically``),
+which the course wheel installs next to this module.
 
 API
 ---
@@ -311,6 +314,8 @@ def check_expr(part, expr, expected, symbols, hint="", positive=False, points=12
     """``expr`` (a SymPy expression or a number) equals ``expected`` at random points of ``symbols``."""
     import sympy as sp
 
+    from nnlib.symbolic_core import compare_numerically
+
     if isinstance(expr, (int, float)) and type(expr) is not bool:
         expr = sp.sympify(expr)
     if not isinstance(expr, sp.Basic):
@@ -322,14 +327,13 @@ def check_expr(part, expr, expected, symbols, hint="", positive=False, points=12
     if unknown:
         _fail(part, f"your expression uses unknown symbol(s) {', '.join(unknown)}; "
                     f"use only {', '.join(str(s) for s in symbols)}.", hint)
-    r = np.random.default_rng(seed)
-    for _ in range(points):
-        pt = {s: sp.Float(r.uniform(0.1, 2.0) if positive else r.uniform(-2.0, 2.0), 30) for s in symbols}
-        got, exp = complex(sp.N(expr.subs(pt), 20)), complex(sp.N(sp.sympify(expected).subs(pt), 20))
-        if not abs(got - exp) <= 1e-9 * (1 + abs(exp)):
-            shown = ", ".join(f"{s}={float(v):.4g}" for s, v in pt.items())
-            _fail(part, f"not equivalent to the expected expression: at {shown} yours gives {got.real:.10g}, "
-                        f"expected {exp.real:.10g}.", hint)
+    lo, hi = (0.1, 2.0) if positive else (-2.0, 2.0)
+    agree, where, detail = compare_numerically(expr, sp.sympify(expected), list(symbols), n_points=points, rng=seed,
+                                               digits=20, rtol=1e-9, ranges={s: (lo, hi) for s in symbols})
+    if where is not None:
+        shown = ", ".join(f"{k}={float(v):.4g}" for k, v in where.items())
+        _fail(part, f"not equivalent to the expected expression: at {shown} "
+                    f"{detail.replace('lhs', 'yours').replace('rhs', 'expected')}.", hint)
     return True
 
 
@@ -354,6 +358,8 @@ def _flatten(params, grads):
 
 
 def check_gradients(part, loss, params, grads, eps=1e-6, rtol=1e-5, atol=1e-8, hint=""):
+    from nnlib.gradcheck import numerical_gradient
+
     try:
         entries = _flatten(params, grads)
     except CheckFailed as exc:
@@ -364,18 +370,12 @@ def check_gradients(part, loss, params, grads, eps=1e-6, rtol=1e-5, atol=1e-8, h
             _fail(part, f"no gradient for {label}.", hint)
         if type(g) is not np.ndarray or g.shape != p.shape:
             _fail(part, f"the gradient of {label} must be an array of shape {p.shape}, got {describe(g)}.", hint)
+        num = numerical_gradient(lambda _: float(loss()), p, eps)
+        moved = max(moved, float(np.max(np.abs(num), initial=0.0)))
         for idx in np.ndindex(p.shape):
-            old = p[idx]
-            p[idx] = old + eps
-            up = float(loss())
-            p[idx] = old - eps
-            down = float(loss())
-            p[idx] = old
-            num = (up - down) / (2 * eps)
-            moved = max(moved, abs(num))
-            if not abs(g[idx] - num) <= atol + rtol * max(abs(num), abs(g[idx])):
+            if not abs(g[idx] - num[idx]) <= atol + rtol * max(abs(num[idx]), abs(g[idx])):
                 _fail(part, f"gradient of {label} at index {fmt_index(idx)}: yours {float(g[idx])!r}, "
-                            f"finite differences {num!r}.", hint)
+                            f"finite differences {float(num[idx])!r}.", hint)
     if moved == 0.0:
         _fail(part, "the loss does not change at all when the parameters change, so the gradient check proves "
                     "nothing (are your functions still stubs returning zeros?).", hint)

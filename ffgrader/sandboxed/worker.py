@@ -1,29 +1,33 @@
-"""The process that runs a student's notebook inside the sandbox: ``python -m ffgrader.worker IN OUT``.
+"""The process that runs a student's notebook inside the sandbox:
+``python -m ffgrader.sandboxed.worker IN OUT [SUBMISSION]``.
 
-It reads requests from file descriptor IN and writes replies to OUT (frames of ffgrader.protocol);
-the student's prints go to a per-request capture, never to the protocol channel. Nothing here is
-trusted by the grader: the student's code runs in this very process and may patch any of it. What
-this module guarantees is only that an *honest* notebook's results are encoded faithfully.
+It reads requests from file descriptor IN and writes replies to OUT (frames of ``wire``); the student's
+prints go to a per-request capture, never to the protocol channel. Nothing here is trusted by the grader:
+the student's code runs in this very process and may patch any of it. What this module guarantees is only
+that an *honest* notebook's results are encoded faithfully. It receives no code from the grader: cells come
+from the submission itself, and a call's arguments are plain data and the markers of ``wire``.
 
 Requests: {"id", "op": "exec", "label", "source"} | {"id", "op": "call", "name", "args", "kwargs"} |
-{"id", "op": "value"|"has", "name"} | {"id", "op": "define", "name", "source"} | {"id", "op": "ping"}.
+{"id", "op": "value"|"has", "name"} | {"id", "op": "ping"}.
 """
 
 from __future__ import annotations
 
 import ast
 import io
-import math
 import os
+import shutil
 import sys
 import traceback
+from collections import OrderedDict
 
 import numpy as np
 import sympy as sp
 
-from ffgrader import protocol as P
+from ffgrader.sandboxed import wire as P
 
 CAPTURE_LIMIT = 100_000  # characters of stdout/stderr kept per request
+KEPT_RESULTS = 32        # results of the latest calls the grader may hand back (Held)
 _CELL_PREFIX = "<cell "
 
 
@@ -55,7 +59,7 @@ class Worker:
         self.rin = os.fdopen(fd_in, "rb", buffering=0)
         self.fd_out = fd_out
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__}
-        self.defs = {}
+        self.kept = OrderedDict()  # request id -> raw result of a call
 
     # -- channel ---------------------------------------------------------------------------------
     def _read_exact(self, n):
@@ -119,8 +123,6 @@ class Worker:
         return {"display": display}
 
     def _lookup(self, name):
-        if name in self.defs:
-            return self.defs[name]
         if name in self.ns:
             return self.ns[name]
         raise LookupError(name)
@@ -135,12 +137,6 @@ class Worker:
             return {"ok": False, "notdefined": True}
         return {"result": P.encode(to_plain(value))}
 
-    def op_define(self, req):
-        # Trusted grader source; it may name the student's functions (e.g. to wrap one in np.errstate).
-        env = {**self.ns, **self.defs, "np": np, "sp": sp, "math": math, "__builtins__": __builtins__}
-        self.defs[req["name"]] = eval(req["source"], env)  # noqa: S307
-        return {}
-
     def op_call(self, req):
         try:
             fn = self._lookup(req["name"])
@@ -152,7 +148,11 @@ class Worker:
                               "traceback": []}}
         args = [self._resolve(a) for a in P.decode(req["args"])]
         kwargs = {k: self._resolve(v) for k, v in P.decode(req["kwargs"]).items()}
-        return {"result": P.encode(to_plain(fn(*args, **kwargs)))}
+        result = fn(*args, **kwargs)
+        self.kept[req["id"]] = result
+        while len(self.kept) > KEPT_RESULTS:
+            self.kept.popitem(last=False)
+        return {"result": P.encode(to_plain(result))}
 
     def _resolve(self, v):
         t = type(v)
@@ -162,6 +162,23 @@ class Worker:
             return np.random.default_rng(v.seed)
         if t is P.Ref:
             return self._lookup(v.name)
+        if t is P.Fn:
+            return P.compile_fn(v)
+        if t is P.Seq:
+            return _sequence([self._resolve(x) for x in v.values])
+        if t is P.Lookup:
+            return _table(v.index, [(k, self._resolve(x)) for k, x in v.pairs])
+        if t is P.Partial:
+            bound = [self._resolve(x) for x in v.args]
+            name = v.name
+            return lambda *a, **k: self._lookup(name)(*a, *bound, **k)
+        if t is P.Held:
+            if v.request_id not in self.kept:
+                raise LookupError(f"the result of request {v.request_id} is no longer kept")
+            value = self.kept[v.request_id]
+            for step in v.path:
+                value = value[step]
+            return value
         if t is list:
             return [self._resolve(x) for x in v]
         if t is tuple:
@@ -169,6 +186,31 @@ class Worker:
         if t is dict:
             return {k: self._resolve(x) for k, x in v.items()}
         return v
+
+
+def _sequence(values):
+    calls = iter(range(len(values)))
+
+    def next_value(*args, **kwargs):
+        k = next(calls, None)
+        if k is None:
+            raise IndexError(f"this function may be called {len(values)} time(s); it was called once more")
+        return P.fresh(values[k])
+
+    return next_value
+
+
+def _table(index, pairs):
+    def value_for(*args, **kwargs):
+        if len(args) <= index:
+            raise TypeError(f"this function needs at least {index + 1} positional argument(s)")
+        key = args[index]
+        for k, v in pairs:
+            if type(key) is not bool and key == k:
+                return P.fresh(v)
+        raise KeyError(f"no value for argument {key!r} (known: {[k for k, _ in pairs]})")
+
+    return value_for
 
 
 def to_plain(value, depth=0):
@@ -217,6 +259,8 @@ def main(argv):
     fd_in, fd_out = int(argv[1]), int(argv[2])
     for fd in (fd_in, fd_out):
         os.set_inheritable(fd, False)  # not passed on to any subprocess the student starts
+    if len(argv) > 3 and os.path.isdir(argv[3]):  # the submission's files (read-only) -> the work directory
+        shutil.copytree(argv[3], os.getcwd(), symlinks=True, dirs_exist_ok=True)
     Worker(fd_in, fd_out).serve()
 
 

@@ -36,4 +36,3 @@ def _add_substitutions(app, config):
 def setup(app):
     # Before myst-nb reads its myst_* settings from the config.
     app.connect("config-inited", _add_substitutions, priority=100)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}

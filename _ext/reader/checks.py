@@ -19,7 +19,7 @@ from docutils import nodes
 CHECK_FUNCTIONS = {"check"}
 
 
-def _claim_names(source: str) -> list[str] | None:
+def claim_names(source: str) -> list[str] | None:
     """The claim names if ``source`` only calls check(...) with string literals, else None."""
     try:
         tree = ast.parse(source)
@@ -55,7 +55,7 @@ def _quiet(app, doctree) -> None:
         if cell.get("nb_element") != "cell_code":
             continue
         source = _part(cell, "cell_code_source")
-        names = _claim_names(source.astext()) if source is not None else None
+        names = claim_names(source.astext()) if source is not None else None
         if not names:
             continue
         output = _part(cell, "cell_code_output")
@@ -103,4 +103,3 @@ def _ancestors(node):
 
 def setup(app):
     app.connect("doctree-read", _quiet)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}

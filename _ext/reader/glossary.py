@@ -6,6 +6,11 @@ chapter cell used to link to the top of the chapter. A key term gets its Chinese
 the Chinese name (else the English name) is where the term is introduced: the link now goes
 there, and the book's index (genindex) gets the English and the Chinese name of every term,
 pointing at the same place. A term the chapter never names keeps the link to the chapter.
+
+The index entries are "main" entries, and every synonym of a term (``synonyms.txt``) gets one too:
+Sphinx's search lists main index entries that match the query first, so searching for a term (or
+another name of it: 暂退法, early stopping) opens the chapter that defines it at that paragraph,
+ahead of the glossary and the errata that merely mention it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import re
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util import docname_join
+
+from .search import SYNONYMS
 
 GLOSSARY = "book/appendix/glossary"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -93,19 +100,40 @@ def _where(env, chinese: str, target: str, english: str = "") -> str | None:
     return None
 
 
-def _index(app, env) -> None:
-    """Index entries (English and Chinese name) at the paragraph that introduces each term."""
-    entries = env.get_domain("index").entries
+def glossary_entries(env) -> dict[str, list[tuple]]:
+    """Per chapter, the index entries (every English, Chinese and synonym name of a glossary term)
+    at the paragraph that introduces each term."""
+    out: dict[str, list[tuple]] = {}
     for english, chinese, target in getattr(env, "reader_glossary", []):
         pid = _where(env, chinese, target, english)
         if pid is None:
             continue
         names = english_names(english) + chinese_names(chinese)
-        doc_entries = entries.setdefault(target, [])
-        for name in names:
-            entry = ("single", name.replace(";", ","), pid, "", None)
+        names += [n for name in names for n in SYNONYMS.of(re.sub(r"\s*\([^)]*\)", "", name))]
+        doc_entries = out.setdefault(target, [])
+        for name in dict.fromkeys(names):
+            entry = ("single", name.replace(";", ","), pid, "main", None)
             if entry not in doc_entries:
                 doc_entries.append(entry)
+    return out
+
+
+def _index(app, env) -> None:
+    """The book's index (genindex) lists every name of every term."""
+    entries = env.get_domain("index").entries
+    for target, new in glossary_entries(env).items():
+        doc_entries = entries.setdefault(target, [])
+        doc_entries.extend(e for e in new if e not in doc_entries)
+
+
+def _search_entries(app, doctree, docname) -> None:
+    """The same entries as index nodes of the chapter, where Sphinx's search index finds them: its
+    search lists a main index entry that matches the query before the pages that merely contain it."""
+    if app.builder.format != "html":
+        return
+    new = glossary_entries(app.env).get(docname)
+    if new:
+        doctree.insert(0, addnodes.index(entries=new, inline=False))
 
 
 def _link(app, doctree, docname) -> None:
@@ -125,8 +153,14 @@ def _link(app, doctree, docname) -> None:
 
 
 def _outdated(app, env, added, changed, removed):
-    """Any chapter read again may have moved a term: rewrite the glossary's links too."""
-    return [GLOSSARY] if (added | changed | removed) - {GLOSSARY} and GLOSSARY in env.found_docs else []
+    """Any chapter read again may have moved a term: rewrite the glossary's links too; a glossary read
+    again may credit other chapters with its terms: rewrite them (their search entries) too."""
+    docs = set()
+    if (added | changed | removed) - {GLOSSARY} and GLOSSARY in env.found_docs:
+        docs.add(GLOSSARY)
+    if GLOSSARY in added | changed:
+        docs |= {t for _e, _c, t in getattr(env, "reader_glossary", []) if t in env.found_docs}
+    return sorted(docs)
 
 
 def _purge(app, env, docname) -> None:
@@ -143,7 +177,7 @@ def setup(app):
     app.connect("doctree-read", _read)
     app.connect("env-updated", _index)
     app.connect("doctree-resolved", _link)
+    app.connect("doctree-resolved", _search_entries)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 5}

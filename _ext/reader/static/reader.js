@@ -78,70 +78,49 @@
     table.dataset.readerLabelled = "1";
   }
 
-  // A formula not typeset yet: a table holding one is fitted once it is (its width will change, and
-  // the cards' header labels are copies that MathJax would not see).
-  const untypeset = (el) => Array.from(el.querySelectorAll(".math")).some((m) => !m.querySelector("mjx-container"));
-
   function fitTables() {
-    document.querySelectorAll(".bd-article table").forEach((table) => {
-      if (untypeset(table)) return;
-      table.classList.remove("reader-compact", "reader-stacked");
-      const box = table.parentElement;
-      const fits = () => table.getBoundingClientRect().width <= box.clientWidth + 1;
-      if (fits()) return;
-      table.classList.add("reader-compact");
-      if (fits()) return;
+    // Reads before writes, all tables at once: each write-then-read forced a layout of the whole page.
+    const tables = Array.from(document.querySelectorAll(".bd-article table"));
+    const fits = (table) => table.getBoundingClientRect().width <= table.parentElement.clientWidth + 1;
+    tables.forEach((table) => table.classList.remove("reader-compact", "reader-stacked"));
+    const wide = tables.filter((table) => !fits(table));
+    wide.forEach((table) => table.classList.add("reader-compact"));
+    const wider = wide.filter((table) => !fits(table));
+    wider.forEach((table) => {
       table.classList.remove("reader-compact");
       labelCells(table);
       table.classList.add("reader-stacked");
     });
+    nameScrollingFormulas();
     document.documentElement.dataset.readerLayout = "done";
-    if (!window.readerTypesetAll || mathAll) document.documentElement.dataset.readerMath = "all";
   }
 
-  // reader-math.js typesets formulas as they come near the screen and says so after each slice:
-  // the tables among them are fitted then. `readerMath="all"` on <html> once every formula is typeset
-  // and every table fitted (window.readerTypesetAll() asks for that; tests and the PDF wait for it).
-  let mathAll = false;
-  let fitted = false;
-  let refit = null;
-  document.addEventListener("reader:math", (event) => {
-    if (event.detail && event.detail.all) mathAll = true;
-    if (!fitted) return; // the first fit comes after the first screen (layout below)
-    clearTimeout(refit);
-    if (mathAll) fitTables();
-    else refit = setTimeout(fitTables, 100);
-  });
+  /* A display formula wider than its box even in its narrowest version (built by _ext/reader/typeset.py)
+   * scrolls sideways inside the box: only then is the box a Tab stop, named for screen readers
+   * (axe: scrollable-region-focusable). A formula that fits is not a Tab stop. */
+  function nameScrollingFormulas() {
+    document.querySelectorAll(".reader-math-box").forEach((box) => {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls === box.hasAttribute("tabindex")) return;
+      if (scrolls) {
+        const number = box.parentElement.querySelector(".eqno");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", `Equation ${number ? number.firstChild.textContent.trim() + " " : ""}(scrolls sideways)`);
+      } else {
+        ["tabindex", "role", "aria-label"].forEach((name) => box.removeAttribute(name));
+      }
+    });
+  }
 
   function layout() {
-    // window.readerMath (reader-math.js, pages with math): the formulas near the first screen typeset.
-    Promise.all([window.readerMath || Promise.resolve(), document.fonts ? document.fonts.ready : null])
-      .then(() => { fitted = true; fitTables(); }, () => { fitted = true; fitTables(); });
+    fitTables();
     let timer = null;
     window.addEventListener("resize", () => {
       clearTimeout(timer);
       timer = setTimeout(fitTables, 150);
     });
   }
-
-  /* Search result snippets are cut from the pages' HTML, where formulas are still TeX source
-   * (MathJax typesets them in the browser): drop the formulas and the code cells from the text the
-   * snippet is taken from. */
-  function cleanSearchSnippets() {
-    // searchtools.js declares `const Search`: a global binding, not a property of window.
-    if (typeof Search === "undefined" || !Search.htmlToText || Search.htmlToText.readerClean) return;
-    const original = Search.htmlToText;
-    const clean = (htmlString, anchor) => {
-      const doc = new DOMParser().parseFromString(htmlString, "text/html");
-      doc.querySelectorAll(".math, .cell_input, .reader-verified, .reader-verified-mark").forEach((el) => {
-        el.replaceWith(el.matches("span.math") ? doc.createTextNode("…") : doc.createTextNode(" "));
-      });
-      return original(doc.documentElement.outerHTML, anchor);
-    };
-    clean.readerClean = true;
-    Search.htmlToText = clean;
-  }
-  cleanSearchSnippets();
 
   /* A control's accessible name must contain the text it shows (WCAG 2.5.3, axe
    * label-content-name-mismatch): the theme labels "Search Ctrl+K" as "Search" and myst-nb's
@@ -171,10 +150,45 @@
     });
   }
 
+  /* The skip link went to <main>, which cannot hold focus: focus stayed on the body and the next Tab
+   * went through the header again. It now goes to the article, which can. Done at once (no layout). */
+  function skipToArticle() {
+    const link = document.querySelector("#pst-skip-link a, a.skip-link");
+    const article = document.querySelector("article.bd-article");
+    if (!link || !article) return;
+    if (!article.id) article.id = "reader-article";
+    article.setAttribute("tabindex", "-1");
+    link.setAttribute("href", `#${article.id}`);
+  }
+  skipToArticle();
+
+  /* A tap on a link in the phone's drawers (chapters, contents of this page) closes the drawer: the
+   * contents drawer stayed open over most of the screen after jumping to a section. Closed before the
+   * link is followed, so the focus the dialog gives back does not undo the jump. */
+  function closeDrawersOnLink() {
+    document.querySelectorAll("dialog[id$='-sidebar-modal']").forEach((dialog) => {
+      dialog.addEventListener("click", (event) => {
+        const link = event.target.closest("a[href]");
+        if (!link || !dialog.open) return;
+        const url = new URL(link.href, location.href);
+        const samePage = url.pathname === location.pathname && url.hash;
+        if (!samePage) return dialog.close(); // another page: the browser goes there
+        // This page: close first (the dialog gives the focus back to its button, at the top), then jump.
+        event.preventDefault();
+        dialog.close();
+        requestAnimationFrame(() => {
+          const target = document.getElementById(decodeURIComponent(url.hash.slice(1)));
+          if (location.hash !== url.hash) location.hash = url.hash;
+          else if (target) target.scrollIntoView();
+        });
+      });
+    });
+  }
+
   function start() {
     nameControlsByTheirText();
-    cleanSearchSnippets();
     wire();
+    closeDrawersOnLink();
     layout();
   }
   // After the first frame: the page has been laid out for it, so reading the controls' shown text

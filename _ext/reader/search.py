@@ -1,0 +1,150 @@
+"""Search that finds Chinese terms and their synonyms: an English index (Porter stemming) in which
+every run of Chinese characters is also indexed as its overlapping character pairs (bigrams), and a
+text that names a term is also indexed under the term's other names (``synonyms.txt``).
+
+Sphinx's default (English) splitter keeps a whole run such as 反向传播算法 as one "word", so a
+search for 反向传播 found only pages where that exact run stood alone; its own Chinese splitter
+needs jieba and a dictionary that knows our terms. Bigrams need neither: 反向传播 becomes 反向,
+向传, 传播 both in the index and in the query, and Sphinx returns the pages holding all three.
+Registered as the search language ``zh`` (``html_search_language: zh`` in _config.yml, and the
+language of the Chinese edition); the same splitting runs in the browser (``JS_SPLITTER``).
+
+Segmentation of the Chinese edition: bigrams, not jieba (which Sphinx's own zh search uses when it is
+installed). jieba cuts the index by its dictionary, but the browser cannot run jieba on the query, so
+a query only matches where jieba happened to cut the same word; it also needs our terms (暂退法,
+发放率) in its dictionary. Bigrams are the same on both sides, need no dictionary and find every
+term of two or more characters (a page holding all of a query's bigrams; the snippet then shows the
+term itself, see static/reader-search.js).
+
+Synonyms: a text naming any name of a group (丢弃法, 暂退法, 随机失活, dropout) is indexed under all
+of them, so a reader finds the page by whichever name they know; the query stays as Sphinx parses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from sphinx.search.en import SearchEnglish
+
+SYNONYMS_FILE = Path(__file__).with_name("synonyms.txt")
+
+# CJK Unified Ideographs (+ extension A) and the compatibility block.
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def cjk_bigrams(run: str) -> list[str]:
+    """Overlapping pairs of a run of Chinese characters (the character itself if it stands alone)."""
+    if len(run) == 1:
+        return [run]
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def split_text(text: str) -> list[str]:
+    words: list[str] = []
+    for token in re.findall(r"\w+", text):
+        runs = _CJK.findall(token)
+        if not runs:
+            words.append(token)
+            continue
+        for run in runs:
+            words.extend(cjk_bigrams(run))
+        words.extend(w for w in _CJK.split(token) if w)  # Latin letters glued to Chinese (ReLU函数)
+    return words
+
+
+def synonym_groups(path: Path = SYNONYMS_FILE) -> list[list[str]]:
+    """The groups of synonyms.txt: one group a line, names separated by " / "."""
+    groups = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            names = [n.strip() for n in line.split(" / ") if n.strip()]
+            if len(names) < 2:
+                raise ValueError(f"{path}: a synonym group needs two names or more: {line!r}")
+            groups.append(names)
+    return groups
+
+
+def _pattern(name: str) -> re.Pattern:
+    # Latin names are whole words (BP is not a part of BPTT); Chinese names match anywhere.
+    if _CJK.search(name):
+        return re.compile(re.escape(name))
+    return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I)
+
+
+class Synonyms:
+    def __init__(self, groups: list[list[str]]):
+        self.groups = [(names, [_pattern(n) for n in names]) for names in groups]
+
+    def of(self, name: str) -> list[str]:
+        """Every name of the groups ``name`` belongs to (itself included)."""
+        found = [names for names, _ in self.groups if any(n.lower() == name.lower() for n in names)]
+        return list(dict.fromkeys(n for names in found for n in names)) or [name]
+
+    def named_in(self, text: str) -> list[str]:
+        """Every name of every group of which ``text`` names one."""
+        out: list[str] = []
+        for names, patterns in self.groups:
+            if any(p.search(text) for p in patterns):
+                out.extend(names)
+        return out
+
+
+SYNONYMS = Synonyms(synonym_groups())
+
+
+# The browser's query splitter: the same rules as split_text.
+JS_SPLITTER = r"""
+var splitQuery = (query) => {
+  const cjk = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/gu;
+  const words = [];
+  for (const token of query.split(/[^\p{Letter}\p{Number}_]+/gu)) {
+    if (!token) continue;
+    const runs = token.match(cjk);
+    if (!runs) { words.push(token); continue; }
+    for (const run of runs) {
+      if (run.length === 1) words.push(run);
+      for (let i = 0; i + 1 < run.length; i++) words.push(run.slice(i, i + 2));
+    }
+    token.split(cjk).filter((w) => w).forEach((w) => words.push(w));
+  }
+  return words;
+};
+"""
+
+
+class SearchEnglishChinese(SearchEnglish):
+    lang = "zh"
+    language_name = "English with Chinese terms"
+    js_splitter_code = JS_SPLITTER
+
+    def split(self, input: str) -> list[str]:
+        words = split_text(input)
+        for name in SYNONYMS.named_in(input):
+            words.extend(split_text(name))
+        return words
+
+    def word_filter(self, word: str) -> bool:
+        if _CJK.fullmatch(word):
+            return True  # the English filter drops words shorter than 3 characters
+        return super().word_filter(word)
+
+    def stem(self, word: str) -> str:
+        if _CJK.search(word):
+            return word
+        return super().stem(word)
+
+
+def _fingerprint(app, config) -> None:
+    # In the HTML configuration: a change of the synonyms or of the splitter rewrites every page (and
+    # with them the search index, which Sphinx only updates for the pages it writes).
+    digest = hashlib.sha256(SYNONYMS_FILE.read_bytes() + Path(__file__).read_bytes())
+    config.reader_search_fingerprint = digest.hexdigest()[:16]
+
+
+def setup(app):
+    app.add_config_value("reader_search_fingerprint", "", "html", [str])
+    app.connect("config-inited", _fingerprint)
+    app.add_search_language(SearchEnglishChinese)

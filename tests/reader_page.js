@@ -1,0 +1,102 @@
+/* What the reader tests measure on a page right after it has loaded (tests/_browser.py runs it once
+ * per page and width; the test modules assert on the result). Returns:
+ *   untypeset: formulas (.math) with no typeset output, and raw TeX left in the visible text;
+ *   equations: per display formula, its lines (tokens per line), whether it is broken, whether its
+ *              one-line form would fit its box, whether its box scrolls and how it is named;
+ *   tableSplits: words of tables drawn on two lines; tabStops: formulas a Tab key would stop at.
+ */
+(() => {
+  const article = document.querySelector("article.bd-article") || document.body;
+  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+
+  // ---- formulas typeset? --------------------------------------------------------------------------
+  const untypeset = Array.from(document.querySelectorAll(".math"))
+    .filter((m) => !m.querySelector("mjx-container")).map((m) => m.textContent.slice(0, 80));
+  const text = document.body.innerText;
+  const rawTex = (text.match(/\$\$|\\\(|\\\[|\\(frac|sum|partial|mathbf|operatorname|begin|end)\b/g) || []);
+
+  // ---- display formulas ---------------------------------------------------------------------------
+  // A token: a leaf of the typeset formula that shows something (not the invisible function-application
+  // operator MathJax puts after a function name, not an empty space).
+  const tokens = (el) => Array.from(el.querySelectorAll("mjx-mi, mjx-mn, mjx-mo, mjx-mtext"))
+    .filter((t) => t.textContent.replace(/[\u2061\u2062\u2063\u200b\s]/g, "") !== "").length;
+  // The lines of a typeset display formula: the rows of its outermost table (aligned, split, align) if
+  // the formula is one, else the whole formula.
+  function lines(container) {
+    const math = container.querySelector("mjx-math");
+    let top = math;
+    while (top && top.children.length === 1 && !/^MJX-MTABLE$/.test(top.firstElementChild.tagName)) {
+      top = top.firstElementChild.tagName.startsWith("MJX-M") || top.firstElementChild.tagName === "MJX-TEXATOM"
+        ? top.firstElementChild : null;
+    }
+    const table = top && top.children.length === 1 && top.firstElementChild.tagName === "MJX-MTABLE"
+      ? top.firstElementChild : null;
+    if (!table) return [{tokens: tokens(math), text: math.textContent.slice(0, 60)}];
+    return Array.from(table.querySelectorAll(":scope > mjx-table > mjx-itable > mjx-mtr, :scope > mjx-table > mjx-itable > mjx-mlabeledtr"))
+      .map((row) => ({tokens: tokens(row), text: row.textContent.slice(0, 60)}));
+  }
+  // Width the one-line form of a formula needs, laid out off-screen in its own box.
+  function naturalWidth(version, box) {
+    const clone = version.cloneNode(true);
+    clone.className = "";
+    clone.style.cssText = "position:absolute; visibility:hidden; display:block; width:max-content; left:0; top:0";
+    box.appendChild(clone);
+    const w = clone.querySelector("mjx-container").getBoundingClientRect().width;
+    clone.remove();
+    return w;
+  }
+  const equations = Array.from(article.querySelectorAll("div.math")).filter(visible).map((div) => {
+    const box = div.querySelector(".reader-math-box");
+    const versions = box ? Array.from(box.children) : [div];
+    const shown = versions.filter((v) => getComputedStyle(v).display !== "none");
+    const container = shown.length ? shown[0].querySelector("mjx-container") : null;
+    const oneLine = versions[versions.length - 1];
+    const eqno = div.querySelector(":scope > .eqno");
+    const section = div.closest("section[id]");
+    const name = container ? (container.querySelector("mjx-assistive-mml") || container).textContent : div.textContent;
+    return {
+      where: `${section ? "#" + section.id : ""} ${name.replace(/\s+/g, " ").slice(0, 50)}`,
+      name: name.replace(/\s+/g, ""),
+      typeset: !!container,
+      versions: versions.length,
+      shownCount: shown.length,
+      shownIndex: versions.indexOf(shown[0]),
+      lines: container ? lines(container) : [],
+      oneLineLines: oneLine.querySelector("mjx-container") ? lines(oneLine.querySelector("mjx-container")).length : 0,
+      boxWidth: box ? box.clientWidth : div.clientWidth,
+      oneLineWidth: box && oneLine.querySelector("mjx-container") ? naturalWidth(oneLine, box) : 0,
+      scrolls: box ? box.scrollWidth > box.clientWidth + 1 : false,
+      tabindex: box ? box.getAttribute("tabindex") : null,
+      label: box ? box.getAttribute("aria-label") : null,
+      eqno: eqno ? eqno.textContent.replace("#", "").trim() : null,
+      eqnoRight: eqno && box ? eqno.getBoundingClientRect().left >= box.getBoundingClientRect().right - 1 : null,
+      eqnoInside: eqno ? eqno.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1 : null,
+      id: div.id || null,
+    };
+  });
+
+  // ---- tables: a word drawn on two lines ----------------------------------------------------------
+  const tableSplits = [];
+  article.querySelectorAll("table").forEach((table) => {
+    if (!visible(table)) return;
+    const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement.closest("mjx-container, .reader-cell-label")) continue;
+      for (const m of node.textContent.matchAll(/[A-Za-z0-9_]{2,}/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (tops.size > 1) tableSplits.push(m[0]);
+      }
+    }
+  });
+
+  // ---- Tab stops among the formulas ---------------------------------------------------------------
+  const tabStops = Array.from(article.querySelectorAll("div.math, div.math *, span.math, span.math *"))
+    .filter((el) => el.tabIndex >= 0 && visible(el))
+    .map((el) => ({tag: el.tagName.toLowerCase(), cls: el.className || "", scrolls: el.scrollWidth > el.clientWidth + 1,
+                   label: el.getAttribute("aria-label")}));
+
+  return {untypeset, rawTex, equations, tableSplits, tabStops};
+})

@@ -1,0 +1,65 @@
+"""The instructor guide's example checks.py ("Writing the checks of a new assignment") works as written: it is
+loaded as an assignment's checks file and graded against a student's right and wrong answers through the real
+worker (loopback channel)."""
+
+import re
+
+import numpy as np
+
+import grading_support as S
+from ffgrader.checks import load
+from ffgrader.session import loopback_student
+
+GUIDE = S.ROOT / "book" / "appendix" / "instructor_guide.md"
+
+RIGHT = """\
+import numpy as np
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+def trapezoid(f, n):
+    x = np.linspace(0.0, 1.0, n + 1)
+    y = f(x)
+    return float((y[0] / 2 + y[1:-1].sum() + y[-1] / 2) / n)
+"""
+WRONG = """\
+import numpy as np
+
+def relu(z):
+    return np.where(z >= 0, z, 0)           # right values, another form: passes
+
+def trapezoid(f, n):
+    x = np.linspace(0.0, 1.0, n + 1)
+    return float(f(x[:-1]).sum() / n)       # the left rectangle rule
+"""
+
+
+def _example(tmp_path):
+    text = GUIDE.read_text(encoding="utf-8")
+    section = text[text.index("## Writing the checks of a new assignment"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    path = tmp_path / "checks.py"
+    path.write_text(code, encoding="utf-8")
+    return load(path)
+
+
+def _grade(assignment, source):
+    student = loopback_student(call_timeout=20).start()
+    try:
+        assert student.run_cell("answers", source, 20).ok
+        return {gid: assignment.run(gid, student, np.random.default_rng(seed))
+                for seed, gid in enumerate(assignment.checks)}
+    finally:
+        student.close()
+
+
+def test_the_guides_example_checks_grade_right_and_wrong_answers(tmp_path):
+    assignment = _example(tmp_path)
+    assert list(assignment.checks) == ["test_relu", "test_integral"]
+    assert assignment.NNLIB_ALLOWED == () and assignment.BY_HAND == {}
+    right = _grade(assignment, RIGHT)
+    assert all(v.passed for v in right.values()), {g: v.message for g, v in right.items()}
+    wrong = _grade(assignment, WRONG)
+    assert wrong["test_relu"].passed  # np.where(z >= 0, z, 0) has the right values
+    assert not wrong["test_integral"].passed and wrong["test_integral"].message.startswith("[2 trapezoid] got ")
