@@ -34,6 +34,8 @@ book: $(STAMP) $(NODE_STAMP)
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going || exit 1; \
 	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s"
+	# The Chinese edition (中文版) from the same source and locales/ catalogs, into _build/html/zh (tools/i18n.py).
+	$(BIN)/python -m tools.i18n build
 
 # The course as students get it, in _build/publish/ (tools/publish.py): the student site (its notebooks
 # executed from make book's cache), the homework notebooks, the wheel students install, Binder files.
@@ -65,6 +67,7 @@ PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $
 pdf: book browser-deps
 	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
 	$(BIN)/python -m tools.book_pdf
+	$(BIN)/python -m tools.i18n pdf
 
 test: book pdf browser-deps sandbox-deps
 	$(PYTEST)

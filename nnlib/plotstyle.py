@@ -10,7 +10,10 @@
   displayed at its logical size;
 - an opaque white figure background, so that the book's dark mode shows plots as a light card
   rather than black text on a dark grey box;
-- labelled axes are the job of each plotting function; legends go outside the axes (``legend``).
+- labelled axes are the job of each plotting function; legends go outside the axes (``legend``);
+- the words inside figures in the page's language: the Chinese edition of the book runs its notebooks with
+  ``NNLIB_FIGURE_CATALOG`` naming a compiled gettext catalog (``tools/i18n.py``), and ``use()`` then draws
+  every text of a figure through it and adds a CJK font (``figure_language``).
 
 Nothing here is imported by the numerical modules; ``style()`` returns the settings as a dict for
 use with ``matplotlib.rc_context``.
@@ -18,9 +21,12 @@ use with ``matplotlib.rc_context``.
 
 from __future__ import annotations
 
+import gettext
+import os
+
 from cycler import cycler
 
-__all__ = ["OKABE_ITO", "WIDTH", "DPI", "style", "use", "legend"]
+__all__ = ["OKABE_ITO", "WIDTH", "DPI", "CJK_FONTS", "style", "use", "legend", "figure_language"]
 
 # Okabe & Ito (2008), "Color Universal Design": blue, orange, bluish green, vermillion, reddish
 # purple, sky blue, yellow, black. Yellow is last: too light for thin lines on white.
@@ -28,6 +34,9 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 
 WIDTH = 6.4  # inches: a single-panel figure as wide as the desktop text column
 DPI = 110    # logical pixels per inch of the displayed figure (6.4 in -> 704 px)
+
+# Fonts with Chinese glyphs, in order of preference (Debian: fonts-noto-cjk, fonts-wqy-zenhei).
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei")
 
 
 def style() -> dict:
@@ -65,6 +74,9 @@ def use() -> None:
     import matplotlib as mpl
 
     mpl.rcParams.update(style())
+    catalog = os.environ.get("NNLIB_FIGURE_CATALOG")
+    if catalog:
+        figure_language(catalog)
     try:  # only inside IPython/Jupyter; plain scripts keep matplotlib's own output settings
         from IPython import get_ipython
 
@@ -86,3 +98,57 @@ def legend(ax, **kwargs):
     kwargs.setdefault("bbox_to_anchor", (1.01, 1.0))
     kwargs.setdefault("borderaxespad", 0.0)
     return ax.legend(**kwargs)
+
+
+def _cjk_fonts(font_manager) -> list[str]:
+    """The installed fonts of CJK_FONTS. matplotlib's font list is cached on first use: a font installed
+    after that (make browser-deps) is added from the system's font folders for this process."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if not names & set(CJK_FONTS):
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # a font file matplotlib cannot read is not one we need
+        names = {f.name for f in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in names]
+
+
+def figure_language(catalog: str | os.PathLike) -> None:
+    """Draw the text of every figure through a compiled gettext catalog (``.mo``), with a CJK font.
+
+    Figures are drawn by the pages' code, which is the same in every edition of the book; the words in them
+    (axis labels, titles, legends, node names) are looked up when matplotlib sets a text, so the code stays
+    untouched and a string missing from the catalog stays as written. Only the Chinese edition's notebook
+    kernels call this (``NNLIB_FIGURE_CATALOG``): the lookup is installed on matplotlib's ``Text`` class,
+    once per process.
+    """
+    import matplotlib as mpl
+    from matplotlib import font_manager
+    from matplotlib.text import Text
+
+    path = os.fspath(catalog)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"NNLIB_FIGURE_CATALOG names {path!r}, which is not a file (a compiled .mo catalog)")
+    with open(path, "rb") as f:
+        translations = gettext.GNUTranslations(f)
+    cjk = _cjk_fonts(font_manager)
+    if not cjk:
+        raise RuntimeError(f"no CJK font for the figures' Chinese labels: install one of {', '.join(CJK_FONTS)}")
+    # matplotlib (>= 3.6) falls back glyph by glyph along a list of named families (a generic family such
+    # as "sans-serif" resolves to one font only): Latin letters and digits from the usual font, Chinese
+    # from the CJK one.
+    latin = next(f for f in mpl.rcParams["font.sans-serif"] if f not in cjk)
+    mpl.rcParams["font.family"] = [latin, *cjk]
+
+    original = getattr(Text.set_text, "__wrapped__", Text.set_text)
+
+    def set_text(self, s):
+        if isinstance(s, str) and s:
+            s = translations.gettext(s)
+        return original(self, s)
+
+    set_text.__wrapped__ = original
+    Text.set_text = set_text

@@ -1,0 +1,164 @@
+"""Search in the Chinese edition: Sphinx's Chinese search (jieba word segmentation) that knows the course.
+
+- jieba's dictionary learns every Chinese name of the glossary (``tools/glossary.py``) and of the synonym
+  list of the reader extension (``_ext/reader/synonyms.txt`` when present), so 反向传播算法, 暂退法 or 发放率
+  are indexed as words and not cut into unrelated pieces.
+- A page that names a term is also indexed under its other names (the names of one glossary row, and the
+  groups of the synonym list): 随机失活 finds the pages about 丢弃法.
+- The browser cannot run jieba, and Sphinx's query splitter keeps a run of Chinese characters as one word,
+  so 什么是反向传播 would find nothing. The query splitter here cuts a Chinese run into the longest words the
+  index holds (forward maximum matching against the index's own terms), which are jieba's words of the
+  same dictionary: the query and the index agree.
+
+- Defining chapter first: the glossary's index entries point every glossary term at the paragraph that
+  introduces it (the reader extension). A term the glossary does not list but a page defines — in bold, with
+  its English name in parentheses, the course's way of introducing a term (**点积（dot product）**) — gets a
+  main index entry at that section, which Sphinx's search ranks above pages that merely use the word.
+
+Registered as the search language ``zh_CN`` (the Chinese build sets ``html_search_language: zh_CN``); the
+English edition keeps its own splitter.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+
+from sphinx.search.zh import SearchChinese
+
+ROOT = Path(__file__).resolve().parents[2]
+SYNONYMS = ROOT / "_ext" / "reader" / "synonyms.txt"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+JS_SPLITTER = r"""
+var splitQuery = (query) => {
+  const index = (typeof Search !== "undefined" && Search._index) || {};
+  const known = (w) => (index.terms && w in index.terms) || (index.titleterms && w in index.titleterms);
+  const cjk = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/gu;
+  const words = [];
+  for (const token of query.split(/[^\p{Letter}\p{Number}_]+/gu)) {
+    if (!token) continue;
+    token.split(cjk).filter((w) => w).forEach((w) => words.push(w));
+    for (const run of token.match(cjk) || []) {
+      let i = 0;
+      while (i < run.length) {
+        let n = Math.min(run.length - i, 12);
+        while (n > 1 && !known(run.slice(i, i + n))) n--;
+        if (n > 1 || known(run[i])) words.push(run.slice(i, i + n));
+        i += n;
+      }
+    }
+  }
+  return words;
+};
+"""
+
+
+def synonym_groups() -> list[list[str]]:
+    """Names that mean the same: each glossary row (its English and Chinese names) and each line of the
+    reader extension's synonym list."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools import glossary as data
+
+    groups = []
+    for row in data.rows():
+        english = [re.sub(r"\s*\([^)]*\)", "", n).strip() for n in data.english_names(row.english)]
+        groups.append([n for n in [*english, *row.names] if n])
+    if SYNONYMS.exists():
+        for line in SYNONYMS.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                groups.append([n.strip() for n in line.split(" / ") if n.strip()])
+    return [g for g in groups if len(g) > 1]
+
+
+def course_words() -> list[str]:
+    """Every Chinese name the course uses as a term."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools import glossary as data
+
+    names = [n for row in data.rows() for n in row.names]
+    names += [n for g in synonym_groups() for n in g if _CJK.search(n)]
+    return list(dict.fromkeys(n for n in names if " " not in n))
+
+
+class SearchChineseCourse(SearchChinese):
+    lang = "zh_CN"
+    language_name = "Chinese (jieba, course terms)"
+    js_splitter_code = JS_SPLITTER
+
+    def init(self, options) -> None:
+        super().init(options)
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        for word in course_words():
+            # A high frequency: the term wins over jieba's own cut of its characters.
+            jieba.add_word(word, freq=200000)
+        self._groups = [(g, [self._pattern(n) for n in g]) for g in synonym_groups()]
+
+    @staticmethod
+    def _pattern(name: str) -> re.Pattern:
+        if _CJK.search(name):
+            return re.compile(re.escape(name))
+        return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I)
+
+    def split(self, input: str) -> list[str]:
+        words = super().split(input)
+        for group, patterns in self._groups:
+            if any(p.search(input) for p in patterns):
+                for name in group:
+                    words.extend(super().split(name))
+        return words
+
+
+_ALSO = re.compile(r"也称|又称|简称|或称|亦称|即")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+
+
+def defined_terms(text: str) -> list[str]:
+    """The Chinese names a bold definition introduces: '点积（dot product，也称内积）' -> ['点积', '内积']."""
+    if not re.search(r"[A-Za-z]", text):
+        return []  # a definition names the English term too
+    return list(dict.fromkeys(_CJK_RUN.findall(_ALSO.sub(" ", text))))
+
+
+def _definitions(app, doctree, docname) -> None:
+    from docutils import nodes
+    from sphinx import addnodes
+
+    from . import is_chinese
+
+    if not is_chinese(app.config) or app.builder.format != "html":
+        return
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools import glossary as data
+
+    listed = {e.name for e in data.zh_entries()}
+    entries = []
+    for strong in doctree.findall(nodes.strong):
+        section = next((a for a in _ancestors(strong) if isinstance(a, nodes.section) and a["ids"]), None)
+        if section is None:
+            continue
+        for name in defined_terms(strong.astext()):
+            entry = ("single", name, section["ids"][0], "main", None)
+            if name not in listed and entry not in entries:
+                entries.append(entry)
+    if entries:
+        doctree.insert(0, addnodes.index(entries=entries, inline=False))
+
+
+def _ancestors(node):
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def setup(app):
+    app.add_search_language(SearchChineseCourse)
+    app.connect("doctree-resolved", _definitions)
