@@ -15,6 +15,13 @@ drawn is derived from the arguments, so a figure cannot drift away from the obje
   gradient on every node (call ``output.backward()`` first to have the gradients filled in).
 - ``draw_sigmoid_steps(f, lo, hi, M)`` / ``draw_relu_hats(f, lo, hi, M)``: the two constructions of
   universal approximation with each neuron's contribution drawn separately, their sum and f.
+- ``draw_mp_neuron(w, theta, n_inhibitory=0)``: a McCulloch–Pitts unit with its weights and threshold
+  written on it; excitatory inputs end in arrowheads, inhibitory ones (absolute veto) in a bar.
+- ``draw_dropout(sizes, kept)``: one training step of dropout: the hidden units a mask drops are crossed
+  out and lose their connections (``kept``: one boolean array per hidden layer, e.g. ``mask != 0``).
+- ``draw_layer_graph(sizes)``: the computational graph of a whole network and its loss at the level of
+  layers — variables (boxes, with their shapes for a batch of N), operations (circles), parameters — and
+  the backward pass as a second lane of gradients, right to left.
 
 Nodes are ``matplotlib.patches.Circle`` (neurons, graph nodes) or ``FancyBboxPatch`` (graph operations);
 tests count them and read their labels. Nothing here calls ``plt.show()``.
@@ -29,10 +36,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-from nnlib._checks import as_float_scalar, as_int_scalar
+from nnlib._checks import as_bool, as_float_scalar, as_int_scalar
 
 __all__ = ["draw_neuron", "draw_network", "draw_structures", "draw_computational_graph", "node_label",
-           "draw_sigmoid_steps", "draw_relu_hats", "sigmoid_step_pieces", "relu_hat_pieces"]
+           "draw_sigmoid_steps", "draw_relu_hats", "sigmoid_step_pieces", "relu_hat_pieces", "draw_mp_neuron",
+           "draw_dropout", "draw_layer_graph", "layer_graph_nodes"]
 
 _NODE = dict(facecolor="white", edgecolor="0.2", linewidth=1.2, zorder=3)
 
@@ -326,4 +334,233 @@ def draw_relu_hats(f, lo, hi, M, ax=None):
     ax.plot(x, f(x), "k", lw=3, alpha=0.3, label="$f$")
     ax.plot(x, F, "C3", lw=1.6, label=f"$F_{{{M}}} = \\sum_m f(t_m)\\,\\mathrm{{hat}}_m$")
     ax.set_xlabel("$x$"); ax.legend(fontsize=7, loc="lower left")
+    return ax
+
+
+# ----------------------------------------------------------------------------- a McCulloch–Pitts unit
+def _number(v: float) -> str:
+    """A weight or threshold as the text writes it: 2, -1, 1/2 (halves and quarters as fractions, in mathtext)."""
+    for q in (1, 2, 4):
+        if float(v * q).is_integer():
+            num = int(v * q)
+            return str(num) if q == 1 else ("-" if num < 0 else "") + rf"\frac{{{abs(num)}}}{{{q}}}"
+    return f"{v:g}"
+
+
+def draw_mp_neuron(w, theta, n_inhibitory: int = 0, ax=None):
+    """A McCulloch–Pitts linear threshold unit: excitatory inputs x_1..x_n with their weights, inhibitory
+    inputs x_{n+1}.. (a bar instead of an arrowhead: any active one forces the output to 0), the threshold
+    θ inside the unit and the binary output ŷ.
+
+    Circles: one per input and one for the unit (n + K + 1); the weights are texts ``$w_i = …$``.
+    """
+    w = np.atleast_1d(np.asarray(w, dtype=float))
+    if w.ndim != 1 or w.size < 1 or not np.all(np.isfinite(w)):
+        raise ValueError(f"w must be a non-empty 1-D array of finite weights, got {w!r}")
+    theta = as_float_scalar(theta, "theta")
+    K = as_int_scalar(n_inhibitory, "n_inhibitory", min_value=0)
+    n = w.size
+    ax = _axes(ax, (6.4, max(2.6, 0.8 * (n + K) + 0.8)))
+    ys = np.linspace((n + K - 1) / 2, -(n + K - 1) / 2, n + K) * 0.9 if n + K > 1 else np.zeros(1)
+    body, out = (3.0, 0.0), (5.2, 0.0)
+    for i, y in enumerate(ys, start=1):
+        inhibitory = i > n
+        ax.add_patch(Circle((0, y), 0.28, **_NODE))
+        ax.text(0, y, f"$x_{{{i}}}$", ha="center", va="center", zorder=4)
+        # end the edge on the unit's rim so the arrowhead or the bar stays visible
+        d = np.array(body) - (0.0, y)
+        rim = tuple(np.array(body) - (0.66 if inhibitory else 0.56) * d / np.linalg.norm(d))
+        if inhibitory:
+            _arrow(ax, (0, y), rim, shrink=0, shrinkA=12, arrowstyle="-[, widthB=0.6, lengthB=0.25",
+                   mutation_scale=10, color="C3", lw=1.4)
+            label = "inhibitory"
+        else:
+            _arrow(ax, (0, y), rim, shrink=0, shrinkA=12)
+            label = f"$w_{{{i}}} = {_number(w[i - 1])}$"
+        mx, my = 0.42 * body[0], 0.58 * y
+        ax.text(mx, my + 0.1, label, ha="center", va="bottom", fontsize=8, color="C3" if inhibitory else "C0")
+    ax.add_patch(Circle(body, 0.55, **_NODE))
+    ax.text(body[0], 0.12, r"$\sum_i w_i x_i$", ha="center", va="center", fontsize=9, zorder=4)
+    ax.text(body[0], -0.22, rf"$\geq \theta = {_number(theta)}$", ha="center", va="center", fontsize=9, zorder=4)
+    _arrow(ax, (body[0] + 0.56, 0.0), out, shrink=0)
+    ax.text(out[0] + 0.05, 0, r"$\hat y \in \{0, 1\}$", ha="left", va="center")
+    ax.set_xlim(-0.5, 6.6)
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    _blank(ax)
+    return ax
+
+
+# ----------------------------------------------------------------------------- dropout
+def _kept_masks(kept, M):
+    """``kept`` checked against the hidden widths ``M[1:-1]``: a list of boolean arrays."""
+    hidden = M[1:-1]
+    if not isinstance(kept, Sequence) or isinstance(kept, str) or len(kept) != len(hidden):
+        raise TypeError(f"kept must be a sequence of {len(hidden)} boolean arrays (one per hidden layer), got {kept!r:.60}")
+    masks = []
+    for l, (k, m) in enumerate(zip(kept, hidden), start=1):
+        arr = np.asarray(k)
+        if arr.dtype != bool or arr.shape != (m,):
+            raise ValueError(f"kept[{l - 1}] must be a boolean array of shape ({m},) for hidden layer {l}, "
+                             f"got shape {arr.shape} and dtype {arr.dtype}")
+        masks.append(arr)
+    return masks
+
+
+def draw_dropout(sizes, kept, ax=None):
+    """A network during one training step with dropout: dropped hidden units crossed out, their edges gone.
+
+    ``sizes``: widths (or an ``MLP``), at most 10 neurons per layer (every neuron is drawn). ``kept``: one
+    boolean array per hidden layer, True where the unit is kept in this step (``mask != 0`` of
+    :func:`nnlib.layers.dropout_forward`); the input and output layers are never dropped. Neurons are
+    Circles (a dropped one grey, with a cross of two lines whose gid is ``"dropped"``); every drawn edge is
+    a line with gid ``"edge"`` between two kept units.
+    """
+    M = _sizes_of(sizes)
+    if max(M) > 10:
+        raise ValueError(f"draw_dropout draws every neuron: at most 10 per layer, got sizes {M}")
+    masks = [np.ones(M[0], bool), *_kept_masks(kept, M), np.ones(M[-1], bool)]
+    L = len(M) - 1
+    ax = _axes(ax, (1.6 + 1.6 * L, 1.0 + 0.55 * max(M)))
+    positions = []
+    for l, m in enumerate(M):
+        ys = np.linspace((m - 1) / 2, -(m - 1) / 2, m) * 0.62
+        positions.append([(1.6 * l, y) for y in ys])
+    for l in range(1, L + 1):
+        for i, p in enumerate(positions[l - 1]):
+            for j, q in enumerate(positions[l]):
+                if masks[l - 1][i] and masks[l][j]:
+                    ax.plot([p[0], q[0]], [p[1], q[1]], color="0.55", lw=0.6, zorder=1, gid="edge")
+    r = 0.2
+    for l, layer in enumerate(positions):
+        for (x, y), keep in zip(layer, masks[l]):
+            face = "0.92" if l == 0 else ("#dbe9f6" if l == L else "white")
+            if not keep:
+                ax.add_patch(Circle((x, y), r, facecolor="0.8", edgecolor="0.45", linestyle="--", lw=1.0, zorder=3))
+                d = 0.75 * r
+                ax.plot([x - d, x + d], [y - d, y + d], color="C3", lw=1.6, zorder=4, gid="dropped")
+                ax.plot([x - d, x + d], [y + d, y - d], color="C3", lw=1.6, zorder=4, gid="dropped")
+            else:
+                ax.add_patch(Circle((x, y), r, facecolor=face, edgecolor="0.2", lw=1.0, zorder=3))
+    ax.set_xlim(-0.5, 1.6 * L + 0.5)
+    top = (max(M) - 1) / 2 * 0.62
+    ax.set_ylim(-top - 0.5, top + 0.5)
+    _blank(ax)
+    return ax
+
+
+# ----------------------------------------------------------------------------- layer-level graph
+def layer_graph_nodes(sizes, batch: str = "N") -> dict:
+    """The nodes of :func:`draw_layer_graph` for a network of these widths, as plain data.
+
+    Returns ``{"variables": [(name, shape)], "parameters": [(name, shape)], "operations": [name],
+    "gradients": [(name, shape)]}``: variables x, z⁽ˡ⁾, a⁽ˡ⁾ (a⁽ᴸ⁾ = ŷ), y and the loss ℒ; parameters W⁽ˡ⁾,
+    b⁽ˡ⁾; operations affine_l, f_l and the loss ℓ; the gradients of the backward lane, from ∂ℒ/∂ŷ to
+    ∂ℒ/∂a⁽¹⁾ (the backward pass never needs ∂ℒ/∂x), and ∂ℒ/∂W⁽ˡ⁾, ∂ℒ/∂b⁽ˡ⁾ — each with the shape of the
+    variable or parameter it belongs to.
+    """
+    M = _sizes_of(sizes)
+    if not isinstance(batch, str) or not batch:
+        raise TypeError(f"batch must be a non-empty str (the name of the batch size), got {batch!r:.40}")
+    L = len(M) - 1
+    variables = [("x", (batch, M[0]))]
+    parameters, operations, gradients = [], [], []
+    for l in range(1, L + 1):
+        parameters += [(f"W{l}", (M[l], M[l - 1])), (f"b{l}", (M[l],))]
+        operations += [f"affine{l}", f"f{l}"]
+        variables += [(f"z{l}", (batch, M[l])), (f"a{l}", (batch, M[l]))]
+    operations.append("loss")
+    variables += [("y", (batch, M[L])), ("L", ())]
+    for l in range(L, 0, -1):
+        gradients += [(f"da{l}", (batch, M[l])), (f"delta{l}", (batch, M[l])), (f"dW{l}", (M[l], M[l - 1])),
+                      (f"db{l}", (M[l],))]
+    return {"variables": variables, "parameters": parameters, "operations": operations, "gradients": gradients}
+
+
+def _shape_text(shape) -> str:
+    return "scalar" if shape == () else "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def draw_layer_graph(sizes, ax=None, batch: str = "N", backward: bool = True):
+    """The computational graph of a network and its loss, one node per layer-level quantity.
+
+    Top lane, left to right (the forward pass): x → affine → z⁽¹⁾ → f₁ → a⁽¹⁾ → … → a⁽ᴸ⁾ = ŷ → ℓ → ℒ, with
+    the parameters W⁽ˡ⁾, b⁽ˡ⁾ feeding each affine operation and the labels y feeding ℓ. Variables and
+    parameters are ``FancyBboxPatch`` boxes showing their shape for a batch of ``batch`` samples; operations
+    are Circles. With ``backward=True`` a lower lane holds the gradients the backward pass computes, right
+    to left (dashed red arrows, gid ``"backward"``): ∂ℒ/∂ŷ, then for each layer δ⁽ˡ⁾ = ∂ℒ/∂z⁽ˡ⁾,
+    ∂ℒ/∂W⁽ˡ⁾, ∂ℒ/∂b⁽ˡ⁾ and ∂ℒ/∂a⁽ˡ⁻¹⁾ — each box with the shape of its variable.
+    """
+    nodes = layer_graph_nodes(sizes, batch)
+    backward = as_bool(backward, "backward")
+    M = _sizes_of(sizes)
+    L = len(M) - 1
+    shapes = dict(nodes["variables"] + nodes["parameters"] + nodes["gradients"])
+    step = 1.3
+    chain = ["x"] + [n for l in range(1, L + 1) for n in (f"affine{l}", f"z{l}", f"f{l}", f"a{l}")] + ["loss", "L"]
+    xs = {name: step * i for i, name in enumerate(chain)}
+    ax = _axes(ax, (0.95 * step * len(chain) + 0.6, 4.6 if backward else 2.8))
+    y_top, y_par, y_back = 0.0, 1.35, -1.55
+
+    def box(x, y, title, shape, color="0.2", face="white"):
+        ax.add_patch(FancyBboxPatch((x - 0.44, y - 0.33), 0.88, 0.66, boxstyle="round,pad=0.03", facecolor=face,
+                                    edgecolor=color, lw=1.0, zorder=3))
+        ax.text(x, y + 0.1, title, ha="center", va="center", fontsize=9, zorder=4, color=color)
+        ax.text(x, y - 0.17, _shape_text(shape), ha="center", va="center", fontsize=6.5, zorder=4, color=color)
+
+    def op(x, label):
+        ax.add_patch(Circle((x, y_top), 0.3, facecolor="#fdf3d8", edgecolor="0.2", lw=1.0, zorder=3))
+        ax.text(x, y_top, label, ha="center", va="center", fontsize=8, zorder=4)
+
+    titles = {"x": r"$\mathbf{x}$", "L": r"$\mathcal{L}$"}
+    for l in range(1, L + 1):
+        titles[f"z{l}"] = f"$z^{{({l})}}$"
+        titles[f"a{l}"] = r"$\hat{y}$" if l == L else f"$a^{{({l})}}$"
+    for i, name in enumerate(chain):
+        x = xs[name]
+        if name.startswith("affine"):
+            op(x, r"$\times{+}$")
+        elif name.startswith("f"):
+            op(x, f"$f_{{{name[1:]}}}$")
+        elif name == "loss":
+            op(x, r"$\ell$")
+        else:
+            box(x, y_top, titles[name], shapes[name], face="0.93" if name == "x" else "white")
+        if i:
+            _arrow(ax, (xs[chain[i - 1]] + 0.45, y_top), (x - 0.45, y_top), shrink=1)
+    for l in range(1, L + 1):
+        x = xs[f"affine{l}"]
+        for dx, name, title in ((-0.52, f"W{l}", f"$W^{{({l})}}$"), (0.52, f"b{l}", f"$b^{{({l})}}$")):
+            box(x + dx, y_par, title, shapes[name], face="#e8f1e4")
+            _arrow(ax, (x + dx, y_par - 0.33), (x, y_top + 0.3), shrink=1)
+    box(xs["loss"], y_par, r"$y$", shapes["y"], face="0.93")
+    _arrow(ax, (xs["loss"], y_par - 0.33), (xs["loss"], y_top + 0.3), shrink=1)
+    if backward:
+        red = "C3"
+        lane = [("dL", xs["L"], r"$1$", ())]
+        lane.append(("da%d" % L, xs[f"a{L}"], r"$\partial\mathcal{L}/\partial\hat{y}$", shapes[f"da{L}"]))
+        for l in range(L, 0, -1):
+            lane.append((f"delta{l}", xs[f"z{l}"], f"$\\delta^{{({l})}}$", shapes[f"delta{l}"]))
+            if l > 1:
+                lane.append((f"da{l - 1}", xs[f"a{l - 1}"],
+                             f"$\\partial\\mathcal{{L}}/\\partial a^{{({l - 1})}}$", shapes[f"da{l - 1}"]))
+        for k, (name, x, title, shape) in enumerate(lane):
+            if name == "dL":
+                ax.text(x, y_back, title, ha="center", va="center", fontsize=9, color=red)
+            else:
+                box(x, y_back, title, shape, color=red)
+            if k:
+                ax.add_patch(FancyArrowPatch((lane[k - 1][1] - 0.5, y_back), (x + 0.5, y_back), arrowstyle="-|>",
+                                             mutation_scale=9, color=red, lw=1.0, linestyle="--", shrinkA=1,
+                                             shrinkB=1, zorder=2, gid="backward"))
+        for l in range(1, L + 1):   # parameter gradients branch off δ⁽ˡ⁾ downwards
+            x = xs[f"z{l}"]
+            for dx, name, title in ((-0.52, f"dW{l}", f"$\\partial\\mathcal{{L}}/\\partial W^{{({l})}}$"),
+                                    (0.52, f"db{l}", f"$\\partial\\mathcal{{L}}/\\partial b^{{({l})}}$")):
+                box(x + dx, y_back - 1.2, title, shapes[name], color=red)
+                ax.add_patch(FancyArrowPatch((x, y_back - 0.33), (x + dx, y_back - 0.87), arrowstyle="-|>",
+                                             mutation_scale=9, color=red, lw=1.0, linestyle="--", shrinkA=1,
+                                             shrinkB=1, zorder=2, gid="backward"))
+    ax.set_xlim(-0.7, xs["L"] + 0.7)
+    ax.set_ylim((y_back - 1.7) if backward else -0.6, y_par + 0.55)
+    _blank(ax)
     return ax

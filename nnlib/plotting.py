@@ -9,6 +9,8 @@ backend: the build sets ``MPLBACKEND=Agg``.
 - ``plot_decision_boundary(predict_fn, X, y)``: class regions of a 2-D classifier plus the data.
 - ``plot_loss_curves(history)``: one History, a list of per-epoch values, or a dict of them.
 - ``plot_approximation(x, f_true, f_approx)``: a 1-D target and one or several approximations.
+- ``plot_novikoff(W, u, gamma, R)``: the two quantities of the perceptron convergence proof after each
+  mistake, with their bounds, which cross at k = (R/γ)².
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from nnlib._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, check_size
 from nnlib.plotstyle import OKABE_ITO, legend
 
-__all__ = ["plot_activation", "plot_approximation", "plot_decision_boundary", "plot_loss_curves"]
+__all__ = ["plot_activation", "plot_approximation", "plot_decision_boundary", "plot_loss_curves", "plot_novikoff"]
 
 # Colour-blind-safe class colours (the course style); each class also gets its own marker, so the
 # classes stay apart in greyscale and on a region of their own colour.
@@ -247,6 +249,44 @@ def plot_approximation(x, f_true, f_approx, ax=None, X_train=None, y_train=None)
     return ax
 
 
+# ----------------------------------------------------------------------------- perceptron convergence
+def plot_novikoff(W, u, gamma, R, eta: float = 1.0, ax=None):
+    """The proof of the perceptron convergence theorem (Novikoff), drawn for one run.
+
+    ``W`` (K + 1, D): the augmented weights after each of the K mistakes, ``W[0] = 0`` the start; ``u`` (D,)
+    a unit vector that separates the data with margin ``gamma`` > 0; ``R`` > 0 bounds the inputs' norms;
+    ``eta`` the learning rate. Draws, against the mistake count k = 1..K on log–log axes, the alignment
+    u·w_k with its lower bound kηγ and the length ‖w_k‖ with its upper bound √k ηR. Since u·w_k ≤ ‖w_k‖,
+    the bounds confine a run to k ≤ (R/γ)², where they cross (dotted vertical line). Returns the Axes with
+    the lines in that order: u·w_k, kηγ, ‖w_k‖, √k ηR.
+    """
+    W = as_float_array(W, "W", ndim=2)
+    if W.shape[0] < 2:
+        raise ValueError(f"W must hold the start and at least one mistake, (K + 1, D) with K >= 1; got shape {W.shape}")
+    if np.any(W[0] != 0):
+        raise ValueError(f"W[0] must be the start w_0 = 0 (the bounds assume it), got {W[0]}")
+    u = as_float_array(u, "u", ndim=1)
+    if u.shape[0] != W.shape[1]:
+        raise ValueError(f"u has shape {u.shape} but W has {W.shape[1]} columns; expected u of shape ({W.shape[1]},)")
+    if not np.isclose(np.linalg.norm(u), 1.0, rtol=1e-9, atol=1e-12):
+        raise ValueError(f"u must be a unit vector, got ‖u‖ = {np.linalg.norm(u):.6g}")
+    gamma = as_float_scalar(gamma, "gamma", min_value=0.0, strict_min=True)
+    R = as_float_scalar(R, "R", min_value=0.0, strict_min=True)
+    eta = as_float_scalar(eta, "eta", min_value=0.0, strict_min=True)
+    ax = _axes(ax)
+    k = np.arange(1, W.shape[0])
+    k_max = (R / gamma) ** 2
+    kk = np.geomspace(1, max(k_max, k[-1]) * 1.5, 200)
+    ax.loglog(k, W[1:] @ u, "o", ms=3, color=OKABE_ITO[0], label=r"$u^\top w_k$")
+    ax.loglog(kk, kk * eta * gamma, "--", color=OKABE_ITO[0], label=r"$k\eta\gamma$ (lower bound)")
+    ax.loglog(k, np.linalg.norm(W[1:], axis=1), "s", ms=3, color=OKABE_ITO[1], label=r"$\|w_k\|$")
+    ax.loglog(kk, np.sqrt(kk) * eta * R, "--", color=OKABE_ITO[1], label=r"$\sqrt{k}\,\eta R$ (upper bound)")
+    ax.axvline(k_max, color="0.3", ls=":", lw=1, label=r"$k = (R/\gamma)^2$")
+    ax.set_xlabel("mistakes k")
+    legend(ax)
+    return ax
+
+
 # The diagrams drawn by code (neuron, layered network, network structures, computational graph, the
 # universal-approximation constructions) live in nnlib.diagrams; re-exported so every figure is here.
 from nnlib.diagrams import (  # noqa: E402
@@ -255,3 +295,6 @@ from nnlib.diagrams import (  # noqa: E402
 
 __all__ += ["draw_neuron", "draw_network", "draw_structures", "draw_computational_graph", "draw_sigmoid_steps",
             "draw_relu_hats"]
+from nnlib.diagrams import draw_mp_neuron  # noqa: E402
+
+__all__ += ["draw_mp_neuron"]

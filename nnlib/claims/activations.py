@@ -149,5 +149,22 @@ def ranges_and_means(claim):
                            1 / (2 * sp.sqrt(sp.pi))]))
 
 
-SECTIONS = (linear_collapse, derivatives, softmax, ranges_and_means)
+@section({
+    "tanh_derivative_squeezed": ("tanh'(x) = 4σ'(2x): the logistic bell, four times as high and half as wide, "
+                                 "so tanh' < σ' for |x| > 1.663", "001 §2.2.4 (tanh 'fixes' the flatness)"),
+})
+def tanh_against_logistic(claim):
+    yield claim("tanh_derivative_squeezed", sp.diff(S.tanh(x), x), 4 * sp.diff(S.sigmoid(x), x).subs(x, 2 * x))
+
+
+@section({
+    "elu_max_min_form": ("ELU(x) = max(0, x) + min(0, γ(eˣ − 1)) for γ > 0 (the slides' form of the two cases)",
+                         "000 §4.1 (ELU)"),
+})
+def elu_forms(claim):
+    yield claim("elu_max_min_form", S.elu(x, gamma_pos),
+                sp.Max(0, x) + sp.Min(0, gamma_pos * (sp.exp(x) - 1)))
+
+
+SECTIONS = (linear_collapse, derivatives, softmax, ranges_and_means, tanh_against_logistic, elu_forms)
 DESCRIPTIONS = descriptions_of(SECTIONS)

@@ -1,6 +1,7 @@
 """Claims of the chapter *Backpropagation* (book/backprop.md): the error terms δ and the gradients of a
-worked 2-2-1 network and of a symbolic two-layer network (column and batch forms), finite differences,
-and the reverse-mode autodiff example."""
+worked 2-2-1 network and of a symbolic two-layer network (column and batch forms), biases folded into the
+weights, finite differences, the reverse-mode autodiff example, the gate patterns of a computational graph
+and the sum over paths."""
 
 from __future__ import annotations
 
@@ -145,5 +146,47 @@ def autodiff(claim):
                 sp.Matrix([sp.Rational(1, 4), sp.Rational(1, 4), sp.Rational(1, 4), 0]))
 
 
-SECTIONS = (worked_network, two_layer, autodiff)
+@section({
+    "bias_augmented_gradient": ("W̃ = [W b], ã = (a, 1): W̃ã = Wa + b and ∂L/∂W̃ = δ ãᵀ (its last column is δ = ∂L/∂b), "
+                                "W 2×3, for L with ∂L/∂z = δ", "003 (bias folded into W)"),
+})
+def augmented(claim):
+    W, b, a, d = mat("w", 2, 3, real=True), vec("b", 2, real=True), vec("a", 3, real=True), vec("delta", 2, real=True)
+    Wt, at = W.row_join(b), a.col_join(sp.Matrix([1]))
+    L = (d.T * (Wt * at))[0]                       # a loss whose gradient with respect to z = W̃ã is δ
+    yield claim("bias_augmented_gradient", sp.Matrix([*(Wt * at), *grad(L, Wt)]),
+                sp.Matrix([*(W * a + b), *(d * at.T)]))
+
+
+@section({
+    "gate_patterns": ("with upstream gradient g: ∂g(u + v)/∂u = ∂g(u + v)/∂v = g (add distributes), ∂g·uv/∂u = gv, "
+                      "∂g·uv/∂v = gu (multiply swaps), ∂g·max(u, v)/∂u = g I(u > v) (max routes; u ≠ v)",
+                      "CS231n notes (backprop intuitions); 000 §4.5"),
+    "sum_over_paths": ("1-2-2-1 network (tanh, logistic, linear output): ∂ŷ/∂x = Σ over the 4 paths x → i → j → ŷ of "
+                       "w⁽¹⁾_i tanh'(z⁽¹⁾_i) w⁽²⁾_ji σ'(z⁽²⁾_j) w⁽³⁾_j", "001 §2.4.4 (several paths add up); Nielsen ch. 2"),
+})
+def graph_views(claim):
+    u, v, g = sp.symbols("u v g", real=True)
+    yield claim("gate_patterns",
+                sp.Matrix([sp.diff(g * (u + v), u), sp.diff(g * (u + v), v), sp.diff(g * u * v, u),
+                           sp.diff(g * u * v, v), sp.diff(g * sp.Max(u, v), u)]),
+                sp.Matrix([g, g, g * v, g * u, g * sp.Piecewise((1, u > v), (0, True))]), almost_everywhere=True)
+
+    w1, b1 = vec("u", 2, real=True), vec("c", 2, real=True)
+    W2, b2 = mat("v", 2, 2, real=True), vec("d", 2, real=True)
+    w3, b3 = vec("w", 2, real=True), sp.Symbol("e", real=True)
+    # SymPy's own tanh, and the logistic function as (1 + tanh(q/2))/2 (claim tanh_logistic_relation): the
+    # same functions as S.tanh and S.sigmoid, in the form whose derivatives SymPy cancels in a second, not ten
+    q = sp.Symbol("q", real=True)
+    logistic = sp.Lambda(q, (1 + sp.tanh(q / 2)) / 2)
+    z1 = w1 * x + b1
+    z2 = W2 * z1.applyfunc(sp.tanh) + b2
+    y_hat = (w3.T * z2.applyfunc(logistic))[0] + b3
+    # the local derivative of each activation node, as a function of its own input
+    tanh_d, sig_d = sp.Lambda(q, sp.diff(sp.tanh(q), q)), sp.Lambda(q, sp.diff(logistic(q), q))
+    paths = sum(w1[i] * tanh_d(z1[i]) * W2[j, i] * sig_d(z2[j]) * w3[j] for i in range(2) for j in range(2))
+    yield claim("sum_over_paths", sp.diff(y_hat, x), paths)
+
+
+SECTIONS = (worked_network, two_layer, augmented, autodiff, graph_views)
 DESCRIPTIONS = descriptions_of(SECTIONS)

@@ -67,5 +67,17 @@ def softmax_output(claim):
                 sp.Matrix([0, sp.Rational(1, 2), 0, sp.Rational(1, 2)]))
 
 
-SECTIONS = (likelihoods_and_gradients, softmax_output)
+@section({
+    "multilabel_bce_gradient": ("K = 3 independent sigmoid outputs with the summed BCE: ∂/∂z = σ(z) − y, entry by entry "
+                                "(the multi-label output error term)", "004 (multi-label output layer)"),
+})
+def multi_label(claim):
+    K = 3
+    z, y = vec("z", K, real=True), vec("y", K, real=True)
+    loss = sum(S.bce(y[k], S.sigmoid(z[k])) for k in range(K))
+    yield claim("multilabel_bce_gradient", grad(loss, z), z.applyfunc(S.sigmoid) - y,
+                sample={y[k]: (0, 1) for k in range(K)})
+
+
+SECTIONS = (likelihoods_and_gradients, softmax_output, multi_label)
 DESCRIPTIONS = descriptions_of(SECTIONS)

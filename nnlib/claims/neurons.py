@@ -45,5 +45,15 @@ def threshold_units(claim):
     yield claim("mcculloch_pitts_gates", sp.Matrix(units), sp.Matrix(booleans))
 
 
-SECTIONS = (threshold_units,)
+@section({
+    "linear_activation_scaling": ("c·(wᵀx + b) = (cw)ᵀx + cb: a linear activation f(z) = cz is the identity with "
+                                  "weights and bias scaled by c", "004 (linear activation); 001 table 2-2"),
+})
+def linear_neuron(claim):
+    w, xv = vec("w", 3, real=True), vec("x", 3, real=True)
+    b, c = sp.symbols("b c", real=True)
+    yield claim("linear_activation_scaling", c * ((w.T * xv)[0] + b), ((c * w).T * xv)[0] + c * b)
+
+
+SECTIONS = (threshold_units, linear_neuron)
 DESCRIPTIONS = descriptions_of(SECTIONS)

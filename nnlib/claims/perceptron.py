@@ -6,11 +6,12 @@ from __future__ import annotations
 import sympy as sp
 
 from nnlib import symbolic_core as S
-from nnlib.claims._common import descriptions_of, eta, grad, section, vec, x
+from nnlib.claims._common import descriptions_of, eta, grad, mat, section, vec, x
 
 
 def sign_rule_cases(values=(-1, 1)):
-    """(lhs, rhs) of sign_rule_identity over all (t, z) with t, z in ``values``."""
+    """(lhs, rhs) of sign_rule_identity over all (t, a) with t, a in ``values`` (target t, output a; the source
+    calls the output z)."""
     cases = [(t, z) for t in values for z in values]
     lhs = sp.Matrix([[(1 - z * t) * t, t - z] for t, z in cases])
     rhs = sp.Matrix([[t - z, 0 if z == t else 2 * t] for t, z in cases])
@@ -18,8 +19,8 @@ def sign_rule_cases(values=(-1, 1)):
 
 
 @section({
-    "perceptron_update_effect": ("after w ← w + η(t − y)x the net input of x changes by η(t − y)‖x‖²", "001 §2"),
-    "sign_rule_identity": ("(1 − zt)t = t − z = (0 if z = t else 2t) for t, z ∈ {−1, 1} (uses t² = 1)", "002"),
+    "perceptron_update_effect": ("after w ← w + η(t − a)x the net input of x changes by η(t − a)‖x‖²", "001 §2"),
+    "sign_rule_identity": ("(1 − at)t = t − a = (0 if a = t else 2t) for t, a ∈ {−1, 1} (uses t² = 1)", "002"),
     "novikoff_steps": ("after a mistake w ← w + yx (y ∈ {−1, 1}): w*ᵀw grows by y w*ᵀx and "
                        "‖w‖² grows by 2y wᵀx + ‖x‖² (using y² = 1)", "001 §2 (感知器); Novikoff 1962"),
 })
@@ -42,9 +43,9 @@ def perceptron_rule(claim):
 
 
 @section({
-    "delta_rule_linear": ("−η ∂/∂w ½(t − wᵀx)² = η(t − y)x", "002"),
-    "delta_rule_sigmoid": ("−η ∂/∂w ½(t − σ(wᵀx))² = η(t − y) y(1 − y) x", "002; 003"),
-    "delta_rule_general": ("−η ∂/∂w ½(t − f(wᵀx))² = η(t − y) f'(wᵀx) x for f = exp, sin, tanh, cubic "
+    "delta_rule_linear": ("−η ∂/∂w ½(t − wᵀx)² = η(t − a)x", "002"),
+    "delta_rule_sigmoid": ("−η ∂/∂w ½(t − σ(wᵀx))² = η(t − a) a(1 − a) x", "002; 003"),
+    "delta_rule_general": ("−η ∂/∂w ½(t − f(wᵀx))² = η(t − a) f'(wᵀx) x for f = exp, sin, tanh, cubic "
                            "(any differentiable f; the page also checks an undefined SymPy function)", "002"),
 })
 def delta_rules(claim):
@@ -69,5 +70,22 @@ def delta_rules(claim):
     yield claim("delta_rule_general", sp.Matrix(rows_l), sp.Matrix(rows_r))
 
 
-SECTIONS = (perceptron_rule, delta_rules)
+@section({
+    "delta_rule_layer": ("a layer of c = 2 logistic units, 2 samples, 3 inputs: −η ∂/∂W ½Σ_k ‖t_k − σ(W x_k)‖² = "
+                         "η Σ_k δ_k x_kᵀ with δ_k = σ'(z_k) ⊙ (t_k − a_k)", "002 (单层神经网络, Δw_ij)"),
+})
+def delta_rule_layer(claim):
+    W = mat("W", 2, 3, real=True)
+    samples = [(vec(f"x{k}_", 3, real=True), vec(f"t{k}_", 2, real=True)) for k in (1, 2)]
+    E, update = 0, sp.zeros(2, 3)
+    for xk, tk in samples:
+        zk = W * xk
+        ak = zk.applyfunc(S.sigmoid)
+        E += sum((tk - ak).applyfunc(lambda v: v**2)) / 2
+        delta = sp.Matrix([ak[j] * (1 - ak[j]) * (tk[j] - ak[j]) for j in range(2)])   # σ'(z) = a(1 − a)
+        update += eta * delta * xk.T
+    yield claim("delta_rule_layer", -eta * sp.Matrix(2, 3, lambda j, i: sp.diff(E, W[j, i])), update)
+
+
+SECTIONS = (perceptron_rule, delta_rules, delta_rule_layer)
 DESCRIPTIONS = descriptions_of(SECTIONS)

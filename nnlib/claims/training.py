@@ -1,6 +1,6 @@
 """Claims of the chapter *Training* (book/training.md): gradient descent derived and its step size,
-momentum, weight decay, curvature of the losses, the parameter count, and the variances behind the
-initializations."""
+momentum, weight decay, curvature of the losses, the parameter count, the variances behind the
+initializations, and the update rules of momentum (heavy ball) and Adam."""
 
 from __future__ import annotations
 
@@ -165,5 +165,62 @@ def initialization(claim):
                 sp.Matrix([sigma**2 / 2, sigma**2]))
 
 
-SECTIONS = (gradient_descent, objective, initialization)
+@section({
+    "momentum_heavy_ball": ("v ← μv − αg_t, θ ← θ + v (nnlib's SGD) gives the iterates of the heavy ball "
+                            "θ_{t+1} = θ_t − αg_t + μ(θ_t − θ_{t−1}), θ_1 = θ_0 − αg_0 (four steps, any gradients)",
+                            "002 (附加冲量项); Polyak 1964"),
+    "momentum_quadratic_rate": ("heavy ball on f = ½λθ²: θ_{t+1} = (1 + μ − αλ)θ_t − μθ_{t−1}, characteristic "
+                                "polynomial r² − (1 + μ − αλ)r + μ; at αλ = 2(1 + μ) it has the root −1 (the stability "
+                                "limit; 2/λ for μ = 0); with α = 4/(√λ₁ + √λ₂)², μ = ((√λ₂ − √λ₁)/(√λ₂ + √λ₁))² its "
+                                "discriminant is 0 for λ₁ and λ₂ (a double root of modulus √μ for both)", "Polyak 1964"),
+    "adam_bias_correction": ("a constant gradient g: m_t = Σ_{k=1}^t (1 − β)β^{t−k} g = (1 − β^t) g, so "
+                             "m_t/(1 − β^t) = g for every t (the same for v_t with g²)", "Kingma & Ba 2015"),
+    "adam_scale_invariance": ("Adam's step with ε = 0: the first is −α for any g > 0, and two steps on the gradients "
+                              "(cg₁, −cg₂), c > 0, equal those on (g₁, −g₂)", "Kingma & Ba 2015"),
+})
+def momentum_and_adam(claim):
+    mu, alpha = sp.symbols("mu alpha", positive=True)
+    theta0 = sp.Symbol("theta0", real=True)
+    g = sp.symbols("g0:4", real=True)
+    velocity_form, v = [theta0], 0
+    for t in range(4):
+        v = mu * v - alpha * g[t]
+        velocity_form.append(velocity_form[-1] + v)
+    heavy_ball = [theta0, theta0 - alpha * g[0]]
+    for t in range(1, 4):
+        heavy_ball.append(heavy_ball[t] - alpha * g[t] + mu * (heavy_ball[t] - heavy_ball[t - 1]))
+    yield claim("momentum_heavy_ball", sp.Matrix(velocity_form), sp.Matrix(heavy_ball))
+
+    lam, r, l1, l2 = sp.symbols("lambda r lambda1 lambda2", positive=True)
+    th = sp.symbols("theta0:3", real=True)
+    recursion = th[1] - alpha * lam * th[1] + mu * (th[1] - th[0])      # one heavy-ball step on ½λθ²
+    char = r**2 - (1 + mu - alpha * lam) * r + mu
+    a_opt = 4 / (sp.sqrt(l1) + sp.sqrt(l2))**2
+    mu_opt = ((sp.sqrt(l2) - sp.sqrt(l1)) / (sp.sqrt(l2) + sp.sqrt(l1)))**2
+    disc = [((1 + mu_opt - a_opt * li)**2 - 4 * mu_opt) for li in (l1, l2)]
+    yield claim("momentum_quadratic_rate",
+                sp.Matrix([recursion, char.subs(r, -1).subs(alpha, 2 * (1 + mu) / lam), *disc]),
+                sp.Matrix([(1 + mu - alpha * lam) * th[1] - mu * th[0], 0, 0, 0]))
+
+    beta = sp.Symbol("beta", positive=True)
+    t, k = sp.Symbol("t", integer=True, positive=True), sp.Symbol("k", integer=True)
+    gs = sp.Symbol("g", real=True)
+    m_t = sp.summation((1 - beta) * beta**(t - k) * gs, (k, 1, t))
+    yield claim("adam_bias_correction", m_t / (1 - beta**t), gs, sample={beta: (0.05, 0.95), t: (1, 9)})
+
+    b1, b2, c = sp.symbols("beta1 beta2 c", positive=True)
+    g1, g2 = sp.symbols("g1 g2", positive=True)
+
+    def steps(grads):
+        m = v2 = 0
+        out = []
+        for t_, gt in enumerate(grads, start=1):
+            m, v2 = b1 * m + (1 - b1) * gt, b2 * v2 + (1 - b2) * gt**2
+            out.append(-alpha * (m / (1 - b1**t_)) / sp.sqrt(v2 / (1 - b2**t_)))
+        return out
+    yield claim("adam_scale_invariance", sp.Matrix([steps([g1])[0], *steps([c * g1, -c * g2])]),
+                sp.Matrix([-alpha, *steps([g1, -g2])]), sample={b1: (0.05, 0.95), b2: (0.05, 0.999)})
+
+
+SECTIONS = (gradient_descent, objective, initialization, momentum_and_adam)
 DESCRIPTIONS = descriptions_of(SECTIONS)

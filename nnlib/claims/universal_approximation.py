@@ -57,5 +57,19 @@ def constructions(claim):
                                         (4 * x - 2, x <= 3 * half / 2), (4 - 4 * x, x <= 1), (0, True))]))
 
 
-SECTIONS = (constructions,)
+@section({
+    "square_activation_quadratic": ("Σ_m v_m (w_m x + b_m)² = (Σ v_m w_m²) x² + (2Σ v_m w_m b_m) x + Σ v_m b_m² "
+                                    "(M = 4): with φ(z) = z² every width gives a quadratic", "Leshno et al. 1993"),
+})
+def polynomial_activation(claim):
+    M = 4
+    w, b, v = vec("w", M, real=True), vec("b", M, real=True), vec("v", M, real=True)
+    F = sum(v[m] * (w[m] * x + b[m])**2 for m in range(M))
+    A = sum(v[m] * w[m]**2 for m in range(M))
+    B = 2 * sum(v[m] * w[m] * b[m] for m in range(M))
+    C0 = sum(v[m] * b[m]**2 for m in range(M))
+    yield claim("square_activation_quadratic", F, A * x**2 + B * x + C0)
+
+
+SECTIONS = (constructions, polynomial_activation)
 DESCRIPTIONS = descriptions_of(SECTIONS)
