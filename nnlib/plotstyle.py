@@ -100,6 +100,22 @@ def legend(ax, **kwargs):
     return ax.legend(**kwargs)
 
 
+def _cjk_fonts(font_manager) -> list[str]:
+    """The installed fonts of CJK_FONTS. matplotlib's font list is cached on first use: a font installed
+    after that (make browser-deps) is added from the system's font folders for this process."""
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if not names & set(CJK_FONTS):
+        known = {f.fname for f in font_manager.fontManager.ttflist}
+        for path in font_manager.findSystemFonts():
+            if path not in known:
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue  # a font file matplotlib cannot read is not one we need
+        names = {f.name for f in font_manager.fontManager.ttflist}
+    return [name for name in CJK_FONTS if name in names]
+
+
 def figure_language(catalog: str | os.PathLike) -> None:
     """Draw the text of every figure through a compiled gettext catalog (``.mo``), with a CJK font.
 
@@ -118,13 +134,14 @@ def figure_language(catalog: str | os.PathLike) -> None:
         raise FileNotFoundError(f"NNLIB_FIGURE_CATALOG names {path!r}, which is not a file (a compiled .mo catalog)")
     with open(path, "rb") as f:
         translations = gettext.GNUTranslations(f)
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    cjk = [name for name in CJK_FONTS if name in installed]
+    cjk = _cjk_fonts(font_manager)
     if not cjk:
         raise RuntimeError(f"no CJK font for the figures' Chinese labels: install one of {', '.join(CJK_FONTS)}")
-    # matplotlib (>= 3.6) falls back glyph by glyph along this list: Latin and math from the first font.
-    families = [f for f in mpl.rcParams["font.sans-serif"] if f not in cjk]
-    mpl.rcParams["font.sans-serif"] = families[:1] + cjk + families[1:]
+    # matplotlib (>= 3.6) falls back glyph by glyph along a list of named families (a generic family such
+    # as "sans-serif" resolves to one font only): Latin letters and digits from the usual font, Chinese
+    # from the CJK one.
+    latin = next(f for f in mpl.rcParams["font.sans-serif"] if f not in cjk)
+    mpl.rcParams["font.family"] = [latin, *cjk]
 
     original = getattr(Text.set_text, "__wrapped__", Text.set_text)
 

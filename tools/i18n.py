@@ -60,10 +60,10 @@ GETTEXT = {
 }
 
 
-def pending_pages(path: Path = PENDING) -> list[str]:
+def pending_pages(path: Path | None = None) -> list[str]:
     """The pages not translated yet (``pending.txt``: one docname a line, ``#`` comments)."""
     out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in (path or PENDING).read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             out.append(line)
@@ -236,33 +236,42 @@ def _figure_sources() -> dict[str, list[str]]:
     return {k: v for k, v in out.items() if v}
 
 
-def update_figure_catalog(path: Path = FIGURES) -> None:
+def update_figure_catalog(path: Path | None = None) -> None:
     """Bring ``figures.po`` in step with the figure strings of the pages' code and nnlib's drawing functions:
     new strings untranslated, changed ones fuzzy (babel's merge, as sphinx-intl does for the pages)."""
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
+    path = path or FIGURES
     template = Catalog(project="Feedforward Neural Networks", fuzzy=False)
     for page, strings in _figure_sources().items():
         for s in strings:
             template.add(s, locations=[(page, None)])
+    def state(cat):
+        return [(m.id, m.string, sorted(m.flags), m.locations) for m in cat if m.id]
+
     if path.exists():
         with path.open("rb") as f:
             catalog = read_po(f)
     else:
         catalog = Catalog(locale=LANGUAGE, project="Feedforward Neural Networks", fuzzy=False)
+    before = state(catalog)
     catalog.update(template, update_header_comment=False)
     catalog.obsolete.clear()
+    if path.exists() and state(catalog) == before:
+        print(f"Not Changed: {path.relative_to(ROOT)}")
+        return  # no new date in the header: an unchanged catalog stays byte for byte the same
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         write_po(f, catalog, width=100, omit_header=False, include_lineno=False)
     print(f"Update: {path.relative_to(ROOT)} ({len([m for m in catalog if m.id])} figure strings)")
 
 
-def figure_report(path: Path = FIGURES) -> dict[str, dict]:
+def figure_report(path: Path | None = None) -> dict[str, dict]:
     """Per page: the figure strings of its code that are untranslated or fuzzy in ``figures.po``."""
     from babel.messages.pofile import read_po
 
+    path = path or FIGURES
     catalog = {}
     if path.exists():
         with path.open("rb") as f:

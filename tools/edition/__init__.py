@@ -14,6 +14,7 @@ Loaded by both builds (``_config.yml``: ``local_extensions``); ``tools/i18n.py``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -30,12 +31,6 @@ ZH = "zh_CN"
 # The Chinese edition lives in this folder of the English site.
 ZH_DIR = "zh"
 
-# Keep the reader where they are: the section (hash) and a search query go along to the other edition.
-SWITCH_JS = (
-    'document.addEventListener("click", (e) => {'
-    ' const a = e.target.closest && e.target.closest("a[data-edition-switch]");'
-    ' if (a) a.href = a.href.split(/[?#]/)[0] + location.search + location.hash; });'
-)
 
 
 def is_chinese(config) -> bool:
@@ -53,6 +48,8 @@ def switch_href(pagename: str, chinese: bool) -> str:
 def _config_inited(app, config) -> None:
     config.templates_path = [*config.templates_path, str(HERE / "templates")]
     config.html_static_path = [*config.html_static_path, str(HERE / "static")]
+    if config.html_theme not in ("sphinx_book_theme", "pydata_sphinx_theme"):
+        return  # the switch is a header template of the book's theme
     options = dict(config.html_theme_options or {})
     end = options.get("article_header_end", ["article-header-buttons.html"])
     end = [s.strip() for s in end.split(",")] if isinstance(end, str) else list(end)
@@ -98,18 +95,17 @@ def needs_translation(msg: str, math: bool = False) -> bool:
     return re.search(r"[A-Za-z]{2,}", msg) is not None
 
 
-def catalog_path(docname: str) -> Path:
-    return ROOT / "locales" / ZH / "LC_MESSAGES" / f"{docname}.po"
-
-
-def _fuzzy_ids(docname: str) -> set[str]:
-    path = catalog_path(docname)
-    if not path.exists():
-        return set()
+def _fuzzy_ids(app, docname: str) -> set[str]:
+    """The strings the page's catalog holds as fuzzy (Sphinx leaves them untranslated)."""
     from babel.messages.pofile import read_po
 
-    with path.open("rb") as f:
-        return {m.id for m in read_po(f) if m.id and m.fuzzy}
+    out = set()
+    for folder in app.config.locale_dirs:
+        path = Path(app.srcdir) / folder / app.config.language / "LC_MESSAGES" / f"{docname}.po"
+        if path.exists():
+            with path.open("rb") as f:
+                out |= {m.id for m in read_po(f) if m.id and m.fuzzy}
+    return out
 
 
 def _count(app, doctree) -> None:
@@ -117,7 +113,7 @@ def _count(app, doctree) -> None:
     if not is_chinese(app.config) or app.builder.name == "gettext":
         return
     docname = app.env.docname
-    fuzzy = _fuzzy_ids(docname)
+    fuzzy = _fuzzy_ids(app, docname)
     r = {"total": 0, "translated": 0, "fuzzy": 0, "untranslated": 0, "fuzzy_strings": [], "untranslated_strings": []}
     for node, msg in extract_messages(doctree):
         if node.get("translated"):
@@ -153,25 +149,73 @@ def _write_report(app, exception) -> None:
 
 
 class _Marker(SphinxTransform):
-    """Before Sphinx's Locale transform (priority 20): strings that are not translated by catalogs."""
+    """Before Sphinx's Locale transform (priority 20): strings that are not translated by catalogs, and the
+    display formulas, which this transform translates itself.
+
+    Sphinx translates a literal node (a display formula is one) by parsing ``::`` and the indented msgstr
+    as reStructuredText; a MyST page parses that as a paragraph "::", so Sphinx's way would destroy every
+    translated formula. Here the formula's catalog entry (its ``\\text{...}`` words translated, the TeX
+    otherwise identical) replaces the formula's text as it is; Sphinx's transform skips the formula, and
+    it is handed back (``_Unmark``) for the translation report."""
 
     default_priority = 10
 
     def apply(self, **kwargs) -> None:
         glossary.mark_untranslatable(self.env.docname, self.document)
+        if not is_chinese(self.config) or self.app.builder.name == "gettext":
+            return
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+        from sphinx.util.nodes import is_translatable
+
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        catalog, has_catalog = init_locale(dirs, self.config.language,
+                                           docname_to_domain(self.env.docname, self.config.gettext_compact))
+        for node in list(self.document.findall(nodes.math_block)):
+            if not is_translatable(node):
+                continue
+            msg = node.rawsource or node.astext()
+            # The catalog's own table, as Sphinx's Locale reads it: gettext() cannot tell a formula whose
+            # translation is the same text (\\text{Loss}) from a missing one.
+            msgstr = getattr(catalog, "_catalog", {}).get(msg, "") if has_catalog else ""
+            node["translatable"] = False
+            node["edition_math"] = True
+            node["translated"] = bool(msgstr.strip()) or not needs_translation(msg, math=True)
+            if msgstr.strip() and msgstr != msg:
+                node.rawsource = msgstr
+                node.children = []
+                node += nodes.Text(msgstr)
+
+
+class _Unmark(SphinxTransform):
+    """After Sphinx's Locale transform: the display formulas count in the translation report again."""
+
+    default_priority = 25
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(nodes.math_block):
+            if node.get("edition_math"):
+                node["translatable"] = True
+
+
+def _env_version() -> int:
+    # A change of this extension's code re-reads every page (its counts and marks live in the environment).
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(HERE.glob("*.py"))))
+    return int(digest.hexdigest()[:8], 16)
 
 
 def setup(app):
     app.connect("config-inited", _config_inited)
     # Before the theme drops header templates that render empty (pydata-sphinx-theme, priority 500).
     app.connect("html-page-context", _page_context, priority=400)
-    app.add_js_file(None, body=SWITCH_JS)
+    app.add_js_file("edition.js", defer="defer")
     app.add_css_file("edition.css")
     app.add_transform(_Marker)
+    app.add_transform(_Unmark)
     app.connect("doctree-read", _count)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _write_report)
     glossary.setup(app)
     search.setup(app)
-    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": _env_version()}
