@@ -204,7 +204,16 @@ def _env_version() -> int:
     return int(digest.hexdigest()[:8], 16)
 
 
+def _assets_fingerprint(app, config) -> None:
+    # Sphinx copies static files only when some page is out of date: a changed stylesheet, script or
+    # template of this extension changes this "html" config value, which rewrites every page.
+    files = sorted(p for d in ("static", "templates") for p in (HERE / d).iterdir())
+    config.edition_assets_fingerprint = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
+
+
 def setup(app):
+    app.add_config_value("edition_assets_fingerprint", "", "html", [str])
+    app.connect("config-inited", _assets_fingerprint)
     app.connect("config-inited", _config_inited)
     # Before the theme drops header templates that render empty (pydata-sphinx-theme, priority 500).
     app.connect("html-page-context", _page_context, priority=400)

@@ -10,6 +10,11 @@
   index holds (forward maximum matching against the index's own terms), which are jieba's words of the
   same dictionary: the query and the index agree.
 
+- Defining chapter first: the glossary's index entries point every glossary term at the paragraph that
+  introduces it (the reader extension). A term the glossary does not list but a page defines — in bold, with
+  its English name in parentheses, the course's way of introducing a term (**点积（dot product）**) — gets a
+  main index entry at that section, which Sphinx's search ranks above pages that merely use the word.
+
 Registered as the search language ``zh_CN`` (the Chinese build sets ``html_search_language: zh_CN``); the
 English edition keeps its own splitter.
 """
@@ -111,5 +116,49 @@ class SearchChineseCourse(SearchChinese):
         return words
 
 
+_ALSO = re.compile(r"也称|又称|简称|或称|亦称|即")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+
+
+def defined_terms(text: str) -> list[str]:
+    """The Chinese names a bold definition introduces: '点积（dot product，也称内积）' -> ['点积', '内积']."""
+    if not re.search(r"[A-Za-z]", text):
+        return []  # a definition names the English term too
+    return list(dict.fromkeys(_CJK_RUN.findall(_ALSO.sub(" ", text))))
+
+
+def _definitions(app, doctree, docname) -> None:
+    from docutils import nodes
+    from sphinx import addnodes
+
+    from . import is_chinese
+
+    if not is_chinese(app.config) or app.builder.format != "html":
+        return
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools import glossary as data
+
+    listed = {e.name for e in data.zh_entries()}
+    entries = []
+    for strong in doctree.findall(nodes.strong):
+        section = next((a for a in _ancestors(strong) if isinstance(a, nodes.section) and a["ids"]), None)
+        if section is None:
+            continue
+        for name in defined_terms(strong.astext()):
+            entry = ("single", name, section["ids"][0], "main", None)
+            if name not in listed and entry not in entries:
+                entries.append(entry)
+    if entries:
+        doctree.insert(0, addnodes.index(entries=entries, inline=False))
+
+
+def _ancestors(node):
+    while node is not None:
+        yield node
+        node = node.parent
+
+
 def setup(app):
     app.add_search_language(SearchChineseCourse)
+    app.connect("doctree-resolved", _definitions)

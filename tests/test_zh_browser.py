@@ -1,0 +1,144 @@
+"""The Chinese edition in a browser, on a phone (390 px) and a desktop (1280 px), with no internet.
+
+Every page of the Chinese edition: nothing wider than its column (the measure of the English reader tests,
+tools/measure_overflow.js), no console error, nothing loaded from outside the site, a screenshot in
+_build/screenshots/zh/. Every Chinese character on the page is drawn from a font that has it (no tofu
+boxes): Chromium reports which installed fonts it used for each element's text (DevTools
+``CSS.getPlatformFontsForNode``), and their character maps must cover every character the page shows.
+The language switch keeps the reader at the section they were reading.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from functools import lru_cache
+
+import pytest
+
+from _browser import DESKTOP, HTML, PHONE, ROOT, SHOTS, WIDTHS, Visit, browser, site  # noqa: F401
+
+sys.path.insert(0, str(ROOT))
+from tools import i18n  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+MEASURE = (ROOT / "tools" / "measure_overflow.js").read_text()
+PAGES = i18n._toc_pages()
+ZH_SHOTS = SHOTS / "zh"
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
+
+# Elements whose own text (not their children's) holds a Chinese character get a mark for DevTools.
+MARK_CJK = r"""() => {
+  const re = /[\u3400-\u4dbf\u4e00-\u9fff]/;
+  let n = 0;
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest("script, style, mjx-container")) continue;
+    const own = Array.from(el.childNodes).filter((c) => c.nodeType === 3).map((c) => c.data).join("");
+    if (re.test(own) && el.getClientRects().length) { el.setAttribute("data-zh-text", ""); n++; }
+  }
+  return n;
+}"""
+
+
+def _open(visit: Visit, page: str):
+    pg = visit.open(f"zh/{page}")
+    # The lazy math layer of the English reader (if present) typesets on demand: every formula first.
+    pg.evaluate("async () => { if (window.readerTypesetAll) await window.readerTypesetAll(); }")
+    return pg
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_chinese_pages_fit_their_column(width, site, browser):
+    if not (HTML / "zh" / "index.html").exists():
+        pytest.fail("the Chinese edition is missing: run `make book`")
+    ZH_SHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    with Visit(browser, site, WIDTHS[width]) as visit:
+        for page in PAGES:
+            pg = _open(visit, page)
+            over = pg.evaluate(MEASURE)["over"]
+            problems += [f"{page}: {o['kind']} {o['px']} px too wide ({o['what']})" for o in over]
+            assert pg.evaluate("document.documentElement.lang") == "zh-CN"
+            pg.screenshot(path=str(ZH_SHOTS / f"{page.replace('/', '__')}@{width}.jpg"), type="jpeg", quality=70)
+        assert not visit.errors, visit.errors
+        assert not visit.external, f"loaded from outside the site: {visit.external[:5]}"
+    assert not problems, "\n".join(problems[:20])
+
+
+@lru_cache(maxsize=None)
+def _font_chars(family: str) -> frozenset:
+    """The characters of the installed font Chromium calls ``family`` (fontconfig finds its file)."""
+    from fontTools.ttLib import TTCollection, TTFont
+
+    path = subprocess.run(["fc-match", "-f", "%{file}", family], capture_output=True, text=True, check=True).stdout
+    fonts = TTCollection(path).fonts if path.endswith(".ttc") else [TTFont(path)]
+    chars = set()
+    for font in fonts:
+        chars |= {chr(c) for c in font.getBestCmap()}
+    return frozenset(chars)
+
+
+def _uncovered(pg, cdp, used: set) -> set[str]:
+    """The Chinese characters of the open page that none of the installed fonts Chromium used for their
+    element holds (they are drawn as tofu boxes)."""
+    assert pg.evaluate(MARK_CJK) > 0, "no Chinese text at all"
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    ids = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "[data-zh-text]"})["nodeIds"]
+    texts = pg.evaluate("""() => Array.from(document.querySelectorAll('[data-zh-text]')).map((el) =>
+        Array.from(el.childNodes).filter((c) => c.nodeType === 3).map((c) => c.data).join(''))""")
+    assert len(ids) == len(texts)
+    missing = set()
+    for node_id, text in zip(ids, texts):
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node_id})["fonts"]
+        # The site's own web fonts (icons drawn before an admonition's title) are served locally; only the
+        # installed fonts count for the Chinese characters.
+        families = [f["familyName"] for f in fonts if not f["isCustomFont"]]
+        used |= set(families)
+        covered = set().union(*(_font_chars(f) for f in families)) if families else set()
+        missing |= set(_CJK.findall(text)) - covered
+    return missing
+
+
+def test_every_chinese_character_has_a_glyph(site, browser):
+    missing, used = {}, set()
+    with Visit(browser, site, DESKTOP) as visit:
+        cdp = visit.context.new_cdp_session(visit.page)
+        for page in PAGES:
+            pg = _open(visit, page)
+            chars = _uncovered(pg, cdp, used)
+            if chars:
+                missing[page] = "".join(sorted(chars))[:40]
+        # The check sees tofu: U+9FEF (Unicode 11) is in none of the installed CJK fonts.
+        pg.evaluate("document.querySelector('main').insertAdjacentHTML('afterbegin', '<p>\u9fef</p>')")
+        assert "\u9fef" in _uncovered(pg, cdp, set())
+        assert not visit.external, visit.external[:5]
+    assert any(_font_chars(f) & {"神", "经"} for f in used), f"no CJK font among the fonts used: {used}"
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_switch_keeps_the_section(device, site, browser):
+    with Visit(browser, site, device) as visit:
+        pg = visit.open("book/appendix/errata")
+        anchor = "the-tanh-formula-labelled-sigmoid"
+        pg.goto(f"{site}/book/appendix/errata.html#{anchor}", wait_until="load")
+        visit.settle()
+        pg.click("a[data-edition-switch]")
+        pg.wait_for_url(f"**/zh/book/appendix/errata.html#{anchor}", timeout=30_000)
+        visit.settle()
+        top = pg.evaluate(f"document.getElementById('{anchor}').getBoundingClientRect().top")
+        assert -5 <= top < 200, f"the section is at {top} px, not at the top of the window"
+        assert "被标成" in pg.evaluate(f"document.getElementById('{anchor}').textContent")
+        # Scrolled to a section without an anchor in the address: the switch back goes there too.
+        section = "a-lost-minus-sign-in-the-perceptron-rule-for-the-sign-activation"
+        pg.evaluate(f"document.getElementById('{section}').scrollIntoView()")
+        pg.evaluate("history.replaceState(null, '', location.pathname)")
+        pg.wait_for_function(f"() => Math.abs(document.getElementById('{section}').getBoundingClientRect().top) < 60")
+        pg.click("a[data-edition-switch]")
+        pg.wait_for_url(f"**/book/appendix/errata.html#{section}", timeout=30_000)
+        assert "/zh/" not in pg.url
+        assert not visit.errors, visit.errors
