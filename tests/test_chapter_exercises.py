@@ -316,6 +316,13 @@ def test_answers_stay_folded_until_the_reader_opens_them(browser, site, chapter,
         titles = page.locator("section#exercises div.dropdown.admonition > .admonition-title")
         for i in range(titles.count()):
             titles.nth(i).click()
+        # An opened answer fades in (togglebutton's 0.3 s opacity transition): wait for the fade, not the first frame.
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        try:
+            page.wait_for_function(f"() => ({_VISIBLE})().every(parts => parts.length && parts.every(Boolean))",
+                                   timeout=30_000)
+        except PlaywrightTimeout:
+            pass  # the assertion below names the page
         opened = page.evaluate(_VISIBLE)
         assert all(parts and all(parts) for parts in opened), f"{docname}: an answer stays hidden after a tap"
         assert not visit.errors, visit.errors

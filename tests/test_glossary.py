@@ -73,6 +73,8 @@ def test_readings_are_readings_of_their_characters(readings):
 @pytest.mark.parametrize("name, expected", [
     ("学习率", "xue2 xi2 lv4"), ("发放率", "fa1 fang4 lv4"), ("权重", "quan2 zhong4"), ("误差项", "wu4 cha1 xiang4"),
     ("似然", "si4 ran2"), ("微调", "wei1 tiao2"), ("分子布局", "fen1 zi3 bu4 ju2"), ("隐藏层", "yin3 cang2 ceng2"),
+    ("重球法", "zhong4 qiu2 fa3"), ("泛化差距", "fan4 hua4 cha1 ju4"), ("偏差修正", "pian1 cha1 xiu1 zheng4"),
+    ("单层神经网络", "dan1 ceng2 shen2 jing1 wang3 luo4"), ("召回率", "zhao4 hui2 lv4"),
 ])
 def test_polyphonic_characters_are_read_as_in_the_term(readings, name, expected):
     assert readings[name] == expected
@@ -123,9 +125,46 @@ def _names_of(table, english: str) -> set[str]:
     ("activation function", {"激活函数", "激励函数"}),
     ("epoch", {"回合", "迭代周期"}),
     ("saddle point", {"鞍点"}),
+    ("transfer learning", {"迁移学习"}),
+    ("single-layer neural network", {"单层神经网络"}),
+    ("perceptron learning rule", {"感知机学习算法"}),
+    ("conditional distribution", {"条件分布"}),
+    ("heavy ball method", {"重球法"}),
+    ("bias correction", {"偏差修正"}),
+    ("drop probability", {"丢弃概率", "暂退概率"}),
+    ("generalization gap", {"泛化差距"}),
+    ("numerical differentiation", {"数值微分"}),
+    ("symbolic differentiation", {"符号微分"}),
+    ("automatic differentiation", {"自动微分"}),
+    ("sensitivity", {"敏感度"}),
+    ("baseline model", {"基线模型"}),
+    ("softmax regression", {"Softmax回归"}),
+    ("confusion matrix", {"混淆矩阵"}),
+    ("recall", {"召回率"}),
+    ("precision", {"精确率"}),
 ])
 def test_terms_of_the_content_streams_and_their_synonyms(table, english, chinese):
     assert chinese <= _names_of(table, english)
+
+
+@pytest.mark.parametrize("english, chapter", [
+    ("Adam", "../training"), ("momentum", "../training"), ("transfer learning", "../neurons"),
+    ("sensitivity", "../perceptron"), ("baseline model", "../project"),
+])
+def test_each_term_has_one_row_in_the_chapter_that_introduces_it(table, english, chapter):
+    # a term is listed once, under the first chapter that names it
+    rows = [r for r in table if english in G.english_names(re.sub(r"\s*\([^)]*\)", "", r.english))]
+    assert [r.doc for r in rows] == [chapter], [(r.english, r.doc) for r in rows]
+
+
+def test_adam_has_a_row_of_its_own(table):
+    # a row shared with momentum would link to momentum's paragraph, the first that names either term
+    assert [r.names for r in table if "Adam" in G.english_names(r.english)] == [("Adam算法",)]
+
+
+def test_no_chinese_name_is_listed_twice(table):
+    names = [n for r in table for n in r.names]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
 
 
 def test_no_mistranslated_term():

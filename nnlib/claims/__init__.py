@@ -1,7 +1,7 @@
 """Registry of every formula the book states, as SymPy claims (see :mod:`nnlib.symbolic`), one module per chapter.
 
 ``neurons``, ``activations``, ``perceptron``, ``xor``, ``universal_approximation``, ``losses``, ``backprop``,
-``training``, ``generalization`` and ``linear_algebra`` (the appendix) each hold the claims their page states
+``training``, ``generalization``, ``project`` and ``linear_algebra`` (the appendix) each hold the claims their page states
 first; ``errata`` holds the sources' mistakes. A chapter module is a few *sections*: a builder decorated with
 ``@section({name: (description, source reference), ...})`` that yields those claims, and at its end
 ``SECTIONS`` (its sections, in order) and ``DESCRIPTIONS = descriptions_of(SECTIONS)``.
@@ -24,7 +24,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from nnlib.claims import (activations, backprop, generalization, linear_algebra, losses, neurons, perceptron,
-                          training, universal_approximation, xor)
+                          project, training, universal_approximation, xor)
 from nnlib.claims._common import (Section, beta, descriptions_of, eta, gamma, gamma_pos, grad, indicator, mat,
                                   maxout, section, vec, x)
 from nnlib.claims.backprop import small_network, small_network_formula, two_layer_net
@@ -47,7 +47,7 @@ __all__ = [
 
 # The chapters in the order of the book (the appendix last): the order of DESCRIPTIONS and of registry().
 CHAPTERS = (neurons, activations, perceptron, xor, universal_approximation, losses, backprop, training,
-            generalization, linear_algebra)
+            generalization, project, linear_algebra)
 
 
 def _sections_of(chapter) -> tuple:
