@@ -62,6 +62,7 @@ PYTEST := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 
 pdf: book browser-deps
 	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
 	$(BIN)/python -m tools.book_pdf
+	$(BIN)/python -m tools.i18n pdf
 
 test: book pdf browser-deps sandbox-deps
 	$(PYTEST)

@@ -264,9 +264,11 @@ def test_homework_page_says_how_to_hand_in(tree):
 
 
 def test_no_instructor_page_in_the_student_site(tree):
-    for doc in publish.INSTRUCTOR_ONLY:
-        assert not (tree / f"{doc}.html").exists()
-        assert doc.rsplit("/", 1)[-1] not in (tree / "searchindex.js").read_text(encoding="utf-8")
+    assert (tree / "zh" / "index.html").exists(), "the Chinese edition of the student site is missing"
+    for site in (tree, tree / "zh"):
+        for doc in publish.INSTRUCTOR_ONLY:
+            assert not (site / f"{doc}.html").exists()
+            assert doc.rsplit("/", 1)[-1] not in (site / "searchindex.js").read_text(encoding="utf-8")
 
 
 # --- a student's machine: a clean venv, the wheel, the downloaded notebooks -----------------------------------

@@ -189,3 +189,18 @@ def test_glossary_is_sorted_by_pinyin():
     page = (ZH / "book/appendix/glossary.html").read_text(encoding="utf-8")
     row = re.search(r"<tr[^>]*>\s*<td[^>]*><p>发放率</p></td>.*?</tr>", page, re.S).group(0)
     assert "activations.html" in row
+
+
+@pytest.mark.parametrize("page", i18n._toc_pages())
+def test_untranslated_strings_are_marked_on_the_page(page, report):
+    """A reader of the Chinese edition sees which paragraphs are still English: a note at the top of the
+    page with their number, and a mark in the margin of each."""
+    text = (ZH / f"{page}.html").read_text(encoding="utf-8")
+    r = report["pages"][page]
+    left = r["untranslated"] + r["fuzzy"]
+    marked = len(re.findall(r'class="[^"]*\buntranslated\b', text))
+    if left:
+        assert f"{left} 处仍以英文显示" in text
+        assert marked > 0, (page, left)
+    else:
+        assert "edition-untranslated" not in text and marked == 0, page

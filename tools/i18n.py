@@ -11,6 +11,7 @@ language switch on its command line (jupyter-book issue 1791), so this module ca
     python -m tools.i18n build            # the Chinese edition into _build/html/zh (after the English build)
     python -m tools.i18n update           # English changed: refresh every catalog (new strings, fuzzy ones)
     python -m tools.i18n report [--check] # per page: translated / fuzzy / untranslated strings
+    python -m tools.i18n pdf              # the Chinese PDF (_build/html/zh/feedforward-neural-networks.pdf)
 
 Layout: the English edition stays at ``_build/html/`` and the Chinese one is served from ``_build/html/zh/``.
 Sphinx builds it in ``_build/zh/html`` (myst-nb keeps its executed notebooks next to the output folder,
@@ -30,6 +31,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -80,8 +82,8 @@ def _toc_pages() -> list[str]:
     return pages
 
 
-def figure_catalog() -> Path | None:
-    """The compiled catalog of figure labels (``_build/zh/figures-<digest>.mo``), or None while it
+def figure_catalog(work: Path = ZH_BUILD) -> Path | None:
+    """The compiled catalog of figure labels (``<work>/figures-<digest>.mo``), or None while it
     translates nothing (then the Chinese build shares the English execution cache)."""
     if not FIGURES.exists():
         return None
@@ -93,7 +95,7 @@ def figure_catalog() -> Path | None:
     if not any(m.id and m.string and not m.fuzzy for m in catalog):
         return None
     digest = hashlib.sha256(FIGURES.read_bytes()).hexdigest()[:12]
-    mo = ZH_BUILD / f"figures-{digest}.mo"
+    mo = work / f"figures-{digest}.mo"
     if not mo.exists():
         mo.parent.mkdir(parents=True, exist_ok=True)
         with mo.open("wb") as f:
@@ -101,33 +103,42 @@ def figure_catalog() -> Path | None:
     return mo
 
 
-def _overrides(builder: str) -> dict:
+def _overrides(builder: str, toc: Path, cache: Path, work: Path) -> dict:
     overrides = {
-        "external_toc_path": (ROOT / "_toc.yml").as_posix(),
+        "external_toc_path": toc.as_posix(),
         "latex_individualpages": False,
         "nitpicky": True,
         **GETTEXT,
+        "nb_execution_cache_path": str(cache),
     }
     if builder != "gettext":
         overrides["language"] = LANGUAGE
         # Sphinx's Chinese search (jieba) with the course's terms (tools/edition/search.py).
         overrides["html_search_language"] = LANGUAGE
-        mo = figure_catalog()
-        cache = BUILD / ".jupyter_cache" if mo is None else ZH_BUILD / f".jupyter_cache-{mo.stem}"
-        overrides["nb_execution_cache_path"] = str(cache)
-    else:
-        overrides["nb_execution_cache_path"] = str(BUILD / ".jupyter_cache")
+        # Every string that is still English gets the class "untranslated" (tools/edition marks it).
+        overrides["translation_progress_classes"] = "untranslated"
+        mo = figure_catalog(work)
+        if mo is not None:  # labels inside figures in Chinese: the notebooks run again, with their own cache
+            overrides["nb_execution_cache_path"] = str(work / f".jupyter_cache-{mo.stem}")
     return overrides
 
 
-def _sphinx(builder: str, outdir: Path, doctreedir: Path, env: dict | None = None) -> int:
+def _sphinx(builder: str, outdir: Path, doctreedir: Path, *, toc: Path | None = None, cache: Path | None = None,
+            work: Path = ZH_BUILD) -> int:
+    """Jupyter Book's own Sphinx build of the book (``_config.yml`` + ``toc``) with the Chinese overrides;
+    ``cache``: the English build's execution cache."""
     from jupyter_book.sphinx import build_sphinx
 
-    old = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
+    toc = toc or ROOT / "_toc.yml"
+    cache = cache or BUILD / ".jupyter_cache"
+    overrides = _overrides(builder, toc, cache, work)
+    mo = figure_catalog(work) if builder != "gettext" else None
+    env = {"NNLIB_FIGURE_CATALOG": str(mo)} if mo else {}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         result = build_sphinx(
-            ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"), confoverrides=_overrides(builder),
+            ROOT, outdir, noconfig=True, path_config=str(ROOT / "_config.yml"), confoverrides=overrides,
             doctreedir=doctreedir, builder=builder, warningiserror=True, keep_going=True,
         )
     finally:
@@ -141,23 +152,48 @@ def _sphinx(builder: str, outdir: Path, doctreedir: Path, env: dict | None = Non
     return result
 
 
-def build() -> int:
-    """The Chinese edition: Sphinx into _build/zh/html, then copied to _build/html/zh."""
-    if not (BUILD / "html" / "index.html").exists():
-        print("Build the English edition first (make book).", file=sys.stderr)
+def build_edition(site: Path, work: Path, toc: Path | None = None, cache: Path | None = None) -> int:
+    """The Chinese edition next to a built English site: Sphinx into ``work``/html (myst-nb keeps its
+    executed notebooks next to that folder), then copied to ``site``/zh. ``toc`` and ``cache``: the English
+    build's table of contents and execution cache (``tools/publish.py`` builds the students' site so)."""
+    if not (site / "index.html").exists():
+        print(f"{site} has no English edition: build it first (make book).", file=sys.stderr)
         return 1
     start = time.monotonic()
-    mo = figure_catalog()
-    env = {"NNLIB_FIGURE_CATALOG": str(mo)} if mo else {}
-    rc = _sphinx("html", ZH_OUT, ZH_BUILD / ".doctrees", env)
+    rc = _sphinx("html", work / "html", work / ".doctrees", toc=toc, cache=cache, work=work)
     if rc:
         return rc
-    if SITE.exists():
-        shutil.rmtree(SITE)
-    shutil.copytree(ZH_OUT, SITE)
-    print(f"Chinese edition built into {SITE.relative_to(ROOT)} in {time.monotonic() - start:.0f} s"
-          f" ({'own execution cache: figure labels translated' if mo else 'English execution cache'})")
-    print(format_report(json.loads(REPORT.read_text(encoding="utf-8"))))
+    if (site / "zh").exists():
+        shutil.rmtree(site / "zh")
+    shutil.copytree(work / "html", site / "zh")
+    print(f"Chinese edition built into {site / 'zh'} in {time.monotonic() - start:.0f} s"
+          f" ({'own execution cache: figure labels translated' if figure_catalog(work) else 'English execution cache'})")
+    print(format_report(json.loads((work / REPORT.name).read_text(encoding="utf-8"))))
+    return 0
+
+
+def build() -> int:
+    """The Chinese edition of `make book`: _build/zh/html, copied to _build/html/zh."""
+    return build_edition(BUILD / "html", ZH_BUILD)
+
+
+PDF_NAME = "feedforward-neural-networks.pdf"
+
+
+def pdf() -> int:
+    """The Chinese edition as one PDF: its single-page build printed by tools/book_pdf.py (the English
+    PDF's printer, pointed at the Chinese build), next to the Chinese site's pages. Chromium breaks the
+    Chinese lines (between characters, not before 。，) and embeds the installed CJK font."""
+    rc = _sphinx("singlehtml", ZH_BUILD / "singlehtml", ZH_BUILD / ".doctrees")
+    if rc:
+        return rc
+    out = ZH_OUT / PDF_NAME  # in Sphinx's output folder: every later build copies it along
+    run = subprocess.run([sys.executable, "-m", "tools.book_pdf", "--html", str(ZH_BUILD / "singlehtml"),
+                          "--out", str(out)], cwd=ROOT)
+    if run.returncode:
+        return run.returncode
+    SITE.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out, SITE / PDF_NAME)
     return 0
 
 
@@ -324,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="build the Chinese edition into _build/html/zh")
     sub.add_parser("update", help="refresh the catalogs from the English pages")
+    sub.add_parser("pdf", help="the Chinese PDF, after the Chinese HTML build")
     rep = sub.add_parser("report", help="translated / fuzzy / untranslated strings per page")
     rep.add_argument("--check", action="store_true", help="exit 1 if a page not listed as pending is incomplete")
     args = parser.parse_args(argv)
@@ -331,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
         return build()
     if args.command == "update":
         return update()
+    if args.command == "pdf":
+        return pdf()
     if not REPORT.exists():
         print(f"No {REPORT.relative_to(ROOT)}: build the Chinese edition first (python -m tools.i18n build).",
               file=sys.stderr)

@@ -93,6 +93,11 @@ def build_site(work: Path = WORK, root: Path = ROOT) -> Path:
     proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"student site build failed (rc={proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    # The Chinese edition of the same student pages into html/zh: every page's language switch leads there.
+    from tools import i18n
+
+    if i18n.build_edition(work / "_build" / "html", work / "_build" / "zh", toc=toc_file, cache=cache):
+        raise RuntimeError("the Chinese edition of the student site did not build (see the output above)")
     return work / "_build" / "html"
 
 

@@ -70,6 +70,12 @@ def _page_context(app, pagename, templatename, context, doctree) -> None:
         "title": "Read this page in English" if chinese else "阅读本页的中文版",
     }
     context["metatags"] = context.get("metatags", "") + f'\n<link rel="alternate" hreflang="{other}" href="{href}">'
+    report = getattr(app.env, "edition_report", {}).get(pagename) if chinese else None
+    left = report and report["untranslated"] + report["fuzzy"]
+    if left and "body" in context:
+        # The reader is told, at the top of the page, that English paragraphs follow (marked in the margin).
+        context["body"] = (f'<p class="edition-untranslated" lang="zh-CN">本页尚未全部译成中文：'
+                           f'{left} 处仍以英文显示（左侧标有虚线）。</p>\n') + context["body"]
 
 
 # --- the translation report -------------------------------------------------------------------------
