@@ -22,6 +22,7 @@ use with ``matplotlib.rc_context``.
 from __future__ import annotations
 
 import gettext
+import logging
 import os
 
 from cycler import cycler
@@ -116,6 +117,18 @@ def _cjk_fonts(font_manager) -> list[str]:
     return [name for name in CJK_FONTS if name in names]
 
 
+class _SingleWeightCJK(logging.Filter):
+    """Drops matplotlib's "findfont: Failed to find font weight normal for <CJK font>, now using 500": the CJK
+    font has one weight only (Debian's WenQuanYi Zen Hei is registered as 500), so every normal-weight text
+    asks for it; the glyphs drawn are the font's only ones, and a warning in a notebook's stderr fails the
+    book's build."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("findfont: Failed to find font weight")
+                    and any(name in message for name in CJK_FONTS))
+
+
 def figure_language(catalog: str | os.PathLike) -> None:
     """Draw the text of every figure through a compiled gettext catalog (``.mo``), with a CJK font.
 
@@ -142,6 +155,9 @@ def figure_language(catalog: str | os.PathLike) -> None:
     # from the CJK one.
     latin = next(f for f in mpl.rcParams["font.sans-serif"] if f not in cjk)
     mpl.rcParams["font.family"] = [latin, *cjk]
+    font_log = logging.getLogger("matplotlib.font_manager")
+    if not any(isinstance(f, _SingleWeightCJK) for f in font_log.filters):
+        font_log.addFilter(_SingleWeightCJK())
 
     original = getattr(Text.set_text, "__wrapped__", Text.set_text)
 
