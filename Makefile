@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 # nbgrader and jupyter-book start kernels and helper commands by name: the venv must come first on PATH.
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
+# One BLAS thread per process (tools/env.py says why): the book's small networks run 20x slower when two
+# processes' BLAS threads fight over two cores.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 .PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish pdf bench-reader
 

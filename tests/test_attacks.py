@@ -12,6 +12,7 @@ grader, and each assignment's wrong work; nbgrader's application in this process
 """
 
 import os
+import re
 import socket
 import threading
 import time
@@ -281,7 +282,9 @@ def test_real_assignments_resist_the_attacks_on_the_grader(real):
     _check_feedback(real, [f"att_{a.name}" for a in attacks])
     if real["hw"] == "hw5_approximation":  # the capture worked, and holds plain data only
         feedback = feedback_texts(real["course"], real["hw"])["att_request_capture"]
-        captured = feedback.split("captured: ", 1)[1].split(" when called with", 1)[0]
-        assert captured.startswith("{") and "'op': 'call'" in captured, feedback[:2000]
+        # the message, not the attack's source (which also holds "captured: ", shown above its output)
+        found = re.search(r"captured: (\{.*?) when called with", feedback, re.S)
+        assert found and "'op': 'call'" in found.group(1), feedback[:3000]
+        captured = found.group(1)
         for code in ("lambda", "errstate", "__globals__", "import ", "def "):
             assert code not in captured, (code, captured[:3000])

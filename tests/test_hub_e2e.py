@@ -136,17 +136,8 @@ def hub(tmp_path_factory):
             assert subprocess.run(["id", "-u", u], capture_output=True).returncode != 0, f"user {u} left behind"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                                    "--disable-background-networking", "--disable-component-update",
-                                    "--disable-sync"])
-        yield b
-        b.close()
+# Chromium is the session's one instance (tests/conftest.py, tests/_browser.py): a second
+# sync_playwright in the same process fails while the first is open ("Sync API inside the asyncio loop").
 
 
 def _context(browser):

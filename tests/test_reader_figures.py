@@ -28,6 +28,7 @@ class _Figures(HTMLParser):
         self.images: list[dict] = []
         self.figures: dict[str, dict] = {}
         self.fig_links: list[str] = []
+        self.fig_link_texts: list[tuple[str, str]] = []  # (href, link text)
         self._link: list | None = None
         self._caption: dict | None = None
         self._in_article = 0
@@ -80,6 +81,7 @@ class _Figures(HTMLParser):
         if tag == "a" and self._link is not None:
             if re.search(r"\bFig(ure)?\.?\s*\d", self._link[1]):
                 self.fig_links.append(self._link[0])
+                self.fig_link_texts.append((self._link[0], self._link[1]))
             self._link = None
         if self._in_article and len(self.stack) < self._in_article:
             self._in_article = 0
@@ -149,3 +151,25 @@ def test_every_figure_is_referred_to_by_number():
     assert len(named) >= 20, f"only {len(named)} named figures in the book: the check would be vacuous"
     missing = [f"{fid} ({page})" for fid, page in named.items() if page.rsplit("/", 1)[-1] not in referred.get(fid, ())]
     assert not missing, f"figures never referred to by number in the text: {missing}"
+
+
+def test_figures_are_numbered_within_their_chapter_and_references_say_so():
+    from test_reader_math import _chapters
+
+    numbers = {}  # (page, figure id) -> number in its caption
+    for page, k in _chapters().items():
+        shown = [fig["number"] for fig in figures(page).figures.values() if fig["images"]]
+        expected = [f"{k}.{n}" for n in range(1, len(shown) + 1)]
+        assert shown == expected, f"{page} (chapter {k}): figure numbers {shown}"
+    for page in PAGES:
+        for fid, fig in figures(page).figures.items():
+            numbers[(page.rsplit("/", 1)[-1], fid)] = fig["number"]
+    checked = 0
+    for page in PAGES:
+        for href, text in figures(page).fig_link_texts:
+            target, _, anchor = href.partition("#")
+            target_page = target.rsplit("/", 1)[-1].removesuffix(".html") if target else page.rsplit("/", 1)[-1]
+            said = re.search(r"Fig(?:ure)?\.?\s*(\d+(?:\.\d+)*)", text).group(1)
+            assert said == numbers.get((target_page, anchor)), f"{page}: {text!r} links to figure {numbers.get((target_page, anchor))}"
+            checked += 1
+    assert checked >= 20, f"only {checked} figure references: the check would be vacuous"

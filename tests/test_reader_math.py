@@ -103,6 +103,52 @@ def test_numbered_equations_have_numbers_and_links_land_on_them(crawl):
         assert f'href="#{eq["id"]}"' in html, f"{page}: no link to {eq['id']}"
 
 
+def _chapters() -> dict[str, int]:
+    """Page -> chapter number: the first page is chapter 0, the Chapters part of _toc.yml 1, 2, ..."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    part = next(p for p in toc["parts"] if p.get("caption") == "Chapters")
+    return {toc["root"]: 0, **{c["file"]: k for k, c in enumerate(part["chapters"], 1)}}
+
+
+def test_equations_are_numbered_within_their_chapter(crawl):
+    # As the page shows them on a phone: (k.1), (k.2), ... in order, k the chapter's number.
+    chapters = _chapters()
+    numbered = 0
+    for page, k in chapters.items():
+        shown = [eq["eqno"] for eq in crawl(page, "phone")["equations"] if eq["eqno"]]
+        numbered += len(shown)
+        expected = [f"({k}.{n})" for n in range(1, len(shown) + 1)]
+        assert shown == expected, f"{page} (chapter {k}): equation numbers {shown}"
+    assert numbered >= 40, f"only {numbered} numbered equations in the chapters: the check would be vacuous"
+    # The other parts (homework, appendices) are not chapters: no number there carries a chapter prefix
+    # that does not exist.
+    for page in set(PAGES) - set(chapters):
+        for eq in crawl(page, "phone")["equations"]:
+            assert eq["eqno"] is None or re.fullmatch(r"\(\d+\)", eq["eqno"]), f"{page}: {eq['eqno']}"
+
+
+_EQ_REF = re.compile(r'<a class="reference internal" href="(?P<page>[^"#]*)#(?P<id>equation-[^"]+)">(?P<text>.*?)</a>', re.S)
+_EQ_TARGET = r'<div class="math notranslate nohighlight reader-math" id="{id}">.*?<span class="eqno">(\([^<]*\))'
+
+
+def test_eq_references_read_as_the_number_at_their_target():
+    seen = 0
+    for page in PAGES:
+        html = (HTML / f"{page}.html").read_text(encoding="utf-8")
+        for m in _EQ_REF.finditer(html):
+            target_page = (HTML / page).parent / m["page"] if m["page"] else HTML / f"{page}.html"
+            target = target_page.resolve().read_text(encoding="utf-8")
+            number = re.search(_EQ_TARGET.format(id=re.escape(m["id"])), target, re.S)
+            assert number, f"{page}: {{eq}} link to #{m['id']} has no numbered equation at its target"
+            text = re.sub(r"<[^>]+>", "", m["text"]).strip()
+            assert text == number.group(1), f"{page}: a reference reads {text!r}, its equation shows {number.group(1)!r}"
+            assert re.fullmatch(r"\(\d+\.\d+\)", text), f"{page}: reference {text!r} has no chapter prefix"
+            seen += 1
+    assert seen >= 30, f"only {seen} {{eq}} references in the book: the check would be vacuous"
+
+
 @pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("page", PAGES)
 def test_formulas_are_no_tab_stops_unless_they_scroll(page, width, crawl):

@@ -16,12 +16,12 @@ from urllib.parse import quote
 
 import pytest
 
-from _browser import DESKTOP, PHONE, ROOT, Visit
+from _browser import DESKTOP, HTML, PHONE, ROOT, Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from reader.search import SYNONYMS, SearchEnglishChinese, split_text  # noqa: E402
+from reader.search import SYNONYMS, SearchEnglishChinese, readable_math, split_text  # noqa: E402
 
 # query -> the chapter that defines it (must be the first result)
 DEFINING = {
@@ -131,3 +131,33 @@ def test_the_search_icon_does_not_cover_the_typed_text(device, site, browser):
             return icon ? textLeft - icon.getBoundingClientRect().right : 100;
         }""", box.element_handle())
     assert gap >= 0, f"the search icon covers {-gap:.0f} px of the typed text ({device})"
+
+
+# ---- titles with formulas -----------------------------------------------------------------------
+
+def test_formulas_read_as_text():
+    assert readable_math(r"\hat{\mathbf y} - \mathbf y") == "ŷ - y"
+    assert readable_math(r"\max(x, \alpha x)") == "max(x, αx)"
+    assert readable_math(r"\partial L/\partial f") == "∂L/∂f"
+
+
+def test_the_search_index_holds_no_tex():
+    import json
+
+    text = (HTML / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1:text.rindex(")")])
+    titles = list(index["titles"]) + list(index["alltitles"])
+    assert any("ŷ - y" in t for t in titles), "the heading 'the gradient is ŷ - y' is not in the index"
+    tex = [t for t in titles if re.search(r"\\[A-Za-z]+|\$", t)]
+    assert not tex, f"titles with TeX in the search index: {tex}"
+
+
+def test_a_title_with_a_formula_reads_as_text_in_the_results(site, browser):
+    with Visit(browser, site, DESKTOP) as visit:
+        _search(visit.page, site, "the gradient is", n=1)
+        titles = visit.page.evaluate(
+            "() => Array.from(document.querySelectorAll('#search-results ul.search > li > a')).map((a) => a.textContent)")
+        assert not visit.errors, visit.errors
+    hits = [t for t in titles if "cross-entropy: the gradient is" in t]
+    assert hits, f"the section 'Softmax + cross-entropy: the gradient is ...' not found: {titles[:5]}"
+    assert all("ŷ - y" in t and "\\" not in t for t in hits), hits

@@ -8,6 +8,7 @@
 - ``glossary``: glossary rows and the index point at the paragraph that introduces each term.
 - ``search``: search that finds Chinese terms and the synonyms readers type, defining chapter first.
 - ``links``: the Homework page's links, derived from the course's public address.
+- ``numbers``: equations and figures numbered by chapter (4.3), the first page as chapter 0.
 
 The package's own CSS and JavaScript (``static/``) are added here, in this order, after the theme's.
 """
@@ -18,7 +19,7 @@ import json
 import shutil
 from pathlib import Path
 
-from . import checks, glossary, links, page, search, typeset
+from . import checks, glossary, links, numbers, page, search, typeset
 
 STATIC = Path(__file__).resolve().parent / "static"
 # After the theme's and the other extensions' assets (Sphinx's default is 500).
@@ -53,7 +54,7 @@ def _search_page_script(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
-    for part in (links, typeset, checks, glossary, search, page):
+    for part in (links, numbers, typeset, checks, glossary, search, page):
         part.setup(app)
     app.connect("config-inited", _add_static_path)
     app.add_css_file("reader.css", priority=PRIORITY)

@@ -16,6 +16,11 @@ a query only matches where jieba happened to cut the same word; it also needs ou
 term of two or more characters (a page holding all of a query's bigrams; the snippet then shows the
 term itself, see static/reader-search.js).
 
+Titles with formulas: Sphinx indexes a section title as its text, which for a formula is its TeX, and
+the search page shows that text as the result's title ("the gradient is \\hat{\\mathbf y} - \\mathbf y").
+The indexer is handed titles whose formulas are readable Unicode text instead ("ŷ - y", pylatexenc's
+LaTeX-to-text conversion); the page itself keeps its typeset heading.
+
 Synonyms: a text naming any name of a group (丢弃法, 暂退法, 随机失活, dropout) is indexed under all
 of them, so a reader finds the page by whichever name they know; the query stays as Sphinx parses it.
 """
@@ -23,9 +28,12 @@ of them, so a reader finds the page by whichever name they know; the query stays
 from __future__ import annotations
 
 import hashlib
+import html
 import re
+import unicodedata
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.search.en import SearchEnglish
 
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.txt")
@@ -137,6 +145,56 @@ class SearchEnglishChinese(SearchEnglish):
         return super().stem(word)
 
 
+def readable_math(tex: str) -> str:
+    """A formula as plain Unicode text a reader can read where it cannot be typeset (search results):
+    ``\\hat{\\mathbf y} - \\mathbf y`` -> ``ŷ - y``, ``\\max(x, \\alpha x)`` -> ``max(x, αx)``."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    text = LatexNodes2Text(math_mode="text").latex_to_text(tex)
+    # Math alphanumerics (𝐲, ℒ) as the letters a reader types; a hat over y as one character.
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def readable_text(node: nodes.Node) -> str:
+    """The text of a title (or any node) with its formulas as readable text."""
+    if isinstance(node, nodes.math):
+        return readable_math(node.astext())
+    if isinstance(node, nodes.Text):
+        return node.astext()
+    return "".join(readable_text(child) for child in node.children)
+
+
+def readable_titles(doctree: nodes.document) -> nodes.document:
+    """The doctree the search indexer reads: a copy whose titles hold readable text instead of
+    formulas (the doctree itself when no title has one: a copy costs time on long chapters)."""
+    def math_in_titles(tree):
+        return [m for title in tree.findall(nodes.title) for m in title.findall(nodes.math)]
+
+    if not math_in_titles(doctree):
+        return doctree
+    copy = doctree.deepcopy()
+    for math in math_in_titles(copy):
+        math.replace_self(nodes.Text(readable_math(math.astext())))
+    return copy
+
+
+def _index_readable_titles(app) -> None:
+    """Sphinx's HTML builder feeds its indexer through ``index_page`` (a public builder method), with
+    the page title as rendered HTML (for a title with a formula: the typeset markup) and the doctree
+    (titles as TeX). This builder's ``index_page`` hands it readable text for both."""
+    builder = app.builder
+    if not hasattr(builder, "index_page"):
+        return
+    index_page = builder.index_page
+
+    def readable_index_page(pagename, doctree, title):
+        if "<mjx-container" in (title or ""):
+            title = html.escape(readable_text(app.env.longtitles[pagename]))
+        index_page(pagename, readable_titles(doctree), title)
+
+    builder.index_page = readable_index_page
+
+
 def _fingerprint(app, config) -> None:
     # In the HTML configuration: a change of the synonyms or of the splitter rewrites every page (and
     # with them the search index, which Sphinx only updates for the pages it writes).
@@ -147,4 +205,5 @@ def _fingerprint(app, config) -> None:
 def setup(app):
     app.add_config_value("reader_search_fingerprint", "", "html", [str])
     app.connect("config-inited", _fingerprint)
+    app.connect("builder-inited", _index_readable_titles)
     app.add_search_language(SearchEnglishChinese)
