@@ -2,8 +2,8 @@
 # What a class's JupyterHub needs on this machine, installed idempotently (run as root; `make hub` does):
 #   1. Debian packages: python3 + python3-venv (an interpreter every user can run: the course's .venv links
 #      into root's pyenv, which other users cannot read), bubblewrap (the grader's sandbox), npm;
-#   2. the shared read-only environment $FFNN_PREFIX/env (deploy/requirements.txt + the course's nnlib and
-#      ffgrader), rebuilt only when those change;
+#   2. the shared read-only environment $FFNN_PREFIX/env (deploy/requirements.txt + the course's nnlib,
+#      ffgrader and tools: pyproject.toml packages all three), rebuilt only when those change;
 #   3. configurable-http-proxy from npm into $FFNN_PREFIX/chp;
 #   4. per-role Jupyter configuration in $FFNN_PREFIX/etc/{student,instructor} (the hub points each user's
 #      server at one with JUPYTER_CONFIG_PATH): students get the course id and the exchange, and no
@@ -35,7 +35,7 @@ fi
 # 2. The shared environment. Its stamp records what it was built from: the requirements and the course
 # package's files (its modules and the formgrader's page), listed once for the stamp and for the copy.
 umask 022
-package_files() { (cd "$COURSE" && find nnlib ffgrader \( -name '*.py' -o -name '*.j2' -o -name '*.json' \) -not -path '*/__pycache__/*' \
+package_files() { (cd "$COURSE" && find nnlib ffgrader tools \( -name '*.py' -o -name '*.j2' -o -name '*.json' \) -not -path '*/__pycache__/*' \
                    | LC_ALL=C sort); }
 want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && package_files | xargs sha256sum) \
         | sha256sum | cut -c1-16)

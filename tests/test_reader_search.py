@@ -150,14 +150,3 @@ def test_the_search_index_holds_no_tex():
     assert any("ŷ - y" in t for t in titles), "the heading 'the gradient is ŷ - y' is not in the index"
     tex = [t for t in titles if re.search(r"\\[A-Za-z]+|\$", t)]
     assert not tex, f"titles with TeX in the search index: {tex}"
-
-
-def test_a_title_with_a_formula_reads_as_text_in_the_results(site, browser):
-    with Visit(browser, site, DESKTOP) as visit:
-        _search(visit.page, site, "the gradient is", n=1)
-        titles = visit.page.evaluate(
-            "() => Array.from(document.querySelectorAll('#search-results ul.search > li > a')).map((a) => a.textContent)")
-        assert not visit.errors, visit.errors
-    hits = [t for t in titles if "cross-entropy: the gradient is" in t]
-    assert hits, f"the section 'Softmax + cross-entropy: the gradient is ...' not found: {titles[:5]}"
-    assert all("ŷ - y" in t and "\\" not in t for t in hits), hits

@@ -188,6 +188,11 @@ def build_edition(site: Path, work: Path, toc: Path | None = None, cache: Path |
         print(f"{site} has no English edition: build it first (make book).", file=sys.stderr)
         return 1
     start = time.monotonic()
+    # Always a whole build (the notebooks come from the execution cache, so it costs what an incremental
+    # one does): an incremental Chinese build lost the index entries of the pages it did not re-read, and
+    # with them the ranking that puts a term's defining page first.
+    for old in (work / "html", work / ".doctrees"):
+        shutil.rmtree(old, ignore_errors=True)
     rc = _sphinx("html", work / "html", work / ".doctrees", toc=toc, cache=cache, work=work)
     if rc:
         return rc

@@ -36,6 +36,8 @@ JS_SPLITTER = r"""
 var splitQuery = (query) => {
   const index = (typeof Search !== "undefined" && Search._index) || {};
   const known = (w) => (index.terms && w in index.terms) || (index.titleterms && w in index.titleterms);
+  // The words of a question ("什么是反向传播") say nothing about the topic: a page must not need them.
+  const question = new Set(["什么", "什么是", "是", "的", "吗", "呢", "怎么", "怎样", "如何", "为什么", "哪些", "哪个"]);
   const cjk = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+/gu;
   const words = [];
   for (const token of query.split(/[^\p{Letter}\p{Number}_]+/gu)) {
@@ -46,7 +48,8 @@ var splitQuery = (query) => {
       while (i < run.length) {
         let n = Math.min(run.length - i, 12);
         while (n > 1 && !known(run.slice(i, i + n))) n--;
-        if (n > 1 || known(run[i])) words.push(run.slice(i, i + n));
+        const word = run.slice(i, i + n);
+        if ((n > 1 || known(run[i])) && !question.has(word)) words.push(word);
         i += n;
       }
     }
