@@ -34,7 +34,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 from traitlets import Float, Integer, Unicode
 
-from ffgrader import launcher
+from ffgrader import i18n, launcher
 from ffgrader.runner import Caps, grade_notebook
 from ffgrader.session import Budget
 
@@ -177,7 +177,10 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  cell_timeout=self.cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
-                                 nocalculus_sympy=nocalc)
+                                 nocalculus_sympy=nocalc,
+                                 # The language of the release the student handed in (its metadata: student data,
+                                 # so it picks words only; unknown or forged values are English).
+                                 translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
         return nb, resources
 

@@ -45,7 +45,8 @@ INSTRUCTOR_ONLY = ("book/appendix/instructor_guide",)
 # Pages that need the repository (performance reads bench/results/): no launch button, no .ipynb.
 NOT_LAUNCHABLE = ("book/appendix/performance",)
 # The student side of ffgrader (the rest is grading machinery: sandbox, runner, the check-writing API).
-FFGRADER_STUDENT = ("__init__.py", "visible_tests.py")
+# (visible_tests prints its messages in the student's language: ffgrader.i18n and its catalog of those messages.)
+FFGRADER_STUDENT = ("__init__.py", "visible_tests.py", "i18n.py", "catalog_zh_CN.py")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
 SETUP_IDS = ("course-setup-intro", "course-setup")
