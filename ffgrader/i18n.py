@@ -78,14 +78,34 @@ def placeholders(template: str) -> list[str]:
     return _PLACEHOLDER.findall(template)
 
 
+# What some placeholders can render to (by the expression's text), so that a template does not match a text
+# it did not write ("the {t.__name__} {text}" is not "the bias input is 1"); any other placeholder is any text.
+_TYPE_NAMES = r"(bool|int|float|str|list|tuple|dict)"
+_NUMBER = r"([-+]?(?:[0-9.]+(?:e[-+]?[0-9]+)?|inf|nan))"
+
+
+def _group(name: str) -> str:
+    expr = name[1:-1]
+    if expr.startswith("t.__name__"):
+        return _TYPE_NAMES
+    if expr.endswith("__name__") or expr.endswith(".dtype") or expr.endswith(".dtype)"):
+        return r"([\w.]+)"
+    if expr.endswith("shape") or expr.endswith(".shape)"):
+        return r"(\([0-9, ]*\))"
+    if re.search(r":\.?[0-9]*[gef]$", expr):
+        return _NUMBER
+    return "(.*?)"
+
+
 def template_regex(template: str) -> re.Pattern:
     """A regex matching the texts the template renders to: each run of adjacent placeholders is one group."""
     parts = _PLACEHOLDER.split(template)
-    pattern, previous_was_group = re.escape(parts[0]), False
-    for literal in parts[1:]:
-        if not previous_was_group:
-            pattern += "(.*?)"
-        previous_was_group = literal == ""
+    names = _PLACEHOLDER.findall(template)
+    pattern = re.escape(parts[0])
+    for i, literal in enumerate(parts[1:]):
+        if i == 0 or parts[i] != "":  # the first of a run of adjacent placeholders: one group for the run
+            run_alone = literal != "" or i + 1 == len(names)
+            pattern += _group(names[i]) if run_alone and (i == 0 or parts[i] != "") else "(.*?)"
         pattern += re.escape(literal)
     return re.compile(pattern, re.S)
 
@@ -105,7 +125,10 @@ class Translator:
             return text
         if text in self.exact:
             return self.exact[text]
+        bracketed = text.startswith("[")
         for regex, msgid, msgstr in self.templates:
+            if bracketed and not msgid.startswith("["):
+                continue  # "[part] message": only a template of the whole line, else part and message apart
             m = regex.fullmatch(text)
             if m is not None:
                 return self._fill(msgid, msgstr, m.groups(), depth)
@@ -118,7 +141,7 @@ class Translator:
             if text[i] in " .;,(" and text[i - 1] not in " .;,(":
                 tail = self.fragment(text[i:], depth)
                 if tail != text[i:]:
-                    return self.fragment(text[:i], depth) + tail
+                    return self._run(text[:i], depth) + tail
         return self.fragment(text, depth)
 
     def _fill(self, msgid: str, msgstr: str, groups, depth: int) -> str:

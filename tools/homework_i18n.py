@@ -46,6 +46,8 @@ MESSAGE_SOURCES = (VISIBLE_SOURCE, "ffgrader/checks.py", "ffgrader/runner.py", "
 # sandbox) and all of them (the grader's side only).
 COMPILED = {VISIBLE: ROOT / "ffgrader" / f"catalog_{LANGUAGE}.py", FEEDBACK: ROOT / "ffgrader" / f"feedback_{LANGUAGE}.py"}
 MARK_SCHEME = re.compile(r"=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===", re.S)
+HINT = "Hint: {hint}"
+DESCRIBE_PLAIN = "the {t.__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 ANSWER_STUB = "YOUR ANSWER HERE"  # nbgrader's text stub (nbgrader_config.py: ClearSolutions.text_stub)
 
 # --- the notebook's prose -----------------------------------------------------------------------------------
@@ -166,11 +168,16 @@ def _docstrings(tree) -> set[int]:
     return ids
 
 
-def _clean(template: str) -> str | None:
+def _clean(template: str, formatted: bool = False) -> str | None:
+    """The template if it is prose: two words in a row, or (an f-string) one word of 4 letters next to a space
+    and a placeholder ("index {fmt_index(idx)}", "Hint: {hint}"; not "added-{count}")."""
     template = template.strip("\n")
-    if template.count("{") != template.count("}") or not _words(_PLACEHOLDER_FREE(template)):
+    if template.count("{") != template.count("}"):
         return None
-    return template
+    text = _PLACEHOLDER_FREE(template)
+    if _words(text) or (formatted and "{" in template and re.search(r"[A-Za-z]{4,} | [A-Za-z]{4,}", text)):
+        return template
+    return None
 
 
 def _PLACEHOLDER_FREE(template: str) -> str:  # noqa: N802 - reads as the property it tests
@@ -190,14 +197,17 @@ def message_templates(source: str) -> list[str]:
     def visit(node):
         if id(node) in skip:
             return
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+            return  # a notebook's own print() is code, shared by both releases (not a visible test's message)
         template = _template(node) if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp)) else None
         if template is not None:
-            cleaned = _clean(template)
+            cleaned = _clean(template, formatted=isinstance(node, ast.JoinedStr))
             if cleaned is not None:
                 found.setdefault(cleaned, None)
-            if isinstance(node, ast.BinOp):  # its pieces too: a sum is often a message plus its hint
-                for child in (node.left, node.right):
-                    visit(child)
+            if isinstance(node, ast.BinOp):
+                if cleaned is None:  # not prose as a whole (a message + its hint): its pieces may be
+                    for child in (node.left, node.right):
+                        visit(child)
             elif isinstance(node, ast.JoinedStr):
                 for v in node.values:
                     if isinstance(v, ast.FormattedValue):
@@ -238,12 +248,16 @@ def templates(root: Path = ROOT) -> dict[str, list[tuple[str, str | None, str]]]
     visible = set(message_templates((root / VISIBLE_SOURCE).read_text(encoding="utf-8")))
     for nb in nbs.values():
         visible |= set(message_templates(test_cell_sources(nb)))
-    out, shared = {SHARED: []}, set()
+    out, shared = {SHARED: []}, {HINT, DESCRIBE_PLAIN}
     for rel in MESSAGE_SOURCES:
         for t in message_templates((root / rel).read_text(encoding="utf-8")):
             if t not in shared:
                 shared.add(t)
                 out[SHARED].append((t, VISIBLE if t in visible else FEEDBACK, rel))
+    # Messages of one word and placeholders, which the prose filter does not take: the hint line every failure
+    # may end with, and the description of a plain value ("the float 0.5").
+    for t in (HINT, DESCRIBE_PLAIN):
+        out[SHARED].append((t, VISIBLE, VISIBLE_SOURCE))
     out[SHARED].append((ANSWER_STUB, None, "nbgrader_config.py"))
     for name, nb in nbs.items():
         entries = [(t, None, f"solutions/{name}/{name}.ipynb") for t in notebook_strings(nb)]

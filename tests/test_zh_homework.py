@@ -1,0 +1,297 @@
+"""The homework in Chinese (issue 21): one English source, a Chinese release of every assignment, graded by
+the same checks, with feedback in the release's language.
+
+* catalogs (``locales/zh_CN/LC_MESSAGES/homework/*.po``): complete (0 untranslated, 0 fuzzy), in step with the
+  notebooks and the code (a fresh extraction adds nothing), the compiled message tables in step with them, and
+  every translation keeps what must not change (formulas, code, links, numbers, placeholders);
+* releases (``exercises/zh_CN/<hw>/``): what ``python -m tools.assignments generate --lang zh_CN`` writes from
+  the English release; no English prose left in a markdown cell (CJK share, threshold measured below);
+  code cells, grade ids and points identical to the English release;
+* grading: hw2 (the fastest real assignment) through nbgrader, in one course and one gradebook: the Chinese
+  solution scores what the English one scores (full), the Chinese blank 0, a wrong answer loses its part with a
+  Chinese message, and a forged language in the metadata changes nothing but the words (English).
+"""
+
+import copy
+import json
+import re
+
+import pytest
+
+from attacks.course import ROOT, autograded_points, cell_by_id, load, make_course, run_nbgrader, scores, submit
+from ffgrader import i18n
+from tools import assignments, homework_i18n as H
+
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
+
+HW = "hw2_perceptron"
+NAMES = assignments.assignments()
+ZH = ROOT / assignments.RELEASES["zh_CN"]
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.S)
+CODE = re.compile(r"`[^`]*`")
+LINK = re.compile(r"\]\(([^)]*)\)")
+
+
+def cjk_share(text: str) -> float | None:
+    """Han characters among the letters of a paragraph's prose (math, code and link targets left out)."""
+    prose = LINK.sub("]", CODE.sub(" ", MATH.sub(" ", text)))
+    han = len(re.findall(r"[\u4e00-\u9fff]", prose))
+    latin = len(re.findall(r"[A-Za-z]", prose))
+    return han / (han + latin) if han + latin else None
+
+
+# Measured on the six releases (see test_cjk_threshold_separates_the_releases): an English paragraph of the
+# English release has a Han share of at most 0.03 (a Chinese term in parentheses), a Chinese paragraph at
+# least 0.35 (a short line full of code names, e.g. the answer stub "在此处写下你的答案（YOUR ANSWER HERE）").
+# The threshold lies between them with room on both sides.
+CJK_THRESHOLD = 0.2
+
+
+def paragraphs(nb: dict):
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            for text, _ in H.blocks("".join(cell["source"])):
+                share = cjk_share(text)
+                if text.strip() and share is not None and not H.MARK_SCHEME.fullmatch(text):
+                    yield text, share
+
+
+def read(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def gid(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+# --- catalogs ---------------------------------------------------------------------------------------------
+
+def test_catalogs_complete():
+    report = H.report()
+    assert set(report) == {H.SHARED, *NAMES}
+    problems = {name: (r["untranslated"][:3], r["fuzzy"][:3]) for name, r in report.items()
+                if r["untranslated"] or r["fuzzy"]}
+    assert not problems, problems
+    assert all(r["total"] > 0 for r in report.values())
+
+
+def test_catalogs_in_step_with_the_notebooks_and_the_code(tmp_path):
+    """A fresh extraction merged into copies of the catalogs changes none of them (run `update` if it does)."""
+    import shutil
+
+    copies = tmp_path / "homework"
+    shutil.copytree(H.CATALOGS, copies)
+    assert H.update(catalogs=copies) == []
+    for kind, path in H.COMPILED.items():
+        assert path.read_text(encoding="utf-8") == H.compiled_text(kind), f"run python -m tools.homework_i18n compile"
+
+
+def test_an_english_change_shows_as_fuzzy_or_untranslated(tmp_path):
+    """The workflow of locales/README.md: a changed English paragraph becomes fuzzy (old translation kept, not
+    used), a new one untranslated; the release shows the English text for both."""
+    import shutil
+
+    root = tmp_path / "repo"
+    for rel in ("solutions", "ffgrader"):
+        shutil.copytree(ROOT / rel, root / rel, ignore=shutil.ignore_patterns("__pycache__"))
+    nb_path = root / "solutions" / HW / f"{HW}.ipynb"
+    nb = read(nb_path)
+    done = next(c for c in nb["cells"] if "".join(c["source"]).startswith("**Done.**"))
+    done["source"] = "**Done.** Restart the kernel and run all cells before you submit it.\n\nA new line of text."
+    nb_path.write_text(json.dumps(nb), encoding="utf-8")
+    catalogs = tmp_path / "homework"
+    shutil.copytree(H.CATALOGS, catalogs)
+    H.update(root=root, catalogs=catalogs)
+    r = H.report(catalogs)[HW]
+    assert r["fuzzy"] == ["**Done.** Restart the kernel and run all cells before you submit it."]
+    assert r["untranslated"] == ["A new line of text."]
+    _, missing = H.translate_notebook(nb, H.translations(HW, catalogs))
+    assert missing == [r["fuzzy"][0], r["untranslated"][0]]
+
+
+def _entries():
+    from babel.messages.pofile import read_po
+
+    for path in sorted(H.CATALOGS.glob("*.po")):
+        with path.open("rb") as f:
+            for m in read_po(f):
+                if m.id and m.string:
+                    yield path.stem, m
+
+
+def test_translations_keep_formulas_code_links_numbers_and_placeholders():
+    for name, m in _entries():
+        if m.context is None:  # the notebook's prose: same math, code, link targets and numbers
+            assert sorted(MATH.findall(m.string)) == sorted(MATH.findall(m.id)), (name, m.id[:60])
+            assert sorted(CODE.findall(m.string)) == sorted(CODE.findall(m.id)), (name, m.id[:60])
+            assert sorted(LINK.findall(m.string)) == sorted(LINK.findall(m.id)), (name, m.id[:60])
+            outside = lambda s: LINK.sub("]", CODE.sub(" ", MATH.sub(" ", s)))  # noqa: E731
+            numbers = lambda s: sorted(re.findall(r"\d+(?:\.\d+)?", outside(s)))  # noqa: E731
+            assert numbers(m.string) == numbers(m.id), (name, m.id[:60])
+            assert "燃烧率" not in m.string
+        else:  # a message template: only its own placeholders; each run of adjacent ones stays together
+            ours, theirs = i18n.placeholders(m.string), i18n.placeholders(m.id)
+            assert set(ours) <= set(theirs), (name, m.id)
+            dropped = set(theirs) - set(ours)
+            assert all(" if " in p for p in dropped), (name, m.id, dropped)  # only English grammar ("is"/"are")
+            for run in re.findall(r"(?:\{[^{}]*\}){2,}", m.id):
+                assert run in m.string, (name, m.id, run)
+
+
+def test_key_terms_use_the_books_chinese():
+    text = "\n".join(m.string for _, m in _entries())
+    for term in ("感知机", "反向传播", "学习率", "回合（epoch）", "激活函数"):
+        assert term in text, term
+    for wrong in ("燃烧率", "乙状结肠", "一键编码"):
+        assert wrong not in text, wrong
+
+
+# --- releases ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("hw", NAMES)
+def test_chinese_release_is_the_english_one_translated(hw):
+    en = read(ROOT / "exercises" / hw / f"{hw}.ipynb")
+    zh = read(ZH / hw / f"{hw}.ipynb")
+    expected, missing = H.translate_notebook(en, H.translations(hw))
+    assert missing == []
+    assert zh == json.loads(assignments.dumps(expected)), "run python -m tools.assignments generate --lang zh_CN"
+    assert zh["metadata"]["ffnn"] == {"lang": "zh_CN"} and "ffnn" not in en["metadata"]
+    # Same cells in the same order: identical code cells (source and metadata), same grade ids and points.
+    assert [c["cell_type"] for c in zh["cells"]] == [c["cell_type"] for c in en["cells"]]
+    for a, b in zip(en["cells"], zh["cells"]):
+        assert gid(a) == gid(b)
+        if a["cell_type"] == "code":
+            assert a == b
+        else:
+            ga, gb = a["metadata"].get("nbgrader", {}), b["metadata"].get("nbgrader", {})
+            assert {k: v for k, v in ga.items() if k != "checksum"} == {k: v for k, v in gb.items() if k != "checksum"}
+    # No English prose left: every paragraph of every markdown cell reads as Chinese.
+    left = [(round(s, 2), t[:60]) for t, s in paragraphs(zh) if s < CJK_THRESHOLD]
+    assert not left, left
+
+
+def test_cjk_threshold_separates_the_releases():
+    """The threshold is measured: the English releases' paragraphs lie far below it, the Chinese ones above."""
+    en = [s for hw in NAMES for _, s in paragraphs(read(ROOT / "exercises" / hw / f"{hw}.ipynb"))]
+    zh = [s for hw in NAMES for _, s in paragraphs(read(ZH / hw / f"{hw}.ipynb"))]
+    assert len(en) == len(zh) > 100
+    assert max(en) <= 0.05 and min(zh) >= 0.3, (max(en), min(zh))
+    assert max(en) < CJK_THRESHOLD < min(zh)
+
+
+def test_nbgrader_validate_accepts_the_chinese_release():
+    """Translated locked cells carry their recomputed checksums: the release validates as unchanged."""
+    from nbgrader.utils import compute_checksum
+    from nbformat import from_dict
+
+    for hw in NAMES:
+        for cell in read(ZH / hw / f"{hw}.ipynb")["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if "checksum" in meta:
+                assert meta["checksum"] == compute_checksum(from_dict(cell)), (hw, gid(cell))
+
+
+# --- the language of the messages --------------------------------------------------------------------------
+
+def test_language_choice_is_data_and_falls_back_to_english(tmp_path):
+    assert i18n.notebook_language({"ffnn": {"lang": "zh_CN"}}) == "zh_CN"
+    for forged in ({"ffnn": {"lang": "klingon"}}, {"ffnn": "zh_CN"}, {"ffnn": {"lang": ["zh_CN"]}}, {}, None,
+                   {"ffnn": {"lang": "zh" * 100}}):
+        assert i18n.notebook_language(forged) == "en"
+    nb = tmp_path / "n.ipynb"
+    nb.write_text(json.dumps({"metadata": {"ffnn": {"lang": "zh_CN"}}, "cells": []}))
+    assert i18n.kernel_language({"JPY_SESSION_NAME": str(nb)}) == "zh_CN"
+    assert i18n.kernel_language({"FFNN_LANG": "en", "JPY_SESSION_NAME": str(nb)}) == "en"
+    assert i18n.kernel_language({"LANG": "zh_CN.UTF-8"}) == "zh_CN"
+    assert i18n.kernel_language({"JPY_SESSION_NAME": str(tmp_path / "missing.ipynb"), "LANG": "C.UTF-8"}) == "en"
+
+
+def test_visible_test_messages_in_chinese(monkeypatch):
+    import numpy as np
+
+    from ffgrader import visible_tests as G
+
+    cases = [
+        lambda: G.check_array("1b delta_rule_step", np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 3.0]),
+                              inputs={"z": np.array([0.0, 1.0, 2.0])}),
+        lambda: G.check_array("2a", [1.0], np.array([1.0])),
+        lambda: G.check_scalar("2a", "x", 1.0),
+        lambda: G.check_equal("2b train_sign_perceptron: mistakes per epoch", [1, 0], [2, 0],
+                              hint="w0=[0.0, 0.0], b0=0.0, eta=0.5; update after every sample, in order, and stop "
+                                   "after an epoch without mistakes"),
+        lambda: G.check_truth_table("4 xor_relu_network", lambda a, b: 0.5, [((0.0, 0.0), 0.0)]),
+    ]
+    seen = {}
+    for lang in ("en", "zh_CN"):
+        monkeypatch.setenv("FFNN_LANG", lang)
+        for i, case in enumerate(cases):
+            with pytest.raises(G.CheckFailed) as info:
+                case()
+            seen[lang, i] = str(info.value)
+    for i in range(len(cases)):
+        en, zh = seen["en", i], seen["zh_CN", i]
+        assert cjk_share(en) == 0 and cjk_share(zh) > 0.3, zh
+        # the same facts: every number and bracketed part of the English message is in the Chinese one
+        assert sorted(re.findall(r"\d+(?:\.\d+)?", en)) == sorted(re.findall(r"\d+(?:\.\d+)?", zh)), (en, zh)
+    assert "得到 2.0，应为 2.5" in seen["zh_CN", 0] and "（3 个元素中有 1 个错误；最大绝对误差 0.5）" in seen["zh_CN", 0]
+
+
+# --- grading -------------------------------------------------------------------------------------------------
+
+def _wrong(nb):
+    nb = copy.deepcopy(nb)
+    cell = cell_by_id(nb, "answer_2a")
+    assert "return np.where(X @ w + b >= 0, 1.0, -1.0)" in cell.source
+    cell.source = cell.source.replace("return np.where(X @ w + b >= 0, 1.0, -1.0)",
+                                      "return np.where(X @ w + b > 0, 1.0, -1.0)")  # f(0) = -1: wrong
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    import nbformat
+
+    course = make_course(tmp_path_factory.mktemp("zhcourse"), HW)
+    en_solution = load(course / "solutions" / HW / f"{HW}.ipynb")
+    zh_solution, missing = H.translate_notebook(read(ROOT / "solutions" / HW / f"{HW}.ipynb"), H.translations(HW))
+    assert missing == []
+    zh_solution = nbformat.reads(json.dumps(zh_solution), as_version=4)
+    forged = _wrong(zh_solution)
+    forged.metadata["ffnn"] = {"lang": "../../etc/passwd"}
+    subs = {"en_full": en_solution, "zh_full": zh_solution, "zh_blank": load(ZH / HW / f"{HW}.ipynb"),
+            "en_wrong": _wrong(en_solution), "zh_wrong": _wrong(zh_solution), "forged_wrong": forged}
+    for name, nb in subs.items():
+        submit(course, name, HW, nb)
+    run_nbgrader(course, "autograde", HW, "--force")
+    return {"course": course, "points": autograded_points(en_solution), "scores": scores(course, HW, list(subs))}
+
+
+def _evalue(graded, student, grade_id):
+    nb = load(graded["course"] / "autograded" / student / HW / f"{HW}.ipynb")
+    outs = cell_by_id(nb, grade_id).outputs
+    assert len(outs) == 1 and outs[0].output_type == "error" and outs[0].ename == "CheckFailed", outs
+    return outs[0].evalue
+
+
+def test_chinese_solution_full_blank_zero_in_the_same_gradebook(graded):
+    points, sc = graded["points"], graded["scores"]
+    assert sum(points.values()) == 15
+    assert sc["en_full"] == points and sc["zh_full"] == points
+    assert sc["zh_blank"] == {g: 0 for g in points}
+    nb = load(graded["course"] / "autograded" / "zh_full" / HW / f"{HW}.ipynb")
+    note = cell_by_id(nb, "test_2a").outputs[0].text
+    assert note.startswith("[test_2a] 通过") and cjk_share(note) > 0.5
+
+
+def test_wrong_answer_feedback_is_chinese_and_the_verdict_does_not_depend_on_language(graded):
+    points, sc = graded["points"], graded["scores"]
+    lost = {g for g in points if sc["en_wrong"][g] != points[g]}
+    assert lost == {"test_2a"}
+    assert sc["zh_wrong"] == sc["forged_wrong"] == sc["en_wrong"]
+    en, zh, forged = (_evalue(graded, s, "test_2a") for s in ("en_wrong", "zh_wrong", "forged_wrong"))
+    assert en.startswith("[2a sign_output (X of shape") and "first mismatch at index" in en
+    assert forged.startswith("[2a sign_output (X of shape") and cjk_share(forged) == 0  # forged: English
+    assert zh.startswith("[2a sign_output（X 的形状为") and "第一个不一致之处在索引" in zh
+    assert "提示：" in zh and cjk_share(zh) > 0.3, zh
+    blank = _evalue(graded, "zh_blank", "test_1b")
+    assert "还没有实现" in blank and "NotImplementedError" in blank
