@@ -58,10 +58,20 @@ def _source(cell) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
+def _strip_markup(text: str) -> str:
+    """``text`` without math, code spans, link targets and ``{...}``: what a reader reads as words."""
+    return re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|\]\([^)]*\)|\{[^{}]*\}", " ", text, flags=re.S)
+
+
 def _words(text: str) -> bool:
-    """Prose that needs a translation: two English words in a row outside math and code."""
-    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|\{[^{}]*\}", " ", text, flags=re.S)
-    return re.search(r"[A-Za-z]{2,}[\s,;:.()'\-]+[A-Za-z]{2,}", text) is not None
+    """A message that needs a translation: two English words in a row outside math and code."""
+    return re.search(r"[A-Za-z]{2,}[\s,;:.()'\-]+[A-Za-z]{2,}", _strip_markup(text)) is not None
+
+
+def _prose(text: str) -> bool:
+    """A markdown paragraph that needs a translation: any English word (3 letters or more) outside math,
+    code and link targets ("## Part 7 — Digits", a table whose cells name the functions)."""
+    return re.search(r"[A-Za-z]{3,}", _strip_markup(text)) is not None
 
 
 def blocks(markdown: str) -> list[tuple[str, bool]]:
@@ -81,7 +91,7 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
     for piece in re.split(r"(\n[ \t]*\n+|^\s+|\s+$)", text):
         if not piece:
             continue
-        out.append((piece, bool(piece.strip()) and _words(piece)))
+        out.append((piece, bool(piece.strip()) and _prose(piece)))
     return out
 
 
@@ -175,6 +185,8 @@ def _clean(template: str, formatted: bool = False) -> str | None:
     if template.count("{") != template.count("}"):
         return None
     text = _PLACEHOLDER_FREE(template)
+    if " " not in template.strip():
+        return None  # an identifier, a grade id or a path ("test-bp-output"), not a sentence
     if _words(text) or (formatted and "{" in template and re.search(r"[A-Za-z]{4,} | [A-Za-z]{4,}", text)):
         return template
     return None
