@@ -62,11 +62,13 @@ def kernel_language(environ=None) -> str:
         return normalize(env["FFNN_LANG"])
     session = env.get("JPY_SESSION_NAME", "")
     if session.endswith(".ipynb"):
-        try:
-            with open(session, encoding="utf-8") as f:
-                return notebook_language(json.load(f).get("metadata", {}))
-        except (OSError, ValueError, AttributeError):
-            pass
+        # An absolute path, or one relative to the server's root; the kernel runs in the notebook's folder.
+        for path in (session, os.path.basename(session)):
+            try:
+                with open(path, encoding="utf-8") as f:
+                    return notebook_language(json.load(f).get("metadata", {}))
+            except (OSError, ValueError, AttributeError):
+                continue
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(var):
             return normalize(env[var].split(":", 1)[0])

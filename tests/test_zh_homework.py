@@ -204,7 +204,7 @@ def test_nbgrader_validate_accepts_the_chinese_release():
 
 # --- the language of the messages --------------------------------------------------------------------------
 
-def test_language_choice_is_data_and_falls_back_to_english(tmp_path):
+def test_language_choice_is_data_and_falls_back_to_english(tmp_path, monkeypatch):
     assert i18n.notebook_language({"ffnn": {"lang": "zh_CN"}}) == "zh_CN"
     for forged in ({"ffnn": {"lang": "klingon"}}, {"ffnn": "zh_CN"}, {"ffnn": {"lang": ["zh_CN"]}}, {}, None,
                    {"ffnn": {"lang": "zh" * 100}}):
@@ -215,6 +215,10 @@ def test_language_choice_is_data_and_falls_back_to_english(tmp_path):
     assert i18n.kernel_language({"FFNN_LANG": "en", "JPY_SESSION_NAME": str(nb)}) == "en"
     assert i18n.kernel_language({"LANG": "zh_CN.UTF-8"}) == "zh_CN"
     assert i18n.kernel_language({"JPY_SESSION_NAME": str(tmp_path / "missing.ipynb"), "LANG": "C.UTF-8"}) == "en"
+    monkeypatch.chdir(tmp_path)  # the kernel's folder; the server gives the path from its own root
+    assert i18n.kernel_language({"JPY_SESSION_NAME": "course/hw2/n.ipynb"}) == "zh_CN"
+    nb.write_text("{ not json")
+    assert i18n.kernel_language({"JPY_SESSION_NAME": str(nb)}) == "en"
 
 
 def test_visible_test_messages_in_chinese(monkeypatch):
@@ -274,7 +278,16 @@ def graded(tmp_path_factory):
     for name, nb in subs.items():
         submit(course, name, HW, nb)
     run_nbgrader(course, "autograde", HW, "--force")
-    return {"course": course, "points": autograded_points(en_solution), "scores": scores(course, HW, list(subs))}
+    # The instructor guide's release command, against an exchange of this test's own.
+    import shutil
+
+    shutil.copytree(ZH / HW, course / "exercises" / "zh_CN" / HW)
+    exchange = tmp_path_factory.mktemp("exchange")
+    exchange.chmod(0o777)
+    released = run_nbgrader(course, "release_assignment", HW, "--CourseDirectory.release_directory=exercises/zh_CN",
+                            f"--Exchange.root={exchange}", check=False)
+    return {"course": course, "points": autograded_points(en_solution), "scores": scores(course, HW, list(subs)),
+            "exchange": exchange, "released": released}
 
 
 def _evalue(graded, student, grade_id):
@@ -306,3 +319,53 @@ def test_wrong_answer_feedback_is_chinese_and_the_verdict_does_not_depend_on_lan
     assert "提示：" in zh and cjk_share(zh) > 0.3, zh
     blank = _evalue(graded, "zh_blank", "test_1b")
     assert "还没有实现" in blank and "NotImplementedError" in blank
+
+
+# --- publishing --------------------------------------------------------------------------------------------
+
+def test_published_chinese_notebooks_next_to_the_english_ones(tmp_path):
+    """`make publish` writes homework/zh_CN/<hw>/<hw>.ipynb (the Chinese release with Chinese set-up cells and
+    links to the Chinese edition), and the Chinese Homework page's download and launch links lead there."""
+    import sys
+
+    from tools import publish
+    from tools.course import Course
+
+    course = Course.load()
+    written = publish.publish_homework(tmp_path, course)
+    sys.path.insert(0, str(ROOT / "_ext"))
+    try:
+        from reader.links import _substitutions
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+    subs = _substitutions(ROOT)
+    for hw in NAMES:
+        en_path, zh_path = tmp_path / course.homework_path(hw), tmp_path / course.homework_path(hw, "zh_CN")
+        assert en_path in written and zh_path in written and zh_path.name == en_path.name == f"{hw}.ipynb"
+        zh, en = read(zh_path), read(en_path)
+        assert zh["metadata"]["ffnn"] == {"lang": "zh_CN"}
+        intro, setup = zh["cells"][:2]
+        assert cjk_share("".join(intro["source"])) > 0.5 and f"`{hw}.ipynb`" in "".join(intro["source"])
+        assert "os.environ['FFNN_LANG'] = 'zh_CN'" in "".join(setup["source"])
+        assert [gid(c) for c in zh["cells"]] == [gid(c) for c in en["cells"]]
+        text = json.dumps(zh, ensure_ascii=False)
+        assert course.chapter("book/perceptron", lang="zh_CN") in text or hw != HW
+        assert "../../book/" not in text
+        assert subs[f"{hw}_download_zh"] == f"[下载]({course.site(course.homework_path(hw, 'zh_CN'))})"
+        assert course.homework_path(hw, "zh_CN") in subs[f"{hw}_launch_zh"]
+    # The Chinese Homework page's table cells use them (every assignment its catalog lists).
+    from babel.messages.pofile import read_po
+
+    with (ROOT / "locales" / "zh_CN" / "LC_MESSAGES" / "book" / "homework.po").open("rb") as f:
+        cells = {m.id: m.string for m in read_po(f) if m.id and re.fullmatch(r"\{\{ hw\d_\w+_(download|launch) \}\}", m.id)}
+    assert cells
+    for msgid, msgstr in cells.items():
+        name = msgid[3:-3]
+        assert f"{{{{ {name}_zh }}}}" in msgstr and name + "_zh" in subs, (msgid, msgstr)
+
+
+def test_the_guides_release_command_releases_the_chinese_notebook(graded):
+    """`nbgrader release_assignment <hw> --CourseDirectory.release_directory=exercises/zh_CN` (the guide)."""
+    assert graded["released"].returncode == 0, graded["released"].stdout[-2000:]
+    out = graded["exchange"] / "ffnn" / "outbound" / HW / f"{HW}.ipynb"
+    assert read(out) == read(ZH / HW / f"{HW}.ipynb")
