@@ -26,7 +26,8 @@ import os
 import re
 
 __all__ = ["LANGUAGES", "DEFAULT", "Translator", "normalize", "notebook_language", "kernel_language", "translate",
-           "template_regex", "placeholders", "feedback_translator"]
+           "template_regex", "placeholders", "feedback_translator", "feedback_prose", "blocks", "translate_markdown",
+           "strip_markup", "MARK_SCHEME"]
 
 DEFAULT = "en"
 LANGUAGES = ("en", "zh_CN")
@@ -175,6 +176,62 @@ class Translator:
             return whole
         part, rest = split
         return f"[{self.fragment(part, 1)}] {self.fragment(rest, 1)}"
+
+
+# --- the notebooks' prose ------------------------------------------------------------------------------------
+
+MARK_SCHEME = re.compile(r"=== BEGIN MARK SCHEME ===.*?=== END MARK SCHEME ===", re.S)
+
+
+def strip_markup(text: str) -> str:
+    """``text`` without math, code spans, link targets and ``{...}``: what a reader reads as words."""
+    return re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`|\]\([^)]*\)|\{[^{}]*\}", " ", text, flags=re.S)
+
+
+def blocks(markdown: str) -> list[tuple[str, bool]]:
+    """A markdown cell cut into blocks ``(text, translatable)`` whose concatenation is the cell: its paragraphs
+    (blank-line separated; translatable when they hold an English word of 3 letters or more outside math, code
+    and link targets), the blank lines between them, and a mark scheme (for instructors: never translated)."""
+    out, pos = [], 0
+    for m in MARK_SCHEME.finditer(markdown):
+        out += _paragraphs(markdown[pos:m.start()])
+        out.append((m.group(0), False))
+        pos = m.end()
+    out += _paragraphs(markdown[pos:])
+    return out
+
+
+def _paragraphs(text: str) -> list[tuple[str, bool]]:
+    out = []
+    for piece in re.split(r"(\n[ \t]*\n+|^\s+|\s+$)", text):
+        if piece:
+            out.append((piece, bool(piece.strip()) and re.search(r"[A-Za-z]{3,}", strip_markup(piece)) is not None))
+    return out
+
+
+def translate_markdown(markdown: str, prose: dict) -> tuple[str, list[str]]:
+    """A markdown cell with each translatable paragraph replaced from ``prose`` (English -> translation), and
+    the paragraphs ``prose`` does not translate (left in English)."""
+    new, missing = [], []
+    for text, translatable in blocks(markdown):
+        if translatable and prose.get(text):
+            new.append(prose[text])
+        else:
+            if translatable:
+                missing.append(text)
+            new.append(text)
+    return "".join(new), missing
+
+
+@functools.lru_cache(maxsize=None)
+def feedback_prose(lang: str) -> dict:
+    """The grader's table of the notebooks' paragraphs in ``lang`` (``feedback_zh_CN.PROSE``); {} for English."""
+    lang = lang if lang in LANGUAGES else normalize(lang)
+    if lang == "zh_CN":
+        from .feedback_zh_CN import PROSE
+
+        return PROSE
+    return {}
 
 
 def _split_part(text: str):

@@ -57,7 +57,7 @@ def paragraphs(nb: dict):
         if cell["cell_type"] == "markdown":
             for text, _ in H.blocks("".join(cell["source"])):
                 share = cjk_share(text)
-                if text.strip() and share is not None and not H.MARK_SCHEME.fullmatch(text):
+                if text.strip() and share is not None and not i18n.MARK_SCHEME.fullmatch(text):
                     yield text, share
 
 
@@ -278,6 +278,7 @@ def graded(tmp_path_factory):
     for name, nb in subs.items():
         submit(course, name, HW, nb)
     run_nbgrader(course, "autograde", HW, "--force")
+    run_nbgrader(course, "generate_feedback", HW, "--force")
     # The instructor guide's release command, against an exchange of this test's own.
     import shutil
 
@@ -369,3 +370,23 @@ def test_the_guides_release_command_releases_the_chinese_notebook(graded):
     assert graded["released"].returncode == 0, graded["released"].stdout[-2000:]
     out = graded["exchange"] / "ffnn" / "outbound" / HW / f"{HW}.ipynb"
     assert read(out) == read(ZH / HW / f"{HW}.ipynb")
+
+
+def test_feedback_keeps_the_chinese_instructions_and_messages(graded):
+    """The grader restores locked cells from the gradebook (English) and translates them back with its own
+    catalog: the Chinese student's graded notebook and feedback read in Chinese; a forged language reads English."""
+    from attacks.course import feedback_texts
+
+    course = graded["course"]
+    submitted = load(course / "submitted" / "zh_full" / HW / f"{HW}.ipynb")
+    autograded = load(course / "autograded" / "zh_full" / HW / f"{HW}.ipynb")
+    locked = [(a, b) for a, b in zip(submitted.cells, autograded.cells)
+              if a.cell_type == "markdown" and a.metadata.get("nbgrader", {}).get("locked")]
+    assert len(locked) >= 8 and all(a.source == b.source for a, b in locked)
+    texts = feedback_texts(course, HW)
+    heading = "第 2 部分 —— 用符号激活函数的网络学习“与”"
+    assert heading in texts["zh_full"] and heading in texts["zh_wrong"] and heading in texts["zh_blank"]
+    assert "第一个不一致之处在索引" in texts["zh_wrong"] and "还没有实现" in texts["zh_blank"]
+    forged = texts["forged_wrong"]
+    assert heading not in forged and "Part 2 — A sign-activation network learns AND" in forged
+    assert "first mismatch at index" in forged
