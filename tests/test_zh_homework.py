@@ -327,6 +327,7 @@ def test_wrong_answer_feedback_is_chinese_and_the_verdict_does_not_depend_on_lan
 def test_published_chinese_notebooks_next_to_the_english_ones(tmp_path):
     """`make publish` writes homework/zh_CN/<hw>/<hw>.ipynb (the Chinese release with Chinese set-up cells and
     links to the Chinese edition), and the Chinese Homework page's download and launch links lead there."""
+    import shutil
     import sys
 
     from tools import publish
@@ -334,6 +335,15 @@ def test_published_chinese_notebooks_next_to_the_english_ones(tmp_path):
 
     course = Course.load()
     written = publish.publish_homework(tmp_path, course)
+    # What the students' wheel adds for the Chinese messages (ffgrader.i18n and the visible tests' catalog),
+    # with the published notebooks: no instructor material (the grader's catalog, feedback_zh_CN.py, holds the
+    # trusted checks' hints and stays out).
+    assert {"i18n.py", "catalog_zh_CN.py"} <= set(publish.FFGRADER_STUDENT)
+    assert "feedback_zh_CN.py" not in publish.FFGRADER_STUDENT
+    for name in publish.FFGRADER_STUDENT:
+        (tmp_path / "wheel" / "ffgrader").mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "ffgrader" / name, tmp_path / "wheel" / "ffgrader" / name)
+    assert publish.leaks(tmp_path) == []
     sys.path.insert(0, str(ROOT / "_ext"))
     try:
         from reader.links import _substitutions
