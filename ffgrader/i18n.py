@@ -13,7 +13,8 @@ The language is data, not a verdict: the grader takes it from the submitted note
 (``{"ffnn": {"lang": "zh_CN"}}``, written by the Chinese release), which the student controls, so an unknown
 or forged value is English and nothing else depends on it. In the student's kernel the visible tests take it
 from ``FFNN_LANG``, else from the metadata of the notebook the kernel runs (``JPY_SESSION_NAME``, set by
-Jupyter Server), else from the locale variables (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``).
+Jupyter Server; an English release has none: English), else, when the notebook cannot be read, from the
+locale variables (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``).
 
 Only the standard library is used: this module is part of the students' wheel and loads inside the sandbox.
 """
@@ -67,9 +68,11 @@ def kernel_language(environ=None) -> str:
         for path in (session, os.path.basename(session)):
             try:
                 with open(path, encoding="utf-8") as f:
-                    return notebook_language(json.load(f).get("metadata", {}))
-            except (OSError, ValueError, AttributeError):
+                    nb = json.load(f)
+            except (OSError, ValueError):
                 continue
+            # the notebook decides (an English release has no language: English, whatever the locale)
+            return notebook_language(nb.get("metadata", {}) if isinstance(nb, dict) else {})
     for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(var):
             return normalize(env[var].split(":", 1)[0])

@@ -217,8 +217,12 @@ def test_language_choice_is_data_and_falls_back_to_english(tmp_path, monkeypatch
     assert i18n.kernel_language({"JPY_SESSION_NAME": str(tmp_path / "missing.ipynb"), "LANG": "C.UTF-8"}) == "en"
     monkeypatch.chdir(tmp_path)  # the kernel's folder; the server gives the path from its own root
     assert i18n.kernel_language({"JPY_SESSION_NAME": "course/hw2/n.ipynb"}) == "zh_CN"
+    en = tmp_path / "en.ipynb"
+    en.write_text(json.dumps({"metadata": {"kernelspec": {}}, "cells": []}))  # the English release: no language
+    assert i18n.kernel_language({"JPY_SESSION_NAME": str(en), "LANG": "zh_CN.UTF-8"}) == "en"
     nb.write_text("{ not json")
     assert i18n.kernel_language({"JPY_SESSION_NAME": str(nb)}) == "en"
+    assert i18n.kernel_language({"JPY_SESSION_NAME": str(nb), "LANG": "zh_CN.UTF-8"}) == "zh_CN"
 
 
 def test_visible_test_messages_in_chinese(monkeypatch):
@@ -320,6 +324,9 @@ def test_wrong_answer_feedback_is_chinese_and_the_verdict_does_not_depend_on_lan
     assert "提示：" in zh and cjk_share(zh) > 0.3, zh
     blank = _evalue(graded, "zh_blank", "test_1b")
     assert "还没有实现" in blank and "NotImplementedError" in blank
+    nb = load(graded["course"] / "autograded" / "zh_blank" / HW / f"{HW}.ipynb")
+    failed = [o.evalue for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.get("ename") == "CheckFailed"]
+    assert len(failed) == len(graded["points"]) and all("还没有实现" in m for m in failed), failed
 
 
 # --- publishing --------------------------------------------------------------------------------------------
