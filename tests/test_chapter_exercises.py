@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _browser import PHONE, Visit, browser, site  # noqa: F401  (fixtures of the browser test)
+from _browser import PHONE, Visit  # the fixtures browser and site come from conftest (one Chromium per session)
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_EXERCISES = 4

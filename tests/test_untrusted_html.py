@@ -47,7 +47,6 @@ import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from _browser import browser  # noqa: F401 - the module's Chromium
 from attacks import markup
 from attacks.course import load, make_course, run_nbgrader, submit, tree_bytes
 

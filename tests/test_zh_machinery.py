@@ -59,11 +59,24 @@ def small_build(tmp_path_factory):
         $$
         a = f(z) \\quad \\text{for every unit}
         $$
+
+        ```{image} plot.png
+        :alt: ReLU of h1 against z, a kink at 0
+        ```
+
+        ```{image} plot.png
+        :alt: The loss falls over the epochs
+        ```
     """))
+    # A 1x1 PNG: the two plots' alt texts, one translated (still holding Latin words), one not.
+    (src / "plot.png").write_bytes(bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"))
     _po(src / "locales" / "zh_CN" / "LC_MESSAGES" / "index.po", [
         ("Weights and biases", "权重与偏置", False),
         ("A neuron adds its weighted inputs and a bias.", "神经元把加权输入与偏置相加。", False),
         ("The activation function is applied to the old net input.", "激活函数作用于净输入。", True),
+        ("ReLU of h1 against z, a kink at 0", "h1 的 ReLU 随 z 变化的曲线，在 0 处有一个折点", False),
     ])
     out = src / "_build" / "html"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -80,7 +93,10 @@ def test_translated_fuzzy_and_missing_strings_are_told_apart(small_build):
     assert "The activation function is applied to the net input." in html and "激活函数作用于净输入" not in html
     report = json.loads((small_build.parent / "i18n-report.json").read_text(encoding="utf-8"))
     page = report["pages"]["index"]
-    assert (page["total"], page["translated"], page["untranslated"]) == (5, 2, 3)
+    # A translated alt text counts as translated although Sphinx does not mark the image and it names "ReLU".
+    assert "h1 的 ReLU 随 z 变化的曲线" in html and "The loss falls over the epochs" in html
+    assert (page["total"], page["translated"], page["untranslated"]) == (7, 3, 4)
+    assert "The loss falls over the epochs" in page["untranslated_strings"]
     assert page["untranslated_strings"][0] == "The activation function is applied to the net input."
     assert "Training changes the weights step by step." in page["untranslated_strings"]
     assert any("for every unit" in s for s in page["untranslated_strings"]), "\\text{} inside a formula is prose"
@@ -147,6 +163,25 @@ def test_what_needs_translation(msg, math, expected):
 ])
 def test_switch_goes_to_the_same_page_of_the_other_edition(page, chinese, href):
     assert switch_href(page, chinese) == href
+
+
+def test_update_keeps_the_figure_strings_added_by_hand(tmp_path, monkeypatch):
+    """A label drawn at run time (an f-string) cannot be extracted: the translator adds it by hand with the
+    comment, and ``tools.i18n update`` keeps it while it drops a label that is gone from the code."""
+    monkeypatch.setattr(i18n, "_figure_sources", lambda: {"book/x": ["epoch"]})
+    catalog = Catalog(locale="zh_CN")
+    catalog.add("epoch", "回合", locations=[("book/x", None)])
+    catalog.add("epoch 3", "第 3 回合", auto_comments=[f"{i18n.RUN_TIME} (f-string): not extracted"])
+    catalog.add("a label no code draws", "没有代码画的标签", locations=[("book/x", None)])
+    path = tmp_path / "figures.po"
+    with path.open("wb") as f:
+        write_po(f, catalog)
+    i18n.update_figure_catalog(path)
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as f:
+        kept = {m.id: m.string for m in read_po(f) if m.id}
+    assert kept == {"epoch": "回合", "epoch 3": "第 3 回合"}
 
 
 def test_figure_strings_are_found_in_code():

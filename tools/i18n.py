@@ -111,7 +111,11 @@ def _overrides(builder: str, toc: Path, cache: Path, work: Path) -> dict:
         **GETTEXT,
         "nb_execution_cache_path": str(cache),
     }
-    if builder != "gettext":
+    if builder == "gettext":
+        # myst-nb gives the gettext builder no image output (its default MIME priority for unknown builders),
+        # so the alt texts of the plots would never reach the catalogs: images as for HTML.
+        overrides["nb_mime_priority_overrides"] = [("gettext", "image/png", 5), ("gettext", "image/svg+xml", 4)]
+    else:
         overrides["language"] = LANGUAGE
         # Sphinx's Chinese search (jieba) with the course's terms (tools/edition/search.py).
         overrides["html_search_language"] = LANGUAGE
@@ -123,6 +127,28 @@ def _overrides(builder: str, toc: Path, cache: Path, work: Path) -> dict:
     return overrides
 
 
+def translated_toc(toc: Path, work: Path) -> Path:
+    """``toc`` with its part captions ("Chapters", "Appendices") in Chinese, written into ``work``.
+    sphinx-external-toc adds the captions to the root page after Sphinx's Locale transform has run, so the
+    root page's catalog, which holds them (the gettext build extracts them), never reaches them itself."""
+    import yaml
+    from babel.messages.pofile import read_po
+
+    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    catalog = CATALOGS / f"{data['root']}.po"
+    strings = {}
+    if catalog.exists():
+        with catalog.open("rb") as f:
+            strings = {m.id: m.string for m in read_po(f) if m.id and m.string and not m.fuzzy}
+    for part in data.get("parts", []):
+        if part.get("caption") in strings:
+            part["caption"] = strings[part["caption"]]
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / "_toc.zh.yml"
+    out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return out
+
+
 def _sphinx(builder: str, outdir: Path, doctreedir: Path, *, toc: Path | None = None, cache: Path | None = None,
             work: Path = ZH_BUILD) -> int:
     """Jupyter Book's own Sphinx build of the book (``_config.yml`` + ``toc``) with the Chinese overrides;
@@ -131,6 +157,8 @@ def _sphinx(builder: str, outdir: Path, doctreedir: Path, *, toc: Path | None = 
 
     toc = toc or ROOT / "_toc.yml"
     cache = cache or BUILD / ".jupyter_cache"
+    if builder != "gettext":
+        toc = translated_toc(toc, work)
     overrides = _overrides(builder, toc, cache, work)
     mo = figure_catalog(work) if builder != "gettext" else None
     env = {"NNLIB_FIGURE_CATALOG": str(mo)} if mo else {}
@@ -272,6 +300,13 @@ def _figure_sources() -> dict[str, list[str]]:
     return {k: v for k, v in out.items() if v}
 
 
+RUN_TIME = "drawn at run time"
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def update_figure_catalog(path: Path | None = None) -> None:
     """Bring ``figures.po`` in step with the figure strings of the pages' code and nnlib's drawing functions:
     new strings untranslated, changed ones fuzzy (babel's merge, as sphinx-intl does for the pages)."""
@@ -292,15 +327,21 @@ def update_figure_catalog(path: Path | None = None) -> None:
     else:
         catalog = Catalog(locale=LANGUAGE, project="Feedforward Neural Networks", fuzzy=False)
     before = state(catalog)
+    # Strings drawn at run time (f-strings, variables) cannot be extracted from the code: a translator adds
+    # them by hand with this comment, and the merge must keep them (it would make them obsolete).
+    by_hand = [m for m in catalog if m.id and any(c.startswith(RUN_TIME) for c in m.auto_comments)]
     catalog.update(template, update_header_comment=False)
     catalog.obsolete.clear()
+    for m in by_hand:
+        if m.id not in catalog:
+            catalog[m.id] = m
     if path.exists() and state(catalog) == before:
-        print(f"Not Changed: {path.relative_to(ROOT)}")
+        print(f"Not Changed: {_shown(path)}")
         return  # no new date in the header: an unchanged catalog stays byte for byte the same
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         write_po(f, catalog, width=100, omit_header=False, include_lineno=False)
-    print(f"Update: {path.relative_to(ROOT)} ({len([m for m in catalog if m.id])} figure strings)")
+    print(f"Update: {_shown(path)} ({len([m for m in catalog if m.id])} figure strings)")
 
 
 def figure_report(path: Path | None = None) -> dict[str, dict]:

@@ -174,6 +174,9 @@ class _Marker(SphinxTransform):
         from sphinx.util.i18n import docname_to_domain
         from sphinx.util.nodes import is_translatable
 
+        for node in self.document.findall(nodes.image):
+            if node.get("alt"):
+                node["edition_alt"] = node["alt"]
         dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
         catalog, has_catalog = init_locale(dirs, self.config.language,
                                            docname_to_domain(self.env.docname, self.config.gettext_compact))
@@ -205,6 +208,11 @@ class _Unmark(SphinxTransform):
                 node["translatable"] = True
         if not is_chinese(self.config) or self.app.builder.name == "gettext":
             return
+        # Sphinx's Locale replaces an image's alt text without marking the image translated: compare with the
+        # English alt text _Marker kept (a Chinese alt text naming "ReLU" or "h1" is still a translation).
+        for node in self.document.findall(nodes.image):
+            if node.get("edition_alt") and node.get("alt") != node["edition_alt"]:
+                node["translated"] = True
         for node, msg in extract_messages(self.document):
             if node.get("translated") is False and not needs_translation(msg, math=isinstance(node, nodes.math_block)):
                 node["translated"] = True
