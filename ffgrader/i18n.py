@@ -35,7 +35,10 @@ LANGUAGES = ("en", "zh_CN")
 METADATA_KEY = "ffnn"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 _MAX_DEPTH = 4
-_MAX_CHARS = 20000  # longer texts are not translated (nothing a check writes is that long)
+_MAX_CHARS = 5000  # longer texts stay English (the grader keeps 5000 characters of a message)
+# A captured value longer than this is data, never a message (it bounds the work a crafted answer can cause).
+_MAX_VALUE = 400
+_JOINTS = re.compile(r" \(|; |\. ")
 
 
 def normalize(value) -> str:
@@ -143,11 +146,13 @@ class Translator:
     def _run(self, text: str, depth: int) -> str:
         """A value captured for adjacent placeholders (``{where}{shown}``): one message, or one followed by
         another (``index (0, 2)`` + `` (where x[0, 2] = 1.5)``)."""
-        for i in range(1, len(text)):  # split first: a template ending in a placeholder would take it all
-            if text[i] in " .;,(" and text[i - 1] not in " .;,(":
-                tail = self.fragment(text[i:], depth)
-                if tail != text[i:]:
-                    return self._run(text[:i], depth) + tail
+        # Split first (a template ending in a placeholder would take it all), only where the pieces that
+        # follow a value start: " (where ...)", " (3 of 6 entries wrong...)", "; max abs error", ". 2 entries".
+        if len(text) <= _MAX_VALUE:
+            for m in _JOINTS.finditer(text, 1):
+                tail = self.fragment(text[m.start():], depth)
+                if tail != text[m.start():]:
+                    return self._run(text[:m.start()], depth) + tail
         return self.fragment(text, depth)
 
     def _fill(self, msgid: str, msgstr: str, groups, depth: int) -> str:
@@ -158,7 +163,10 @@ class Translator:
             if i == 0 or literals[i] != "":
                 adjacent = i + 1 < len(names) and literals[i + 1] == ""
                 value = next(g)
-                values[name] = self._run(value, depth + 1) if adjacent else self.fragment(value, depth + 1)
+                if len(value) > _MAX_VALUE:  # data (a long repr, the student's exception text), not a message
+                    values[name] = value
+                else:
+                    values[name] = self._run(value, depth + 1) if adjacent else self.fragment(value, depth + 1)
             else:
                 values[name] = ""  # adjacent placeholders share one group, carried by the first of the run
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(0), m.group(0)), msgstr)

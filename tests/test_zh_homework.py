@@ -255,6 +255,21 @@ def test_visible_test_messages_in_chinese(monkeypatch):
     assert "得到 2.0，应为 2.5" in seen["zh_CN", 0] and "（3 个元素中有 1 个错误；最大绝对误差 0.5）" in seen["zh_CN", 0]
 
 
+def test_translation_never_fails_and_leaves_what_it_does_not_know():
+    T = i18n.feedback_translator("zh_CN")
+    assert i18n.feedback_translator("en") is None and i18n.feedback_translator("xx") is None
+    for text in ("a sentence no template knows", "", "[part only]", "[unbalanced part", "{not a template}"):
+        assert T.translate(text) == text
+    assert T.translate(None) is None and T.translate(42) == 42
+    # a long value captured by a template is data: kept as it is, the sentence around it translated
+    value = "(1, " * 300
+    assert T.translate(f"[2a] got {value}, expected 2.0 (look for overflow or 0/0).") == \
+        f"[2a] 得到 {value}，应为 2.0（检查是否有溢出或 0/0）。"
+    # longer than the grader keeps: English
+    huge = "[2a] got " + "(1, " * 2000 + ", expected 2.0 (look for overflow or 0/0)."
+    assert T.translate(huge) == huge
+
+
 # --- grading -------------------------------------------------------------------------------------------------
 
 def _wrong(nb):
