@@ -253,6 +253,8 @@ def test_visible_test_messages_in_chinese(monkeypatch):
         # the same facts: every number and bracketed part of the English message is in the Chinese one
         assert sorted(re.findall(r"\d+(?:\.\d+)?", en)) == sorted(re.findall(r"\d+(?:\.\d+)?", zh)), (en, zh)
     assert "得到 2.0，应为 2.5" in seen["zh_CN", 0] and "（3 个元素中有 1 个错误；最大绝对误差 0.5）" in seen["zh_CN", 0]
+    assert "实际得到值为 'x' 的 str" in seen["zh_CN", 2]  # describe() of a plain value (H.DESCRIBE_PLAIN)
+    assert "\n提示：w0=[0.0, 0.0], b0=0.0, eta=0.5；每个样本之后都要更新" in seen["zh_CN", 3]  # H.HINT
 
 
 def test_translation_never_fails_and_leaves_what_it_does_not_know():
