@@ -272,6 +272,28 @@ def test_translation_never_fails_and_leaves_what_it_does_not_know():
     assert T.translate(huge) == huge
 
 
+def test_every_message_template_is_reached_by_what_it_renders():
+    """Each template of the grader's catalog, rendered with sample values, translates to its own translation
+    (no other template shadows it, every placeholder of the translation is filled)."""
+    from ffgrader.feedback_zh_CN import MESSAGES
+
+    T = i18n.Translator(MESSAGES)
+    wrong = []
+    for msgid, msgstr in MESSAGES.items():
+        names, literals = i18n.placeholders(msgid), re.split(r"\{[^{}]*\}", msgid)
+        values = {}
+        for k, name in enumerate(names):
+            if k and literals[k] == "":
+                values[name] = ""  # adjacent placeholders: the run's value is carried by its first one
+                continue
+            pattern = i18n.template_regex(name)  # what this placeholder may render to (a type name, a shape ...)
+            values[name] = next(v for v in (f"Q{k}", "tuple", f"({k}, 7)", f"{k}.5") if pattern.fullmatch(v))
+        fill = lambda t: re.sub(r"\{[^{}]*\}", lambda m: values.get(m.group(0), m.group(0)), t)  # noqa: E731
+        if T.translate(fill(msgid)) != fill(msgstr):
+            wrong.append((msgid, T.translate(fill(msgid))))
+    assert len(MESSAGES) > 400 and not wrong, wrong[:10]
+
+
 # --- grading -------------------------------------------------------------------------------------------------
 
 def _wrong(nb):
