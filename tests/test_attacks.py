@@ -282,9 +282,12 @@ def test_real_assignments_resist_the_attacks_on_the_grader(real):
     _check_feedback(real, [f"att_{a.name}" for a in attacks])
     if real["hw"] == "hw5_approximation":  # the capture worked, and holds plain data only
         feedback = feedback_texts(real["course"], real["hw"])["att_request_capture"]
-        # the message, not the attack's source (which also holds "captured: ", shown above its output)
-        found = re.search(r"captured: (\{.*?) when called with", feedback, re.S)
-        assert found and "'op': 'call'" in found.group(1), feedback[:3000]
-        captured = found.group(1)
+        # the message (the attack's source, shown above its output, also holds "captured: "); the feedback
+        # shortens a long message: it is read up to the next cell's prompt ("In [ ]:")
+        start = feedback.find("captured: {")
+        assert start >= 0, [feedback[max(0, m.start() - 300):m.start() + 700] for m in re.finditer("captured: ", feedback)]
+        captured = re.split(r"\sIn\s\[", feedback[start + len("captured: "):], maxsplit=1)[0]
+        assert len(captured) < len(feedback) - start - 100, "the message runs to the end of the feedback"
+        assert "'op': 'call'" in captured, captured[:3000]
         for code in ("lambda", "errstate", "__globals__", "import ", "def "):
             assert code not in captured, (code, captured[:3000])

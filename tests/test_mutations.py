@@ -102,10 +102,10 @@ def test_check_erratum_fails_when_the_wrong_version_is_only_undecided(monkeypatc
 
 MUTATIONS = [
     # (name, file, original text, mutated text, killing tests)
-    ("History.loss not weighted by the batch size", "network.py",
+    ("History.loss not weighted by the batch size", "training.py",
      "self.loss_sum += loss * n_batch", "self.loss_sum += loss",
      ["test_fit.py::test_history_loss_is_the_sample_mean_of_the_epoch"]),
-    ("divergence stop disabled", "network.py",
+    ("divergence stop disabled", "training.py",
      "if not np.isfinite(history.loss[-1]):", "if False:",
      ["test_fit.py::test_fit_stops_cleanly_on_a_diverging_run"]),
     ("autodiff relu'(0) = 1", "autodiff.py",

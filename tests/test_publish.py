@@ -193,17 +193,21 @@ def test_launch_buttons_open_notebooks_of_the_tree(tree):
     launched = {}
     for page in tree.rglob("*.html"):
         doc = page.relative_to(tree).with_suffix("").as_posix()
+        # The Chinese edition's pages (zh/) launch the same notebook as the English page: code and outputs
+        # are shared, only the page's prose is translated.
+        notebook = doc.removeprefix("zh/")
         for href in parse(page).hrefs:
             if href.startswith(("https://mybinder.org/v2/", "https://colab.research.google.com/github/")):
                 target = resolve(tree, href)
                 if target.is_relative_to(tree / "homework"):
                     continue  # the Homework page's table: checked with the other homework links
-                assert target == tree / f"{doc}.ipynb" and target.is_file(), f"{page.name}: {href}"
+                assert target == tree / f"{notebook}.ipynb" and target.is_file(), f"{page.name}: {href}"
                 json.loads(target.read_text(encoding="utf-8"))  # a notebook Colab can open
                 launched.setdefault(doc, []).append(href.split("/")[2])
     pages = [d for d in publish.docnames(publish.student_toc()) if (ROOT / f"{d}.md").is_file()]
     expected = {d: ["mybinder.org", "colab.research.google.com"] for d in pages if d not in publish.NOT_LAUNCHABLE}
-    assert launched == expected  # Binder + Colab on every page that can run from the wheel, none elsewhere
+    expected |= {f"zh/{d}": buttons for d, buttons in expected.items()}
+    assert launched == expected  # Binder + Colab on every page (both editions) that can run from the wheel
 
 
 def test_binder_installs_the_published_wheel(tree):
