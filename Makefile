@@ -82,7 +82,7 @@ test-fast: $(STAMP) sandbox-deps
 	$(PYTEST) -m "not browser"
 
 assignments: $(STAMP)
-	$(BIN)/python -m tools.assignments generate
+	$(BIN)/python -m tools.assignments generate --lang all
 
 # A demo class hub on 127.0.0.1 (deploy/; needs root): Debian packages, the shared read-only environment in
 # /opt/ffnn, configurable-http-proxy from npm, the exchange, local users from deploy/students.example.csv and

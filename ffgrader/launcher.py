@@ -183,7 +183,10 @@ class _seccomp_file:
 
 # What of ffgrader the sandbox holds: the worker and the wire protocol, and the public helpers that the
 # notebooks' locked first cell imports (the students' own copy of them is in the course wheel).
-STAGED_FFGRADER = ("sandboxed/__init__.py", "sandboxed/worker.py", "sandboxed/wire.py", "visible_tests.py")
+# (i18n and the visible tests' message catalog: visible_tests translates its messages; the grader's catalog of the
+# trusted checks' messages, feedback_zh_CN.py, is not staged.)
+STAGED_FFGRADER = ("sandboxed/__init__.py", "sandboxed/worker.py", "sandboxed/wire.py", "visible_tests.py", "i18n.py",
+                   "catalog_zh_CN.py")
 
 
 def stage_library(dest: Path, nnlib_allowed=(), nnlib_dir: Path | None = None) -> Path:

@@ -34,7 +34,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 from traitlets import Float, Integer, Unicode
 
-from ffgrader import launcher
+from ffgrader import i18n, launcher
 from ffgrader.runner import Caps, grade_notebook
 from ffgrader.session import Budget
 
@@ -102,7 +102,34 @@ class RestoreCellRoles(NbGraderPreprocessor):
 class OverwriteCells(_NbgraderOverwriteCells):
     """nbgrader's OverwriteCells (locked and test cells from the gradebook) with a missing-cell repair that
     cannot fail: a missing grade cell goes after the nearest earlier gradebook cell that the submission still
-    has (or first), whatever else is missing around it."""
+    has (or first), whatever else is missing around it.
+
+    A locked markdown cell of a release in another language (``ffgrader.i18n``: the notebook's metadata) is the
+    gradebook's English cell translated with the grader's own catalog: an untouched Chinese cell is no change,
+    a changed one is put back in Chinese (the student and the feedback keep reading the instructions in the
+    language of their release). The language picks the words only; a forged one gives the English cells."""
+
+    def preprocess(self, nb, resources):
+        self._prose = i18n.feedback_prose(i18n.notebook_language(nb.metadata))
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        translated = None
+        grading = cell.metadata.get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
+        if getattr(self, "_prose", None) and cell.cell_type == "markdown" and grading.get("locked") and grading.get("grade_id"):
+            try:
+                source = self.gradebook.find_source_cell(grading["grade_id"], self.notebook_id,
+                                                         self.assignment_id)
+            except MissingEntry:
+                source = None
+            if source is not None and source.cell_type == "markdown":
+                translated = i18n.translate_markdown(source.source, self._prose)[0]
+                if cell.source == translated:
+                    cell.source = source.source  # the release's own text: nothing changed
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if translated is not None and cell.cell_type == "markdown":
+            cell.source = translated
+        return cell, resources
 
     def add_missing_grade_cells(self, nb, resources):
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -177,7 +204,10 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  cell_timeout=self.cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
-                                 nocalculus_sympy=nocalc)
+                                 nocalculus_sympy=nocalc,
+                                 # The language of the release the student handed in (its metadata: student data,
+                                 # so it picks words only; unknown or forged values are English).
+                                 translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
         return nb, resources
 

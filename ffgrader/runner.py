@@ -97,12 +97,15 @@ def _check_order(assignment, test_ids):
 def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path | None, test_ids,
                    limits=Limits(), cell_timeout=30.0, check_timeout=60.0, start_timeout=60.0, bwrap=None, log=None,
                    budget: Budget | None = None, caps: Caps = Caps(), nocalculus_sympy: Path | None = None,
-                   channel=None):
+                   channel=None, translator=None):
     """Run the notebook and its checks; rewrite the outputs of ``nb`` in place. Returns the Timings.
 
     ``nocalculus_sympy``: the SymPy package of the by-hand worker (``ffgrader.nocalculus``); required when the
     assignment has BY_HAND parts, unless ``channel`` (a test's Loopback factory) replaces the sandbox.
+    ``translator``: an ``ffgrader.i18n.Translator`` for the messages written into the notebook (the language of
+    the student's release); it changes words only, never a verdict.
     """
+    say = translator.translate if translator is not None else (lambda text: text)
     cpu0 = time.process_time()  # this (the grader's) process only: the workers and SymPy children are apart
     test_ids, skip = set(test_ids), set(assignment.SKIP_CELLS)
     budget = budget or Budget()
@@ -118,8 +121,8 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
         if gid is None:
             added += 1
             if added > caps.added_cells:
-                cell.outputs = cap.keep([error_output("NotRun", f"this notebook has more than {caps.added_cells} "
-                                                                "code cells of its own; this one was not run")])
+                cell.outputs = cap.keep([error_output("NotRun", say(f"this notebook has more than {caps.added_cells} "
+                                                                    "code cells of its own; this one was not run"))])
                 continue
         runnable.append(cell)
     by_hand_tests = {t for t in assignment.BY_HAND if t in test_ids}
@@ -173,13 +176,13 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
             finally:
                 who.deadline = None
             if verdict.passed:
-                outs = [NotebookNode(output_type="stream", name="stdout", text=PASS_NOTE.format(gid=gid))]
+                outs = [NotebookNode(output_type="stream", name="stdout", text=say(PASS_NOTE.format(gid=gid)))]
             else:
                 message = verdict.message
                 if who is hand and hand_errors:
                     message += ("\nThis part is graded with SymPy's calculus switched off (it must be derived "
                                 "by hand); in that run " + "; ".join(hand_errors[:3]))
-                outs = [error_output("CheckFailed", message[:MESSAGE_CHARS])]
+                outs = [error_output("CheckFailed", say(message)[:MESSAGE_CHARS])]
             cell.outputs = outs  # never capped: a missing error output would read as a pass
         main.timings.checks = time.monotonic() - t0
     finally:

@@ -47,6 +47,8 @@ import warnings
 
 import numpy as np
 
+from .i18n import kernel_language, translate
+
 __all__ = ["CheckFailed", "call", "check_array", "check_scalar", "check_equal", "check_truth_table", "check_expr",
            "check_gradients", "require", "rng", "describe", "array_problem", "scalar_problem", "equal_problem", "args_summary"]
 
@@ -56,7 +58,8 @@ class CheckFailed(AssertionError):
 
 
 def _fail(part, msg, hint=""):
-    raise CheckFailed(f"[{part}] {msg}" + (f"\nHint: {hint}" if hint else ""))
+    # In the language of the student's release (ffgrader.i18n: FFNN_LANG, the notebook's metadata, the locale).
+    raise CheckFailed(translate(f"[{part}] {msg}" + (f"\nHint: {hint}" if hint else ""), kernel_language()))
 
 
 def require(part, namespace, *names):
@@ -125,15 +128,14 @@ def array_problem(value, expected, rtol=1e-7, atol=1e-10, inputs=None) -> str | 
     where = f"index {fmt_index(idx)}" if v.ndim else "the value"
     shown = _inputs_at(inputs, idx, v.shape)
     nonfinite = int(np.count_nonzero(~np.isfinite(v) & fin))
-    msg = f"first mismatch at {where}{shown}: got {_fmt(v[idx])}, expected {_fmt(exp[idx])}"
+    # Whole sentences with placeholders (not pieces added up): ffgrader.i18n translates them as templates.
+    counts = ""
     if v.ndim:
-        msg += f" ({n_bad} of {v.size} entries wrong"
-        if np.any(fin & np.isfinite(v)):
-            msg += f"; max abs error {float(err[fin & np.isfinite(v)].max()):.3g}"
-        msg += ")"
-    if nonfinite:
-        msg += f". {nonfinite} entries are NaN/inf where finite values were expected: look for overflow or 0/0"
-    return msg + "."
+        error = f"; max abs error {float(err[fin & np.isfinite(v)].max()):.3g}" if np.any(fin & np.isfinite(v)) else ""
+        counts = f" ({n_bad} of {v.size} entries wrong{error})"
+    tail = (f". {nonfinite} entries are NaN/inf where finite values were expected: look for overflow or 0/0"
+            if nonfinite else "")
+    return f"first mismatch at {where}{shown}: got {_fmt(v[idx])}, expected {_fmt(exp[idx])}{counts}{tail}."
 
 
 def _inputs_at(inputs, idx, shape) -> str:

@@ -124,14 +124,15 @@ result["cwd"] = sorted(os.listdir("."))
 def test_the_sandbox_holds_only_the_worker_the_wire_and_the_visible_tests(student, libdir):
     """Issue 22: only what must run inside is staged; the trusted side is not importable there."""
     assert S.staged_files(libdir) == [
-        "ffgrader/__init__.py", "ffgrader/sandboxed/__init__.py", "ffgrader/sandboxed/wire.py",
-        "ffgrader/sandboxed/worker.py", "ffgrader/visible_tests.py",
+        "ffgrader/__init__.py", "ffgrader/catalog_zh_CN.py", "ffgrader/i18n.py", "ffgrader/sandboxed/__init__.py",
+        "ffgrader/sandboxed/wire.py", "ffgrader/sandboxed/worker.py", "ffgrader/visible_tests.py",
         "nnlib/__init__.py", "nnlib/_checks.py", "nnlib/data.py"]
     got = probe(student, """
 import importlib
 result = {}
 for m in ["ffgrader.sandboxed.worker", "ffgrader.visible_tests", "ffgrader.checks", "ffgrader.launcher",
-          "ffgrader.session", "ffgrader.runner", "ffgrader.exprs", "ffgrader.nbgrader_pre", "ffgrader.nocalculus"]:
+          "ffgrader.session", "ffgrader.runner", "ffgrader.exprs", "ffgrader.nbgrader_pre", "ffgrader.nocalculus",
+          "ffgrader.feedback_zh_CN"]:
     try:
         importlib.import_module(m)
         result[m] = "ok"
@@ -141,7 +142,8 @@ for m in ["ffgrader.sandboxed.worker", "ffgrader.visible_tests", "ffgrader.check
     assert got == {"ffgrader.sandboxed.worker": "ok", "ffgrader.visible_tests": "ok", "ffgrader.checks": "ImportError",
                    "ffgrader.launcher": "ImportError", "ffgrader.session": "ImportError",
                    "ffgrader.runner": "ImportError", "ffgrader.exprs": "ImportError",
-                   "ffgrader.nbgrader_pre": "ImportError", "ffgrader.nocalculus": "ImportError"}
+                   "ffgrader.nbgrader_pre": "ImportError", "ffgrader.nocalculus": "ImportError",
+                   "ffgrader.feedback_zh_CN": "ImportError"}  # the grader's catalog (the checks' hints) stays out
 
 
 def test_seccomp_refuses_namespaces_mounts_keyrings_and_tracing(student):

@@ -1,7 +1,12 @@
 """Generate the student notebooks in ``exercises/`` from ``solutions/`` with nbgrader, or check them.
 
     python -m tools.assignments generate        # rewrite exercises/<hw>/ for every solutions/<hw>/
+    python -m tools.assignments generate --lang zh_CN   # the Chinese release: exercises/zh_CN/<hw>/
     python -m tools.assignments check           # fail if the committed exercises/ differ from a fresh run
+
+The Chinese release is the English one with its prose translated from the gettext catalogs
+``locales/zh_CN/LC_MESSAGES/homework/<hw>.po`` (``tools/homework_i18n.py``): same code cells, grade ids and
+points, so the gradebook of ``solutions/`` grades both, and the grader's feedback follows the notebook's language.
 
 Generation runs the real ``nbgrader generate_assignment`` in a temporary course directory (so the
 repository's gradebook is never touched), then copies the released notebooks back with normalized
@@ -27,6 +32,8 @@ SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "BEGIN HIDDEN TEST
                     "BEGIN MARK SCHEME", "END MARK SCHEME")
 # Trusted grader files that live next to the instructor notebook and must never be released.
 NOT_RELEASED = ("checks.py",)
+# Where each language's release goes (nbgrader's release directory of a class taught in that language).
+RELEASES = {"en": Path("exercises"), "zh_CN": Path("exercises") / "zh_CN"}
 
 
 def assignments(root: Path = ROOT) -> list[str]:
@@ -37,15 +44,23 @@ def assignments(root: Path = ROOT) -> list[str]:
 
 
 
-def normalize(path: Path) -> bytes:
-    """Stable bytes for a notebook (nbgrader writes JSON whose layout may vary between versions)."""
-    nb = json.loads(path.read_text(encoding="utf-8"))
+def dumps(nb: dict) -> bytes:
+    """Stable bytes for a notebook (sorted keys, one-space indent, trailing newline)."""
     return (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT) -> list[str]:
-    """Run nbgrader generate_assignment for ``names`` (default: all) and write exercises into ``out``."""
+def normalize(path: Path) -> bytes:
+    """Stable bytes for a notebook (nbgrader writes JSON whose layout may vary between versions)."""
+    return dumps(json.loads(path.read_text(encoding="utf-8")))
+
+
+def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT, lang: str = "en") -> list[str]:
+    """Run nbgrader generate_assignment for ``names`` (default: all) and write exercises into ``out``; with
+    ``lang`` other than English, the released notebooks' prose translated (``tools.homework_i18n``)."""
+    if lang not in RELEASES:
+        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(RELEASES)}")
     names = names or assignments(root)
+    untranslated = {}
     with tempfile.TemporaryDirectory(prefix="ffnn-course-") as tmp:
         course = Path(tmp)
         shutil.copy(root / "nbgrader_config.py", course)
@@ -78,7 +93,19 @@ def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT) 
                 if f.is_file():
                     target = dest / f.relative_to(released)
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_bytes(normalize(f) if f.suffix == ".ipynb" else f.read_bytes())
+                    if f.suffix == ".ipynb" and lang != "en":
+                        from . import homework_i18n
+
+                        nb, missing = homework_i18n.translate_notebook(
+                            json.loads(f.read_text(encoding="utf-8")), homework_i18n.translations(name), lang)
+                        untranslated[name] = len(missing)
+                        target.write_bytes(dumps(nb))
+                    else:
+                        target.write_bytes(normalize(f) if f.suffix == ".ipynb" else f.read_bytes())
+    for name, n in untranslated.items():
+        if n:  # released anyway (the English paragraph shows what is missing); the tests fail on it
+            print(f"{name}: {n} paragraph(s) not translated to {lang} (python -m tools.homework_i18n report)",
+                  file=sys.stderr)
     return names
 
 
@@ -106,20 +133,27 @@ def check_leaks(checks_file: Path, notebook: Path) -> list[str]:
 def check(root: Path = ROOT) -> list[str]:
     """Problems found: differences between exercises/ and a fresh generation, and leaked solutions."""
     problems = []
+    for lang, release in RELEASES.items():
+        problems += _check_release(root, lang, release)
+    return problems
+
+
+def _check_release(root: Path, lang: str, release: Path) -> list[str]:
+    problems = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
-        names = generate_into(fresh, root=root)
+        names = generate_into(fresh, root=root, lang=lang)
         for name in names:
             new_files = {p.relative_to(fresh / name) for p in (fresh / name).rglob("*") if p.is_file()}
-            old_dir = root / "exercises" / name
+            old_dir = root / release / name
             old_files = {p.relative_to(old_dir) for p in old_dir.rglob("*") if p.is_file()} if old_dir.is_dir() else set()
             for rel in sorted(new_files - old_files):
-                problems.append(f"exercises/{name}/{rel} is missing (run `make assignments`)")
+                problems.append(f"{release}/{name}/{rel} is missing (run `make assignments`)")
             for rel in sorted(old_files - new_files):
-                problems.append(f"exercises/{name}/{rel} is not generated from solutions/ (remove it)")
+                problems.append(f"{release}/{name}/{rel} is not generated from solutions/ (remove it)")
             for rel in sorted(new_files & old_files):
                 if (fresh / name / rel).read_bytes() != (old_dir / rel).read_bytes():
-                    problems.append(f"exercises/{name}/{rel} differs from a fresh generation (run `make assignments`)")
+                    problems.append(f"{release}/{name}/{rel} differs from a fresh generation (run `make assignments`)")
             for nbpath in sorted(old_dir.rglob("*.ipynb")) if old_dir.is_dir() else []:
                 for marker in leaks(nbpath):
                     problems.append(f"{nbpath.relative_to(root)} contains {marker!r}")
@@ -127,7 +161,7 @@ def check(root: Path = ROOT) -> list[str]:
                     problems.append(f"{nbpath.relative_to(root)} contains a line of the hidden checks: {line[:60]!r}")
             released = [p for d in (fresh / name, old_dir) if d.is_dir() for n in NOT_RELEASED for p in d.rglob(n)]
             for path in released:
-                problems.append(f"{path.name} was released into exercises/{name}/ (hidden checks must stay private)")
+                problems.append(f"{path.name} was released into {release}/{name}/ (hidden checks must stay private)")
     return problems
 
 
@@ -135,10 +169,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.assignments", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["generate", "check"])
     parser.add_argument("names", nargs="*", help="assignments (default: every directory of solutions/)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--lang", choices=[*RELEASES, "all"], default="en",
+                        help="the release's language: en (exercises/<hw>/), zh_CN (exercises/zh_CN/<hw>/) or all")
+    args = parser.parse_intermixed_args(argv)
     if args.command == "generate":
-        done = generate_into(ROOT / "exercises", args.names or None)
-        print("generated: " + ", ".join(f"exercises/{n}/" for n in done))
+        for lang in (RELEASES if args.lang == "all" else (args.lang,)):
+            done = generate_into(ROOT / RELEASES[lang], args.names or None, lang=lang)
+            print("generated: " + ", ".join(f"{RELEASES[lang]}/{n}/" for n in done))
         return 0
     problems = check()
     for p in problems:

@@ -63,17 +63,21 @@ class Course:
         return f"{WHEEL_DIR}/{self.wheel_name}"
 
     @staticmethod
-    def homework_path(name: str) -> str:
-        return f"{HOMEWORK_DIR}/{name}/{name}.ipynb"  # its own folder, like exercises/<hw>/
+    def homework_path(name: str, lang: str = "en") -> str:
+        """Its own folder, like exercises/<hw>/; the Chinese release like exercises/zh_CN/<hw>/ (same file
+        name: students hand in <hw>.ipynb whatever the language)."""
+        return f"{HOMEWORK_DIR}/{name}/{name}.ipynb" if lang == "en" else f"{HOMEWORK_DIR}/{lang}/{name}/{name}.ipynb"
 
     # --- public addresses ---------------------------------------------------------------------------
     def site(self, path: str) -> str:
         """The public URL of a file of the published tree (``path`` relative to its root)."""
         return self.url + path.lstrip("/")
 
-    def chapter(self, docname: str, anchor: str = "") -> str:
-        """The public URL of a book page, e.g. ``chapter("book/xor")``."""
-        return self.site(f"{docname}.html") + (f"#{anchor}" if anchor else "")
+    def chapter(self, docname: str, anchor: str = "", lang: str = "en") -> str:
+        """The public URL of a book page, e.g. ``chapter("book/xor")``; ``lang="zh_CN"``: the page of the
+        Chinese edition (served from ``zh/``)."""
+        edition = "" if lang == "en" else "zh/"
+        return self.site(f"{edition}{docname}.html") + (f"#{anchor}" if anchor else "")
 
     def binder(self, path: str) -> str:
         return f"{BINDER}/{self.repository}/{PUBLISHED_BRANCH}?labpath={quote(path, safe='')}"
@@ -90,6 +94,7 @@ class Course:
 _CHAPTER_LINK = re.compile(r"\]\((?:\.\./)+(book/[\w/-]+)\.(?:md|ipynb)(?:#([\w-]+))?\)")
 
 
-def rewrite_chapter_links(text: str, course: Course) -> str:
-    """``](../../book/xor.md#anchor)`` (valid only in a checkout) -> the chapter's public URL."""
-    return _CHAPTER_LINK.sub(lambda m: f"]({course.chapter(m.group(1), m.group(2) or '')})", text)
+def rewrite_chapter_links(text: str, course: Course, lang: str = "en") -> str:
+    """``](../../book/xor.md#anchor)`` (valid only in a checkout) -> the chapter's public URL (in the edition
+    of ``lang``)."""
+    return _CHAPTER_LINK.sub(lambda m: f"]({course.chapter(m.group(1), m.group(2) or '', lang)})", text)

@@ -7,7 +7,9 @@ public student repository); the repository holding ``solutions/`` stays private.
   (jupytext) so that Colab and Binder open notebooks; the launch buttons are rewritten to open those;
 * ``homework/<hw>/<hw>.ipynb``: the student notebooks of ``exercises/`` with a first, non-graded set-up cell
   (is the course package installed? if not, the one command that installs it) and the hand-in rules, and
-  their ``../../book/*.md`` links rewritten to the chapters' public URLs;
+  their ``../../book/*.md`` links rewritten to the chapters' public URLs; the Chinese releases of
+  ``exercises/zh_CN/`` as ``homework/zh_CN/<hw>/<hw>.ipynb`` (set-up cell in Chinese, links to the Chinese
+  edition's chapters), linked from the Chinese edition's Homework page;
 * ``wheels/<dist>-<version>-py3-none-any.whl``: what students install (``nnlib`` and ``ffgrader.visible_tests``,
   nothing else of ``ffgrader``), built with pip;
 * ``binder/`` (installs that wheel) and ``.nojekyll`` (GitHub Pages serves ``_static/`` as is).
@@ -45,7 +47,8 @@ INSTRUCTOR_ONLY = ("book/appendix/instructor_guide",)
 # Pages that need the repository (performance reads bench/results/): no launch button, no .ipynb.
 NOT_LAUNCHABLE = ("book/appendix/performance",)
 # The student side of ffgrader (the rest is grading machinery: sandbox, runner, the check-writing API).
-FFGRADER_STUDENT = ("__init__.py", "visible_tests.py")
+# (visible_tests prints its messages in the student's language: ffgrader.i18n and its catalog of those messages.)
+FFGRADER_STUDENT = ("__init__.py", "visible_tests.py", "i18n.py", "catalog_zh_CN.py")
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
 SETUP_IDS = ("course-setup-intro", "course-setup")
@@ -119,8 +122,11 @@ def rewrite_launch_buttons(html: str, course: Course, launchable: bool = True) -
 
 # --- notebooks ------------------------------------------------------------------------------------------------
 
-def setup_cells(course: Course, handin_name: str | None) -> list[dict]:
-    """The two cells put first in every published notebook (no nbgrader metadata: not graded, not locked)."""
+def setup_cells(course: Course, handin_name: str | None, lang: str = "en") -> list[dict]:
+    """The two cells put first in every published notebook (no nbgrader metadata: not graded, not locked);
+    in the language of the release (``lang``: "en" or "zh_CN")."""
+    if lang != "en":
+        return _setup_cells_zh(course, handin_name)
     intro = ["**Before you start:** run the next cell. It checks that the course package "
              f"(`{course.dist}`: `nnlib` and the test helpers `ffgrader`) is installed, and if it is not, prints "
              "the one command that installs it.\n"]
@@ -152,19 +158,53 @@ def setup_cells(course: Course, handin_name: str | None) -> list[dict]:
     ]
 
 
+def _setup_cells_zh(course: Course, handin_name: str | None) -> list[dict]:
+    """The set-up cells of a Chinese release: the same checks and rules in Chinese; the code cell also tells
+    the visible tests to speak Chinese (``FFNN_LANG``: Colab and Binder do not say which notebook runs)."""
+    intro = ["**开始之前：** 先运行下一个单元格。它检查课程软件包"
+             f"（`{course.dist}`：`nnlib` 和测试辅助工具 `ffgrader`）是否已安装；如果没有安装，它会打印出安装它的那一条命令。\n"]
+    if handin_name:
+        intro += [
+            "\n",
+            f"**如何提交**（[详细说明]({course.chapter('book/homework', 'how-to-hand-in', 'zh_CN')})）：保持文件名 "
+            f"`{handin_name}` 不变，提交这个笔记本本身；不要复制、删除或移动单元格（copy, delete or move cells：评分程序"
+            "靠隐藏的单元格 ID 找到你的答案；你添加的单元格在评分时也会运行）；提交之前执行 *Kernel → Restart & Run All* 和 "
+            "*Validate*，并改正它们报告的问题（你没有做的小题会显示它的 `NotImplementedError`）；然后在课程的 hub 上提交"
+            "（*Assignments → Submit*），或者把这个 `.ipynb` 文件 upload（上传）到你的课程学习平台上同名的作业中。\n",
+        ]
+    code = [
+        "# 课程环境检查（不改变任何东西）：课程软件包是否已安装？可见测试的提示信息使用中文。\n",
+        "import os\n",
+        "os.environ['FFNN_LANG'] = 'zh_CN'\n",
+        "try:\n",
+        "    import ffgrader.visible_tests, nnlib.network  # both come with the course package\n",
+        "    print('课程软件包已安装：请继续运行下一个单元格。')\n",
+        "except Exception as _problem:  # noqa: BLE001 - whatever it is, the fix is the same\n",
+        "    print(f'课程软件包没有安装（{type(_problem).__name__}: {_problem}）。\\n'\n",
+        "          '请在一个新单元格中运行下面的命令，然后从头运行这个笔记本：\\n\\n'\n",
+        f"          '    %{course.install_command}')\n",
+    ]
+    return [
+        {"cell_type": "markdown", "id": SETUP_IDS[0], "metadata": {"tags": ["course-setup"]}, "source": intro},
+        {"cell_type": "code", "id": SETUP_IDS[1], "metadata": {"tags": ["course-setup"]}, "execution_count": None,
+         "outputs": [], "source": code},
+    ]
+
+
 def _sources(cell) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
 
 
-def publish_notebook(nb: dict, course: Course, handin_name: str | None) -> dict:
-    """A copy of ``nb`` with the set-up cells first and the chapter links made public."""
+def publish_notebook(nb: dict, course: Course, handin_name: str | None, lang: str = "en") -> dict:
+    """A copy of ``nb`` with the set-up cells first and the chapter links made public (to the chapters of
+    the edition in the release's language)."""
     nb = copy.deepcopy(nb)
     cells = [c for c in nb["cells"] if c.get("id") not in SETUP_IDS]  # idempotent
     for cell in cells:
         if cell["cell_type"] == "markdown":
-            cell["source"] = rewrite_chapter_links(_sources(cell), course)
-    nb["cells"] = setup_cells(course, handin_name) + cells
+            cell["source"] = rewrite_chapter_links(_sources(cell), course, lang)
+    nb["cells"] = setup_cells(course, handin_name, lang) + cells
     nb["nbformat"], nb["nbformat_minor"] = 4, max(5, nb.get("nbformat_minor", 5))  # cell ids need 4.5
     return nb
 
@@ -180,20 +220,32 @@ def homework_names(root: Path = ROOT) -> list[str]:
 
 
 def publish_homework(out: Path, course: Course, root: Path = ROOT) -> list[Path]:
+    """Every release of every assignment (``exercises/<hw>/`` and, where it exists, the Chinese one of
+    ``exercises/zh_CN/<hw>/``) into ``homework/`` (``Course.homework_path``)."""
+    from .assignments import RELEASES
+
     written = []
-    for name in homework_names(root):
-        src_dir = root / "exercises" / name
-        for f in sorted(src_dir.rglob("*")):
-            if not f.is_file() or "__pycache__" in f.parts or ".ipynb_checkpoints" in f.parts:
-                continue
-            target = out / Path(course.homework_path(name)).parent / f.relative_to(src_dir)
-            if f.suffix == ".ipynb":
-                nb = json.loads(f.read_text(encoding="utf-8"))
-                write_notebook(publish_notebook(nb, course, handin_name=f.name), target)
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(f, target)
-            written.append(target)
+    for lang, release in RELEASES.items():
+        for name in homework_names(root):
+            src_dir = root / release / name
+            if src_dir.is_dir():
+                written += _publish_release(out, course, src_dir, name, lang)
+    return written
+
+
+def _publish_release(out: Path, course: Course, src_dir: Path, name: str, lang: str) -> list[Path]:
+    written = []
+    for f in sorted(src_dir.rglob("*")):
+        if not f.is_file() or "__pycache__" in f.parts or ".ipynb_checkpoints" in f.parts:
+            continue
+        target = out / Path(course.homework_path(name, lang)).parent / f.relative_to(src_dir)
+        if f.suffix == ".ipynb":
+            nb = json.loads(f.read_text(encoding="utf-8"))
+            write_notebook(publish_notebook(nb, course, handin_name=f.name, lang=lang), target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+        written.append(target)
     return written
 
 

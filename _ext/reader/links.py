@@ -24,6 +24,11 @@ def _substitutions(root: Path) -> dict:
         path = course.homework_path(hw)
         subs[f"{hw}_download"] = f"[download]({course.site(path)})"
         subs[f"{hw}_launch"] = f"[Binder]({course.binder(path)}) · [Colab]({course.colab(path)})"
+        # The Chinese release (exercises/zh_CN/<hw>/), linked from the Chinese edition's Homework page.
+        if (root / "exercises" / "zh_CN" / hw / f"{hw}.ipynb").is_file():
+            path = course.homework_path(hw, "zh_CN")
+            subs[f"{hw}_download_zh"] = f"[下载]({course.site(path)})"
+            subs[f"{hw}_launch_zh"] = f"[Binder]({course.binder(path)}) · [Colab]({course.colab(path)})"
     return subs
 
 
