@@ -35,7 +35,9 @@ fi
 # 2. The shared environment. Its stamp records what it was built from: the requirements and the course
 # package's files (its modules and the formgrader's page), listed once for the stamp and for the copy.
 umask 022
-package_files() { (cd "$COURSE" && find nnlib ffgrader tools \( -name '*.py' -o -name '*.j2' -o -name '*.json' \) -not -path '*/__pycache__/*' \
+# ffgrader/feedback_zh_CN.py is left out: it holds the hidden checks' messages and the environment is readable
+# by every student (the grader then writes feedback on Chinese releases in English).
+package_files() { (cd "$COURSE" && find nnlib ffgrader tools \( -name '*.py' -o -name '*.j2' -o -name '*.json' \) -not -path '*/__pycache__/*' -not -name 'feedback_*.py' \
                    | LC_ALL=C sort); }
 want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && package_files | xargs sha256sum) \
         | sha256sum | cut -c1-16)

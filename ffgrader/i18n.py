@@ -241,8 +241,10 @@ def feedback_prose(lang: str) -> dict:
     """The grader's table of the notebooks' paragraphs in ``lang`` (``feedback_zh_CN.PROSE``); {} for English."""
     lang = lang if lang in LANGUAGES else normalize(lang)
     if lang == "zh_CN":
-        from .feedback_zh_CN import PROSE
-
+        try:
+            from .feedback_zh_CN import PROSE
+        except ImportError:  # an installation without the instructor's catalog (the hub's shared one)
+            return {}
         return PROSE
     return {}
 
@@ -278,8 +280,10 @@ def feedback_translator(lang: str) -> Translator | None:
     which stays on the instructor's side); None for English."""
     lang = lang if lang in LANGUAGES else normalize(lang)
     if lang == "zh_CN":
-        from .feedback_zh_CN import MESSAGES
-
+        try:
+            from .feedback_zh_CN import MESSAGES
+        except ImportError:  # an installation without the instructor's catalog: feedback in English
+            return None
         return Translator(MESSAGES)
     return None
 
