@@ -192,6 +192,8 @@ def main(argv=None):
     runs = []
     for i in range(args.runs):
         work = Path(tempfile.mkdtemp(prefix="ffnn-suite-bench-"))
+        # as a clone anywhere else: the exchange test's students run this venv's nbgrader as other users
+        work.chmod(0o755)
         print(f"run {i + 1}/{args.runs} in {work} (load {os.getloadavg()[0]:.2f})", flush=True)
         try:
             runs.append(one_run(ref, work, args.count_assertions, print))

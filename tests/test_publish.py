@@ -159,7 +159,9 @@ def test_wheel_is_the_student_package(tree):
     assert f"Name: {COURSE.dist}\n" in meta and COURSE.dist != "nnlib"  # nnlib on PyPI is another project
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top == {"nnlib", "ffgrader"}, top
-    assert sorted(n for n in names if n.startswith("ffgrader/")) == ["ffgrader/__init__.py", "ffgrader/visible_tests.py"]
+    # the visible tests and their messages in Chinese; never the grader's catalog (the hidden checks' messages)
+    assert sorted(n for n in names if n.startswith("ffgrader/")) == [
+        "ffgrader/__init__.py", "ffgrader/catalog_zh_CN.py", "ffgrader/i18n.py", "ffgrader/visible_tests.py"]
     assert "nnlib/layers.py" in names and "nnlib/activations/__init__.py" in names
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert all(f"Requires-Dist: {d}" in meta for d in deps), meta

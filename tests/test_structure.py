@@ -204,3 +204,14 @@ def test_the_fast_path_uses_only_public_hooks():
                       if isinstance(n, ast.Attribute) and _private(n.attr)
                       and not (isinstance(n.value, ast.Name) and n.value.id == "self")})
     assert reaches == [], reaches
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists packages by name: a new subpackage left out works from the checkout (tests import
+    it from there) but is missing where the course is installed (the hub's shared environment)."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {str(p.parent.relative_to(REPO)).replace("/", ".") for tree in ("nnlib", "ffgrader", "tools")
+             for p in (REPO / tree).rglob("__init__.py") if "__pycache__" not in p.parts}
+    assert found <= listed, f"packages not installed by pyproject.toml: {sorted(found - listed)}"

@@ -406,7 +406,8 @@ def build(out: Path = OUT, site: Path | None = None, work: Path = WORK, root: Pa
     for page in out.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         doc = page.relative_to(out).with_suffix("").as_posix()
-        new = rewrite_launch_buttons(text, course, launchable=doc not in NOT_LAUNCHABLE)
+        # the Chinese edition's page (zh/...) launches the English page's notebook (the same code)
+        new = rewrite_launch_buttons(text, course, launchable=doc.removeprefix("zh/") not in NOT_LAUNCHABLE)
         if new != text:
             page.write_text(new, encoding="utf-8")
     publish_chapters(out, course, toc, root)
