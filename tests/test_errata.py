@@ -47,7 +47,12 @@ def _sources() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def sources():
-    return _sources()
+    # The source documents are lecture material kept beside the repository (../shared/sources), not in it:
+    # a clone without them cannot compare quotes. Everything else of the errata is checked regardless.
+    try:
+        return _sources()
+    except FileNotFoundError as e:
+        pytest.skip(f"{e}: the quotes are compared where the sources are present")
 
 
 def _section(title: str) -> str:
