@@ -32,10 +32,16 @@ c.CourseDirectory.course_id = "ffnn"
 # The course's late policy (tools/late_policy.py, in this directory): 10 % of the earned points per started
 # day after the due date and 15 minutes' grace; due dates: `python -m tools.classroom register --duedate`.
 # (Throw-away test courses that copy only this file and solutions/ keep nbgrader's default: no penalty.)
+# The penalty is on the whole score: it follows grades changed after autograde (the formgrader's manual points)
+# and extensions, and the formgrader's submission page and the feedback say why points were taken off.
+_explain_penalty = []
 if os.path.isfile(os.path.join(c.CourseDirectory.root, "tools", "late_policy.py")):
     if c.CourseDirectory.root not in sys.path:
         sys.path.insert(0, c.CourseDirectory.root)
     c.AssignLatePenalties.plugin_class = "tools.late_policy.PerDayPenalty"
+    from tools.late_policy import PerDayPenalty, follow_grade_changes
+    follow_grade_changes(lambda: PerDayPenalty(config=c))
+    _explain_penalty = ["tools.late_policy.ExplainPenalty"]
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # The trusted checks never leave the instructor's side: not released, not copied next to a submission.
@@ -88,7 +94,7 @@ c.HTMLExporter.extra_template_basedirs = [_ours, _nbgrader_templates]
 c.HTMLExporter.extra_template_paths = [_nbgrader_templates]
 # Whatever a student wrote is inert on both pages (ffgrader/sanitize.py): the notebook reduced to plain parts
 # first, then nbconvert's sanitizing switch, with nh3 behind its clean_html filter instead of bleach.
-c.HTMLExporter.preprocessors = [SanitizeNotebook]
+c.HTMLExporter.preprocessors = [SanitizeNotebook] + _explain_penalty
 c.HTMLExporter.optimistic_validation = True   # validate after SanitizeNotebook, not before (a forged notebook
                                               # would otherwise fail the formgrader's page with an error)
 c.HTMLExporter.sanitize_html = True

@@ -3,7 +3,12 @@
     python -m tools.classroom register [hw ...] [--duedate hw=2026-12-08T23:59:00+00:00 ...]
     python -m tools.classroom roster students.csv
     python -m tools.classroom autograde hw1_neurons --jobs 2 [--student alice --student bob]
-    python -m tools.classroom export grades.csv
+    python -m tools.classroom extend hw1_neurons alice --hours 48
+    python -m tools.classroom export grades.csv [--canvas canvas.csv --canvas-id hw1_neurons=12345] [--moodle moodle.csv]
+
+Every command takes ``--db URL`` (an SQLAlchemy URL such as ``postgresql+psycopg://grader@db.example/ffnn``);
+without it the gradebook is the course's ``c.CourseDirectory.db_url`` from nbgrader_config.py, or
+``gradebook.db`` in the course directory. ``autograde`` hands the URL on to every ``nbgrader autograde``.
 
 ``register`` runs the real ``nbgrader generate_assignment`` in a temporary copy of the course but against
 the course's own ``gradebook.db`` (``--db``), so the gradebook learns every assignment, notebook, cell and
@@ -16,7 +21,10 @@ submission. Every process gets exactly one BLAS/OpenMP thread: two processes on 
 starting its own thread pool, would otherwise fight over the cores. The scores equal a serial run's
 (tests/test_parallel_grading.py checks it with a CPU hog running).
 
-``export`` writes nbgrader's CSV columns plus ``lms_user_id`` (the id the LMS knows the student by).
+``export`` writes one row per student and assignment with its status and the late policy applied to the
+current total (tools/gradebook_export.py), and optionally Canvas's and Moodle's gradebook import files.
+``extend`` gives one student more time for one assignment (nbgrader's ``SubmittedAssignment.extension``):
+the late policy counts from the student's own due date.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .env import tool_env
@@ -44,11 +52,41 @@ _ONE_THREAD = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_
                                 "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 
 
-def db_url(course: Path) -> str:
-    return f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+def course_config(course: Path):
+    """The course's nbgrader configuration (its nbgrader_config.py, as nbgrader itself loads it)."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = Path(course).resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        return Config()
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
 
 
-def gradebook(course: Path):
+def db_url(course: Path, db: str | None = None) -> str:
+    """``db`` if given, else the course's configured ``CourseDirectory.db_url``, else its gradebook.db."""
+    if db:
+        return check_db_url(db)
+    configured = course_config(course).get("CourseDirectory", {}).get("db_url")
+    return configured or f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+
+
+def check_db_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError):
+        raise ValueError(f"--db {url!r} is not a database URL like sqlite:////path/gradebook.db or "
+                         "postgresql+psycopg://user@host:5432/ffnn") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"--db {url!r}: the course's gradebook runs on sqlite or postgresql, not "
+                         f"{parsed.get_backend_name()}")
+    return url
+
+
+def gradebook(course: Path, db: str | None = None):
     """The course's nbgrader Gradebook. Creating a new one runs `alembic` by name: this interpreter's bin/
     must be on PATH (as nbgrader's own commands need; see tools/env.py)."""
     from nbgrader.api import Gradebook
@@ -56,7 +94,7 @@ def gradebook(course: Path):
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    return Gradebook(db_url(course))
+    return Gradebook(db_url(course, db))
 
 
 def _run(cmd, cwd, env=None):
@@ -84,7 +122,8 @@ def parse_duedate(text: str) -> datetime:
     return when
 
 
-def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict | None = None) -> list[str]:
+def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict | None = None,
+             db: str | None = None) -> list[str]:
     """Put ``names`` (default: every assignment of solutions/) and their cells into the course gradebook."""
     course = Path(course).resolve()
     known = assignment_names(course)
@@ -93,6 +132,10 @@ def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict
         if name not in known:
             raise ValueError(f"assignment {name!r} is not in {course / 'solutions'} (known: {', '.join(known)})")
     duedates = {k: parse_duedate(v) if isinstance(v, str) else v for k, v in (duedates or {}).items()}
+    # nbgrader keeps every time as naive UTC (a PostgreSQL "timestamp without time zone" column would
+    # otherwise store an aware time shifted into the server's time zone)
+    duedates = {k: v.astimezone(timezone.utc).replace(tzinfo=None) if v.tzinfo else v for k, v in duedates.items()}
+    url = db_url(course, db)
     for name in duedates:
         if name not in names:
             raise ValueError(f"duedate given for {name!r}, which is not being registered ({', '.join(names)})")
@@ -109,9 +152,9 @@ def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict
         # They all write the same gradebook: one command, one after the other inside it (a glob over the
         # copied assignments saves nbgrader's start-up per assignment).
         for target in (["*"] if len(names) > 1 else names):
-            _run([NBGRADER, "generate_assignment", target, "--force", "--db", db_url(course)], cwd=work)
+            _run([NBGRADER, "generate_assignment", target, "--force", "--db", url], cwd=work)
     if duedates:
-        with gradebook(course) as gb:
+        with gradebook(course, url) as gb:
             for name, when in duedates.items():
                 gb.update_or_create_assignment(name, duedate=when)
     return names
@@ -151,9 +194,9 @@ def check_student_id(sid, where="student id"):
     return sid
 
 
-def import_roster(path: Path, course: Path = ROOT) -> int:
+def import_roster(path: Path, course: Path = ROOT, db: str | None = None) -> int:
     rows = read_roster(path)
-    with gradebook(course) as gb:
+    with gradebook(course, db) as gb:
         for row in rows:
             sid = row.pop("id")
             gb.update_or_create_student(sid, **row)
@@ -187,8 +230,10 @@ def grading_env() -> dict:
     return env
 
 
-def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None, force=True, log=print) -> dict:
-    """Autograde ``students`` (default: everyone in submitted/) of ``assignment`` in ``jobs`` processes.
+def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None, force=True, log=print,
+              db: str | None = None) -> dict:
+    """Autograde ``students`` (default: everyone in submitted/) of ``assignment`` in ``jobs`` processes
+    (all writing to the gradebook ``db``: see :func:`db_url`).
 
     Returns {student: rc of its shard}. Raises RuntimeError naming the shards that failed.
     """
@@ -203,6 +248,8 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
     for part in parts:
         others = sorted(set(everyone) - set(part))
         cmd = [NBGRADER, "autograde", assignment, "--CourseDirectory.student_id_exclude=" + ",".join(others)]
+        if db:
+            cmd.append("--CourseDirectory.db_url=" + check_db_url(db))
         if force:
             cmd.append("--force")
         out = tempfile.TemporaryFile(mode="w+")
@@ -224,12 +271,12 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
     return result
 
 
-def scores(course: Path, assignment: str) -> dict:
+def scores(course: Path, assignment: str, db: str | None = None) -> dict:
     """{student: {grade cell: (auto_score, manual_score, max_score)}, '_total': score} from the gradebook."""
     from nbgrader.api import MissingEntry
 
     out = {}
-    with gradebook(course) as gb:
+    with gradebook(course, db) as gb:
         a = gb.find_assignment(assignment)
         for student in gb.students:
             try:
@@ -244,39 +291,67 @@ def scores(course: Path, assignment: str) -> dict:
     return out
 
 
-def export(dest: Path, course: Path = ROOT) -> int:
-    """nbgrader's CSV export (one row per student and assignment) plus the LMS's id of each student."""
+def late_plugin(course: Path):
+    """The course's late policy with its configured parameters (``c.PerDayPenalty.per_day`` etc.)."""
+    from .late_policy import PerDayPenalty
+
+    return PerDayPenalty(config=course_config(course))
+
+
+def extend(assignment: str, student: str, course: Path = ROOT, hours: float = 0.0, db: str | None = None):
+    """Give ``student`` ``hours`` more for ``assignment`` (0 removes the extension); returns the student's
+    due date. Before the student has submitted, an empty submission record holds the extension."""
     from nbgrader.api import MissingEntry
 
-    from ffgrader.sanitize import csv_cell
+    check_student_id(student)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or not 0 <= hours <= 24 * 365:
+        raise ValueError(f"extension of {hours!r} hours: give a number of hours between 0 and {24 * 365}")
+    with gradebook(course, db) as gb:
+        try:
+            a = gb.find_assignment(assignment)
+            gb.find_student(student)
+        except MissingEntry:
+            raise ValueError(f"{assignment!r} or {student!r} is not in the gradebook: register the assignment and "
+                             "import the roster first") from None
+        if a.duedate is None:
+            raise ValueError(f"{assignment} has no due date to extend: register it with --duedate")
+        try:
+            gb.find_submission(assignment, student)
+        except MissingEntry:
+            gb.update_or_create_submission(assignment, student)
+        gb.grant_extension(assignment, student, hours=hours)   # the late penalty follows (tools/late_policy.py)
+        return gb.find_submission(assignment, student).duedate
 
-    keys = ["assignment", "duedate", "timestamp", "student_id", "lms_user_id", "last_name", "first_name", "email",
-            "raw_score", "late_submission_penalty", "score", "max_score"]
-    n = 0
-    with gradebook(course) as gb, open(dest, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, keys)
-        w.writeheader()
-        for a in gb.assignments:
-            for s in gb.students:
-                row = {"assignment": a.name, "duedate": a.duedate or "", "student_id": s.id,
-                       "lms_user_id": s.lms_user_id or "", "last_name": s.last_name or "",
-                       "first_name": s.first_name or "", "email": s.email or "", "max_score": a.max_score}
-                try:
-                    sub = gb.find_submission(a.name, s.id)
-                except MissingEntry:
-                    row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0)
-                else:
-                    penalty = sub.late_submission_penalty or 0.0
-                    row.update(timestamp=sub.timestamp or "", raw_score=sub.score, late_submission_penalty=penalty,
-                               score=max(0.0, sub.score - penalty))
-                w.writerow({k: csv_cell(v) for k, v in row.items()})   # roster names come from students
-                n += 1
+
+def export(dest: Path, course: Path = ROOT, db: str | None = None, canvas: Path | None = None,
+           canvas_ids: dict | None = None, moodle: Path | None = None, section: str = "") -> int:
+    """The grades CSV (tools/gradebook_export.py: status, policy score and reason per row) and, if asked,
+    Canvas's and Moodle's import files. Returns the number of rows of the grades CSV."""
+    from . import gradebook_export as X
+
+    plugin = late_plugin(course)
+    with gradebook(course, db) as gb:
+        rows = X.gradebook_rows(gb, course, plugin)
+    n = X.write_rows(rows, dest)
+    if canvas:
+        X.write_canvas(rows, canvas, canvas_ids, section)
+    if moodle:
+        X.write_moodle(rows, moodle)
     return n
+
+
+def _shown(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.classroom", description=__doc__.splitlines()[0])
     ap.add_argument("--course", type=Path, default=Path.cwd(), help="course directory (default: the current one)")
+    ap.add_argument("--db", default=None, metavar="URL",
+                    help="gradebook database URL (default: nbgrader_config.py's, else the course's gradebook.db)")
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("register", help="put assignments (default: all of solutions/) into gradebook.db")
     p.add_argument("names", nargs="*")
@@ -287,8 +362,17 @@ def main(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--student", action="append", default=[])
-    p = sub.add_parser("export", help="grades CSV with the LMS ids")
+    p = sub.add_parser("export", help="grades CSV (status, late policy) and Canvas/Moodle import files")
     p.add_argument("csv", type=Path)
+    p.add_argument("--canvas", type=Path, help="also write Canvas's gradebook import CSV here")
+    p.add_argument("--canvas-id", action="append", default=[], metavar="HW=ID",
+                   help="Canvas assignment id of an assignment (its number in the Canvas URL)")
+    p.add_argument("--section", default="", help="Section column of the Canvas file")
+    p.add_argument("--moodle", type=Path, help="also write Moodle's grade import CSV here")
+    p = sub.add_parser("extend", help="give one student more time for one assignment (0 hours removes it)")
+    p.add_argument("assignment")
+    p.add_argument("student")
+    p.add_argument("--hours", type=float, required=True)
     args = ap.parse_args(argv)
     course = args.course.resolve()
     if not (course / "nbgrader_config.py").is_file():
@@ -301,15 +385,26 @@ def main(argv=None) -> int:
                 if not sep:
                     raise ValueError(f"--duedate {item!r}: write it as HW=2026-12-08T23:59:00+00:00")
                 due[name] = when
-            done = register(course, args.names or None, due)
-            print(f"registered in {course / 'gradebook.db'}: {', '.join(done)}")
+            done = register(course, args.names or None, due, db=args.db)
+            print(f"registered in {_shown(db_url(course, args.db))}: {', '.join(done)}")
         elif args.command == "roster":
-            print(f"{import_roster(args.csv, course)} student(s) in {course / 'gradebook.db'}")
+            print(f"{import_roster(args.csv, course, args.db)} student(s) in {_shown(db_url(course, args.db))}")
         elif args.command == "autograde":
-            res = autograde(args.assignment, course, args.jobs, args.student or None)
+            res = autograde(args.assignment, course, args.jobs, args.student or None, db=args.db)
             print(f"autograded {len(res)} submission(s) of {args.assignment} in {min(args.jobs, len(res) or 1)} process(es)")
-        else:
-            print(f"{export(args.csv, course)} row(s) written to {args.csv}")
+        elif args.command == "extend":
+            due = extend(args.assignment, args.student, course, args.hours, args.db)
+            print(f"{args.student}'s due date for {args.assignment}: {due} UTC")
+        elif args.command == "export":
+            ids = {}
+            for item in args.canvas_id:
+                name, sep, number = item.partition("=")
+                if not sep:
+                    raise ValueError(f"--canvas-id {item!r}: write it as HW=12345")
+                ids[name] = number
+            n = export(args.csv, course, args.db, args.canvas, ids, args.moodle, args.section)
+            print(f"{n} row(s) written to {args.csv}" + "".join(f"; {what} import file {path}" for what, path in
+                                                               (("Canvas", args.canvas), ("Moodle", args.moodle)) if path))
     except (ValueError, TypeError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
