@@ -13,7 +13,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish pdf bench-reader
+.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps db-deps publish pdf bench-reader
 
 all: book
 
@@ -60,6 +60,13 @@ sandbox-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
 	  else echo "Autograding needs bubblewrap: run 'sudo apt-get install -y bubblewrap' (or make test as root)." >&2; exit 1; fi; fi
 
+# The gradebook can live on PostgreSQL (Debian's package; tests/test_gradebook_postgres.py starts its own server on
+# 127.0.0.1 with the package's initdb and pg_ctl); psycopg, its driver, comes from requirements.txt.
+db-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "The PostgreSQL gradebook test needs Debian's postgresql: run 'sudo apt-get install -y postgresql' (or make test as root)." >&2; exit 1; fi; fi
+
 # Two xdist workers on two cores (tests/conftest.py gives every process one BLAS thread). loadgroup keeps an
 # xdist_group on one worker; without reordering, xdist starts the work units in collection order, which
 # tests/conftest.py arranges so that the long end-to-end groups start first, on different workers.
@@ -74,11 +81,11 @@ pdf: book browser-deps
 	$(BIN)/python -m tools.book_pdf
 	$(BIN)/python -m tools.i18n pdf
 
-test: book pdf browser-deps sandbox-deps
+test: book pdf browser-deps sandbox-deps db-deps
 	$(PYTEST)
 
 # The suite without the book build and the browser (quick loop while editing nnlib).
-test-fast: $(STAMP) sandbox-deps
+test-fast: $(STAMP) sandbox-deps db-deps
 	$(PYTEST) -m "not browser"
 
 assignments: $(STAMP)
