@@ -281,3 +281,25 @@ def test_extend_refuses_bad_input(graded):
         C.extend(HW, "nobody", graded, hours=1)
     with pytest.raises(ValueError, match="is not a database URL"):
         C.db_url(graded, "not a url")
+
+
+def test_machine_shards_cover_every_student_once():
+    ids = ["zoe", "al", "bo", "cy", "di", "ed", "fay"]
+    parts = [C.machine_shard(ids, f"{k}/3") for k in (1, 2, 3)]
+    assert sorted(s for p in parts for s in p) == sorted(ids) and all(parts)
+    assert C.machine_shard(ids[:1], "2/2") == []                 # more machines than students
+    for bad in ("0/3", "4/3", "3", "a/b"):
+        with pytest.raises(ValueError, match="write K/N"):
+            C.machine_shard(ids, bad)
+
+
+def test_the_database_comes_from_the_course_config(tmp_path):
+    """The formgrader, nbgrader and tools.classroom all read c.CourseDirectory.db_url of nbgrader_config.py."""
+    course = tmp_path / "c"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text("c = get_config()\n"
+                                              "c.CourseDirectory.db_url = 'postgresql+psycopg://grader@127.0.0.1:5/ffnn'\n")
+    assert C.db_url(course) == "postgresql+psycopg://grader@127.0.0.1:5/ffnn"
+    assert C.db_url(course, "sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    assert C.db_url(course) == f"sqlite:///{course.resolve() / 'gradebook.db'}"

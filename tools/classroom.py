@@ -219,6 +219,16 @@ def shards(ids, jobs: int) -> list[list[str]]:
     return [unique[k::jobs] for k in range(min(jobs, len(unique)))] if unique else []
 
 
+def machine_shard(ids, spec: str) -> list[str]:
+    """The students of shard ``spec`` = "K/N" (K in 1..N) of ``ids``: grading machine K of N takes these.
+    The same round-robin split as :func:`shards`, so N machines together grade every student exactly once."""
+    k, sep, n = str(spec).partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise ValueError(f"--shard {spec!r}: write K/N with 1 <= K <= N, e.g. 1/3")
+    parts = shards(ids, int(n))
+    return parts[int(k) - 1] if int(k) <= len(parts) else []
+
+
 def submitted_ids(course: Path, assignment: str) -> list[str]:
     sub = Path(course) / "submitted"
     return sorted(p.name for p in sub.iterdir() if (p / assignment).is_dir()) if sub.is_dir() else []
@@ -362,6 +372,8 @@ def main(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--student", action="append", default=[])
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="grade only the K-th of N shards of the students (one per grading machine)")
     p = sub.add_parser("export", help="grades CSV (status, late policy) and Canvas/Moodle import files")
     p.add_argument("csv", type=Path)
     p.add_argument("--canvas", type=Path, help="also write Canvas's gradebook import CSV here")
@@ -390,7 +402,13 @@ def main(argv=None) -> int:
         elif args.command == "roster":
             print(f"{import_roster(args.csv, course, args.db)} student(s) in {_shown(db_url(course, args.db))}")
         elif args.command == "autograde":
-            res = autograde(args.assignment, course, args.jobs, args.student or None, db=args.db)
+            students = args.student or None
+            if args.shard:
+                students = machine_shard(args.student or submitted_ids(course, args.assignment), args.shard)
+                if not students:
+                    print(f"shard {args.shard}: no student to grade")
+                    return 0
+            res = autograde(args.assignment, course, args.jobs, students, db=args.db)
             print(f"autograded {len(res)} submission(s) of {args.assignment} in {min(args.jobs, len(res) or 1)} process(es)")
         elif args.command == "extend":
             due = extend(args.assignment, args.student, course, args.hours, args.db)
