@@ -328,7 +328,8 @@ def extend(assignment: str, student: str, course: Path = ROOT, hours: float = 0.
         try:
             gb.find_submission(assignment, student)
         except MissingEntry:
-            gb.update_or_create_submission(assignment, student)
+            with gb.db.no_autoflush:    # nbgrader builds the record's notebooks and grades before adding it
+                gb.update_or_create_submission(assignment, student)
         gb.grant_extension(assignment, student, hours=hours)   # the late penalty follows (tools/late_policy.py)
         return gb.find_submission(assignment, student).duedate
 

@@ -131,18 +131,24 @@ def _by_student(rows):
     return out
 
 
+def _graded_assignments(rows) -> list[str]:
+    """The assignments an LMS file has columns for: those with at least one graded submission."""
+    return sorted({r["assignment"] for r in rows if r["status"] in ("graded", "no_timestamp")})
+
+
 def write_canvas(rows: list[dict], dest: Path, canvas_ids: dict | None = None, section: str = "") -> int:
     """Canvas's gradebook import CSV. ``canvas_ids`` maps an assignment to its Canvas assignment id (the
     number in the assignment's Canvas URL): with it Canvas updates that column, without it Canvas offers to
-    create a new assignment. Students without an ``lms_user_id`` cannot be matched by Canvas: refused."""
+    create a new assignment. The columns: the assignments of ``canvas_ids`` if given, else every assignment
+    with a graded submission. Students without an ``lms_user_id`` cannot be matched by Canvas: refused."""
     canvas_ids = {k: str(v) for k, v in (canvas_ids or {}).items()}
-    assignments = sorted({r["assignment"] for r in rows})
-    unknown = sorted(set(canvas_ids) - set(assignments))
+    unknown = sorted(set(canvas_ids) - {r["assignment"] for r in rows})
     if unknown:
         raise ValueError(f"Canvas id given for {unknown}, which the gradebook does not have ({', '.join(assignments)})")
     for k, v in canvas_ids.items():
         if not v.isdigit():
             raise ValueError(f"Canvas assignment id of {k} must be a number, got {v!r}")
+    assignments = sorted(canvas_ids) or _graded_assignments(rows)
     people = _students(rows)
     missing = sorted(s for s, r in people.items() if not r["lms_user_id"])
     if missing:
@@ -172,8 +178,9 @@ def _feedback(row: dict) -> str:
 
 def write_moodle(rows: list[dict], dest: Path) -> int:
     """Moodle's grade import CSV (map users from "Email address" to email, or "ID number" to ID number;
-    map each "Assignment: <name>" column to its grade item and "Feedback: <name>" to its feedback)."""
-    assignments = sorted({r["assignment"] for r in rows})
+    map each "Assignment: <name>" column to its grade item and "Feedback: <name>" to its feedback), with a
+    pair of columns for every assignment with a graded submission."""
+    assignments = _graded_assignments(rows)
     people = _students(rows)
     missing = sorted(s for s, r in people.items() if not r["email"])
     if missing:
