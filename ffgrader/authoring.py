@@ -361,15 +361,76 @@ def build_notebook(source, checks_path=None):
     return nb
 
 
+# --- trying the checks on the instructor's own notebooks ------------------------------------------------
+
+def try_notebooks(assignment_dir, notebooks):
+    """Grade the instructor's own ``notebooks`` (the solution, the released blank, a planted mistake) as
+    autograding would: their cells in the sandbox, the checks of ``assignment_dir/checks.py`` here, the test
+    cells and points taken from the solution notebook. Returns ``[(path, points, max_points, failures)]`` with
+    ``failures`` the failed parts' messages. Nothing is written to a gradebook. Students' notebooks go through
+    ``nbgrader autograde``, which also restores the cells' roles from the gradebook first."""
+    import tempfile
+
+    import nbformat
+
+    from . import launcher
+    from .checks import load
+    from .runner import grade_notebook
+
+    assignment_dir = Path(assignment_dir)
+    name = assignment_dir.name
+    assignment = load(assignment_dir / "checks.py")
+    solution = nbformat.read(str(assignment_dir / f"{name}.ipynb"), as_version=4)
+    points = {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"].get("points", 0))
+              for c in solution.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    nocalc = None
+    if assignment.BY_HAND:
+        import os
+
+        import sympy
+
+        from .nocalculus import sympy_without_calculus
+
+        nocalc = sympy_without_calculus(launcher.inside_path(os.path.dirname(sympy.__file__)))
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ffgrader-try-") as libdir:
+        launcher.stage_library(Path(libdir), tuple(assignment.NNLIB_ALLOWED))
+        for path in notebooks:
+            nb = nbformat.read(str(path), as_version=4)
+            grade_notebook(nb, assignment, submission_dir=None, libdir=Path(libdir), test_ids=set(points),
+                           nocalculus_sympy=nocalc)
+            failures, earned = [], 0.0
+            for cell in nb.cells:
+                gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if gid not in points or cell.cell_type != "code":
+                    continue
+                errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+                if errors:
+                    failures.append(errors[0].get("evalue", ""))
+                elif cell.outputs:
+                    earned += points[gid]
+            results.append((Path(path), earned, sum(points.values()), failures))
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ffgrader.authoring", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("notebook", help="write solutions/<hw>/<hw>.ipynb from solutions/<hw>.py and its checks.py")
     p.add_argument("source", type=Path, help="the notebook's text, solutions/<hw>.py")
+    p = sub.add_parser("try", help="grade your own notebooks (solution, blank, planted mistakes) in the sandbox")
+    p.add_argument("assignment", type=Path, help="the assignment's folder, solutions/<hw>")
+    p.add_argument("notebooks", type=Path, nargs="+", help="notebooks to grade")
     args = parser.parse_args(argv)
     import nbformat
 
     try:
+        if args.command == "try":
+            for path, earned, total, failures in try_notebooks(args.assignment, args.notebooks):
+                print(f"{path}: {earned:g} of {total:g} points")
+                for message in failures:
+                    print("    " + message.replace("\n", "\n    "))
+            return 0
         nb = build_notebook(args.source)
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
