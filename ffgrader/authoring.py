@@ -8,7 +8,8 @@ An assignment ``hw7_softmax`` in this format is two files the instructor writes:
   ``# %%`` line; its title gives its role: ``# %% answer 1a`` is the answer cell of part 1a (with
   ``### BEGIN SOLUTION`` / ``### END SOLUTION``), ``# %% [markdown] task 3`` a written part graded by hand
   (with ``=== BEGIN MARK SCHEME ===`` / ``=== END MARK SCHEME ===``; an empty cell for the student's answer
-  follows it), any other cell is read-only text or code.
+  follows it), ``# %% test 1c points=2`` the visible test of a part checked by an ``@check`` function of
+  ``checks.py``; any other cell is read-only text or code.
   It lives beside the assignment's folder, not in it, so nbgrader never releases it.
 - ``solutions/hw7_softmax/checks.py``: one line per graded part::
 
@@ -314,25 +315,40 @@ def build_notebook(source, checks_path=None):
     checks_path = Path(checks_path) if checks_path else source.parent / source.stem / "checks.py"
     if not source.is_file():
         raise FileNotFoundError(f"notebook source not found: {source}")
-    parts = {p.label: p for p in load(checks_path).checks.values() if isinstance(p, Part)}
+    registered = load(checks_path).checks
+    parts = {p.label: p for p in registered.values() if isinstance(p, Part)}
     text = jupytext.read(source, fmt="py:percent")
-    cells, answered, tasks = [], set(), set()
+    cells, answered, tasks, tested = [], set(), set(), set()
     for k, cell in enumerate(text.cells, start=1):
         title = str(cell.metadata.get("title", "")).split()
         role, label = (title + ["", ""])[:2]
         where = f"{source.name}, cell {k} ('# %% {' '.join(title)}')"
         if role == "answer" and cell.cell_type == "code":
-            if label not in parts:
+            if label not in parts and f"test_{label}" not in registered:
                 raise ValueError(f"{where}: checks.py declares no part {label!r} "
-                                 f"(declared: {', '.join(sorted(parts)) or 'none'})")
+                                 f"(declared: {', '.join(sorted(g[5:] for g in registered)) or 'none'})")
             if label in answered:
                 raise ValueError(f"{where}: a second answer cell for part {label}")
             answered.add(label)
-            part = parts[label]
-            cells.append(nbformat.v4.new_code_cell(cell.source, metadata=_meta(part.answer_id, solution=True,
+            cells.append(nbformat.v4.new_code_cell(cell.source, metadata=_meta(f"answer_{label}", solution=True,
                                                                                  locked=False)))
-            cells.append(nbformat.v4.new_code_cell(visible_source(part), metadata=_meta(
-                part.grade_id, grade=True, points=part.points or 1)))
+            if label in parts:
+                part = parts[label]
+                cells.append(nbformat.v4.new_code_cell(visible_source(part), metadata=_meta(
+                    part.grade_id, grade=True, points=part.points or 1)))
+                tested.add(part.grade_id)
+        elif role == "test" and cell.cell_type == "code":
+            # The visible test of a part checked by an @check function of checks.py (compare/expr parts write
+            # their own).
+            points = cell.metadata.get("points")
+            gid = f"test_{label}"
+            if gid not in registered or label in parts or gid in tested:
+                raise ValueError(f"{where}: a test cell needs a check registered with @check({gid!r}) in "
+                                 "checks.py (compare/expr parts get theirs written) and only one test cell")
+            if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+                raise ValueError(f"{where}: write a test cell as '# %% test <label> points=<n>'")
+            tested.add(gid)
+            cells.append(nbformat.v4.new_code_cell(cell.source, metadata=_meta(gid, grade=True, points=points)))
         elif role == "task" and cell.cell_type == "markdown":
             points = cell.metadata.get("points")
             if not _LABEL.match(label) or label in tasks or not isinstance(points, (int, float)) or points <= 0:
@@ -343,15 +359,16 @@ def build_notebook(source, checks_path=None):
                                                                                    points=points)))
             cells.append(nbformat.v4.new_markdown_cell(WRITTEN_ANSWER))  # no role: the student's to edit
         elif title:
-            raise ValueError(f"{where}: unknown cell title; use 'answer <label>' (code), '[markdown] task <label> "
-                             "points=<n>', or no title for read-only cells")
+            raise ValueError(f"{where}: unknown cell title; use 'answer <label>' or 'test <label> points=<n>' "
+                             "(code), '[markdown] task <label> points=<n>', or no title for read-only cells")
         elif cell.cell_type in ("code", "markdown"):
             new = nbformat.v4.new_code_cell if cell.cell_type == "code" else nbformat.v4.new_markdown_cell
             cells.append(new(cell.source, metadata=_meta(f"cell_{k:02d}")))
-    missing = sorted(set(parts) - answered)
+    missing = sorted(set(parts) - answered) + sorted(g[5:] for g in set(registered) - tested
+                                                      if g[5:] not in parts)
     if missing:
-        raise ValueError(f"{source.name}: no '# %% answer <label>' cell for the part(s) {', '.join(missing)} "
-                         f"declared in {checks_path.name}")
+        raise ValueError(f"{source.name}: no '# %% answer <label>' (or '# %% test <label>') cell for the "
+                         f"part(s) {', '.join(missing)} declared in {checks_path.name}")
     for cell in cells:  # stable ids: a rebuild of an unchanged source writes the same notebook
         cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"written-{cells.index(cell)}"
     nb = nbformat.v4.new_notebook(cells=cells, metadata={
