@@ -42,7 +42,7 @@ import numpy as np
 from . import visible_tests as V
 from .checks import Sym, call, check, expect_array, expect_expr, expect_scalar
 
-__all__ = ["compare", "expr", "Part", "build_notebook", "visible_source"]
+__all__ = ["compare", "expr", "Part", "build_notebook", "visible_source", "try_notebooks"]
 
 _PARTS = "__ffgrader_parts__"  # label -> Part, in the namespace of the checks file that declares them
 _LABEL = re.compile(r"^[A-Za-z0-9]+$")
@@ -172,7 +172,10 @@ def compare(label, name, reference, *, inputs, edge=(), points=None, trials=3, r
                     _importable(reference, f"compare({label!r}, {name!r}, ...)"))
     for case in edge:
         _case(item, case)
-    _case(item, inputs(np.random.default_rng(PUBLIC_SEED)))
+    out = reference(*_case(item, inputs(np.random.default_rng(PUBLIC_SEED))).values())
+    if not (type(out) is np.ndarray and out.dtype.kind == "f") and type(out) not in (float, np.float64):
+        raise TypeError(f"compare({label!r}, {name!r}, ...): the reference must return a float array or a float, "
+                        f"got {type(out).__name__} (write a part with another kind of answer as an @check function)")
     part.items.append(item)
     return part
 

@@ -132,11 +132,10 @@ def _scores(outputs) -> dict:
     return {m[0]: (float(m[1]), float(m[2])) for out in outputs.values() for m in SCORE.findall(out)}
 
 
-def _block_after(text_steps, output):
+def _per_notebook(output):
     """The try output of each notebook: from its score line to the next score line."""
     parts = {}
     for m in SCORE.finditer(output):
-        end = output.find("\n", m.end())
         nxt = SCORE.search(output, m.end())
         parts[m.group(1)] = output[m.start():nxt.start() if nxt else len(output)]
     return parts
@@ -182,7 +181,7 @@ def test_solution_full_blank_zero_mistakes_partial_with_feedback_naming_them(cou
         assert 0 < earned < total, (bug, outputs)
     feedback = {}
     for out in outputs.values():
-        feedback.update(_block_after(None, out))
+        feedback.update(_per_notebook(out))
     assert "[1a softmax]" in feedback["no_max_shift.ipynb"]
     assert "subtract each row's maximum" in feedback["no_max_shift.ipynb"]
     assert "NaN/inf where finite values were expected" in feedback["no_max_shift.ipynb"]
@@ -291,6 +290,11 @@ def test_conflicting_points_and_bad_cases_are_refused(tmp_path):
     checks.write_text("import numpy as np\nfrom ffgrader.authoring import compare\nfrom nnlib.activations import "
                       "softmax\ncompare('1', 'softmax', softmax, inputs=lambda rng: {'z': [1.0, 2.0]})\n")
     with pytest.raises(TypeError, match="a case value must be a number, a string or a numpy array"):
+        load(checks)
+    checks.write_text("import numpy as np\nfrom ffgrader.authoring import compare\nfrom nnlib.losses import "
+                      "SoftmaxCrossEntropy\ncompare('1', 'loss_and_grad', SoftmaxCrossEntropy().value_and_delta, "
+                      "inputs=lambda rng: {'z': rng.normal(size=(2, 3)), 'y': np.eye(3)[[0, 1]]})\n")
+    with pytest.raises(TypeError, match="the reference must return a float array or a float, got tuple"):
         load(checks)
 
 
