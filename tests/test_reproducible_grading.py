@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from attacks.course import ROOT, cell_by_id, load, make_course, run_nbgrader, scores, submit, tree_bytes
-from ffgrader import exprs, seeds, variants
+from ffgrader import exprs, seeds
 from grading_support import load_checks, loopback
 from tools.env import tool_env
 from tools.regrade import Recorder, plain
@@ -43,21 +43,15 @@ def gid(cell):
 
 
 def class_notebooks(course):
-    """alice: right for her variant; bob: the untouched release; carol: a 1/N missing in 1b, and the
-    default variant's XOR weights (right only if hers is the default)."""
+    """alice: the solution (its answers read the variant's parameters, so it is right for any student); bob:
+    the untouched release; carol: the solution with 1/N missing in 1b."""
     solution = load(course / "solutions" / HW / f"{HW}.ipynb")
     blank = load(course / "exercises" / HW / f"{HW}.ipynb")
-    secret = seeds.course_secret(course)
-    spec = variants.spec_of(course / "solutions" / HW / "checks.py")
-    alice = copy.deepcopy(solution)
-    high = variants.draw(secret, HW, "alice", spec)["XOR_HIGH"]
-    a4 = cell_by_id(alice, "answer_4")
-    a4.source = a4.source.replace("W2 = np.array([[1.0, -2.0]])", f"W2 = np.array([[{high!r}, {-2 * high!r}]])")
     carol = copy.deepcopy(solution)
     c1 = cell_by_id(carol, "answer_1b")
     assert "delta.T @ X / N" in c1.source
     c1.source = c1.source.replace("delta.T @ X / N", "delta.T @ X")
-    return {"alice": alice, "bob": blank, "carol": carol}
+    return {"alice": solution, "bob": blank, "carol": carol}
 
 
 def autograde_and_feedback(course):
@@ -71,7 +65,7 @@ def autograde_and_feedback(course):
 def twice(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("repro"), HW)
     assert not (course / seeds.SECRET_FILE).exists()
-    for sid, nb in class_notebooks(course).items():   # creates the secret (first use)
+    for sid, nb in class_notebooks(course).items():
         submit(course, sid, HW, nb)
     first = autograde_and_feedback(course)
     second = autograde_and_feedback(course)
@@ -93,11 +87,10 @@ def test_the_secret_is_created_private_and_stays_out_of_everything_students_see(
 def test_two_autograde_runs_give_the_same_scores_and_byte_identical_feedback(twice):
     first, second = twice["first"], twice["second"]
     sc = first["scores"]
-    # the class is graded as it should be: alice full, bob 0, carol loses 1b (and 4 unless her variant is
-    # the default one, which her copied weights are made for)
+    # the class is graded as it should be: alice full, bob 0, carol loses 1b only
     points = {g: float(v) for g, v in sc["alice"].items()}
     assert all(v > 0 for v in points.values()) and set(sc["bob"].values()) == {0.0}
-    assert sc["carol"]["test_1b"] == 0.0 and sc["carol"]["test_2a"] == points["test_2a"]
+    assert sc["carol"] == {**points, "test_1b": 0.0}
     assert second["scores"] == first["scores"]
     assert set(first["feedback"]) == {f"{s}/{HW}/{HW}.html" for s in STUDENTS}
     assert second["feedback"] == first["feedback"]          # every byte of every feedback page

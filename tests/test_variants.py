@@ -80,9 +80,10 @@ def klass(tmp_path_factory):
     claims = copy.deepcopy(own["erin"])                  # erin's work, with bob's variant pasted over hers
     cell_by_id(claims, "variant").source = cell_by_id(released["bob"], "variant").source
     submit(course, "gina", HW, claims)
+    submit(course, "hana", HW, solution)                 # the solution reads XOR_HIGH: right for anyone
     proc = run_nbgrader(course, "autograde", HW, "--force", "--create", cli=True)
     return {"course": course, "values": values, "released": released, "proc": proc,
-            "scores": scores(course, HW, ids + ["gina"]), "points": {g: float(cell_by_id(solution, g).metadata.nbgrader.points)
+            "scores": scores(course, HW, ids + ["gina", "hana"]), "points": {g: float(cell_by_id(solution, g).metadata.nbgrader.points)
                                                                      for g in scores(course, HW, ["bob"])["bob"]}}
 
 
@@ -116,6 +117,11 @@ def test_the_published_release_is_the_default_variant():
 def test_each_student_graded_right_against_their_own_variant(klass):
     sc, points = klass["scores"], klass["points"]
     assert sc["bob"] == points and sc["erin"] == points, sc
+
+
+def test_an_answer_that_reads_the_parameters_is_right_for_any_variant(klass):
+    assert draw(klass["course"], HW, "hana")["XOR_HIGH"] != 1.0   # not the default the notebook shows
+    assert klass["scores"]["hana"] == klass["points"]
 
 
 def test_a_classmates_notebook_loses_the_variant_part_only(klass):
@@ -186,6 +192,20 @@ def design(k):
     w = [1.0, 1.0, 1.0]
     w[k - 1] = 2.0
     return f"def design_and_or():\n    return {tuple(w)!r}, 3.0\n"
+
+
+@pytest.mark.parametrize("filed", [1, 2, 3])
+def test_hw1_solution_reads_its_variant(filed):
+    """The solution's 2b reads AND_INPUT from the variant cell, which the grader sets from the filed id."""
+    nb = nbformat.read(ROOT / "solutions" / HW1 / f"{HW1}.ipynb", as_version=4)
+    checks = load_checks(HW1)
+    student = loopback(nb, checks, replace={"variant": variants.render({"AND_INPUT": filed})})
+    try:
+        student.variant = {"AND_INPUT": filed}
+        verdict = checks.run("test_2b", student, None)
+    finally:
+        student.close()
+    assert verdict.passed, verdict.message
 
 
 @pytest.mark.parametrize("filed, written", [(1, 1), (2, 2), (3, 3), (2, 1), (3, 2), (1, 3)])
