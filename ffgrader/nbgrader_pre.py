@@ -6,11 +6,13 @@
   A student cannot turn a test cell into a manually graded one, change its points, or invent grade cells.
 - ``OverwriteCells`` (autograde, sanitizing): nbgrader's, except that a test cell deleted together with the
   cells around it is put back too (nbgrader's own raises KeyError there, and the student gets no grade and
-  no feedback); every missing gradebook cell is reported in the log.
+  no feedback); every missing gradebook cell is reported in the log. A per-student variant cell
+  (``ffgrader.variants``) holding the filed student's own values is no change.
 - ``SandboxedGrading`` (autograde, instead of nbgrader's Execute): runs the notebook in the sandbox and the
   trusted checks of ``<source>/<assignment>/checks.py`` here (``ffgrader.runner``), within the per-notebook
   caps configured on it. Refuses, with a message naming what is missing, when the sandbox cannot start or
-  the checks file is absent. What does not change between the notebooks of one run (the checks module, the
+  the checks file is absent. The checks' seeds and the variant come from the id of the folder the submission
+  is filed under (``ffgrader.reproducible``); each grading is recorded in grading_seeds/. What does not change between the notebooks of one run (the checks module, the
   staged library, the gradebook's cell roles, the by-hand SymPy) is set up once (``_assignment_setup``,
   ``_trusted_roles``: memoized on their inputs, the files' modification times included).
 - ``ScrubPaths`` (generate_feedback): absolute paths in outputs become ``…/basename``.
@@ -34,7 +36,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 from traitlets import Bool, Float, Integer, Unicode
 
-from ffgrader import i18n, launcher, reproducible
+from ffgrader import i18n, launcher, reproducible, variants
 from ffgrader.runner import Caps, grade_notebook
 from ffgrader.session import Budget
 
@@ -136,7 +138,7 @@ class OverwriteCells(_NbgraderOverwriteCells):
 
     def _variant(self, grading, resources):
         """(this student's variant cell, the gradebook's) for the variant cell, else None (ffgrader.variants)."""
-        if grading.get("grade_id") != reproducible.variants.VARIANT_CELL:
+        if grading.get("grade_id") != variants.VARIANT_CELL:
             return None
         nbg = resources["nbgrader"]
         coursedir = CourseDirectory(config=self.config)
