@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from . import _fast
-from ._checks import as_bool, as_int_scalar, as_rng
+from ._checks import as_bool, as_count, as_int_scalar, as_rng
 
 __all__ = ["train_step", "fit", "History"]
 
@@ -128,11 +128,11 @@ def _validation_set(net, validation):
 
 
 def fit(net, X, Y, epochs=1, batch_size=None, optimizer=None, shuffle=True, rng=0, validation=None, progress=False,
-        early_stopping=None, restore_best=True, workspace=None) -> History:
+        early_stopping=None, restore_best=True, workspace=None, limit=None) -> History:
     """Train ``net`` with (mini-batch) gradient descent; returns a :class:`History` (``MLP.fit``)."""
     X, Y = net.prepare(X, Y)
     n = X.shape[0]
-    epochs = as_int_scalar(epochs, "epochs", min_value=1)
+    epochs = as_count(epochs, "epochs", min_value=1, limit=limit)
     bs = n if batch_size is None else min(as_int_scalar(batch_size, "batch_size", min_value=1), n)
     params = net.params()
     optimizer, step = _optimizer_step(optimizer, params)

@@ -34,6 +34,7 @@ from nnlib.claims.perceptron import sign_rule_cases
 from nnlib.claims.training import expectation
 from nnlib.claims.universal_approximation import relu_hat
 from nnlib.claims.xor import step
+from nnlib._checks import unknown_name_error
 from nnlib.symbolic_core import Claim
 
 __all__ = [
@@ -67,9 +68,11 @@ _SECTION_OF = MappingProxyType({name: s for s in SECTIONS for name in s.descript
 
 
 def section_of(name: str) -> Section:
-    """The :class:`Section` that builds the claim ``name`` (nothing is built)."""
+    """The :class:`Section` that builds the claim ``name`` (nothing is built); an unknown name is a ValueError."""
+    if not isinstance(name, str):
+        raise TypeError(f"claim name must be a str, got {type(name).__name__} {name!r:.40}")
     if name not in _SECTION_OF:
-        raise KeyError(name)
+        raise unknown_name_error("claim", name, _SECTION_OF)
     return _SECTION_OF[name]
 
 

@@ -9,6 +9,8 @@ from nnlib import symbolic_core as S
 from nnlib.claims._common import (beta, descriptions_of, gamma, gamma_pos, indicator, mat, maxout, section,
                                   vec, x)
 
+__all__ = ["linear_collapse", "derivatives", "softmax", "ranges_and_means", "tanh_against_logistic", "elu_forms", "SECTIONS", "DESCRIPTIONS"]
+
 
 @section({
     "linear_layers_collapse": ("W2(W1x + b1) + b2 = (W2W1)x + (W2b1 + b2)", "002"),

@@ -6,6 +6,8 @@ import sympy as sp
 
 from nnlib.claims._common import descriptions_of, section
 
+__all__ = ["dropout", "SECTIONS", "DESCRIPTIONS"]
+
 
 @section({
     "dropout_inverted_moments": ("inverted dropout m = 0 w.p. p, 1/(1 − p) w.p. 1 − p: E[a m] = a and "

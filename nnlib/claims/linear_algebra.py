@@ -8,6 +8,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, mat, section, vec
 
+__all__ = ["matrix_calculus", "products_and_chains", "SECTIONS", "DESCRIPTIONS"]
+
 
 @section({
     "transpose_product": ("(AB)ᵀ = BᵀAᵀ for symbolic 2×3 and 3×2 matrices", "004"),

@@ -8,6 +8,8 @@ import sympy as sp
 
 from nnlib.claims._common import descriptions_of, indicator, section, vec
 
+__all__ = ["mp_unit", "threshold_units", "linear_neuron", "SECTIONS", "DESCRIPTIONS"]
+
 
 def mp_unit(x, w, theta, inhibitory=()):
     """McCulloch-Pitts unit: 1 if no inhibitory input is on and Σ w_i x_i ≥ θ, else 0 (exact)."""

@@ -8,6 +8,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, section, vec
 
+__all__ = ["softmax_regression", "reading_a_test_accuracy", "SECTIONS", "DESCRIPTIONS"]
+
 
 @section({
     "softmax_equal_logits_loss": ("10 equal logits c (zero weights give c = 0): softmax gives every class "

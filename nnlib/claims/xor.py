@@ -8,6 +8,8 @@ import sympy as sp
 
 from nnlib.claims._common import descriptions_of, section
 
+__all__ = ["step", "xor_networks", "SECTIONS", "DESCRIPTIONS"]
+
 
 def step(v):
     """Threshold activation I(v ≥ 0) of an exact number."""
