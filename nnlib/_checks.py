@@ -133,9 +133,7 @@ def as_float_array(
     if kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got {describe(arr)}")
     if dtype is not None:
-        target = np.dtype(dtype)
-        if target.kind != "f":
-            raise TypeError(f"dtype for {name} must be a floating dtype, got {target}")
+        target = as_float_dtype(dtype, f"dtype for {name}")
     elif arr.dtype in (np.float32, np.float64):
         target = arr.dtype
     else:

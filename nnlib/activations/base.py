@@ -14,6 +14,8 @@ pair, and ``MLP`` calls the pair directly after validating ``X`` once.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._checks import as_float_array, as_float_scalar, as_int_scalar, check_size
@@ -45,14 +47,22 @@ class Activation:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
 
-    # -- the textbook formulas ----------------------------------------------------------------
-    def f(self, z):  # pragma: no cover - abstract
-        """a = f(z), element-wise."""
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # f and df are public (a reader tries act.f(z) on a list or an int array): each gets the checks of
+        # forward(z) on z's type, dtype and shape, which cost O(1) on the clean arrays of the batch passes.
+        for name in ("f", "df"):
+            if name in vars(cls):
+                setattr(cls, name, _checked(vars(cls)[name]))
 
-    def df(self, z, a):  # pragma: no cover - abstract
+    # -- the textbook formulas ----------------------------------------------------------------
+    def f(self, z):
+        """a = f(z), element-wise."""
+        raise TypeError(f"{type(self).__name__} defines no formula f(z); use forward(z)")
+
+    def df(self, z, a):
         """f'(z), element-wise, given a = f(z)."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} defines no scalar derivative df(z, a); use backward(da, cache)")
 
     # -- a pass over a clean batch (shapes and dtypes already checked) ------------------------
     def _forward(self, z):
@@ -95,8 +105,34 @@ class Activation:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def _check_z(self, z) -> np.ndarray:
-        return as_float_array(z, "z", min_ndim=self.min_ndim)
+    def _check_z(self, z, finite: bool = True) -> np.ndarray:
+        z = as_float_array(z, "z", min_ndim=self.min_ndim, finite=finite)
+        self._check_shape(z)
+        return z
+
+    def _check_shape(self, z: np.ndarray) -> None:
+        """What an activation needs of the shape of a float array ``z`` (learnable ones: one unit per parameter)."""
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _checked(formula):
+    """``formula`` (an ``f(z)`` or ``df(z, a)``) with ``z`` (and ``a``) checked as ``forward`` checks ``z``,
+    except for NaN/inf (a formula maps them like any number). The clean float arrays of the batch passes
+    get the O(1) shape check only."""
+    @functools.wraps(formula)
+    def checked(self, z, *a):
+        if type(z) is np.ndarray and z.dtype in _FLOATS and z.ndim >= self.min_ndim and z.size:
+            self._check_shape(z)
+        else:
+            z = self._check_z(z, finite=False)
+        if a and not (type(a[0]) is np.ndarray and a[0].dtype == z.dtype and a[0].shape == z.shape):
+            a = (as_float_array(a[0], "a", finite=False, dtype=z.dtype),)
+            if a[0].shape != z.shape:
+                raise ValueError(f"a has shape {a[0].shape} but z has shape {z.shape}; a = f(z) has z's shape")
+        return formula(self, z, *a)
+    return checked
 
 
 class NotElementwise(Activation):
