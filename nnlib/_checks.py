@@ -41,6 +41,7 @@ __all__ = [
     "as_count",
     "as_identifier",
     "LimitError",
+    "OrderError",
     "MEMORY_BUDGET",
     "MAX_COUNT",
     "unknown_name_error",
@@ -345,6 +346,10 @@ class LimitError(ValueError):
     A ``ValueError``, so ``except ValueError`` still catches it; the message names the argument, what it
     would cost, and the keyword that raises the limit where a caller may raise it.
     """
+
+
+class OrderError(RuntimeError):
+    """A method called before the one whose result it needs (``backward`` before ``forward``)."""
 
 
 #: Bytes one public call may allocate in total (1 GiB): sizes are multiplied out against it *before*

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels, activations
-from ._checks import as_float_array, as_float_scalar, as_int_scalar, as_rng, describe
+from ._checks import OrderError, as_float_array, as_float_scalar, as_int_scalar, as_rng, describe
 from .activations import Activation
 
 __all__ = ["dense_forward", "dense_backward", "dropout_forward", "dropout_backward", "Dense", "activation_pieces"]
@@ -325,7 +325,7 @@ class Dense:
     def backward(self, da):
         """``da = dL/da`` (N, M_l) -> ``da_prev`` (N, M_{l-1}); stores ``self.grads``."""
         if self.z is None:
-            raise RuntimeError("Dense.backward called before forward")
+            raise OrderError("Dense.backward called before forward")
         n = self.a_prev.shape[0]
         da = as_float_array(da, "da", ndim=2, dtype=self.W.dtype)
         if da.shape != (n, self.units):

@@ -48,9 +48,9 @@ class Loss:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def value_and_delta(self, y_hat, y):  # pragma: no cover - abstract
+    def value_and_delta(self, y_hat, y):
         """``(loss, dL/dy_hat)`` of a batch."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} defines no value_and_delta(y_hat, y): a loss subclass must")
 
     def forward(self, y_hat, y) -> float:
         return self.value_and_delta(y_hat, y)[0]

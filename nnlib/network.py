@@ -37,7 +37,7 @@ from . import _kernels, training
 from . import activations as _activations
 from . import losses as _losses
 from ._checks import (
-    as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_budget, check_labels, describe,
+    as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, OrderError, check_budget, check_labels, describe,
 )
 from .layers import Dense
 from .training import History
@@ -360,7 +360,7 @@ class MLP:
         turns ``da`` into ``delta = f'(z) ⊙ da`` and passes ``delta W`` down.
         """
         if self._pending is None:
-            raise RuntimeError("backward() needs a preceding loss(X, Y) (or gradients(X, Y)) on the same batch")
+            raise OrderError("backward() needs a preceding loss(X, Y) (or gradients(X, Y)) on the same batch")
         kind, g = self._pending
         self._pending = None
         layers = self.layers

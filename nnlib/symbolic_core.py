@@ -18,7 +18,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ._checks import as_count, as_identifier, as_int_scalar, as_rng
+from ._checks import as_count, as_float_scalar, as_identifier, as_int_scalar, as_rng
 
 __all__ = [
     "Claim", "Result", "ClaimNotProved", "verify", "compare_numerically", "expr",
@@ -31,8 +31,10 @@ def expr(value, name: str = "x"):
     of a real symbol (``"z_1"``). A string is never parsed, so ``"__import__('os')"`` is refused, not run."""
     if isinstance(value, str):
         return sp.Symbol(as_identifier(value, name), real=True)
-    if isinstance(value, sp.Basic) or isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-        return sp.sympify(value)  # a number or an expression: nothing to parse
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return sp.sympify(as_float_scalar(value, name) if isinstance(value, float) else value)  # NaN/inf refused
     raise TypeError(f"{name} must be a SymPy expression, a real number or a symbol name, got {type(value).__name__} "
                     f"{value!r:.40}")
 
@@ -200,6 +202,11 @@ class Claim:
 
     def variant(self, suffix: str, **changes) -> "Claim":
         """A modified copy (e.g. a source's wrong version), named ``<name>:<suffix>``."""
+        if not isinstance(suffix, str) or not suffix:
+            raise TypeError(f"suffix must be a non-empty str, got {type(suffix).__name__} {suffix!r:.40}")
+        unknown = sorted(set(changes) - ({f.name for f in dataclasses.fields(self)} - {"name"}))
+        if unknown:
+            raise TypeError(f"variant() got unknown field(s) {', '.join(unknown)}: changes must be fields of Claim")
         return dataclasses.replace(self, name=f"{self.name}:{suffix}", **changes)
 
     def free_symbols(self) -> list:
@@ -461,6 +468,15 @@ def _sympy_only(value, name, kind=sp.Basic):
                     f"{value!r:.40}")
 
 
+def _interval(r, name):
+    if not isinstance(r, (tuple, list)) or len(r) != 2:
+        raise TypeError(f"{name} must be a pair (low, high), got {r!r:.40}")
+    lo, hi = as_float_scalar(r[0], f"{name}[0]"), as_float_scalar(r[1], f"{name}[1]")
+    if not lo < hi:
+        raise ValueError(f"{name} must satisfy low < high, got ({lo}, {hi})")
+    return lo, hi
+
+
 def compare_numerically(lhs, rhs, symbols, *, n_points=24, rng=0, digits=50, rtol=None, ranges=None, hints=()):
     """Evaluate ``lhs`` and ``rhs`` (SymPy expressions, or lists of them compared entry by entry) at
     ``n_points`` random points of ``symbols`` (plus the ``hints`` points first), with mpmath at ``digits``
@@ -481,7 +497,12 @@ def compare_numerically(lhs, rhs, symbols, *, n_points=24, rng=0, digits=50, rto
     symbols = [_sympy_only(s, "symbols", sp.Symbol) for s in symbols]
     n_points = as_count(n_points, "n_points", limit=_MAX_POINTS)
     digits = as_int_scalar(digits, "digits", min_value=15, max_value=1000)
-    ranges, rng = dict(ranges or {}), as_rng(rng)
+    rng = as_rng(rng)
+    if ranges is not None and not isinstance(ranges, Mapping):
+        raise TypeError(f"ranges must be a dict symbol -> (low, high), got {type(ranges).__name__}")
+    ranges = {_sympy_only(s, "ranges", sp.Symbol): _interval(r, f"ranges[{s}]") for s, r in (ranges or {}).items()}
+    if rtol is not None:
+        rtol = as_float_scalar(rtol, "rtol", min_value=0.0, strict_min=True)
     run = _evaluator(symbols, lhs + rhs, digits)
     tol = mpmath.mpf(10) ** (-(digits * 3 // 5)) if rtol is None else mpmath.mpf(rtol)
     consistent = 0

@@ -15,6 +15,7 @@ shuffling, the per-epoch :class:`History`, validation, early stopping and learni
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -26,6 +27,25 @@ from ._checks import as_bool, as_count, as_int_scalar, as_rng
 __all__ = ["train_step", "fit", "History"]
 
 
+def _check_net(net, optimizer=None) -> None:
+    """``net`` has the network interface ``fit`` uses (an MLP), ``optimizer`` (if given) a ``step``."""
+    if not all(callable(getattr(net, m, None)) for m in ("prepare", "loss", "backward", "params")):
+        raise TypeError(f"net must be an nnlib.network.MLP, got {type(net).__name__} {net!r:.40}")
+    if optimizer is not None and (isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None))):
+        raise TypeError(f"optimizer must be an optimizer object with a step(params, grads) method, e.g. SGD(lr=0.1), "
+                        f"got {optimizer!r:.60}")
+
+
+def _checked_arguments(step):
+    """train_step with its net and optimizer checked first (the body stays the four lines of Algorithm 4.1)."""
+    @functools.wraps(step)
+    def checked(net, X, Y, optimizer):
+        _check_net(net, optimizer)
+        return step(net, X, Y, optimizer)
+    return checked
+
+
+@_checked_arguments
 def train_step(net, X, Y, optimizer) -> float:
     """One step of gradient descent with backpropagation on the batch ``(X, Y)``; returns its loss.
 
@@ -130,6 +150,7 @@ def _validation_set(net, validation):
 def fit(net, X, Y, epochs=1, batch_size=None, optimizer=None, shuffle=True, rng=0, validation=None, progress=False,
         early_stopping=None, restore_best=True, workspace=None, limit=None) -> History:
     """Train ``net`` with (mini-batch) gradient descent; returns a :class:`History` (``MLP.fit``)."""
+    _check_net(net)
     X, Y = net.prepare(X, Y)
     n = X.shape[0]
     epochs = as_count(epochs, "epochs", min_value=1, limit=limit)

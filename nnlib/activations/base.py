@@ -31,6 +31,11 @@ class Cache(tuple):
     out_shape: tuple
 
     def __new__(cls, items, owner, out_shape):
+        if not isinstance(items, tuple) or not isinstance(owner, Activation):
+            raise TypeError(f"Cache(items, owner, out_shape) is made by forward(z): items must be a tuple and owner "
+                            f"an Activation, got {type(items).__name__} and {type(owner).__name__}")
+        if not (isinstance(out_shape, tuple) and all(isinstance(m, int) and m >= 0 for m in out_shape)):
+            raise TypeError(f"out_shape must be a tuple of non-negative ints, got {out_shape!r:.40}")
         self = super().__new__(cls, items)
         self.owner, self.out_shape = owner, tuple(out_shape)
         return self
@@ -121,18 +126,29 @@ def _checked(formula):
     """``formula`` (an ``f(z)`` or ``df(z, a)``) with ``z`` (and ``a``) checked as ``forward`` checks ``z``,
     except for NaN/inf (a formula maps them like any number). The clean float arrays of the batch passes
     get the O(1) shape check only."""
-    @functools.wraps(formula)
-    def checked(self, z, *a):
+    def check(self, z, a=None):
         if type(z) is np.ndarray and z.dtype in _FLOATS and z.ndim >= self.min_ndim and z.size:
             self._check_shape(z)
         else:
             z = self._check_z(z, finite=False)
-        if a and not (type(a[0]) is np.ndarray and a[0].dtype == z.dtype and a[0].shape == z.shape):
-            a = (as_float_array(a[0], "a", finite=False, dtype=z.dtype),)
-            if a[0].shape != z.shape:
-                raise ValueError(f"a has shape {a[0].shape} but z has shape {z.shape}; a = f(z) has z's shape")
-        return formula(self, z, *a)
-    return checked
+        if a is not None and not (type(a) is np.ndarray and a.dtype == z.dtype and a.shape == z.shape):
+            a = as_float_array(a, "a", finite=False, dtype=z.dtype)
+            if a.shape != z.shape:
+                raise ValueError(f"a has shape {a.shape} but z has shape {z.shape}; a = f(z) has z's shape")
+        return z, a
+
+    if formula.__name__ == "f":
+        @functools.wraps(formula)
+        def checked_f(self, z):
+            return formula(self, check(self, z)[0])
+        return checked_f
+
+    @functools.wraps(formula)
+    def checked_df(self, z, a):
+        if a is None:
+            raise TypeError("a must be the activation's output f(z), an array of z's shape; got None")
+        return formula(self, *check(self, z, a))
+    return checked_df
 
 
 class NotElementwise(Activation):

@@ -156,7 +156,7 @@ class APL(Activation):
         hinge = np.maximum(b - z[..., None, :], 0.0)  # (..., S, M)
         return np.maximum(z, 0.0) + np.sum(a * hinge, axis=-2)
 
-    def df(self, z, a_out):
+    def df(self, z, a):
         a, b = self._ab(z.dtype)
         active = (b - z[..., None, :] > 0).astype(z.dtype)
         return (z > 0).astype(z.dtype) - np.sum(a * active, axis=-2)

@@ -10,7 +10,7 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, mat, section, vec, x
 
-__all__ = ["two_layer_net", "small_network", "small_network_formula", "worked_network", "two_layer", "autodiff", "augmented", "graph_views", "SECTIONS", "DESCRIPTIONS"]
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
 
 
 def two_layer_net(M0=2, M1=3, M2=2):

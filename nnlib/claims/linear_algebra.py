@@ -8,7 +8,7 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, mat, section, vec
 
-__all__ = ["matrix_calculus", "products_and_chains", "SECTIONS", "DESCRIPTIONS"]
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
 
 
 @section({

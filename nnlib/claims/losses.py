@@ -8,7 +8,7 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, section, vec
 
-__all__ = ["likelihoods_and_gradients", "softmax_output", "multi_label", "SECTIONS", "DESCRIPTIONS"]
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
 
 
 @section({

@@ -8,7 +8,7 @@ import sympy as sp
 
 from nnlib.claims._common import descriptions_of, indicator, section, vec
 
-__all__ = ["mp_unit", "threshold_units", "linear_neuron", "SECTIONS", "DESCRIPTIONS"]
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
 
 
 def mp_unit(x, w, theta, inhibitory=()):

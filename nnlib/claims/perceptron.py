@@ -8,7 +8,7 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, eta, grad, mat, section, vec, x
 
-__all__ = ["sign_rule_cases", "perceptron_rule", "delta_rules", "delta_rule_layer", "SECTIONS", "DESCRIPTIONS"]
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
 
 
 def sign_rule_cases(values=(-1, 1)):

@@ -8,7 +8,7 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, section, vec, x
 
-__all__ = ["relu_hat", "constructions", "polynomial_activation", "SECTIONS", "DESCRIPTIONS"]
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
 
 
 def relu_hat(x, t, h):
