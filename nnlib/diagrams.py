@@ -49,6 +49,10 @@ _NODE = dict(facecolor="white", edgecolor="0.2", linewidth=1.2, zorder=3)
 MAX_DRAWN = 10_000
 
 
+def _bad_axes(ax):
+    raise TypeError(f"axes must hold 3 matplotlib Axes, got {type(ax).__name__} {ax!r:.40}")
+
+
 def _axes(ax, figsize):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
@@ -181,7 +185,7 @@ def draw_structures(axes=None):
     axes = list(np.ravel(axes))
     if len(axes) != 3:
         raise ValueError(f"axes must hold 3 Axes, got {len(axes)}")
-    ff, mem, graph = axes
+    ff, mem, graph = (a if hasattr(a, "add_patch") else _bad_axes(a) for a in axes)
 
     layers = [[(0, y) for y in (0.8, 0, -0.8)], [(1.3, y) for y in (0.4, -0.4)], [(2.6, 0)]]
     for a, b in zip(layers, layers[1:]):

@@ -35,10 +35,7 @@ the α of other texts), :func:`softplus`, :func:`hard_logistic`, :func:`hard_tan
 
 from __future__ import annotations
 
-from typing import Iterable
-
 from nnlib import claims as _claims
-from nnlib._checks import unknown_name_error
 from nnlib.symbolic_core import *  # noqa: F401,F403 - the engine is part of this module's API
 from nnlib.symbolic_core import __all__ as _core_all
 from nnlib.symbolic_core import Claim, ClaimNotProved, Result
@@ -86,7 +83,7 @@ def _flatten(items) -> list:
     for item in items:
         if isinstance(item, (str, Claim)):
             out.append(item)
-        elif isinstance(item, Iterable):
+        elif isinstance(item, (list, tuple)):
             out.extend(_flatten(item))
         else:
             raise TypeError(f"names_or_claims must be claim names or Claims, got {type(item).__name__} {item!r:.40}")
@@ -160,7 +157,7 @@ def check_erratum(*keys) -> None:
         if not isinstance(key, str):
             raise TypeError(f"keys must be erratum keys (str), got {type(key).__name__} {key!r:.40}")
         if key not in known:
-            raise unknown_name_error("erratum", key, known)
+            raise ValueError(f"unknown erratum {key!r:.60}; known errata: {', '.join(known)}")
         e = known[key]
         wrong, right = verify(e.wrong), verify(e.right)
         res += [wrong, right]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
-from .._checks import as_float_array, as_int_scalar, check_size, describe
+from .._checks import as_int_scalar, check_size, describe
 from .base import NotElementwise
 
 __all__ = ["Maxout", "Softmax"]

@@ -25,15 +25,15 @@ from types import MappingProxyType
 
 from nnlib.claims import (activations, backprop, generalization, linear_algebra, losses, neurons, perceptron,
                           project, training, universal_approximation, xor)
-from nnlib.claims._common import (Section, beta, descriptions_of, eta, gamma, gamma_pos, grad, indicator, mat,
+from nnlib.claims._common import (Section, beta, descriptions_of, eta, gamma, gamma_pos, grad, indicator, mat,  # noqa: F401
                                   maxout, section, vec, x)
-from nnlib.claims.backprop import small_network, small_network_formula, two_layer_net
+from nnlib.claims.backprop import small_network, small_network_formula, two_layer_net  # noqa: F401
 from nnlib.claims.errata import TITLES, Erratum, errata, errata_keys
-from nnlib.claims.neurons import mp_unit
-from nnlib.claims.perceptron import sign_rule_cases
-from nnlib.claims.training import expectation
-from nnlib.claims.universal_approximation import relu_hat
-from nnlib.claims.xor import step
+from nnlib.claims.neurons import mp_unit  # noqa: F401
+from nnlib.claims.perceptron import sign_rule_cases  # noqa: F401
+from nnlib.claims.training import expectation  # noqa: F401
+from nnlib.claims.universal_approximation import relu_hat  # noqa: F401
+from nnlib.claims.xor import step  # noqa: F401
 from nnlib._checks import unknown_name_error
 from nnlib.symbolic_core import Claim
 
