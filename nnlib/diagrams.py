@@ -182,7 +182,9 @@ def draw_structures(axes=None):
     """
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(10, 3.2))
-    axes = list(np.ravel(axes))
+    if not isinstance(axes, (list, tuple, np.ndarray)):
+        raise TypeError(f"axes must be 3 matplotlib Axes, got {type(axes).__name__}")
+    axes = [a for row in axes for a in (row if isinstance(row, (list, tuple, np.ndarray)) else [row])]
     if len(axes) != 3:
         raise ValueError(f"axes must hold 3 Axes, got {len(axes)}")
     ff, mem, graph = (a if hasattr(a, "add_patch") else _bad_axes(a) for a in axes)
@@ -379,10 +381,12 @@ def draw_mp_neuron(w, theta, n_inhibitory: int = 0, ax=None):
 
     Circles: one per input and one for the unit (n + K + 1); the weights are texts ``$w_i = …$``.
     """
-    w = np.atleast_1d(as_float_array(w, "w", ndim=(0, 1)))
+    w = np.atleast_1d(as_float_array(w, "w", allow_empty=True, finite=False))
+    if w.ndim != 1 or w.size < 1 or not np.all(np.isfinite(w)):
+        raise ValueError(f"w must be a non-empty 1-D array of finite weights, got {w!r:.80}")
     as_count(w.size, "len(w)", limit=MAX_DRAWN // 4)
     theta = as_float_scalar(theta, "theta")
-    K = as_int_scalar(n_inhibitory, "n_inhibitory", min_value=0)
+    K = as_count(n_inhibitory, "n_inhibitory", limit=MAX_DRAWN // 4)
     n = w.size
     ax = _axes(ax, (6.4, max(2.6, 0.8 * (n + K) + 0.8)))
     ys = np.linspace((n + K - 1) / 2, -(n + K - 1) / 2, n + K) * 0.9 if n + K > 1 else np.zeros(1)

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import _kernels, activations
 from ._checks import OrderError, as_float_array, as_float_scalar, as_int_scalar, as_rng, describe
-from .activations import Activation
+from .activations import Activation, Cache
 
 __all__ = ["dense_forward", "dense_backward", "dropout_forward", "dropout_backward", "Dense", "activation_pieces"]
 
@@ -305,7 +305,10 @@ class Dense:
         if type(z) is not np.ndarray or z.ndim != 2 or z.shape[1] != self.W.shape[0]:
             raise _shape_error("z", z, self.W.shape[0])
         act = self.activation
-        return act._forward(z) if _uses_batch_passes(act, "forward") else act.forward(z)
+        if not _uses_batch_passes(act, "forward"):
+            return act.forward(z)
+        a, cache = act._forward(z)
+        return a, Cache(cache, act, a.shape)  # tagged: activation_delta can tell it from any other object
 
     def activation_delta(self, da, cache):
         """``delta = f'(z) ⊙ da``: the error term from ``da = dL/da`` (N, M_l) and the ``cache`` of
@@ -313,7 +316,12 @@ class Dense:
         if type(da) is not np.ndarray or da.ndim != 2 or da.shape[1] != self.units:
             raise _shape_error("da", da, self.units)
         act = self.activation
-        return act._backward(da, cache) if _uses_batch_passes(act, "backward") else act.backward(da, cache)
+        if not _uses_batch_passes(act, "backward"):
+            return act.backward(da, cache)
+        if not (isinstance(cache, Cache) and cache.owner is act and cache.out_shape == da.shape):
+            raise TypeError(f"cache must be what activate(z) returned for this batch (da has shape {da.shape}), "
+                            f"got {type(cache).__name__}")
+        return act._backward(da, cache)
 
     def forward(self, a_prev):
         """``a_prev`` (N, M_{l-1}) -> ``a`` (N, M_l); caches ``a_prev`` and ``z`` for :meth:`backward`."""

@@ -402,6 +402,10 @@ if __name__ != "__main__":
             assert expected in names, expected
         assert len(found) > 300, len(found)
 
+    # The shards and the cap test start worker processes (a few seconds of imports each): one xdist group, so
+    # they run one after another on one worker instead of crowding both cores at once.
+    @pytest.mark.slow
+    @pytest.mark.xdist_group("fuzz")
     @pytest.mark.parametrize("shard", range(SHARDS))
     def test_fuzz_public_api(shard):
         """A shard of the modules in a worker process with a capped address space; it reports JSON per module."""
@@ -453,6 +457,7 @@ if __name__ != "__main__":
         finally:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
 
+    @pytest.mark.xdist_group("fuzz")
     def test_the_worker_cap_turns_an_allocation_beyond_the_budget_into_a_memory_error():
         code = ("import sys; sys.argv = ['x']; import runpy, numpy as np\n"
                 f"g = runpy.run_path({__file__!r}, run_name='fuzz')\n"
