@@ -449,6 +449,8 @@ class MLP:
 
     def evaluate(self, X, Y):
         """``(loss, accuracy)`` of the set ``(X, Y)`` in evaluation mode (accuracy None for a regressor)."""
+        if Y is None:
+            raise TypeError("Y must be the targets of X, got None")
         X, Y = self.prepare(X, Y)
         self.set_training(False)
         loss, out = self._loss(X, Y)

@@ -29,12 +29,15 @@ __all__ = [
 def expr(value, name: str = "x"):
     """``value`` as a SymPy expression: an expression or a real number as it is, a ``str`` only as the *name*
     of a real symbol (``"z_1"``). A string is never parsed, so ``"__import__('os')"`` is refused, not run."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (what messages call the value), got {type(name).__name__}")
     if isinstance(value, str):
         return sp.Symbol(as_identifier(value, name), real=True)
     if isinstance(value, sp.Basic):
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
-        return sp.sympify(as_float_scalar(value, name) if isinstance(value, float) else value)  # NaN/inf refused
+        # NaN/inf refused: SymPy cannot order them (a Max or a Piecewise of nan fails deep inside)
+        return sp.sympify(as_float_scalar(value, f"value {name!r}") if isinstance(value, float) else value)
     raise TypeError(f"{name} must be a SymPy expression, a real number or a symbol name, got {type(value).__name__} "
                     f"{value!r:.40}")
 

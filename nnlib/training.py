@@ -151,6 +151,8 @@ def fit(net, X, Y, epochs=1, batch_size=None, optimizer=None, shuffle=True, rng=
         early_stopping=None, restore_best=True, workspace=None, limit=None) -> History:
     """Train ``net`` with (mini-batch) gradient descent; returns a :class:`History` (``MLP.fit``)."""
     _check_net(net)
+    if Y is None:
+        raise TypeError("Y must be the targets of X, got None")
     X, Y = net.prepare(X, Y)
     n = X.shape[0]
     epochs = as_count(epochs, "epochs", min_value=1, limit=limit)
