@@ -40,6 +40,9 @@ class Cache(tuple):
         self.owner, self.out_shape = owner, tuple(out_shape)
         return self
 
+    def __reduce__(self):  # copy/deepcopy/pickle (a network holding its last caches is copied whole)
+        return Cache, (tuple(self), self.owner, self.out_shape)
+
 
 class Activation:
     """Base class. Element-wise subclasses implement ``f(z)`` and ``df(z, a)`` only."""
