@@ -184,6 +184,8 @@ def draw_structures(axes=None):
         _, axes = plt.subplots(1, 3, figsize=(10, 3.2))
     if not isinstance(axes, (list, tuple, np.ndarray)):
         raise TypeError(f"axes must be 3 matplotlib Axes, got {type(axes).__name__}")
+    if isinstance(axes, np.ndarray):
+        axes = list(axes.ravel())  # plt.subplots(1, 3)'s array
     axes = [a for row in axes for a in (row if isinstance(row, (list, tuple, np.ndarray)) else [row])]
     if len(axes) != 3:
         raise ValueError(f"axes must hold 3 Axes, got {len(axes)}")

@@ -27,11 +27,14 @@ from ._checks import as_bool, as_count, as_int_scalar, as_rng
 __all__ = ["train_step", "fit", "History"]
 
 
-def _check_net(net, optimizer=None) -> None:
-    """``net`` has the network interface ``fit`` uses (an MLP), ``optimizer`` (if given) a ``step``."""
+def _check_net(net) -> None:
+    """``net`` has the network interface ``fit`` uses (an MLP)."""
     if not all(callable(getattr(net, m, None)) for m in ("prepare", "loss", "backward", "params")):
         raise TypeError(f"net must be an nnlib.network.MLP, got {type(net).__name__} {net!r:.40}")
-    if optimizer is not None and (isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None))):
+
+
+def _check_optimizer(optimizer) -> None:
+    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"optimizer must be an optimizer object with a step(params, grads) method, e.g. SGD(lr=0.1), "
                         f"got {optimizer!r:.60}")
 
@@ -40,7 +43,8 @@ def _checked_arguments(step):
     """train_step with its net and optimizer checked first (the body stays the four lines of Algorithm 4.1)."""
     @functools.wraps(step)
     def checked(net, X, Y, optimizer):
-        _check_net(net, optimizer)
+        _check_net(net)
+        _check_optimizer(optimizer)
         return step(net, X, Y, optimizer)
     return checked
 
@@ -122,11 +126,7 @@ def _optimizer_step(optimizer, params):
 
     if optimizer is None:
         optimizer = SGD(lr=0.1)
-    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
-        raise TypeError(
-            f"optimizer must be an optimizer object with a step(params, grads) method, e.g. SGD(lr=0.1), "
-            f"got {optimizer!r:.60}"
-        )
+    _check_optimizer(optimizer)
     if type(optimizer).step is SGD.step:
         # fit builds params and grads itself: our SGD may skip its checks (and use BLAS axpy).
         return optimizer, _fast.SGDStep(optimizer, params)
