@@ -361,15 +361,13 @@ MEMORY_BUDGET = 2**30
 MAX_COUNT = 10**6
 
 
-def check_budget(nbytes: int, what: str, budget: int | None = None) -> int:
+def check_budget(nbytes: int, what: str, budget: int | None = None, *, hint: str = "check the sizes") -> int:
     """Raise :class:`LimitError` when ``what`` would need more than ``budget`` bytes (default
     :data:`MEMORY_BUDGET`); return ``nbytes``. ``what`` names the arguments that set the size."""
     budget = MEMORY_BUDGET if budget is None else as_int_scalar(budget, "budget", min_value=1)
     if nbytes > budget:
-        raise LimitError(
-            f"{what} would need {nbytes:,} bytes, more than the memory budget (limit) of {budget:,} bytes; "
-            f"check the sizes"
-        )
+        raise LimitError(f"{what} would need {nbytes:,} bytes, more than the memory budget (limit) of {budget:,} "
+                         f"bytes; {hint}")
     return nbytes
 
 

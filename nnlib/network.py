@@ -37,7 +37,8 @@ from . import _kernels, training
 from . import activations as _activations
 from . import losses as _losses
 from ._checks import (
-    as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, OrderError, check_budget, check_labels, describe,
+    OrderError, as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_budget,
+    check_labels, describe,
 )
 from .layers import Dense
 from .training import History
@@ -92,7 +93,7 @@ class MLP:
         # every W (M_l x M_{l-1}) and b (M_l), and a gradient of each
         n_params = sum(m * (m_prev + 1) for m_prev, m in zip(self.sizes, self.sizes[1:]))
         check_budget(2 * n_params * dt.itemsize, f"MLP(sizes={self.sizes}): {n_params:,} parameters and their gradients",
-                     budget)
+                     budget, hint="check the sizes (or pass a larger budget=)")
         acts = self._expand_activations(activations, L)
         self.loss_fn = self._resolve_loss(loss)
         self.dropout = self._check_dropout(dropout, L)
