@@ -92,6 +92,7 @@ class MLP:
         self.dtype = dt = as_float_dtype(dtype)
         # every W (M_l x M_{l-1}) and b (M_l), and a gradient of each
         n_params = sum(m * (m_prev + 1) for m_prev, m in zip(self.sizes, self.sizes[1:]))
+        self._budget = budget
         check_budget(2 * n_params * dt.itemsize, f"MLP(sizes={self.sizes}): {n_params:,} parameters and their gradients",
                      budget, hint="check the sizes (or pass a larger budget=)")
         acts = self._expand_activations(activations, L)
@@ -226,6 +227,10 @@ class MLP:
                 f"{name} has shape {X.shape} ({X.shape[1]} features) but the network expects "
                 f"sizes[0]={self.sizes[0]} features (first-layer W has shape {W.shape})"
             )
+        # a pass over the N rows keeps z and a of every layer (the caches of backward): N x sum M_l, twice
+        check_budget(2 * X.shape[0] * sum(self.sizes[1:]) * self.dtype.itemsize,
+                     f"{name} of {X.shape[0]:,} rows through layers of widths {self.sizes[1:]}", self._budget,
+                     hint="pass fewer rows at a time")
         return X
 
     def _prep_Y(self, Y, n, name="Y"):

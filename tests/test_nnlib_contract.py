@@ -226,3 +226,11 @@ def test_float32_cce_agrees_with_the_fused_loss_of_the_same_logits():
     public = losses.get("cce")(p, y)
     fused = losses.get("softmax_ce")(z, y)
     assert public == pytest.approx(fused, rel=1e-6)
+
+
+def test_a_batch_whose_caches_exceed_the_budget_is_refused_before_the_forward_pass():
+    net = MLP([2, 4096, 2], "relu", "mse", rng=0, budget=2**20 * 8)
+    X = np.zeros((2000, 2))  # 2000 rows x 4098 units x 2 caches x 8 bytes = 131 MB > 8 MiB
+    with pytest.raises(LimitError, match=r"X of 2,000 rows through layers of widths \[4096, 2\]"):
+        net.predict(X)
+    assert net.predict(X[:100]).shape == (100, 2)
