@@ -506,6 +506,8 @@ def compare_numerically(lhs, rhs, symbols, *, n_points=24, rng=0, digits=50, rto
     ranges = {_sympy_only(s, "ranges", sp.Symbol): _interval(r, f"ranges[{s}]") for s, r in (ranges or {}).items()}
     if rtol is not None:
         rtol = as_float_scalar(rtol, "rtol", min_value=0.0, strict_min=True)
+    if not isinstance(hints, (list, tuple)) or not all(isinstance(h, Mapping) for h in hints):
+        raise TypeError(f"hints must be a list of dicts symbol -> value, got {hints!r:.40}")
     run = _evaluator(symbols, lhs + rhs, digits)
     tol = mpmath.mpf(10) ** (-(digits * 3 // 5)) if rtol is None else mpmath.mpf(rtol)
     consistent = 0
