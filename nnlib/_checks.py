@@ -15,6 +15,10 @@ Conventions kept here so that every module behaves the same way:
 * NaN/inf are rejected with the index of the first bad entry (finding it is the hard part when a
   training run blows up).
 * An empty batch (``shape[0] == 0``) is an error unless ``allow_empty=True``.
+* Sizes are multiplied out against one memory budget (:data:`MEMORY_BUDGET`) and loop counts checked
+  against one limit (:data:`MAX_COUNT`, raised by a caller's ``limit=``) before any work starts; beyond
+  them a :class:`LimitError` (a ``ValueError``) names the argument and what it would cost.
+* Strings are names, never code (:func:`as_identifier`): nothing a caller passes is parsed or evaluated.
 """
 
 from __future__ import annotations
