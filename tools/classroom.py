@@ -2,7 +2,8 @@
 
     python -m tools.classroom register [hw ...] [--duedate hw=2026-12-08T23:59:00+00:00 ...]
     python -m tools.classroom roster students.csv
-    python -m tools.classroom autograde hw1_neurons --jobs 2 [--student alice --student bob]
+    python -m tools.classroom autograde hw1_neurons --jobs 2 [--student alice --student bob] [--reseed]
+    python -m tools.classroom regrade hw1_neurons test_2b [--student alice]   # one part again (tools/regrade.py)
     python -m tools.classroom extend hw1_neurons alice --hours 48
     python -m tools.classroom export grades.csv [--canvas canvas.csv --canvas-id hw1_neurons=12345] [--moodle moodle.csv]
 
@@ -241,9 +242,10 @@ def grading_env() -> dict:
 
 
 def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None, force=True, log=print,
-              db: str | None = None) -> dict:
+              reseed=False, db: str | None = None) -> dict:
     """Autograde ``students`` (default: everyone in submitted/) of ``assignment`` in ``jobs`` processes
     (all writing to the gradebook ``db``: see :func:`db_url`).
+    ``reseed``: new seeds for the hidden checks, drawn on purpose and recorded (``ffgrader.seeds``).
 
     Returns {student: rc of its shard}. Raises RuntimeError naming the shards that failed.
     """
@@ -262,6 +264,8 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
             cmd.append("--CourseDirectory.db_url=" + check_db_url(db))
         if force:
             cmd.append("--force")
+        if reseed:
+            cmd.append("--SandboxedGrading.reseed=True")
         out = tempfile.TemporaryFile(mode="w+")
         procs.append((part, out, subprocess.Popen(cmd, cwd=course, env=grading_env(), stdout=out,
                                                   stderr=subprocess.STDOUT, text=True)))
@@ -373,8 +377,13 @@ def main(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--student", action="append", default=[])
+    p.add_argument("--reseed", action="store_true", help="draw new inputs for the hidden checks (recorded)")
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="grade only the K-th of N shards of the students (one per grading machine)")
+    p = sub.add_parser("regrade", help="grade one part again for the class (after fixing its check)")
+    p.add_argument("assignment")
+    p.add_argument("grade_id")
+    p.add_argument("--student", action="append", default=[])
     p = sub.add_parser("export", help="grades CSV (status, late policy) and Canvas/Moodle import files")
     p.add_argument("csv", type=Path)
     p.add_argument("--canvas", type=Path, help="also write Canvas's gradebook import CSV here")
@@ -409,8 +418,13 @@ def main(argv=None) -> int:
                 if not students:
                     print(f"shard {args.shard}: no student to grade")
                     return 0
-            res = autograde(args.assignment, course, args.jobs, students, db=args.db)
+            res = autograde(args.assignment, course, args.jobs, students, reseed=args.reseed, db=args.db)
             print(f"autograded {len(res)} submission(s) of {args.assignment} in {min(args.jobs, len(res) or 1)} process(es)")
+        elif args.command == "regrade":
+            from .regrade import regrade
+
+            res = regrade(course, args.assignment, args.grade_id, args.student or None)
+            print(f"regraded {args.grade_id} of {len(res)} submission(s) of {args.assignment}")
         elif args.command == "extend":
             due = extend(args.assignment, args.student, course, args.hours, args.db)
             print(f"{args.student}'s due date for {args.assignment}: {due} UTC")
