@@ -30,7 +30,7 @@ from pathlib import Path
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 from traitlets import Float, Integer, Unicode
 
@@ -64,6 +64,35 @@ def autograded_test_ids(roles) -> set:
     return {g for g, r in roles.items() if r["grade"] and not r["solution"] and r["cell_type"] == "code"}
 
 
+_ROLE_KEYS = ("grade", "solution", "locked", "task")
+
+
+def _role_changes(nbg, new) -> list:
+    """What a submitted cell's nbgrader metadata says differently from the gradebook (roles and points only:
+    a checksum, the cell-type note or a missing ``task`` key of an older release is not a change)."""
+    changes = [f"{k} {bool(new[k])} -> {nbg.get(k)!r}" for k in _ROLE_KEYS
+               if nbg.get(k, False if k == "task" else None) != new[k]]
+    if "points" in new:
+        try:
+            same = float(nbg.get("points")) == float(new["points"])
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            changes.append(f"points {new['points']:g} -> {str(nbg.get('points'))[:20]}")
+    return changes
+
+
+def tamper_record(resources) -> dict:
+    """grade_id -> [what changed] of the notebook being sanitized (RestoreCellRoles and OverwriteCells fill it,
+    OverwriteCells logs it: one line per cell)."""
+    return resources.setdefault("ffgrader", {}).setdefault("changed_cells", {})
+
+
+def submission_name(resources) -> str:
+    nbg = resources.get("nbgrader", {})
+    return f"{nbg.get('student', '?')}'s {nbg.get('assignment', '?')}/{nbg.get('notebook', '?')}.ipynb"
+
+
 class RestoreCellRoles(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         try:
@@ -71,6 +100,7 @@ class RestoreCellRoles(NbGraderPreprocessor):
         except MissingEntry:
             raise RuntimeError(f"notebook {resources['nbgrader']['notebook']} is not in the gradebook: "
                                "run generate_assignment first") from None
+        changed = tamper_record(resources)
         seen = set()
         for cell in nb.cells:
             meta = cell.get("metadata")
@@ -81,20 +111,23 @@ class RestoreCellRoles(NbGraderPreprocessor):
             gid = nbg.get("grade_id") if isinstance(nbg, dict) else None
             if not isinstance(gid, str) or gid not in roles or gid in seen:
                 if "nbgrader" in meta:
-                    self.log.warning("Dropping nbgrader metadata of a cell that is not in the gradebook (%r)",
-                                     gid if isinstance(gid, str) else type(nbg).__name__)
+                    what = (f"duplicate of cell {gid}" if gid in seen else
+                            f"unknown grade id {gid!r}" if isinstance(gid, str) else "malformed nbgrader metadata")
+                    changed.setdefault(gid if isinstance(gid, str) else "?", []).append(
+                        f"{what}: now an ordinary student cell")
                     del meta["nbgrader"]
                 continue
             seen.add(gid)
             r = roles[gid]
             new = NotebookNode(grade=r["grade"], grade_id=gid, locked=r["locked"], schema_version=3,
-                               solution=r["solution"], task=r["task"])
+                               solution=r["solution"], task=r["task"], cell_type=r["cell_type"])
             if r["grade"] or r["task"]:
                 new["points"] = r["points"]
             if nbg.get("checksum") is not None and isinstance(nbg.get("checksum"), str):
                 new["checksum"] = nbg["checksum"]  # OverwriteCells replaces it with the gradebook's
-            if nbg != new:
-                self.log.warning("Restoring the nbgrader metadata of cell %s from the gradebook", gid)
+            found = _role_changes(nbg, new)
+            if found:
+                changed.setdefault(gid, []).append("nbgrader metadata " + ", ".join(found) + " (roles restored)")
             meta["nbgrader"] = new
         return nb, resources
 
@@ -111,21 +144,42 @@ class OverwriteCells(_NbgraderOverwriteCells):
 
     def preprocess(self, nb, resources):
         self._prose = i18n.feedback_prose(i18n.notebook_language(nb.metadata))
-        return super().preprocess(nb, resources)
+        self._changed = tamper_record(resources)
+        self._released = _ReleasedForm(config=self.config)
+        nb, resources = super().preprocess(nb, resources)
+        # One line per changed cell, naming the student, the cell and what changed (an honest or untouched
+        # submission logs nothing).
+        for gid, what in sorted(self._changed.items()):
+            self.log.warning("%s: cell %s changed: %s", submission_name(resources), gid, "; ".join(what))
+        return nb, resources
+
+    def report_change(self, name, attr, old, new):
+        if attr == "checksum":
+            return  # the source itself is compared (and described) in preprocess_cell
+        self._changed.setdefault(name, []).append(f"{attr} {old} -> {new} (put back)")
 
     def preprocess_cell(self, cell, resources, cell_index):
         translated = None
         grading = cell.metadata.get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
-        if getattr(self, "_prose", None) and cell.cell_type == "markdown" and grading.get("locked") and grading.get("grade_id"):
-            try:
-                source = self.gradebook.find_source_cell(grading["grade_id"], self.notebook_id,
-                                                         self.assignment_id)
-            except MissingEntry:
-                source = None
-            if source is not None and source.cell_type == "markdown":
+        gid = grading.get("grade_id")
+        try:
+            source = self.gradebook.find_source_cell(gid, self.notebook_id, self.assignment_id) if gid else None
+        except MissingEntry:
+            source = None
+        if source is not None and source.locked:
+            # What the student received is the gradebook's source without its hidden tests and mark scheme
+            # (generate_assignment removes them after saving the cell), or its translation: that is no change.
+            released = self._released(source.source, source.cell_type)
+            if getattr(self, "_prose", None) and cell.cell_type == "markdown" and source.cell_type == "markdown" \
+                    and grading.get("locked"):
                 translated = i18n.translate_markdown(source.source, self._prose)[0]
-                if cell.source == translated:
-                    cell.source = source.source  # the release's own text: nothing changed
+                received = {released, i18n.translate_markdown(released, self._prose)[0], translated}
+            else:
+                received = {released}
+            if cell.source in received or cell.source == source.source:
+                cell.source = source.source
+            elif cell.cell_type == source.cell_type:
+                self._changed.setdefault(gid, []).append(_edit_summary(released, cell.source) + " (put back)")
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if translated is not None and cell.cell_type == "markdown":
             cell.source = translated
@@ -138,12 +192,12 @@ class OverwriteCells(_NbgraderOverwriteCells):
         solutions = {c.name for c in source_nb.solution_cells}
         for missing in sorted({c.name for c in source_nb.solution_cells} - _present(nb)):
             if missing not in {g.name for g in source_nb.grade_cells}:
-                self.log.warning("Answer cell %s is missing from the submission: its parts earn nothing", missing)
+                self._changed.setdefault(missing, []).append("answer cell deleted: its parts earn nothing")
         for grade in source_nb.grade_cells:
             if grade.name in _present(nb):
                 continue
-            self.log.warning("Grade cell %s is missing from the submission: put back (its part earns nothing "
-                             "without its answer)", grade.name)
+            self._changed.setdefault(grade.name, []).append(
+                "deleted: put back (its part earns nothing without its answer)")
             cell = self.missing_cell_transform(by_name[grade.name], grade.max_score,
                                                is_solution=grade.name in solutions)
             earlier = order[:order.index(grade.name)]
@@ -152,6 +206,40 @@ class OverwriteCells(_NbgraderOverwriteCells):
             at = max((present[g] for g in earlier if g in present), default=-1)
             nb.cells.insert(at + 1, cell)
         return nb, resources
+
+    def add_missing_task_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        for name in sorted({c.name for c in source_nb.task_cells} - _present(nb)):
+            self._changed.setdefault(name, []).append("deleted: put back at the end of the notebook")
+        return super().add_missing_task_cells(nb, resources)
+
+
+class _ReleasedForm:
+    """The source a student received for a gradebook cell: nbgrader's own ClearHiddenTests and ClearMarkScheme
+    (with the course's delimiters) applied to the gradebook's source."""
+
+    def __init__(self, config):
+        self._steps = (ClearHiddenTests(config=config), ClearMarkScheme(config=config))
+
+    def __call__(self, source, cell_type):
+        # Marked as a test and task cell, so neither step complains about where its region is.
+        cell = NotebookNode(cell_type=cell_type, source=source, metadata=NotebookNode(
+            nbgrader=NotebookNode(grade=True, task=True, solution=False, locked=True, grade_id="x", points=0)))
+        try:
+            for step in self._steps:
+                cell = step.preprocess_cell(cell, {}, 0)[0]
+        except RuntimeError:  # unbalanced delimiters: generate_assignment would have refused it
+            return source
+        return cell.source
+
+
+def _edit_summary(released, submitted) -> str:
+    """'source edited (line 3: 'assert True'; 4 lines -> 2)': the first changed line, quoted and cut short."""
+    old, new = str(released).splitlines(), str(submitted).splitlines()
+    k = next((i for i, (x, y) in enumerate(zip(old, new)) if x != y), min(len(old), len(new)))
+    line = new[k] if k < len(new) else "(removed)"
+    return (f"source edited (line {k + 1}: {line.strip()[:60]!r}"
+            + (f"; {len(old)} lines -> {len(new)}" if len(old) != len(new) else "") + ")")
 
 
 def _present(nb):
