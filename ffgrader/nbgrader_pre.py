@@ -6,13 +6,17 @@
   A student cannot turn a test cell into a manually graded one, change its points, or invent grade cells.
 - ``OverwriteCells`` (autograde, sanitizing): nbgrader's, except that a test cell deleted together with the
   cells around it is put back too (nbgrader's own raises KeyError there, and the student gets no grade and
-  no feedback); every missing gradebook cell is reported in the log.
+  no feedback). Whatever a submission changed in a gradebook cell (roles, points, source, a deleted cell) is
+  logged as one line per cell naming the student, the cell and the change; the source a student received
+  (without hidden tests and mark scheme, or translated) is no change, so honest work logs nothing.
 - ``SandboxedGrading`` (autograde, instead of nbgrader's Execute): runs the notebook in the sandbox and the
   trusted checks of ``<source>/<assignment>/checks.py`` here (``ffgrader.runner``), within the per-notebook
-  caps configured on it. Refuses, with a message naming what is missing, when the sandbox cannot start or
-  the checks file is absent. What does not change between the notebooks of one run (the checks module, the
-  staged library, the gradebook's cell roles, the by-hand SymPy) is set up once (``_assignment_setup``,
-  ``_trusted_roles``: memoized on their inputs, the files' modification times included).
+  caps configured on it. Refuses, with a message naming what is missing, when the sandbox cannot start. An
+  assignment without ``checks.py`` (an ordinary nbgrader assignment) is graded by running its test cells in
+  the sandbox too, with one log line saying what that format cannot guarantee (``PLAIN_NOTE``). What does
+  not change between the notebooks of one run (the checks module, the staged library, the gradebook's cell
+  roles, the by-hand SymPy) is set up once (``_assignment_setup``, ``_trusted_roles``: memoized on their
+  inputs, the files' modification times included).
 - ``ScrubPaths`` (generate_feedback): absolute paths in outputs become ``…/basename``.
 """
 
@@ -277,18 +281,22 @@ class SandboxedGrading(NbGraderPreprocessor):
         coursedir = CourseDirectory(config=self.config)
         source = Path(coursedir.format_path(coursedir.source_directory, ".", nbg["assignment"]))
         checks_path = source / "checks.py"
-        if not checks_path.is_file():
-            raise FileNotFoundError(f"{checks_path} not found: every assignment needs its trusted checks file "
-                                    "(see the instructor guide)")
-        assignment, libdir, nocalc = _assignment_setup(str(checks_path.resolve()), checks_path.stat().st_mtime_ns)
         roles = _trusted_cells(resources)
+        if checks_path.is_file():
+            assignment, libdir, nocalc = _assignment_setup(str(checks_path.resolve()), checks_path.stat().st_mtime_ns)
+            test_ids = autograded_test_ids(roles)
+        else:
+            # An ordinary nbgrader assignment: its test cells run in the sandbox like every other cell.
+            _say_plain_once(self.log, nbg["assignment"])
+            assignment, libdir, nocalc = _plain_setup(str(source.resolve()))
+            test_ids = set()
         limits = launcher.Limits(memory_mb=self.memory_mb, pids=self.pids, cpu_seconds=self.cpu_seconds,
                                  file_mb=self.file_mb, work_mb=self.work_mb, work_files=self.work_files)
         budget = Budget(cells_seconds=self.cells_timeout, checks_seconds=self.checks_timeout,
                         received_bytes=self.received_mb * 2**20)
         submission = resources.get("metadata", {}).get("path") or None
         timings = grade_notebook(nb, assignment, submission_dir=submission, libdir=libdir,
-                                 test_ids=autograded_test_ids(roles), limits=limits,
+                                 test_ids=test_ids, limits=limits,
                                  cell_timeout=self.cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
@@ -298,6 +306,31 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
         return nb, resources
+
+
+PLAIN_NOTE = (
+    "{assignment} has no checks.py: graded as an ordinary nbgrader assignment, in the sandbox. Its test cells "
+    "(hidden tests included) run in the student's process, so a student's code can read them and defeat them "
+    "(a cell that passes is whatever did not raise there), and each verdict is computed inside the sandbox "
+    "from what the student's process reports. The sandbox still protects this machine and the other "
+    "students; the scores are only as trustworthy as plain nbgrader's. See the instructor guide, \"Bringing "
+    "existing nbgrader assignments\".")
+
+
+@functools.lru_cache(maxsize=64)
+def _say_plain_once(log, assignment):
+    log.warning(PLAIN_NOTE.format(assignment=assignment))
+
+
+@functools.lru_cache(maxsize=16)
+def _plain_setup(source_dir):
+    """An assignment without checks (no hidden checks, no by-hand parts) and its staged library."""
+    from ffgrader.checks import Assignment
+
+    libdir = Path(tempfile.mkdtemp(prefix="ffgrader-lib-"))
+    atexit.register(shutil.rmtree, libdir, True)
+    launcher.stage_library(libdir, ())
+    return Assignment(path=Path(source_dir) / "checks.py"), libdir, None
 
 
 @functools.lru_cache(maxsize=4)
