@@ -287,7 +287,8 @@ class SandboxedGrading(NbGraderPreprocessor):
             test_ids = autograded_test_ids(roles)
         else:
             # An ordinary nbgrader assignment: its test cells run in the sandbox like every other cell.
-            _say_plain_once(self.log, nbg["assignment"])
+            # Once per command: nbgrader makes a preprocessor per notebook, all with the command's exporter.
+            _say_plain_once(self.parent, self.log, nbg["assignment"])
             assignment, libdir, nocalc = _plain_setup(str(source.resolve()))
             test_ids = set()
         limits = launcher.Limits(memory_mb=self.memory_mb, pids=self.pids, cpu_seconds=self.cpu_seconds,
@@ -318,7 +319,7 @@ PLAIN_NOTE = (
 
 
 @functools.lru_cache(maxsize=64)
-def _say_plain_once(log, assignment):
+def _say_plain_once(run, log, assignment):
     log.warning(PLAIN_NOTE.format(assignment=assignment))
 
 
