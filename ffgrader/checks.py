@@ -132,24 +132,26 @@ class _SubChecks:
             self.results[name] = None
 
     def verdict(self, crashed=None) -> Verdict:
-        gid, total = self.grade_id, float(sum(self.parts.values()))
+        grade_id, total = self.grade_id, float(sum(self.parts.values()))
         # A sub-check the check never reached, or left by an exception of another kind, fails with what
         # stopped the check (or, if nothing did, as not checked: an authoring mistake).
         failed = {n: (self.results[n] if self.results.get(n, _UNFINISHED) is not _UNFINISHED
-                      else crashed or f"[{gid}] not checked.")
+                      else crashed or f"[{grade_id}] not checked.")
                   for n in self.parts if self.results.get(n, _UNFINISHED) is not None}
         if not failed:
-            return Verdict(gid, True, f"[{gid}] passed")
+            return Verdict(grade_id, True, f"[{grade_id}] passed")
+        if crashed is not None and set(failed.values()) == {crashed} and len(failed) == len(self.parts):
+            return Verdict(grade_id, False, crashed)  # stopped before any sub-check: as a check without parts
         earned = sum(p for n, p in self.parts.items() if n not in failed)
-        # One message per line (each translates on its own): the summary, then each failed sub-check's name
-        # over its own message, then the passed ones.
-        lines = [f"[{gid}] {earned:g} of {total:g} points: {len(failed)} of {len(self.parts)} sub-checks failed."]
+        # Each failed sub-check's own message (it starts with its part label), what that sub-check was worth,
+        # then the credit: one message per line, so that each translates on its own.
+        lines = []
         for n, msg in failed.items():
-            lines += [f"Failed sub-check {n} ({self.parts[n]:g} of {total:g} points):", msg]
+            lines += [msg, f"Sub-check {n!r} failed ({self.parts[n]:g} of {total:g} points)."]
         passed = [n for n in self.parts if n not in failed]
-        if passed:
-            lines.append(f"Passed sub-checks: {', '.join(passed)}.")
-        return Verdict(gid, False, "\n".join(lines), credit=(earned / total) if earned else None)
+        lines.append(f"Partial credit: {earned:g} of {total:g} points (passed: {', '.join(map(repr, passed))})."
+                     if passed else f"No sub-check passed: 0 of {total:g} points.")
+        return Verdict(grade_id, False, "\n".join(lines), credit=(earned / total) if earned else None)
 
 
 @dataclass

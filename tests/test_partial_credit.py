@@ -27,6 +27,8 @@ def _(student, rng):
 
 @check("t_split", parts={"forward": 2, "backward": 1})
 def _(student, rng, sub):
+    if student.get("early"):
+        raise Fail("[2a] stopped before the sub-checks")
     with sub("forward"):
         expect_scalar("2a forward", student["f"], 1.0)
     with sub("backward"):
@@ -65,25 +67,30 @@ def test_all_sub_checks_pass_is_a_plain_pass(assignment):
     assert run(assignment, "t_split", f=1.0, b=2.0) == Verdict("t_split", True, "[t_split] passed")
 
 
-@pytest.mark.parametrize("student, credit, failed, passed", [
-    ({"f": 1.0, "b": 5.0}, 2 / 3, "backward", "forward"),
-    ({"f": 0.0, "b": 2.0}, 1 / 3, "forward", "backward"),
+@pytest.mark.parametrize("student, failed, worth, earned, passed", [
+    ({"f": 1.0, "b": 5.0}, "backward", 1, 2, "forward"),
+    ({"f": 0.0, "b": 2.0}, "forward", 2, 1, "backward"),
 ])
-def test_a_failed_sub_check_costs_its_share_and_is_named(assignment, student, credit, failed, passed):
+def test_a_failed_sub_check_costs_its_share_and_is_named(assignment, student, failed, worth, earned, passed):
     v = run(assignment, "t_split", **student)
-    assert not v.passed and v.credit == pytest.approx(credit)
+    assert not v.passed and v.credit == pytest.approx(earned / 3)
     lines = v.message.splitlines()
-    assert lines[0].startswith("[t_split] ") and "1 of 2 sub-checks failed" in lines[0]
-    assert any(ln.startswith(f"Failed sub-check {failed} (") for ln in lines), lines
-    assert any(ln.startswith(f"[2a {failed}] got ") for ln in lines), lines  # the sub-check's own message
-    assert lines[-1] == f"Passed sub-checks: {passed}."
+    assert lines[0].startswith(f"[2a {failed}] got "), lines  # the sub-check's own message, with its part label
+    assert lines[1:] == [f"Sub-check {failed!r} failed ({worth} of 3 points).",
+                         f"Partial credit: {earned} of 3 points (passed: {passed!r})."]
 
 
 def test_nothing_passed_is_zero_with_every_sub_check_named(assignment):
     v = run(assignment, "t_split", f=0.0, b=0.0)
     assert not v.passed and v.credit is None  # no credit: an ordinary failure, 0 points
-    assert "2 of 2 sub-checks failed" in v.message
-    assert "Failed sub-check forward" in v.message and "Failed sub-check backward" in v.message
+    lines = v.message.splitlines()
+    assert "Sub-check 'forward' failed (2 of 3 points)." in lines and "Sub-check 'backward' failed (1 of 3 points)." in lines
+    assert lines[-1] == "No sub-check passed: 0 of 3 points."
+
+
+def test_a_failure_before_any_sub_check_reads_as_a_check_without_parts(assignment):
+    v = run(assignment, "t_split", early=True)
+    assert v == Verdict("t_split", False, "[2a] stopped before the sub-checks")
 
 
 def test_a_student_error_inside_a_sub_check_costs_that_sub_check(assignment):
@@ -101,7 +108,9 @@ def test_a_crash_after_the_blocks_keeps_what_passed(assignment):
 
 def test_a_sub_check_never_run_fails_as_not_checked(assignment):
     v = run(assignment, "t_skips")
-    assert v.credit == pytest.approx(0.5) and "Failed sub-check two" in v.message and "not checked" in v.message
+    assert v.credit == pytest.approx(0.5)
+    assert v.message.splitlines() == ["[t_skips] not checked.", "Sub-check 'two' failed (1 of 2 points).",
+                                      "Partial credit: 1 of 2 points (passed: 'one')."]
 
 
 @pytest.mark.parametrize("parts", [{}, {"a": 0}, {"a": -1}, {"": 1}, {"a": True}, ["a"], {"a": "1"}])
@@ -137,9 +146,10 @@ def test_partial_outputs_give_nbgrader_the_points_earned():
 # --- the shipped use: hw3 Part 1b, graded by nbgrader ----------------------------------------------------------
 
 HW = "hw3_backprop"
-MISTAKES = {  # student -> (replacement in the "dense" answer cell, sub-check that fails)
-    "dw_transposed": (("delta.T @ a_prev, delta.sum(axis=0)", "a_prev.T @ delta, delta.sum(axis=0)"), "dW and db"),
-    "da_prev_wrong": (("delta @ W", "delta @ W * 2.0"), "da_prev"),
+MISTAKES = {  # student -> (replacement in the "dense" answer cell, sub-check that fails, the one that passes)
+    "dw_transposed": (("delta.T @ a_prev, delta.sum(axis=0)", "a_prev.T @ delta, delta.sum(axis=0)"), "dW and db",
+                      "da_prev"),
+    "da_prev_wrong": (("delta @ W", "delta @ W * 2.0"), "da_prev", "dW and db"),
 }
 
 
@@ -148,7 +158,7 @@ def hw3(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("partial"), HW)
     solution = load(course / "solutions" / HW / f"{HW}.ipynb")
     submit(course, "full", HW, solution)
-    for student, ((old, new), _) in MISTAKES.items():
+    for student, ((old, new), _, _) in MISTAKES.items():
         nb = load(course / "solutions" / HW / f"{HW}.ipynb")
         cell = cell_by_id(nb, "dense")
         assert cell.source.count(old) == 1, (old, cell.source)
@@ -172,13 +182,25 @@ def test_hw3_one_wrong_gradient_earns_half_of_part_1b(hw3, student):
     got, full = hw3["scores"][student], hw3["scores"]["full"]
     assert full["test-dense-backward"] == 2.0
     assert got["test-dense-backward"] == 1.0, got
-    failed = MISTAKES[student][1]
+    _, failed, passed = MISTAKES[student]
     nb = load(hw3["course"] / "autograded" / student / HW / f"{HW}.ipynb")
     text = "".join(o.get("text", "") for o in cell_by_id(nb, "test-dense-backward").outputs)
-    assert f"Failed sub-check {failed} (1 of 2 points):" in text, text
-    assert "[test-dense-backward] 1 of 2 points: 1 of 2 sub-checks failed." in text
-    assert f"Failed sub-check {failed} (1 of 2 points):" in hw3["feedback"][student]
+    assert text.startswith("[1b dense_backward ("), text
+    for line in (f"Sub-check {failed!r} failed (1 of 2 points).", f"Partial credit: 1 of 2 points (passed: {passed!r})."):
+        assert line in text, text
+        assert line in hw3["feedback"][student]
 
 
 def test_hw3_partial_credit_logs_nothing(hw3):
     assert "WARNING" not in hw3["log"] and "cannot be converted" not in hw3["log"], hw3["log"][-3000:]
+
+
+def test_partial_credit_messages_in_chinese(assignment):
+    """A student of the Chinese release reads the sub-check lines in Chinese (the verdict is the same)."""
+    from ffgrader.i18n import feedback_translator
+
+    zh = feedback_translator("zh_CN")
+    v = run(assignment, "t_split", f=1.0, b=5.0)
+    lines = zh.translate(v.message).splitlines()
+    assert lines[-2:] == ["子检查 'backward' 没有通过（3 分中的 1 分）。", "部分得分：3 分中得 2 分（通过的子检查：'forward'）。"]
+    assert zh.translate(run(assignment, "t_split", f=0.0, b=0.0).message).splitlines()[-1] == "没有子检查通过：3 分中得 0 分。"
