@@ -278,6 +278,12 @@ class SandboxedGrading(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         _sandbox_ready(self.bwrap or None)  # SandboxUnavailable: never grade unprotected
         nbg = resources["nbgrader"]
+        # The sandbox runs Python only. The kernelspec is the gradebook's (OverwriteKernelspec) unless the source
+        # notebook had none; another language is refused, as nbgrader's Execute refuses a kernel it cannot start.
+        spec = nb.metadata.get("kernelspec")
+        if isinstance(spec, dict) and spec and not _python_kernel(spec):
+            raise ValueError(f"{nbg['notebook']}: kernel {str(spec.get('name'))[:40]!r} (language "
+                             f"{str(spec.get('language'))[:40]!r}) is not Python, the only language the sandbox runs")
         coursedir = CourseDirectory(config=self.config)
         source = Path(coursedir.format_path(coursedir.source_directory, ".", nbg["assignment"]))
         checks_path = source / "checks.py"
@@ -296,9 +302,16 @@ class SandboxedGrading(NbGraderPreprocessor):
         budget = Budget(cells_seconds=self.cells_timeout, checks_seconds=self.checks_timeout,
                         received_bytes=self.received_mb * 2**20)
         submission = resources.get("metadata", {}).get("path") or None
+        # nbgrader's own per-cell timeout (Execute.timeout), where an instructor set it, caps ours too.
+        # (A value from the command line is still a string here: traitlets parses it when a trait reads it.)
+        try:
+            execute_timeout = float(self.config.Execute.get("timeout")) if "Execute" in self.config else 0.0
+        except (TypeError, ValueError):
+            execute_timeout = 0.0
+        cell_timeout = min(self.cell_timeout, execute_timeout) if execute_timeout > 0 else self.cell_timeout
         timings = grade_notebook(nb, assignment, submission_dir=submission, libdir=libdir,
                                  test_ids=test_ids, limits=limits,
-                                 cell_timeout=self.cell_timeout, check_timeout=self.check_timeout,
+                                 cell_timeout=cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
                                  nocalculus_sympy=nocalc,
@@ -307,6 +320,13 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
         return nb, resources
+
+
+def _python_kernel(spec) -> bool:
+    language = spec.get("language")
+    if isinstance(language, str) and language:
+        return language.lower() == "python"
+    return isinstance(spec.get("name"), str) and spec["name"].lower().startswith("python")
 
 
 PLAIN_NOTE = (
