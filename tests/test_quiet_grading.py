@@ -21,7 +21,7 @@ from tools.env import tool_env
 pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
 
 HW = "hw3_backprop"
-HONEST = ("alice", "bob", "carol")
+HONEST = ("alice", "bob", "carol", "li")
 # A warning or error line of nbgrader's log, of Python's warnings module, or a traceback.
 ALARM = re.compile(r"WARNING|ERROR|CRITICAL|Warning:|Traceback|changed|Restoring|checksum", re.I)
 
@@ -46,6 +46,8 @@ def graded(tmp_path_factory):
     submit(course, "alice", HW, solution)
     submit(course, "bob", HW, half)
     submit(course, "carol", HW, copy.deepcopy(release))
+    # li hands in the Chinese release untouched: translated locked cells and task cells are no change either.
+    submit(course, "li", HW, load(ROOT / "exercises" / "zh_CN" / HW / f"{HW}.ipynb"))
     # dave edits a visible test and raises its points in the metadata: one cell, two changes, one line.
     tampered = copy.deepcopy(solution)
     cell = cell_by_id(tampered, "test-dense-forward")
@@ -64,6 +66,7 @@ def test_honest_and_untouched_submissions_log_no_warning(graded):
     sc = graded["scores"]
     assert all(v > 0 for v in sc["alice"].values()) and all(v == 0 for v in sc["carol"].values())
     assert 0 < sum(sc["bob"].values()) < sum(sc["alice"].values())
+    assert all(v == 0 for v in sc["li"].values())
 
 
 def test_a_tampered_cell_gives_one_line_naming_student_cell_and_change(graded):
