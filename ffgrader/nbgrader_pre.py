@@ -8,15 +8,18 @@
   cells around it is put back too (nbgrader's own raises KeyError there, and the student gets no grade and
   no feedback). Whatever a submission changed in a gradebook cell (roles, points, source, a deleted cell) is
   logged as one line per cell naming the student, the cell and the change; the source a student received
-  (without hidden tests and mark scheme, or translated) is no change, so honest work logs nothing.
+  (without hidden tests and mark scheme, translated, or the filed student's own variant cell of
+  ``ffgrader.variants``) is no change, so honest work logs nothing.
 - ``SandboxedGrading`` (autograde, instead of nbgrader's Execute): runs the notebook in the sandbox and the
   trusted checks of ``<source>/<assignment>/checks.py`` here (``ffgrader.runner``), within the per-notebook
   caps configured on it. Refuses, with a message naming what is missing, when the sandbox cannot start. An
   assignment without ``checks.py`` (an ordinary nbgrader assignment) is graded by running its test cells in
-  the sandbox too, with one log line saying what that format cannot guarantee (``PLAIN_NOTE``). What does
-  not change between the notebooks of one run (the checks module, the staged library, the gradebook's cell
-  roles, the by-hand SymPy) is set up once (``_assignment_setup``, ``_trusted_roles``: memoized on their
-  inputs, the files' modification times included).
+  the sandbox too, with one log line saying what that format cannot guarantee (``PLAIN_NOTE``). The checks'
+  seeds and the variant come from the id of the folder the submission is filed under
+  (``ffgrader.reproducible``); each grading is recorded in grading_seeds/. What does not change between the
+  notebooks of one run (the checks module, the staged library, the gradebook's cell roles, the by-hand SymPy)
+  is set up once (``_assignment_setup``, ``_trusted_roles``: memoized on their inputs, the files'
+  modification times included).
 - ``ScrubPaths`` (generate_feedback): absolute paths in outputs become ``…/basename``.
 """
 
@@ -36,9 +39,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
-from ffgrader import i18n, launcher
+from ffgrader import i18n, launcher, reproducible, variants
 from ffgrader.runner import Caps, grade_notebook
 from ffgrader.session import Budget
 
@@ -170,6 +173,9 @@ class OverwriteCells(_NbgraderOverwriteCells):
             source = self.gradebook.find_source_cell(gid, self.notebook_id, self.assignment_id) if gid else None
         except MissingEntry:
             source = None
+        variant = self._variant(grading, resources)
+        if variant is not None and cell.source == variant[0]:
+            cell.source = variant[1]  # the student's own variant, as released to them: nothing changed
         if source is not None and source.locked:
             # What the student received is the gradebook's source without its hidden tests and mark scheme
             # (generate_assignment removes them after saving the cell), or its translation: that is no change.
@@ -188,6 +194,22 @@ class OverwriteCells(_NbgraderOverwriteCells):
         if translated is not None and cell.cell_type == "markdown":
             cell.source = translated
         return cell, resources
+
+    def _variant(self, grading, resources):
+        """(this student's variant cell, the gradebook's) for the variant cell, else None (ffgrader.variants)."""
+        if grading.get("grade_id") != variants.VARIANT_CELL:
+            return None
+        nbg = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        checks = Path(coursedir.format_path(coursedir.source_directory, ".", nbg["assignment"])) / "checks.py"
+        if not checks.is_file():
+            return None
+        mine = reproducible.variant_source(coursedir.root, nbg["assignment"], nbg["student"], checks)
+        try:
+            source = self.gradebook.find_source_cell(grading["grade_id"], self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return None
+        return (mine, source.source) if mine is not None else None
 
     def add_missing_grade_cells(self, nb, resources):
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -274,6 +296,10 @@ class SandboxedGrading(NbGraderPreprocessor):
     work_files = Integer(launcher.Limits.work_files, help="Files the work directory and /tmp may hold "
                                                           "together.").tag(config=True)
     bwrap = Unicode("", help="Path of the bwrap executable ('' = search PATH, then /usr/bin).").tag(config=True)
+    reseed = Bool(False, help="Draw new seeds for the hidden checks (recorded in grading_seeds/); by default the "
+                              "recorded draw is used again, so every input repeats.").tag(config=True)
+    # Set by tools.regrade (not configuration): the parts to grade, the replay's recorder, whether to record.
+    only, watch, record = None, None, True
 
     def preprocess(self, nb, resources):
         _sandbox_ready(self.bwrap or None)  # SandboxUnavailable: never grade unprotected
@@ -288,7 +314,8 @@ class SandboxedGrading(NbGraderPreprocessor):
         source = Path(coursedir.format_path(coursedir.source_directory, ".", nbg["assignment"]))
         checks_path = source / "checks.py"
         roles = _trusted_cells(resources)
-        if checks_path.is_file():
+        checked = checks_path.is_file()
+        if checked:
             assignment, libdir, nocalc = _assignment_setup(str(checks_path.resolve()), checks_path.stat().st_mtime_ns)
             test_ids = autograded_test_ids(roles)
         else:
@@ -309,8 +336,13 @@ class SandboxedGrading(NbGraderPreprocessor):
         except (TypeError, ValueError):
             execute_timeout = 0.0
         cell_timeout = min(self.cell_timeout, execute_timeout) if execute_timeout > 0 else self.cell_timeout
+        # Seeds and variant from the id of the folder the submission is filed under (never from the notebook);
+        # an assignment without checks has neither.
+        plan, variant = (reproducible.setup(coursedir.root, nbg["assignment"], nbg["student"], nbg["notebook"],
+                                            checks_path, reseed=self.reseed) if checked else (None, None))
         timings = grade_notebook(nb, assignment, submission_dir=submission, libdir=libdir,
-                                 test_ids=test_ids, limits=limits,
+                                 test_ids=test_ids, limits=limits, seed_of=plan.seed if plan else None,
+                                 variant=variant, only=self.only, watch=self.watch,
                                  cell_timeout=cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
@@ -319,6 +351,8 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  # so it picks words only; unknown or forged values are English).
                                  translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
+        if self.record and plan is not None:
+            plan.save(reproducible.outcomes(nb, test_ids if self.only is None else self.only & test_ids), variant)
         return nb, resources
 
 
