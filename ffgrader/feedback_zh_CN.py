@@ -434,6 +434,7 @@ MESSAGES = {
 "{part}: number of layers": "{part}：层数",
 "{part}: {name} rows": "{part}：{name} 的行",
 "{path.name}: BY_HAND must map a test grade_id to a tuple of answer grade_ids": "{path.name}：BY_HAND 必须把测试的 grade_id 映射到由答案 grade_id 组成的元组",
+"{path.name}: BY_HAND names {unknown}, for which no check is registered (registered: {known})": "{path.name}：BY_HAND 列出的 {unknown} 没有注册任何检查（已注册：{known}）",
 "{path.name}: {attr} must be a tuple of str": "{path.name}：{attr} 必须是由 str 组成的元组",
 "{setting}; one loss per epoch, on the whole training set, after the epoch's updates": "{setting}；每个回合一个损失值，在该回合的更新之后于整个训练集上计算",
 "{setting}; the bias is updated like a weight with input 1": "{setting}；偏置的更新方式与输入恒为 1 的权重相同",
