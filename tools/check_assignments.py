@@ -266,12 +266,12 @@ class _Taint:
             [getattr(stmt, a) for a in ("iter", "test") if getattr(stmt, a, None) is not None]
         for head in heads:
             for node in ast.walk(head):
-                if isinstance(node, ast.Assert) and isinstance(node.test, ast.Compare):
-                    sides = [node.test.left, *node.test.comparators]
-                    tainted = [self.of(s) for s in sides]
-                    if tainted[0] and any(tainted[1:]):
-                        self._problem(node, f"`{_short(node.test)}` compares the student's answer with itself "
-                                            f"(both sides are computed from {_names(tainted[0] | set().union(*tainted[1:]))})")
+                if isinstance(node, ast.Assert):  # assert a == b, assert np.all(a == b), ...
+                    for comp in (n for n in ast.walk(node.test) if isinstance(n, ast.Compare)):
+                        tainted = [self.of(side) for side in (comp.left, *comp.comparators)]
+                        if tainted[0] and any(tainted[1:]):
+                            self._problem(node, f"`{_short(comp)}` compares the student's answer with itself (both "
+                                                f"sides are computed from {_names(set().union(*tainted))})")
                 if not isinstance(node, ast.Call):
                     continue
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else \
@@ -362,6 +362,12 @@ def static_findings(name: str, nb, assignment) -> list[Finding]:
                     out.append(Finding(name, f"BY_HAND[{test_id!r}]", f"{cell!r} is not an answer cell of the "
                                                                       f"notebook: the by-hand rule is off for it"
                                                                       f"{_suggest(cell, answers)}"))
+        sources = {_meta(c)["grade_id"]: _source(c) for c in nb.cells if is_answer(c)}
+        for cell in sorted({c for cells in assignment.BY_HAND.values() for c in cells} & set(sources)):
+            used = calculus_calls(sources[cell])
+            if used:
+                out.append(Finding(name, cell, f"the solution of a by-hand part uses SymPy's calculus ({used}), "
+                                               "which is switched off when that part is graded: it would earn 0"))
         for cell in assignment.SKIP_CELLS:
             if cell not in cell_ids:
                 out.append(Finding(name, "SKIP_CELLS", f"{cell!r} is not a cell of the notebook: it would run when "
@@ -379,6 +385,22 @@ def static_findings(name: str, nb, assignment) -> list[Finding]:
             for problem in visible_self_comparisons(_source(cell), sources):
                 out.append(Finding(name, _meta(cell)["grade_id"], f"visible test {problem}"))
     return out
+
+
+def calculus_calls(source: str) -> str:
+    """The SymPy calculus (``ffgrader.nocalculus``'s names) a cell's code refers to, e.g. ``sp.diff``."""
+    from ffgrader.nocalculus import CALCULUS_CLASSES, CALCULUS_TOKENS
+
+    try:
+        tree = ast.parse(_clean(source))
+    except SyntaxError:
+        return ""
+    found = []
+    for node in ast.walk(tree):
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if name and (name in CALCULUS_CLASSES or set(name.lower().split("_")) & CALCULUS_TOKENS):
+            found.append(ast.unparse(node))
+    return ", ".join(dict.fromkeys(found))
 
 
 # ----------------------------------------------------------------------------------- grading (dynamic)

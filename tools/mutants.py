@@ -12,6 +12,8 @@ the provided code stay), or the whole cell when it has no markers. The operators
 - ``max shift``: ``x - x.max(...)`` / ``x - np.max(x, ...)`` -> ``x`` (the overflow guard of softmax)
 - ``comparison``: ``>`` <-> ``>=``, ``<`` <-> ``<=``
 - ``axis``: ``axis=0`` <-> ``axis=1``, ``axis=-1`` -> ``axis=0``
+- ``W for b``: ``p["W"]`` <-> ``p["b"]`` (a layer's weights for its bias, the course's parameter keys)
+- ``order``: ``return a, b, ...`` -> ``return b, a, ...`` (the results in the wrong order)
 
 The mutated cell is rebuilt with ``ast.unparse`` (comments are lost, which changes nothing that runs).
 """
@@ -23,7 +25,8 @@ import copy
 from dataclasses import dataclass
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-OPERATORS = ("drop /", "drop factor", "sign", "transpose", "off by one", "max shift", "comparison", "axis")
+OPERATORS = ("drop /", "drop factor", "sign", "transpose", "off by one", "max shift", "comparison", "axis", "W for b",
+             "order")
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,16 @@ def _edits(node, parent):
                     new.keywords = list(node.keywords)
                     new.keywords[j] = ast.keyword("axis", ast.Constant(other))
                     yield "axis", new
+    elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple) and len(node.value.elts) >= 2:
+        elts = list(node.value.elts)
+        elts[0], elts[1] = elts[1], elts[0]
+        yield "order", ast.Return(ast.Tuple(elts, ast.Load()))
     elif isinstance(node, ast.Subscript):
         index = node.slice
+        if isinstance(index, ast.Constant) and index.value in ("W", "b"):
+            new = copy.copy(node)
+            new.slice = ast.Constant({"W": "b", "b": "W"}[index.value])
+            yield "W for b", new
         parts = index.elts if isinstance(index, ast.Tuple) else [index]
         for i, part in enumerate(parts):
             if isinstance(part, ast.Slice):
