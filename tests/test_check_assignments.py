@@ -24,6 +24,8 @@ from tools.mutants import OPERATORS, mutants
 
 import grading_support as S
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("check_assignments")]  # one worker builds `shipped` once
+
 ROOT = S.ROOT
 GUIDE = ROOT / "book" / "appendix" / "writing_assignments.md"
 HW = "hw1_neurons"   # the assignment the mistakes are planted into (its checks are the quickest)
