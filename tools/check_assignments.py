@@ -622,9 +622,11 @@ def _mutation(report, nb, assignment, cells, graded, seed_list, base, say):
                     passed[check_id], changed[check_id] = [], False
                     for seed in seed_list:
                         verdict, log = _grade(assignment, worker.student, check_id, seed)
-                        changed[check_id] = changed[check_id] or not same_log(log, base[check_id, seed])
-                        if verdict.passed:
+                        if verdict.passed:  # (a failing check received something else; no need to compare)
                             passed[check_id].append(seed)
+                            changed[check_id] = changed[check_id] or not same_log(log, base[check_id, seed])
+                        else:
+                            changed[check_id] = True
                 # seeds on which the mutant passes every check of its part: its points are earned by wrong code
                 surviving = [s for s in seed_list if all(s in passed[c] for c in checks)]
                 for check_id in checks:
