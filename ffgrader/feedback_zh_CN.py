@@ -409,6 +409,7 @@ MESSAGES = {
 "{name} raised {type(exc).__name__}: {exc} when called with {args_summary(args, kwargs, names)}.": "{name} 抛出了 {type(exc).__name__}：{exc}，调用参数为 {args_summary(args, kwargs, names)}。",
 "{node.func.id} takes integer literals": "{node.func.id} 只接受整数字面量",
 "{node.func.id} takes {n} integer argument(s)": "{node.func.id} 需要 {n} 个整数参数",
+"{part} (AND from zero weights)": "{part}（AND，从零权重开始）",
 "{part} (its dense_forward)": "{part}（用它自己的 dense_forward）",
 "{part} (its dropout_forward)": "{part}（用它自己的 dropout_forward）",
 "{part} (its shift_images, dx={dx}, dy={dy})": "{part}（用它自己的 shift_images，dx={dx}，dy={dy}）",
