@@ -20,7 +20,7 @@ from nbgrader.preprocessors import (
 
 import ffgrader
 import nbgrader
-from ffgrader.feedback_math import TypesetMath, feedback_markdown, typeset_math
+from ffgrader.offline_math import TypesetMath, feedback_markdown, typeset_math
 from ffgrader.nbgrader_pre import OverwriteCells, RestoreCellRoles, SandboxedGrading, ScrubPaths
 from ffgrader.sanitize import SanitizeNotebook, clean_html
 from ffgrader.submissions import screen_submitted
@@ -80,7 +80,7 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Feedback shows neither hidden tests, nor the mark scheme of manually graded answers, nor any absolute path; its
-# formulas are typeset here, so that the page shows them offline with no script (ffgrader/feedback_math.py).
+# formulas are typeset here, so that the page shows them offline with no script (ffgrader/offline_math.py).
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, ScrubPaths, TypesetMath,
                                     CSSHTMLHeaderPreprocessor]
 

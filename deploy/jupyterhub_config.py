@@ -82,6 +82,8 @@ def _role_environment(spawner):
         "PATH": f"{PREFIX / 'env' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         # The course's nbgrader_config.py uses the hub's exchange instead of its own local one.
         "FFNN_EXCHANGE": EXCHANGE,
+        # MathJax for the feedback's formulas (ffgrader/offline_math.py), installed by deploy/setup.sh.
+        "FFNN_NODE_MODULES": str(PREFIX / "mathjax" / "node_modules"),
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
     })
     if instructor:

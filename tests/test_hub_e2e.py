@@ -295,12 +295,16 @@ class Terminal:
         page.locator(".lm-Menu-itemLabel:text-is('Terminal')").first.click()
         self.screen = page.locator(".jp-Terminal .xterm").last
         self.screen.wait_for()
+        # Its tab, titled by the shell's prompt (user@host: directory), to come back to it from another tab.
+        self.tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"{hub.instructor}@").first
         page.locator(".jp-Terminal .xterm-helper-textarea").last.wait_for(state="attached")
 
     def type(self, line: str, timeout: float = 900) -> int:
         """Type one command line and Enter, then a line that records its exit status; return the status."""
         self.n += 1
         status = Path(f"/home/{self.hub.instructor}/.guide-step-{self.n}")
+        if not self.screen.is_visible():
+            self.tab.click()
         self.screen.click()
         self.page.keyboard.type(line)
         self.page.keyboard.press("Enter")
@@ -413,8 +417,11 @@ def _term(hub, browser):
     _shot(ipage, "i-0-formgrader-tab")
     # The guide's path: Manual Grading -> the assignment -> its notebook -> Submission #N (Alice's).
     frame.locator("a:text-is('Manual Grading')").first.click()
+    frame.wait_for_url("**/formgrader/gradebook")
     frame.locator(f"#main-table a:text-is('{HW}')").first.click()
+    frame.wait_for_url(f"**/formgrader/gradebook/{HW}")
     frame.locator(f"#main-table a:text-is('{HW}')").first.click()
+    frame.wait_for_url(f"**/formgrader/gradebook/{HW}/{HW}")
     alices = frame.locator(f"#main-table a.name-hidden[href$='/formgrader/submissions/{subnb_id}']")
     assert re.fullmatch(r"Submission #\d+", alices.inner_text().strip()), alices.inner_text()
     assert frame.locator("#main-table a.name-hidden").count() == 2
@@ -465,7 +472,6 @@ def _term(hub, browser):
     assert comment_text == "Clear derivation; say why the bias shifts the threshold.", comment_text
 
     # --- feedback back to the students, typed in the terminal
-    ipage.locator(".lm-TabBar-tab", has_text="Terminal").first.click()
     terminal.run(_guide_line(commands, f"nbgrader generate_feedback {HW}"))
     expected = {hub.alice: full + 3, hub.bob: auto[hub.bob]}
     for user, (sctx, spage) in students.items():
@@ -484,7 +490,7 @@ def _term(hub, browser):
         # The formulas are typeset with no network (the page runs no script: they were typeset when the
         # feedback was generated), and no TeX source is left on the page.
         assert spage.locator("mjx-container").count() >= (3 if user == hub.alice else 1)
-        assert "\\frac" not in body and "$f(x)" not in body
+        assert "\\frac" not in body and "$f'(x)" not in body
         sctx.close()
 
     # --- grades for the LMS

@@ -1,4 +1,4 @@
-"""Feedback pages show typeset formulas with no network and no script (ffgrader/feedback_math.py).
+"""Feedback pages show typeset formulas with no network and no script (ffgrader/offline_math.py).
 
 The page is drawn as `nbgrader generate_feedback` draws it: the course's nbgrader_config.py (its feedback
 preprocessors, template and filters) on nbconvert's HTMLExporter, with the template paths nbgrader adds. Served
@@ -21,7 +21,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets.config.loader import PyFileConfigLoader
 
 from attacks import markup
-from ffgrader.feedback_math import TypesetMath, formulas
+from ffgrader.offline_math import TypesetMath, formulas
 
 pytestmark = [pytest.mark.browser]
 

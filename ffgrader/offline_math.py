@@ -1,5 +1,8 @@
 """The feedback page's formulas, typeset when the feedback is generated (trusted side).
 
+(Not named ``feedback_*.py``: deploy/setup.sh leaves those out of the hub's student-readable environment, as they
+hold the hidden checks' messages.)
+
 A student opens their feedback as a file, offline or on a hub that reaches no CDN, and the page runs no script
 (its Content-Security-Policy: ``ffgrader/templates/feedback``). So the formulas are typeset here, by MathJax 4
 in node (the npm package the book uses: the course's ``node_modules`` after ``make node-deps``, or
