@@ -30,7 +30,8 @@ create)
       # 16 random characters each (letters and digits: easy to read out and type), set as the Unix password.
       pw=$(head -c 512 /dev/urandom | tr -dc 'A-Za-z0-9' | cut -c1-16)
       echo "$u:$pw" | chpasswd
-      sed -i "/^$u,/d" "$passwords"
+      # A stale line for this login (a user deleted by hand) is replaced.
+      (umask 077; awk -F, -v u="$u" '$1 != u' "$passwords" > "$passwords.new" && mv "$passwords.new" "$passwords")
       echo "$u,$pw" >> "$passwords"
     fi
     chmod 700 "/home/$u"

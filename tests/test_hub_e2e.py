@@ -300,24 +300,37 @@ class Terminal:
         page.locator(".jp-Terminal .xterm-helper-textarea").last.wait_for(state="attached")
 
     def type(self, line: str, timeout: float = 900) -> int:
-        """Type one command line and Enter, then a line that records its exit status; return the status."""
+        """Type one command line and Enter, then a line that records its exit status and the command line the
+        shell ran before it (from its history: a line lost on the way must not pass); return the status."""
         self.n += 1
         status = Path(f"/home/{self.hub.instructor}/.guide-step-{self.n}")
         if not self.screen.is_visible():
             self.tab.click()
         self.screen.click()
+        self.page.wait_for_function(
+            "() => { const el = document.activeElement; return !!el && el.classList.contains('xterm-helper-textarea')"
+            " && el.closest('.jp-Terminal').offsetParent !== null; }")
         self.page.keyboard.type(line)
         self.page.keyboard.press("Enter")
-        self.page.keyboard.type(f"echo $? > ~/{status.name}")
+        self.page.keyboard.type(f'echo "$? $(fc -ln -2 -2)" > ~/{status.name}')
         self.page.keyboard.press("Enter")
         text = wait_until(lambda: status.is_file() and status.read_text().strip(), timeout=timeout,
                           what=f"the terminal to finish {line!r}")
-        return int(text)
+        rc, _, ran = text.partition(" ")
+        assert ran.strip() == line.strip(), f"the shell ran {ran!r}, not the typed {line!r}"
+        return int(rc)
 
     def run(self, line: str, timeout: float = 900):
         rc = self.type(line, timeout)
         _shot(self.page, f"i-terminal-{self.n}")
         assert rc == 0, f"{line!r} exited with {rc} in the hub terminal (screenshot i-terminal-{self.n}.png)"
+
+
+def _policy(ctx, hub, user) -> str:
+    """The Content-Security-Policy header of a user's server (its lab page, with the context's login)."""
+    response = ctx.request.get(f"{hub.server(user)}/lab")
+    assert response.ok, response.status
+    return response.headers["content-security-policy"]
 
 
 def _formgrader_frame(page):
@@ -375,6 +388,7 @@ def _term(hub, browser):
         items = _menu_items(page)
         assert "Assignment List" in items and "Formgrader" not in items, items
         assert _api(page, user, "GET", "formgrader")["status"] == 404
+        assert "frame-ancestors 'none'" in _policy(ctx, hub, user)          # nobody may frame a student's pages
         panel = _assignment_list(page)
         panel.get_by_role("button", name="Fetch").first.click()
         panel.get_by_role("button", name="Submit").first.wait_for()
@@ -413,6 +427,8 @@ def _term(hub, browser):
     assert auto[hub.alice] == full and 0 < auto[hub.bob] < full, (auto, full)
 
     assert "Formgrader" in _menu_items(ipage)
+    # The instructor's server lets its own pages (its own origin: http://<instructor>.localhost:port) frame it.
+    assert _policy(ictx, hub, hub.instructor).startswith("frame-ancestors 'self'; report-uri ")
     frame = _formgrader_frame(ipage)
     _shot(ipage, "i-0-formgrader-tab")
     # The guide's path: Manual Grading -> the assignment -> its notebook -> Submission #N (Alice's).
@@ -447,6 +463,7 @@ def _term(hub, browser):
     assert "\\frac" not in answer.inner_text()
     comment_box, answer_box = task.locator("textarea.comment").bounding_box(), answer.bounding_box()
     assert answer_box["y"] >= comment_box["y"] + comment_box["height"] - 1, (comment_box, answer_box)
+    task.scroll_into_view_if_needed()
     _shot(ipage, "i-1-rubric")
 
     # The page saves each field on "change" (a PUT to the formgrader's API): wait for those answers.
