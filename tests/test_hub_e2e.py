@@ -327,10 +327,14 @@ class Terminal:
         assert rc == 0, f"{line!r} exited with {rc} in the hub terminal (screenshot i-terminal-{self.n}.png)"
 
 
-def _policy(page) -> str:
-    """The Content-Security-Policy header of the page's server (its lab page, fetched by the page itself)."""
-    return page.evaluate("async () => { const r = await fetch(location.href);"
-                         " return r.ok ? r.headers.get('content-security-policy') : `HTTP ${r.status}`; }")
+def _policy(page, user) -> str:
+    """The Content-Security-Policy header of a user's server (an API answer, fetched by the page as its own JS
+    does: with the XSRF token, without which JupyterHub treats a cookie-only request as not logged in)."""
+    return page.evaluate("""async (user) => {
+        const xsrf = decodeURIComponent((document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || "");
+        const r = await fetch(`/user/${user}/api/status`, {headers: {"X-XSRFToken": xsrf}});
+        return r.ok ? r.headers.get("content-security-policy") : `HTTP ${r.status}`;
+    }""", user)
 
 
 def _formgrader_frame(page):
@@ -388,7 +392,7 @@ def _term(hub, browser):
         items = _menu_items(page)
         assert "Assignment List" in items and "Formgrader" not in items, items
         assert _api(page, user, "GET", "formgrader")["status"] == 404
-        assert "frame-ancestors 'none'" in _policy(page)          # nobody may frame a student's pages
+        assert "frame-ancestors 'none'" in _policy(page, user)          # nobody may frame a student's pages
         panel = _assignment_list(page)
         panel.get_by_role("button", name="Fetch").first.click()
         panel.get_by_role("button", name="Submit").first.wait_for()
@@ -428,7 +432,7 @@ def _term(hub, browser):
 
     assert "Formgrader" in _menu_items(ipage)
     # The instructor's server lets its own pages (its own origin: http://<instructor>.localhost:port) frame it.
-    assert _policy(ipage).startswith("frame-ancestors 'self'; report-uri ")
+    assert _policy(ipage, hub.instructor).startswith("frame-ancestors 'self'; report-uri ")
     frame = _formgrader_frame(ipage)
     _shot(ipage, "i-0-formgrader-tab")
     # The guide's path: Manual Grading -> the assignment -> its notebook -> Submission #N (Alice's).
