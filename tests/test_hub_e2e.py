@@ -272,7 +272,10 @@ def _type_written_answer(page, hub, user):
     page.keyboard.press("Control+s")
 
     def saved():
-        nb = json.loads(_api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")["text"])["content"]
+        got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
+        if got["status"] != 200:          # e.g. while the save is being written: ask again
+            return False
+        nb = json.loads(got["text"])["content"]
         return any(c["cell_type"] == "markdown" and c["source"] == WRITTEN for c in nb["cells"])
 
     wait_until(saved, timeout=120, what="the typed answer to reach the saved notebook")
