@@ -311,10 +311,23 @@ class Terminal:
         self.tab.click()
         self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current",
                           has_text=f"{self.hub.instructor}@").wait_for()
-        self.screen.click()
-        self.page.wait_for_function(
-            "() => { const el = document.activeElement; return !!el && el.classList.contains('xterm-helper-textarea')"
-            " && el.closest('.jp-Terminal').offsetParent !== null; }")
+        # Right after the tab comes back, the first keys can get lost (seen after the Formgrader tab): type a
+        # no-op that touches a file until the shell has taken it, then the guide's line.
+        ready = Path(f"/home/{self.hub.instructor}/.guide-ready-{self.n}")
+        for _attempt in range(5):
+            self.screen.click()
+            self.page.wait_for_function(
+                "() => { const el = document.activeElement; return !!el &&"
+                " el.classList.contains('xterm-helper-textarea') && el.closest('.jp-Terminal').offsetParent !== null; }")
+            self.page.keyboard.type(f": > ~/{ready.name}")
+            self.page.keyboard.press("Enter")
+            try:
+                wait_until(ready.is_file, timeout=30, what="the terminal to take typed keys")
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError("the hub terminal did not take typed keys")
         self.page.keyboard.type(line)
         self.page.keyboard.press("Enter")
         self.page.keyboard.type(f"echo $? > ~/{status.name}")
