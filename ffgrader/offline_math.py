@@ -40,7 +40,7 @@ from pathlib import Path
 import nh3
 from jinja2 import pass_context
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
-from nbconvert.preprocessors import Preprocessor
+from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
 # A formula in rendered Markdown, until typeset_math replaces it: private-use characters around the kind
@@ -151,8 +151,9 @@ def _default_node_modules() -> str:
     return ""
 
 
-class TypesetMath(Preprocessor):
-    """Typesets the notebook's formulas (Markdown cells and grader comments) for the feedback page."""
+class TypesetMath(NbGraderPreprocessor):
+    """Typesets the notebook's formulas (Markdown cells and grader comments) for the feedback page. (An nbgrader
+    preprocessor: enabled when GenerateFeedback registers it by class, as it does with its list.)"""
 
     node_modules = Unicode(help="The node_modules folder holding the npm packages mathjax and "
                                 "@mathjax/mathjax-newcm-font (default: $FFNN_NODE_MODULES, ./node_modules, the "

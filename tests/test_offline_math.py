@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 from traitlets.config.loader import PyFileConfigLoader
 
 from attacks import markup
@@ -54,12 +55,15 @@ def _feedback_exporter():
     assert TypesetMath in preprocessors
     exporter = HTMLExporter(config=config)
     for pre in preprocessors:
-        # GetGrades reads the gradebook; _Grades puts the same fields (a score, the grader's comment) in place.
-        exporter.register_preprocessor(_Grades() if pre.__name__ == "GetGrades" else pre(config=config), enabled=True)
+        # As nbgrader's converter registers them: by class, enabled only if the class says so. GetGrades reads the
+        # gradebook; _Grades puts the same fields (a score, the grader's comment) in place.
+        exporter.register_preprocessor(_Grades if pre.__name__ == "GetGrades" else pre)
     return exporter
 
 
 class _Grades(Preprocessor):
+    enabled = Bool(True)
+
     def preprocess_cell(self, cell, resources, index):
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "task_1":
             cell.metadata.nbgrader.update(score=2.0, comment="Right: $\\sigma'(z) = \\sigma(z)(1-\\sigma(z))$.")
