@@ -109,8 +109,16 @@ class _MarkedMath(IPythonRenderer):
         return _markers("D", f"\\begin{{{name}}}{body}\\end{{{name}}}")
 
 
-def _render(source: str, attachments=None, path: str = "") -> str:
-    renderer = _MarkedMath(escape=False, attachments=attachments or {}, path=path)
+class _FormulasOnly(_MarkedMath):
+    """For finding the formulas: images are not looked at (an image of a missing attachment is the page's
+    business, drawn by the template as nbconvert draws it; here it must not stop the feedback)."""
+
+    def image(self, text: str, url: str, title=None) -> str:
+        return ""
+
+
+def _render(source: str, attachments=None, path: str = "", renderer_class=_MarkedMath) -> str:
+    renderer = renderer_class(escape=False, attachments=attachments or {}, path=path)
     return MarkdownWithMath(renderer=renderer).render(source)
 
 
@@ -124,7 +132,7 @@ def feedback_markdown(context, source) -> str:
 
 def formulas(source: str) -> list[tuple[str, bool]]:
     """(TeX, display) of every formula nbconvert's Markdown parser finds in ``source``, in order."""
-    return [(html.unescape(tex), kind == "D") for kind, tex in _MARKER.findall(_render(source))]
+    return [(html.unescape(tex), kind == "D") for kind, tex in _MARKER.findall(_render(source, renderer_class=_FormulasOnly))]
 
 
 @pass_context
