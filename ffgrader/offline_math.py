@@ -187,13 +187,18 @@ class TypesetMath(NbGraderPreprocessor):
                              "TypesetMath.node_modules)", "node is not installed" if node is None else
                              f"no npm package mathjax in {modules}")
             return nb, resources
-        proc = subprocess.run([node, "-e", _NODE_SCRIPT, str(modules / "mathjax"), str(modules / "@mathjax")],
-                              input=json.dumps({"items": [{"tex": t, "display": d} for t, d in items]}),
-                              capture_output=True, text=True, encoding="utf-8", timeout=self.timeout,
-                              env={"PATH": "", "HOME": os.environ.get("HOME", "/")})
-        if proc.returncode != 0:
-            raise RuntimeError(f"MathJax (node) failed typesetting the feedback: {proc.stderr[-2000:]}")
-        answer = json.loads(proc.stdout)
+        try:
+            proc = subprocess.run([node, "-e", _NODE_SCRIPT, str(modules / "mathjax"), str(modules / "@mathjax")],
+                                  input=json.dumps({"items": [{"tex": t, "display": d} for t, d in items]}),
+                                  capture_output=True, text=True, encoding="utf-8", timeout=self.timeout,
+                                  env={"PATH": "", "HOME": os.environ.get("HOME", "/")})
+            if proc.returncode != 0:
+                raise RuntimeError(proc.stderr[-2000:])
+            answer = json.loads(proc.stdout)
+        except (OSError, ValueError, RuntimeError, subprocess.TimeoutExpired) as exc:
+            # The student still gets their feedback, with the formulas as TeX source.
+            self.log.warning("Feedback formulas are left as TeX: MathJax (node) failed: %s", exc)
+            return nb, resources
         for (tex, display), result in zip(items, answer["results"]):
             if "html" in result:
                 resources["ffnn_math"][json.dumps([tex, display])] = guard(result["html"])
