@@ -130,6 +130,13 @@ def load(path) -> Assignment:
     for attr in ("NNLIB_ALLOWED", "SKIP_CELLS"):
         if not isinstance(ns.get(attr, ()), tuple):
             raise TypeError(f"{path.name}: {attr} must be a tuple of str")
+    # A misspelt BY_HAND key would switch the by-hand rule off without a word: refuse to grade instead.
+    registered = ns.get(_REGISTRY, {})
+    unknown = ", ".join(repr(t) for t in by_hand if t not in registered)
+    if unknown:
+        known = ", ".join(map(repr, registered)) or "none"
+        raise ValueError(f"{path.name}: BY_HAND names {unknown}, for which no check is registered "
+                         f"(registered: {known})")
     return Assignment(path=path, checks=dict(ns.get(_REGISTRY, {})), NNLIB_ALLOWED=tuple(ns.get("NNLIB_ALLOWED", ())),
                       SKIP_CELLS=tuple(ns.get("SKIP_CELLS", ())), BY_HAND=dict(by_hand))
 
