@@ -41,6 +41,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .env import tool_env
+from .gradebook_db import check_db_url, course_config, db_url, gradebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
@@ -51,51 +52,6 @@ _CONFIG_PACKAGES = ("ffgrader",)
 # One thread per process for every BLAS/OpenMP runtime numpy may be linked against.
 _ONE_THREAD = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                 "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
-
-
-def course_config(course: Path):
-    """The course's nbgrader configuration (its nbgrader_config.py, as nbgrader itself loads it)."""
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    course = Path(course).resolve()
-    if not (course / "nbgrader_config.py").is_file():
-        return Config()
-    return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-
-
-def db_url(course: Path, db: str | None = None) -> str:
-    """``db`` if given, else the course's configured ``CourseDirectory.db_url``, else its gradebook.db."""
-    if db:
-        return check_db_url(db)
-    configured = course_config(course).get("CourseDirectory", {}).get("db_url")
-    return configured or f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
-
-
-def check_db_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError, TypeError):
-        raise ValueError(f"--db {url!r} is not a database URL like sqlite:////path/gradebook.db or "
-                         "postgresql+psycopg://user@host:5432/ffnn") from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ValueError(f"--db {url!r}: the course's gradebook runs on sqlite or postgresql, not "
-                         f"{parsed.get_backend_name()}")
-    return url
-
-
-def gradebook(course: Path, db: str | None = None):
-    """The course's nbgrader Gradebook. Creating a new one runs `alembic` by name: this interpreter's bin/
-    must be on PATH (as nbgrader's own commands need; see tools/env.py)."""
-    from nbgrader.api import Gradebook
-
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-    return Gradebook(db_url(course, db))
 
 
 def _run(cmd, cwd, env=None):
@@ -423,7 +379,7 @@ def main(argv=None) -> int:
         elif args.command == "regrade":
             from .regrade import regrade
 
-            res = regrade(course, args.assignment, args.grade_id, args.student or None)
+            res = regrade(course, args.assignment, args.grade_id, args.student or None, db=args.db)
             print(f"regraded {args.grade_id} of {len(res)} submission(s) of {args.assignment}")
         elif args.command == "extend":
             due = extend(args.assignment, args.student, course, args.hours, args.db)

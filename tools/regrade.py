@@ -26,27 +26,13 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-
-def _gradebook(course: Path):
-    from nbgrader.api import Gradebook
-
-    return Gradebook(f"sqlite:///{Path(course).resolve() / 'gradebook.db'}")
+from .gradebook_db import course_config, db_url, gradebook
 
 
-def course_config(course: Path):
-    """The course's nbgrader configuration (its nbgrader_config.py), as nbgrader loads it."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    course = Path(course).resolve()
-    if not (course / "nbgrader_config.py").is_file():
-        raise ValueError(f"{course} is not a course directory (no nbgrader_config.py)")
-    return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-
-
-def _notebook_of(course: Path, assignment: str, grade_id: str) -> str:
+def _notebook_of(course: Path, assignment: str, grade_id: str, db: str | None = None) -> str:
     from nbgrader.api import MissingEntry
 
-    with _gradebook(course) as gb:
+    with gradebook(course, db) as gb:
         try:
             a = gb.find_assignment(assignment)
         except MissingEntry:
@@ -62,7 +48,7 @@ def _notebook_of(course: Path, assignment: str, grade_id: str) -> str:
     raise ValueError(f"{assignment} has no autograded test cell {grade_id!r} (its parts: {', '.join(sorted(known))})")
 
 
-def grade_part(course: Path, assignment: str, student: str, grade_id: str, *, watch=None, record=True):
+def grade_part(course: Path, assignment: str, student: str, grade_id: str, *, watch=None, record=True, db=None):
     """Grade one part of one student's autograded notebook again: (graded notebook, notebook name, path)."""
     from nbgrader.coursedir import CourseDirectory
 
@@ -73,7 +59,8 @@ def grade_part(course: Path, assignment: str, student: str, grade_id: str, *, wa
         raise ValueError(f"student id {student!r} is not a folder name of autograded/")
     config = course_config(course)
     coursedir = CourseDirectory(config=config)
-    notebook = _notebook_of(course, assignment, grade_id)
+    notebook = _notebook_of(course, assignment, grade_id, db)
+    url = db_url(course, db)
     folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     path = folder / f"{notebook}.ipynb"
     if not path.is_file():
@@ -82,7 +69,7 @@ def grade_part(course: Path, assignment: str, student: str, grade_id: str, *, wa
     grader = SandboxedGrading(config=config)
     grader.only, grader.watch, grader.record = {grade_id}, watch, record
     resources = {"nbgrader": {"student": student, "assignment": assignment, "notebook": notebook,
-                              "db_url": coursedir.db_url}, "metadata": {"path": str(folder)}}
+                              "db_url": url}, "metadata": {"path": str(folder)}}
     graded, _ = grader.preprocess(copy.deepcopy(nb), resources)
     return graded, notebook, path
 
@@ -92,7 +79,7 @@ def _cell(nb, grade_id):
                 and (c.metadata.get("nbgrader") or {}).get("grade_id") == grade_id)
 
 
-def regrade(course: Path, assignment: str, grade_id: str, students=None, log=print) -> dict:
+def regrade(course: Path, assignment: str, grade_id: str, students=None, log=print, db=None) -> dict:
     """Regrade part ``grade_id`` of ``assignment`` for ``students`` (default: every autograded submission).
     Returns {student: (old auto_score, new auto_score)}."""
     from nbgrader.coursedir import CourseDirectory
@@ -110,12 +97,12 @@ def regrade(course: Path, assignment: str, grade_id: str, students=None, log=pri
         raise ValueError(f"no autograded submission of {assignment} for {missing}: autograde them first")
     changes = {}
     for student in wanted:
-        graded, notebook, path = grade_part(course, assignment, student, grade_id)
+        graded, notebook, path = grade_part(course, assignment, student, grade_id, db=db)
         kept = nbformat.read(str(path), as_version=4)
         cell = _cell(kept, grade_id)
         cell.outputs = _cell(graded, grade_id).outputs
         score = determine_grade(cell)[0]
-        with _gradebook(course) as gb:
+        with gradebook(course, db) as gb:
             grade = gb.find_grade(grade_id, notebook, assignment, student)
             old = grade.auto_score
             grade.auto_score = score
@@ -123,7 +110,7 @@ def regrade(course: Path, assignment: str, grade_id: str, students=None, log=pri
         nbformat.write(kept, str(path))
         # The late penalty is a share of the notebook's score: recomputed with the course's policy.
         AssignLatePenalties(config=config).preprocess(kept, {"nbgrader": {
-            "student": student, "assignment": assignment, "notebook": notebook, "db_url": coursedir.db_url}})
+            "student": student, "assignment": assignment, "notebook": notebook, "db_url": db_url(course, db)}})
         changes[student] = (old, score)
         log(f"regrade {assignment} {grade_id} {student}: {old:g} -> {score:g}")
     return changes

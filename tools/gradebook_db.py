@@ -1,0 +1,56 @@
+"""Where the course's gradebook is: the one home of the course's nbgrader configuration and database URL.
+
+``tools.classroom`` (every command's ``--db``) and ``tools.regrade`` open the gradebook through here, so a
+PostgreSQL ``db_url`` in ``nbgrader_config.py`` or on the command line reaches every command alike.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def course_config(course: Path):
+    """The course's nbgrader configuration (its nbgrader_config.py, as nbgrader itself loads it)."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = Path(course).resolve()
+    if not (course / "nbgrader_config.py").is_file():
+        return Config()
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+
+
+def db_url(course: Path, db: str | None = None) -> str:
+    """``db`` if given, else the course's configured ``CourseDirectory.db_url``, else its gradebook.db."""
+    if db:
+        return check_db_url(db)
+    configured = course_config(course).get("CourseDirectory", {}).get("db_url")
+    return configured or f"sqlite:///{Path(course).resolve() / 'gradebook.db'}"
+
+
+def check_db_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError, TypeError):
+        raise ValueError(f"--db {url!r} is not a database URL like sqlite:////path/gradebook.db or "
+                         "postgresql+psycopg://user@host:5432/ffnn") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(f"--db {url!r}: the course's gradebook runs on sqlite or postgresql, not "
+                         f"{parsed.get_backend_name()}")
+    return url
+
+
+def gradebook(course: Path, db: str | None = None):
+    """The course's nbgrader Gradebook. Creating a new one runs `alembic` by name: this interpreter's bin/
+    must be on PATH (as nbgrader's own commands need; see tools/env.py)."""
+    from nbgrader.api import Gradebook
+
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return Gradebook(db_url(course, db))
