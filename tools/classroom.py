@@ -4,6 +4,8 @@
     python -m tools.classroom roster students.csv
     python -m tools.classroom autograde hw1_neurons --jobs 2 [--student alice --student bob]
     python -m tools.classroom export grades.csv
+    python -m tools.classroom stats hw1_neurons [--out stats.html]          (tools/stats.py)
+    python -m tools.classroom similarity hw1_neurons [--out similarity.html] (tools/similarity.py)
 
 ``register`` runs the real ``nbgrader generate_assignment`` in a temporary copy of the course but against
 the course's own ``gradebook.db`` (``--db``), so the gradebook learns every assignment, notebook, cell and
@@ -15,6 +17,8 @@ other student (``--CourseDirectory.student_id_exclude``), so no two processes ev
 submission. Every process gets exactly one BLAS/OpenMP thread: two processes on two cores, each
 starting its own thread pool, would otherwise fight over the cores. The scores equal a serial run's
 (tests/test_parallel_grading.py checks it with a CPU hog running).
+
+``autograde`` shows the run's progress on stderr (students done / total, rate, ETA, failures; tools/progress.py).
 
 ``export`` writes nbgrader's CSV columns plus ``lms_user_id`` (the id the LMS knows the student by).
 """
@@ -187,11 +191,17 @@ def grading_env() -> dict:
     return env
 
 
-def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None, force=True, log=print) -> dict:
+def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None, force=True, log=print,
+              progress_stream=None) -> dict:
     """Autograde ``students`` (default: everyone in submitted/) of ``assignment`` in ``jobs`` processes.
 
+    Shows the run's progress on ``progress_stream`` (default stderr; see tools/progress.py).
     Returns {student: rc of its shard}. Raises RuntimeError naming the shards that failed.
     """
+    import threading
+
+    from .progress import Progress, ShardLog
+
     course = Path(course).resolve()
     everyone = submitted_ids(course, assignment)
     wanted = sorted(set(students)) if students else everyone
@@ -199,26 +209,30 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
     if missing:
         raise ValueError(f"no submission of {assignment} for {missing} in {course / 'submitted'}")
     parts = shards(wanted, jobs)
+    progress = Progress(f"autograde {assignment}", len(wanted), stream=progress_stream)
     procs = []
     for part in parts:
         others = sorted(set(everyone) - set(part))
         cmd = [NBGRADER, "autograde", assignment, "--CourseDirectory.student_id_exclude=" + ",".join(others)]
         if force:
             cmd.append("--force")
-        out = tempfile.TemporaryFile(mode="w+")
-        procs.append((part, out, subprocess.Popen(cmd, cwd=course, env=grading_env(), stdout=out,
-                                                  stderr=subprocess.STDOUT, text=True)))
+        proc = subprocess.Popen(cmd, cwd=course, env=grading_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace")
+        reader = ShardLog(progress)
+        thread = threading.Thread(target=reader.read, args=(proc.stdout,), daemon=True)
+        thread.start()
+        procs.append((part, reader, thread, proc))
     failed, result = [], {}
-    for part, out, proc in procs:
+    for part, reader, thread, proc in procs:
         rc = proc.wait()
-        out.seek(0)
-        text = out.read()
-        out.close()
+        thread.join()
+        reader.close(rc)
         for s in part:
             result[s] = rc
         if rc != 0:
-            failed.append(f"shard {part[0]}..{part[-1]} ({len(part)} students, rc={rc}):\n{text[-4000:]}")
+            failed.append(f"shard {part[0]}..{part[-1]} ({len(part)} students, rc={rc}):\n{reader.text[-4000:]}")
         log(f"autograde {assignment}: {len(part)} student(s) {part[0]}..{part[-1]}: rc={rc}")
+    progress.close()
     if failed:
         raise RuntimeError("nbgrader autograde failed for\n" + "\n".join(failed))
     return result
@@ -289,6 +303,13 @@ def main(argv=None) -> int:
     p.add_argument("--student", action="append", default=[])
     p = sub.add_parser("export", help="grades CSV with the LMS ids")
     p.add_argument("csv", type=Path)
+    p = sub.add_parser("stats", help="HTML statistics of a graded assignment (tools/stats.py)")
+    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, help="the HTML file (default: stats-<assignment>.html)")
+    p = sub.add_parser("similarity", help="HTML similarity report of the code answers (tools/similarity.py)")
+    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, help="the HTML file (default: similarity-<assignment>.html)")
+    p.add_argument("--top", type=int, default=10, help="pairs listed per part (default 10)")
     args = ap.parse_args(argv)
     course = args.course.resolve()
     if not (course / "nbgrader_config.py").is_file():
@@ -308,6 +329,17 @@ def main(argv=None) -> int:
         elif args.command == "autograde":
             res = autograde(args.assignment, course, args.jobs, args.student or None)
             print(f"autograded {len(res)} submission(s) of {args.assignment} in {min(args.jobs, len(res) or 1)} process(es)")
+        elif args.command == "stats":
+            from . import stats
+
+            dest, data = stats.report(course, args.assignment, args.out)
+            print(f"statistics of {len(data['totals'])} submission(s) of {args.assignment} written to {dest}")
+        elif args.command == "similarity":
+            from . import similarity
+
+            dest, result = similarity.report(course, args.assignment, args.out, args.top)
+            print(f"similarity of {len({s for a in result.answers.values() for s in a})} submission(s) of "
+                  f"{args.assignment} written to {dest}")
         else:
             print(f"{export(args.csv, course)} row(s) written to {args.csv}")
     except (ValueError, TypeError, RuntimeError) as exc:
