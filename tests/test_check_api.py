@@ -1,4 +1,4 @@
-"""The instructor guide's example checks.py ("Writing the checks of a new assignment") works as written: it is
+"""The example checks.py of "Writing an assignment" (its section on the full @check API) works as written: it is
 loaded as an assignment's checks file and graded against a student's right and wrong answers through the real
 worker (loopback channel)."""
 
@@ -10,7 +10,7 @@ import grading_support as S
 from ffgrader.checks import load
 from ffgrader.session import loopback_student
 
-GUIDE = S.ROOT / "book" / "appendix" / "instructor_guide.md"
+GUIDE = S.ROOT / "book" / "appendix" / "writing_assignments.md"
 
 RIGHT = """\
 import numpy as np
@@ -37,7 +37,7 @@ def trapezoid(f, n):
 
 def _example(tmp_path):
     text = GUIDE.read_text(encoding="utf-8")
-    section = text[text.index("## Writing the checks of a new assignment"):]
+    section = text[text.index("## The full API: `@check` functions"):]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     path = tmp_path / "checks.py"
     path.write_text(code, encoding="utf-8")
