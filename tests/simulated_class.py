@@ -226,7 +226,7 @@ def nnlib_copy() -> str:
                 node.body = node.body[1:]
             chunks.append(ast.unparse(node))
     shim = "def as_float_array(x, name, ndim=None, dtype=None):\n    return np.asarray(x, dtype=dtype or float)\n\n\n"
-    return renamed(shim + "\n\n\n".join(chunks) + "\n", {"need_da_prev": "want_grad_input", "_forward": "fwd",
+    return renamed(shim + "\n\n\n".join(chunks) + "\n", {"_forward": "fwd",
                                                            "_backward": "bwd", "a_prev": "x_in", "delta": "grad_z"})
 
 

@@ -21,6 +21,7 @@ matching lines marked. Submissions are read as ``tools.reports`` reads them (no 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import io
 import itertools
@@ -89,38 +90,41 @@ def reference_files(root=None) -> dict[str, str]:
             for p in sorted(root.rglob("*.py")) if "__pycache__" not in p.parts}
 
 
-def _fingerprint(name: str, code: str, boilerplate=None):
-    from copydetect import CodeFingerprint
+def _copydetect():
+    try:
+        import copydetect
+    except ImportError:
+        raise RuntimeError("the similarity report needs copydetect (the course's requirements.txt): "
+                           "run `make setup`, or `pip install 'copydetect>=0.5,<0.6'` in this environment") from None
+    return copydetect
 
-    return CodeFingerprint(name + ".py", NOISE_TOKENS, WINDOW, boilerplate=boilerplate,
+
+def _fingerprint(name: str, code: str, boilerplate=None):
+    return _copydetect().CodeFingerprint(name + ".py", NOISE_TOKENS, WINDOW, boilerplate=boilerplate,
                            language="python", fp=io.StringIO(code))
 
 
 def _lines(code: str, slices) -> set:
-    """0-based numbers of the lines that the character ranges ``slices`` (2 x n array) touch."""
+    """0-based numbers of the lines that the character ranges ``slices`` (copydetect's 2 x n array) touch."""
+    starts = [0] + [k + 1 for k, ch in enumerate(code) if ch == "\n"]
     out = set()
-    starts = [0]
-    for k, ch in enumerate(code):
-        if ch == "\n":
-            starts.append(k + 1)
-    import bisect
-
-    for a, b in zip(*slices) if len(slices) and len(slices[0]) else ():
-        first, last = bisect.bisect_right(starts, int(a)) - 1, bisect.bisect_right(starts, max(int(b) - 1, int(a))) - 1
-        out.update(range(first, last + 1))
+    if len(slices) == 2:
+        for a, b in zip(*slices):
+            first = bisect.bisect_right(starts, int(a)) - 1
+            last = bisect.bisect_right(starts, max(int(b) - 1, int(a))) - 1
+            out.update(range(first, last + 1))
     return out
 
 
 def _compare(fa, fb):
-    from copydetect import compare_files
-
-    overlap, (sa, sb), (slices_a, slices_b) = compare_files(fa, fb)
+    overlap, (sa, sb), (slices_a, slices_b) = _copydetect().compare_files(fa, fb)
     return overlap, float(sa), float(sb), slices_a, slices_b
 
 
 def analyse(course, assignment: str, reference_root=None, min_score: float = 0.05) -> Result:
     """Every pair (student-student and student-nnlib) of every answer part that shares anything beyond the
     starter code, best first."""
+    _copydetect()
     parts = answer_parts(course, assignment)
     notebooks, skipped = class_notebooks(course, "submitted", assignment)
     if not notebooks:

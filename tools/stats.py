@@ -133,16 +133,20 @@ def _failures(course, assignment, checks) -> dict:
 
 
 def histogram_svg(values, maximum: float, title: str) -> str:
-    """A histogram of ``values`` on [0, maximum] as an SVG element (one bin per point, at most 25 bins)."""
+    """A histogram of ``values`` on [0, maximum] as an SVG element (one bar per point, or 25 bars)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    bins = max(1, min(25, int(round(maximum)) or 1))
+    import numpy as np
+
+    top = max(float(maximum), max(values, default=0.0), 1.0)
+    # One bar per point (centred on it) up to 25 points, so 4 of 5 is not drawn in the same bar as 5 of 5.
+    edges = np.arange(-0.5, np.ceil(top) + 1.0) if top <= 25 else np.linspace(0.0, top, 26)
     fig, ax = plt.subplots(figsize=(5.0, 2.4))
     try:
-        ax.hist(values, bins=bins, range=(0, maximum or 1), color="#3b6ea5", edgecolor="white")
+        ax.hist(values, bins=edges, color="#3b6ea5", edgecolor="white")
         ax.set_xlabel("points")
         ax.set_ylabel("students")
         ax.set_title(title, fontsize=10)
