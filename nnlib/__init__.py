@@ -4,3 +4,4 @@ Modules have one job each; import them explicitly, e.g. ``from nnlib import acti
 """
 
 __version__ = "0.1.0"
+__all__ = ["__version__"]

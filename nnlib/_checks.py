@@ -15,10 +15,15 @@ Conventions kept here so that every module behaves the same way:
 * NaN/inf are rejected with the index of the first bad entry (finding it is the hard part when a
   training run blows up).
 * An empty batch (``shape[0] == 0``) is an error unless ``allow_empty=True``.
+* Sizes are multiplied out against one memory budget (:data:`MEMORY_BUDGET`) and loop counts checked
+  against one limit (:data:`MAX_COUNT`, raised by a caller's ``limit=``) before any work starts; beyond
+  them a :class:`LimitError` (a ``ValueError``) names the argument and what it would cost.
+* Strings are names, never code (:func:`as_identifier`): nothing a caller passes is parsed or evaluated.
 """
 
 from __future__ import annotations
 
+import difflib
 import numbers
 from collections.abc import Iterable
 
@@ -36,6 +41,13 @@ __all__ = [
     "as_bool",
     "as_float_dtype",
     "check_size",
+    "check_budget",
+    "as_count",
+    "as_identifier",
+    "LimitError",
+    "OrderError",
+    "MEMORY_BUDGET",
+    "MAX_COUNT",
     "unknown_name_error",
     "lookup",
     "describe",
@@ -126,9 +138,7 @@ def as_float_array(
     if kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got {describe(arr)}")
     if dtype is not None:
-        target = np.dtype(dtype)
-        if target.kind != "f":
-            raise TypeError(f"dtype for {name} must be a floating dtype, got {target}")
+        target = as_float_dtype(dtype, f"dtype for {name}")
     elif arr.dtype in (np.float32, np.float64):
         target = arr.dtype
     else:
@@ -307,7 +317,11 @@ def unknown_name_error(kind: str, name, known: Iterable[str]) -> ValueError:
     Usage: ``raise unknown_name_error("activation", name, names())``.
     """
     known = sorted(known)
-    return ValueError(f"unknown {kind} {name!r}; known {kind} names: {', '.join(known)}")
+    if len(known) > 30:  # a registry of hundreds of names (the book's claims): the closest ones
+        close = difflib.get_close_matches(str(name), known, n=5)
+        hint = f"did you mean {', '.join(map(repr, close))}?" if close else f"none of the {len(known)} known names is close"
+        return ValueError(f"unknown {kind} {name!r:.60}; {hint}")
+    return ValueError(f"unknown {kind} {name!r:.60}; known {kind} names: {', '.join(known)}")
 
 
 def lookup(registry: dict, kind: str, name):
@@ -330,16 +344,61 @@ def as_bool(value, name: str) -> bool:
     return bool(value)
 
 
-#: Largest number of elements an nnlib function allocates in one array (2**31, i.e. 16 GiB of
-#: float64): a size above it is a typo (``10**12``) and must fail before numpy tries to allocate.
-MAX_ELEMENTS = 2**31
+class LimitError(ValueError):
+    """A size or a count beyond nnlib's limits (a typo such as ``10**12``), refused before any work.
+
+    A ``ValueError``, so ``except ValueError`` still catches it; the message names the argument, what it
+    would cost, and the keyword that raises the limit where a caller may raise it.
+    """
 
 
-def check_size(count: int, what: str) -> int:
-    """Raise ``ValueError`` when an array of ``count`` elements (described by ``what``) is too large."""
-    if count > MAX_ELEMENTS:
-        raise ValueError(
-            f"{what} would allocate {count:,} elements, more than the limit of {MAX_ELEMENTS:,} "
-            f"(2**31); check the sizes"
-        )
+class OrderError(RuntimeError):
+    """A method called before the one whose result it needs (``backward`` before ``forward``)."""
+
+
+#: Bytes one public call may allocate in total (1 GiB): sizes are multiplied out against it *before*
+#: numpy allocates anything, so a typo fails with a message instead of a MemoryError or a swapping machine.
+MEMORY_BUDGET = 2**30
+
+#: Iterations one public call may run (epochs, sample points, symbols) unless the caller passes a larger
+#: ``limit=``: a count above it is far beyond anything the course runs, and most likely a typo.
+MAX_COUNT = 10**6
+
+
+def check_budget(nbytes: int, what: str, budget: int | None = None, *, hint: str = "check the sizes") -> int:
+    """Raise :class:`LimitError` when ``what`` would need more than ``budget`` bytes (default
+    :data:`MEMORY_BUDGET`); return ``nbytes``. ``what`` names the arguments that set the size."""
+    budget = MEMORY_BUDGET if budget is None else as_int_scalar(budget, "budget", min_value=1)
+    if nbytes > budget:
+        raise LimitError(f"{what} would need {nbytes:,} bytes, more than the memory budget (limit) of {budget:,} "
+                         f"bytes; {hint}")
+    return nbytes
+
+
+def check_size(count: int, what: str, *, itemsize: int = 8, budget: int | None = None) -> int:
+    """Raise :class:`LimitError` when ``count`` elements of ``itemsize`` bytes exceed the memory budget;
+    return ``count``."""
+    check_budget(int(count) * itemsize, f"{what} ({int(count):,} elements)", budget)
     return count
+
+
+def as_count(value, name: str, *, min_value: int = 0, limit: int | None = None) -> int:
+    """An iteration count (epochs, points): an int in ``[min_value, limit]``, ``limit`` default
+    :data:`MAX_COUNT`. Above it: :class:`LimitError` telling how to ask for more (``limit=``)."""
+    v = as_int_scalar(value, name, min_value=min_value)
+    limit = MAX_COUNT if limit is None else as_int_scalar(limit, "limit", min_value=1)
+    if v > limit:
+        raise LimitError(f"{name}={v:,} is more than the limit of {limit:,}; pass limit={v} to run that many")
+    return v
+
+
+def as_identifier(name, what: str) -> str:
+    """``name`` if it is a plain Python identifier (a symbol's name), else ``TypeError``/``ValueError``.
+
+    Strings are never parsed or evaluated: ``"__import__('os')"`` is refused, not run.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"{what} must be a symbol name (a str) or a SymPy expression, got {type(name).__name__} {name!r:.40}")
+    if not name.isidentifier() or name.startswith("__"):
+        raise ValueError(f"{what} must be a plain identifier such as 'x' or 'z_1' (no expressions), got {name!r:.60}")
+    return name

@@ -300,7 +300,11 @@ class Workspace:
                 a = z
                 break
             a_prev = a
-            a, cache = kernel[0](z) if kernel else layer.activate(z)
+            if kernel:
+                a, cache = kernel[0](z)
+                cache = _activations.Cache(cache, layer.activation, a.shape)  # (activation_delta takes tagged caches only)
+            else:
+                a, cache = layer.activate(z)
             mask = None
             if p > 0.0:
                 mask = _kernels.dropout_mask(a.shape, p, rng, a.dtype)

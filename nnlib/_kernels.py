@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["sigmoid", "logsumexp", "log_softmax", "softmax", "dropout_mask", "mse", "clip_eps", "bce", "cce", "bce_logits", "softmax_ce"]
+
 # ---------------------------------------------------------------------------------------------
 # Stable sigmoid, softmax, log-softmax, log-sum-exp
 # ---------------------------------------------------------------------------------------------
@@ -23,18 +25,32 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def _shifted_and_log_sum(z: np.ndarray, axis: int):
+    """m (the max along ``axis``), ``z − m`` and ``log Σ exp(z − m) = log1p(Σ_{j ≠ argmax} exp(z_j − m))``.
+
+    Shifting by the max makes the largest exponent exp(0) = 1: no overflow. Leaving that 1 out of the sum
+    and adding it back with log1p keeps the relative accuracy of a log-probability near 0 (log p = −1e-5
+    would otherwise keep only the digits of 1 + 1e-5 that survive rounding: 1e-2 relative in float32).
+    """
+    top = np.argmax(z, axis=axis, keepdims=True)
+    m = np.take_along_axis(z, top, axis=axis)
+    shifted = z - m
+    e = np.exp(shifted)
+    np.put_along_axis(e, top, 0.0, axis=axis)
+    return m, shifted, np.log1p(np.sum(e, axis=axis, keepdims=True))
+
+
 def logsumexp(z: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarray:
-    # Shift by the max so the largest exponent is exp(0) = 1: no overflow, and the sum is >= 1.
-    m = np.max(z, axis=axis, keepdims=True)
-    out = m + np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
+    m, _, log_sum = _shifted_and_log_sum(z, axis)
+    out = m + log_sum
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     # (z − m) − log Σ exp(z − m) rather than z − logsumexp(z): the latter adds and subtracts m,
     # losing the digits below ulp(m) (0.001 in float32 at |z| = 1e4).
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    _, shifted, log_sum = _shifted_and_log_sum(z, axis)
+    return shifted - log_sum
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -87,7 +103,9 @@ def bce(p: np.ndarray, y: np.ndarray, eps: float) -> tuple[float, np.ndarray]:
 def cce(p: np.ndarray, y: np.ndarray, eps: float) -> tuple[float, np.ndarray]:
     """Categorical cross-entropy of probabilities ``p`` (N, K) against one-hot ``y`` (N, K), ``p`` clipped
     from below at eps (log 1 = 0 needs no upper clip); gradient w.r.t. ``p``."""
-    q = np.clip(p, clip_eps(eps, p.dtype), 1.0)
+    # eps, not the dtype's machine epsilon: 1e-12 is a float32 number, and a clip at 1.2e-7 would make
+    # the loss of a float32 network differ from the fused softmax_ce loss of the same logits
+    q = np.clip(p, p.dtype.type(max(eps, float(np.finfo(p.dtype).tiny))), 1.0)
     n = p.shape[0]
     return float(-np.sum(y * np.log(q)) / n), -y / q / n
 

@@ -20,13 +20,19 @@ import math
 import numbers
 from dataclasses import dataclass
 
-__all__ = ["AutodiffTable", "FloatOverflowError", "Value", "sigmoid_example"]
+from ._checks import as_int_scalar
+
+__all__ = ["AutodiffTable", "DivisionByZeroError", "FloatOverflowError", "Value", "sigmoid_example"]
 
 _EXP_MAX = math.log(1.7976931348623157e308)  # ≈ 709.78: exp beyond this is not a float64
 
 
 class FloatOverflowError(ValueError, OverflowError):
     """A result (or local derivative) beyond float64: a ValueError naming the operation and operands."""
+
+
+class DivisionByZeroError(ValueError, ZeroDivisionError):
+    """Division by a Value equal to 0: a ValueError naming the operand (and still a ZeroDivisionError)."""
 
 
 def _as_number(x, name: str) -> float:
@@ -99,9 +105,10 @@ class Value:
     def __truediv__(self, other):
         other = Value._lift(other, "/")
         if other.data == 0.0:
-            raise ZeroDivisionError(f"division by a Value equal to 0 ({other!r})")
-        # out = a / b;  ∂out/∂a = 1/b, ∂out/∂b = −a/b²
-        return self._out(self.data / other.data, (self, other), "/", (1.0 / other.data, -self.data / other.data**2))
+            raise DivisionByZeroError(f"division by a Value equal to 0 ({other!r})")
+        # out = a / b;  ∂out/∂a = 1/b, ∂out/∂b = −a/b² (as (−a/b)/b: b² of a tiny b underflows to 0)
+        return self._out(self.data / other.data, (self, other), "/",
+                         (1.0 / other.data, -self.data / other.data / other.data))
 
     def __pow__(self, k):
         if isinstance(k, Value):
@@ -240,6 +247,8 @@ class AutodiffTable:
     nodes: dict[str, Value]
 
     def to_markdown(self, digits: int = 4) -> str:
+        digits = as_int_scalar(digits, "digits", min_value=1, max_value=17)
+
         def fmt(v):
             return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
 

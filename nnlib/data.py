@@ -52,7 +52,8 @@ __all__ = [
 def _n_samples(value, name: str = "n", minimum: int = 1, width: int = 2) -> int:
     """A sample count for a generated set of ``width`` columns (size-guarded before allocating)."""
     n = as_int_scalar(value, name, min_value=minimum)
-    check_size(n * width, f"{name}={n} samples x {width} columns")
+    # the samples and the generator's temporaries (angles, radii, noise: about three copies)
+    check_size(3 * n * width, f"{name}={n} samples x {width} columns (and temporaries)")
     return n
 
 

@@ -36,13 +36,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
-from nnlib._checks import as_bool, as_float_scalar, as_int_scalar
+from nnlib._checks import as_bool, as_count, as_float_array, as_float_scalar, as_int_scalar, check_size
 
 __all__ = ["draw_neuron", "draw_network", "draw_structures", "draw_computational_graph", "node_label",
            "draw_sigmoid_steps", "draw_relu_hats", "sigmoid_step_pieces", "relu_hat_pieces", "draw_mp_neuron",
            "draw_dropout", "draw_layer_graph", "layer_graph_nodes"]
 
 _NODE = dict(facecolor="white", edgecolor="0.2", linewidth=1.2, zorder=3)
+
+
+#: Shapes one diagram may draw (circles, arrows, edges): a figure of more is unreadable, and slow to build.
+MAX_DRAWN = 10_000
+
+
+def _bad_axes(ax):
+    raise TypeError(f"axes must hold 3 matplotlib Axes, got {type(ax).__name__} {ax!r:.40}")
 
 
 def _axes(ax, figsize):
@@ -69,7 +77,7 @@ def _arrow(ax, p, q, shrink=14, **kw):
 # ----------------------------------------------------------------------------- a neuron
 def draw_neuron(n_inputs: int = 3, activation: str = "f", ax=None):
     """One neuron: inputs x_1..x_D with weights w_1..w_D, a bias b, net input z, activation, output a."""
-    D = as_int_scalar(n_inputs, "n_inputs", min_value=1)
+    D = as_count(n_inputs, "n_inputs", min_value=1, limit=MAX_DRAWN // 4)
     if not isinstance(activation, str):
         raise TypeError(f"activation must be a str (its name or symbol), got {type(activation).__name__}")
     ax = _axes(ax, (6.4, max(2.6, 0.9 * D + 0.8)))
@@ -125,7 +133,10 @@ def draw_network(sizes, ax=None, max_neurons: int = 8):
     layer wider than ``max_neurons`` shows its first ``max_neurons − 2`` neurons, a "⋮" and the last one.
     """
     M = _sizes_of(sizes)
-    max_neurons = as_int_scalar(max_neurons, "max_neurons", min_value=3)
+    max_neurons = as_count(max_neurons, "max_neurons", min_value=3, limit=MAX_DRAWN)
+    shown = [min(m, max_neurons) for m in M]
+    as_count(sum(a * b for a, b in zip(shown, shown[1:])), f"edges drawn for sizes={M} with max_neurons={max_neurons}",
+             limit=MAX_DRAWN)
     L = len(M) - 1
     ax = _axes(ax, (2.0 + 1.9 * L, 1.2 + 0.55 * min(max(M), max_neurons)))
     positions = []
@@ -171,10 +182,14 @@ def draw_structures(axes=None):
     """
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(10, 3.2))
-    axes = list(np.ravel(axes))
+    if not isinstance(axes, (list, tuple, np.ndarray)):
+        raise TypeError(f"axes must be 3 matplotlib Axes, got {type(axes).__name__}")
+    if isinstance(axes, np.ndarray):
+        axes = list(axes.ravel())  # plt.subplots(1, 3)'s array
+    axes = [a for row in axes for a in (row if isinstance(row, (list, tuple, np.ndarray)) else [row])]
     if len(axes) != 3:
         raise ValueError(f"axes must hold 3 Axes, got {len(axes)}")
-    ff, mem, graph = axes
+    ff, mem, graph = (a if hasattr(a, "add_patch") else _bad_axes(a) for a in axes)
 
     layers = [[(0, y) for y in (0.8, 0, -0.8)], [(1.3, y) for y in (0.4, -0.4)], [(2.6, 0)]]
     for a, b in zip(layers, layers[1:]):
@@ -234,6 +249,9 @@ def _depths(nodes) -> dict:
 
 def node_label(node, digits: int = 4) -> str:
     """The text drawn in a graph node: name (label or operation), value and gradient."""
+    if not all(hasattr(node, k) for k in ("label", "op", "data", "grad")):
+        raise TypeError(f"node must be an nnlib.autodiff.Value, got {type(node).__name__}")
+    digits = as_int_scalar(digits, "digits", min_value=1, max_value=17)
     name = node.label or node.op or "const"
     if node.label and node.op:
         name = f"{node.label} = {node.op}"
@@ -286,28 +304,39 @@ def _construction_inputs(f, lo, hi, M):
     lo, hi = as_float_scalar(lo, "lo"), as_float_scalar(hi, "hi")
     if not lo < hi:
         raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
-    M = as_int_scalar(M, "M", min_value=1)
-    return lo, hi, M, np.linspace(lo, hi, M + 1)
+    M = as_count(M, "M", min_value=1, limit=MAX_DRAWN)
+    t = np.linspace(lo, hi, M + 1)
+    ft = as_float_array(f(t), "f(t)", ndim=1, finite=False)
+    if ft.shape != t.shape:
+        raise ValueError(f"f(t) has shape {ft.shape} for t of shape {t.shape}; f must act element-wise on arrays")
+    return lo, hi, M, t, ft
+
+
+def _grid(x, lo, hi, M):
+    """The points x of the pieces (801 on [lo, hi] by default); the (M + 1) x len(x) pieces fit the budget."""
+    x = np.linspace(lo, hi, 801) if x is None else as_float_array(x, "x", ndim=1)
+    check_size((M + 1) * x.size, f"M={M} pieces x {x.size} points")
+    return x
 
 
 def sigmoid_step_pieces(f, lo, hi, M, beta_h: float = 20.0, x=None):
     """x, the M neuron outputs v_m σ(β(x − s_m)) (M, len(x)), the constant f(t_0), and their sum F."""
-    lo, hi, M, t = _construction_inputs(f, lo, hi, M)
+    lo, hi, M, t, ft = _construction_inputs(f, lo, hi, M)
     beta_h = as_float_scalar(beta_h, "beta_h", min_value=0.0, strict_min=True)
-    x = np.linspace(lo, hi, 801) if x is None else np.asarray(x, dtype=float)
-    s, v, beta = 0.5 * (t[:-1] + t[1:]), np.diff(f(t)), beta_h / (t[1] - t[0])
+    x = _grid(x, lo, hi, M)
+    s, v, beta = 0.5 * (t[:-1] + t[1:]), np.diff(ft), beta_h / (t[1] - t[0])
     pieces = v[:, None] / (1.0 + np.exp(-np.clip(beta * (x[None, :] - s[:, None]), -700, 700)))
-    const = float(f(t[:1])[0])
+    const = float(ft[0])
     return x, pieces, const, const + pieces.sum(0)
 
 
 def relu_hat_pieces(f, lo, hi, M, x=None):
     """x, the M + 1 scaled hats f(t_m) hat_m(x) (M + 1, len(x)) and their sum F (the interpolant)."""
-    lo, hi, M, t = _construction_inputs(f, lo, hi, M)
-    x = np.linspace(lo, hi, 801) if x is None else np.asarray(x, dtype=float)
+    lo, hi, M, t, ft = _construction_inputs(f, lo, hi, M)
+    x = _grid(x, lo, hi, M)
     h = t[1] - t[0]
     hats = np.maximum(0.0, 1.0 - np.abs(x[None, :] - t[:, None]) / h)
-    pieces = f(t)[:, None] * hats
+    pieces = ft[:, None] * hats
     return x, pieces, pieces.sum(0)
 
 
@@ -354,11 +383,12 @@ def draw_mp_neuron(w, theta, n_inhibitory: int = 0, ax=None):
 
     Circles: one per input and one for the unit (n + K + 1); the weights are texts ``$w_i = …$``.
     """
-    w = np.atleast_1d(np.asarray(w, dtype=float))
+    w = np.atleast_1d(as_float_array(w, "w", allow_empty=True, finite=False))
     if w.ndim != 1 or w.size < 1 or not np.all(np.isfinite(w)):
-        raise ValueError(f"w must be a non-empty 1-D array of finite weights, got {w!r}")
+        raise ValueError(f"w must be a non-empty 1-D array of finite weights, got {w!r:.80}")
+    as_count(w.size, "len(w)", limit=MAX_DRAWN // 4)
     theta = as_float_scalar(theta, "theta")
-    K = as_int_scalar(n_inhibitory, "n_inhibitory", min_value=0)
+    K = as_count(n_inhibitory, "n_inhibitory", limit=MAX_DRAWN // 4)
     n = w.size
     ax = _axes(ax, (6.4, max(2.6, 0.8 * (n + K) + 0.8)))
     ys = np.linspace((n + K - 1) / 2, -(n + K - 1) / 2, n + K) * 0.9 if n + K > 1 else np.zeros(1)

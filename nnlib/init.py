@@ -172,6 +172,9 @@ def get(name, **kwargs):
 def target_variance(name, fan_in, fan_out, **kwargs) -> float:
     """The variance ``Var(W_ij)`` that initializer ``name`` targets (see the module table)."""
     fn = lookup(_REGISTRY, "initializer", name)
+    get(name, **kwargs)  # the keywords the initializer accepts, and no others
+    kwargs = {k: as_float_dtype(v) if k == "dtype" else as_float_scalar(v, k, min_value=0.0 if k != "value" else None)
+              for k, v in kwargs.items()}
     fan_out, fan_in = _shape(fan_in, fan_out)
     if fn in (zeros, constant):
         return 0.0

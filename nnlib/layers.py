@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels, activations
-from ._checks import as_float_array, as_float_scalar, as_int_scalar, as_rng, describe
-from .activations import Activation
+from ._checks import OrderError, as_float_array, as_float_scalar, as_int_scalar, as_rng, describe
+from .activations import Activation, Cache
 
 __all__ = ["dense_forward", "dense_backward", "dropout_forward", "dropout_backward", "Dense", "activation_pieces"]
 
@@ -305,7 +305,10 @@ class Dense:
         if type(z) is not np.ndarray or z.ndim != 2 or z.shape[1] != self.W.shape[0]:
             raise _shape_error("z", z, self.W.shape[0])
         act = self.activation
-        return act._forward(z) if _uses_batch_passes(act, "forward") else act.forward(z)
+        if not _uses_batch_passes(act, "forward"):
+            return act.forward(z)
+        a, cache = act._forward(z)
+        return a, Cache(cache, act, a.shape)  # tagged: activation_delta can tell it from any other object
 
     def activation_delta(self, da, cache):
         """``delta = f'(z) ⊙ da``: the error term from ``da = dL/da`` (N, M_l) and the ``cache`` of
@@ -313,7 +316,12 @@ class Dense:
         if type(da) is not np.ndarray or da.ndim != 2 or da.shape[1] != self.units:
             raise _shape_error("da", da, self.units)
         act = self.activation
-        return act._backward(da, cache) if _uses_batch_passes(act, "backward") else act.backward(da, cache)
+        if not _uses_batch_passes(act, "backward"):
+            return act.backward(da, cache)
+        if not (isinstance(cache, Cache) and cache.owner is act and cache.out_shape == da.shape):
+            raise TypeError(f"cache must be what activate(z) returned for this batch (da has shape {da.shape}), "
+                            f"got {type(cache).__name__}")
+        return act._backward(da, cache)
 
     def forward(self, a_prev):
         """``a_prev`` (N, M_{l-1}) -> ``a`` (N, M_l); caches ``a_prev`` and ``z`` for :meth:`backward`."""
@@ -325,7 +333,7 @@ class Dense:
     def backward(self, da):
         """``da = dL/da`` (N, M_l) -> ``da_prev`` (N, M_{l-1}); stores ``self.grads``."""
         if self.z is None:
-            raise RuntimeError("Dense.backward called before forward")
+            raise OrderError("Dense.backward called before forward")
         n = self.a_prev.shape[0]
         da = as_float_array(da, "da", ndim=2, dtype=self.W.dtype)
         if da.shape != (n, self.units):

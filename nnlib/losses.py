@@ -48,9 +48,9 @@ class Loss:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def value_and_delta(self, y_hat, y):  # pragma: no cover - abstract
+    def value_and_delta(self, y_hat, y):
         """``(loss, dL/dy_hat)`` of a batch."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} defines no value_and_delta(y_hat, y): a loss subclass must")
 
     def forward(self, y_hat, y) -> float:
         return self.value_and_delta(y_hat, y)[0]
@@ -110,8 +110,9 @@ class MSE(Loss):
 class _Clipped(Loss):
     """Probabilities are clipped to [eps, 1 − eps] before the log, so log(0) never happens.
 
-    The effective eps is ``max(eps, machine epsilon of the dtype)``: with float32, 1 − 1e-12
-    rounds to 1 and would not protect log(1 − ŷ). ``backward`` is the derivative of the loss at
+    The upper bound 1 − eps uses ``max(eps, machine epsilon of the dtype)``: with float32, 1 − 1e-12
+    rounds to 1 and would not protect log(1 − ŷ). The lower bound is eps itself in both precisions
+    (1e-12 is a float32 number), so a small float32 probability keeps its exact log. ``backward`` is the derivative of the loss at
     the clipped ŷ (a large but finite number when ŷ is 0 or 1).
     """
 

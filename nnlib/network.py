@@ -37,7 +37,8 @@ from . import _kernels, training
 from . import activations as _activations
 from . import losses as _losses
 from ._checks import (
-    as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_labels, check_size, describe,
+    OrderError, as_bool, as_float_array, as_float_dtype, as_float_scalar, as_int_scalar, as_rng, check_budget,
+    check_labels, describe,
 )
 from .layers import Dense
 from .training import History
@@ -79,14 +80,22 @@ class MLP:
         Inverted-dropout probability of the hidden layers' activations (one float for all of them,
         or one per hidden layer; 0 = none). Applied in training only (``fit`` and
         ``forward(X, training=True, rng=...)``); ``forward``/``predict`` use every unit.
+    budget : int, optional
+        Bytes the parameters and their gradients may take (default ``nnlib._checks.MEMORY_BUDGET``, 1 GiB);
+        checked before anything is allocated.
     """
 
     def __init__(self, sizes, activations, loss, init="xavier_uniform", rng=0, *, dtype=np.float64, task=None,
-                 dropout=0.0):
+                 dropout=0.0, budget=None):
         self.sizes = self._check_sizes(sizes)
         L = len(self.sizes) - 1
-        acts = self._expand_activations(activations, L)
         self.dtype = dt = as_float_dtype(dtype)
+        # every W (M_l x M_{l-1}) and b (M_l), and a gradient of each
+        n_params = sum(m * (m_prev + 1) for m_prev, m in zip(self.sizes, self.sizes[1:]))
+        self._budget = budget
+        check_budget(2 * n_params * dt.itemsize, f"MLP(sizes={self.sizes}): {n_params:,} parameters and their gradients",
+                     budget, hint="check the sizes (or pass a larger budget=)")
+        acts = self._expand_activations(activations, L)
         self.loss_fn = self._resolve_loss(loss)
         self.dropout = self._check_dropout(dropout, L)
         out = acts[-1].name
@@ -149,8 +158,6 @@ class MLP:
                 out.append(as_int_scalar(m, f"sizes[{l}]", min_value=1))
             except (TypeError, ValueError) as exc:
                 raise type(exc)(f"{exc} (sizes={list(sizes)})") from None
-        for l in range(1, len(out)):
-            check_size(out[l] * out[l - 1], f"sizes={out}: W of layer {l} ({out[l]} x {out[l - 1]})")
         return out
 
     @staticmethod
@@ -220,6 +227,10 @@ class MLP:
                 f"{name} has shape {X.shape} ({X.shape[1]} features) but the network expects "
                 f"sizes[0]={self.sizes[0]} features (first-layer W has shape {W.shape})"
             )
+        # a pass over the N rows keeps z and a of every layer (the caches of backward): N x sum M_l, twice
+        check_budget(2 * X.shape[0] * sum(self.sizes[1:]) * self.dtype.itemsize,
+                     f"{name} of {X.shape[0]:,} rows through layers of widths {self.sizes[1:]}", self._budget,
+                     hint="pass fewer rows at a time")
         return X
 
     def _prep_Y(self, Y, n, name="Y"):
@@ -355,7 +366,7 @@ class MLP:
         turns ``da`` into ``delta = f'(z) ⊙ da`` and passes ``delta W`` down.
         """
         if self._pending is None:
-            raise RuntimeError("backward() needs a preceding loss(X, Y) (or gradients(X, Y)) on the same batch")
+            raise OrderError("backward() needs a preceding loss(X, Y) (or gradients(X, Y)) on the same batch")
         kind, g = self._pending
         self._pending = None
         layers = self.layers
@@ -444,6 +455,8 @@ class MLP:
 
     def evaluate(self, X, Y):
         """``(loss, accuracy)`` of the set ``(X, Y)`` in evaluation mode (accuracy None for a regressor)."""
+        if Y is None:
+            raise TypeError("Y must be the targets of X, got None")
         X, Y = self.prepare(X, Y)
         self.set_training(False)
         loss, out = self._loss(X, Y)
@@ -454,7 +467,7 @@ class MLP:
 
     # -- training ----------------------------------------------------------------------------------
     def fit(self, X, Y, epochs=1, batch_size=None, optimizer=None, shuffle=True, rng=0, validation=None,
-            progress=False, early_stopping=None, restore_best=True, workspace=None) -> History:
+            progress=False, early_stopping=None, restore_best=True, workspace=None, limit=None) -> History:
         """Train with (mini-batch) gradient descent (:func:`nnlib.training.fit`); returns a :class:`History`.
 
         ``batch_size``: ``None`` → batch gradient descent (the whole set per step); ``1`` →
@@ -473,11 +486,12 @@ class MLP:
         Each step is :func:`nnlib.training.train_step` computed into the work arrays of a
         :class:`nnlib._fast.Workspace`, made for this call unless ``workspace`` (one made for this
         network) is given: a caller that runs ``fit`` again and again (a benchmark, training in chunks
-        of epochs) can keep it and skip re-allocating.
+        of epochs) can keep it and skip re-allocating. ``epochs`` above ``limit`` (default
+        ``nnlib._checks.MAX_COUNT``, 10**6) is refused as a typo; pass a larger ``limit`` to run that long.
         """
         return training.fit(self, X, Y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, shuffle=shuffle,
                             rng=rng, validation=validation, progress=progress, early_stopping=early_stopping,
-                            restore_best=restore_best, workspace=workspace)
+                            restore_best=restore_best, workspace=workspace, limit=limit)
 
     # -- training ----------------------------------------------------------------------------------
     def __repr__(self):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from ._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, describe
+from ._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, check_finite, describe
 
 __all__ = ["SGD", "Adam", "StepDecay", "ExponentialDecay"]
 
@@ -83,6 +83,7 @@ def _checked_pairs(params, grads, who: str) -> list:
                 raise TypeError(f"{where} must be a float32 or float64 numpy array (updated in place), got {what}")
             if not p.flags.writeable:
                 raise ValueError(f"{where} (shape {p.shape}) is read-only; {who} updates parameters in place")
+            check_finite(p, where)  # a NaN parameter would spread through every later step
             g = as_float_array(g_l[key], f"grads[{l}][{key!r}]", allow_empty=True)
             if g.shape != p.shape:
                 raise ValueError(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlib import _kernels
-from nnlib._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, as_rng
+from nnlib._checks import as_bool, as_count, as_float_array, as_float_scalar, as_int_scalar, as_rng, check_size
 
 __all__ = [
     "DeltaRuleResult",
@@ -217,6 +217,7 @@ def train_perceptron(
     rule: str = "rosenblatt",
     shuffle: bool = False,
     rng=0,
+    limit: int | None = None,
 ) -> PerceptronResult:
     """Train one threshold unit with the perceptron learning rule, one sample at a time.
 
@@ -233,7 +234,8 @@ def train_perceptron(
     stops when an epoch makes no mistake (converged), when the weights at the start of an epoch
     repeat an earlier epoch's (with a fixed order the run is then periodic and can never converge:
     by the perceptron convergence theorem the data are not linearly separable, e.g. XOR), or after
-    ``max_epochs``.
+    ``max_epochs`` (at most ``limit``, default ``nnlib._checks.MAX_COUNT``: a larger count is refused as a typo
+    unless ``limit`` is raised explicitly).
     """
     if not isinstance(rule, str) or rule not in ("rosenblatt", "sign"):
         raise ValueError(f"unknown perceptron rule {rule!r:.40}; known: 'rosenblatt', 'sign'")
@@ -245,7 +247,8 @@ def train_perceptron(
         raise ValueError(f"w0 has shape {w.shape} but X has {d} features; expected w0 of shape ({d},)")
     b = as_float_scalar(b0, "b0")
     lr = as_float_scalar(lr, "lr", min_value=0.0, strict_min=True)
-    max_epochs = as_int_scalar(max_epochs, "max_epochs", min_value=1)
+    max_epochs = as_count(max_epochs, "max_epochs", min_value=1, limit=limit)
+    check_size((max_epochs + 1) * (d + 1), f"the weight path of max_epochs={max_epochs} x {d + 1} weights")
     shuffle = as_bool(shuffle, "shuffle")
     gen = as_rng(rng)
 
@@ -368,6 +371,7 @@ def train_delta_rule(
     b0=None,
     shuffle: bool = True,
     rng=0,
+    limit: int | None = None,
 ) -> DeltaRuleResult:
     """Widrow–Hoff delta rule for one layer of linear or sigmoid units (source 002).
 
@@ -380,7 +384,8 @@ def train_delta_rule(
     ``shuffle``). ``mode="batch"``: accumulate over the whole set, then update once per epoch,
     vectorized as ``ΔW = η δᵀX / N``. We average over the batch (the course's losses are means)
     where source 002 sums; its η is our η/N. Stops when the largest weight change of an epoch is
-    below ``tol`` (source 002's |w^{t+1} − w^t| < ε), or after ``epochs``.
+    below ``tol`` (source 002's |w^{t+1} − w^t| < ε), or after ``epochs`` (at most ``limit``, default
+    ``nnlib._checks.MAX_COUNT``; raise it explicitly for a longer run).
     """
     # Source 002's batch algorithm initialises the accumulator with "Δw ≠ 0"; it must start at 0.
     _check_unit(unit)
@@ -409,7 +414,7 @@ def train_delta_rule(
     else:
         b = _bias(b0, "b0", c, single)
     lr = as_float_scalar(lr, "lr", min_value=0.0, strict_min=True)
-    epochs = as_int_scalar(epochs, "epochs", min_value=1)
+    epochs = as_count(epochs, "epochs", min_value=1, limit=limit)
     tol = as_float_scalar(tol, "tol", min_value=0.0)
     shuffle = as_bool(shuffle, "shuffle")
     gen = as_rng(rng)

@@ -95,6 +95,8 @@ def use() -> None:
 
 def legend(ax, **kwargs):
     """A legend outside the axes, to the right, so it never covers data."""
+    if not callable(getattr(ax, "legend", None)):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
     kwargs.setdefault("loc", "upper left")
     kwargs.setdefault("bbox_to_anchor", (1.01, 1.0))
     kwargs.setdefault("borderaxespad", 0.0)
@@ -142,9 +144,11 @@ def figure_language(catalog: str | os.PathLike) -> None:
     from matplotlib import font_manager
     from matplotlib.text import Text
 
+    if not isinstance(catalog, (str, os.PathLike)):
+        raise TypeError(f"catalog must be the path of a .mo file, got {type(catalog).__name__}")
     path = os.fspath(catalog)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"NNLIB_FIGURE_CATALOG names {path!r}, which is not a file (a compiled .mo catalog)")
+        raise ValueError(f"catalog (NNLIB_FIGURE_CATALOG) names {path!r:.80}, which is not a file (a compiled .mo catalog)")
     with open(path, "rb") as f:
         translations = gettext.GNUTranslations(f)
     cjk = _cjk_fonts(font_manager)

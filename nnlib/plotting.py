@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from nnlib._checks import as_bool, as_float_array, as_float_scalar, as_int_scalar, check_size
+from nnlib._checks import as_bool, as_count, as_float_array, as_float_scalar, as_int_scalar, check_size
 from nnlib.plotstyle import OKABE_ITO, legend
 
 __all__ = ["plot_activation", "plot_approximation", "plot_decision_boundary", "plot_loss_curves", "plot_novikoff"]
@@ -48,7 +48,7 @@ def _z_grid(z_range, n: int) -> np.ndarray:
     lo, hi = as_float_scalar(lo, "z_range[0]"), as_float_scalar(hi, "z_range[1]")
     if not lo < hi:
         raise ValueError(f"z_range must satisfy low < high, got ({lo}, {hi})")
-    n = check_size(as_int_scalar(n, "n", min_value=2), f"n={n} points")
+    n = as_count(n, "n", min_value=2)  # points of a line: far below the memory budget up to the count limit
     return np.linspace(lo, hi, n)
 
 

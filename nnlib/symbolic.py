@@ -35,8 +35,6 @@ the α of other texts), :func:`softplus`, :func:`hard_logistic`, :func:`hard_tan
 
 from __future__ import annotations
 
-from typing import Iterable
-
 from nnlib import claims as _claims
 from nnlib.symbolic_core import *  # noqa: F401,F403 - the engine is part of this module's API
 from nnlib.symbolic_core import __all__ as _core_all
@@ -85,10 +83,10 @@ def _flatten(items) -> list:
     for item in items:
         if isinstance(item, (str, Claim)):
             out.append(item)
-        elif isinstance(item, Iterable):
+        elif isinstance(item, (list, tuple)):
             out.extend(_flatten(item))
         else:
-            raise TypeError(f"expected claim names or Claims, got {type(item).__name__}")
+            raise TypeError(f"names_or_claims must be claim names or Claims, got {type(item).__name__} {item!r:.40}")
     return out
 
 
@@ -99,7 +97,7 @@ def results(*names_or_claims) -> list[Result]:
     """
     items = _flatten(names_or_claims)
     if not items:
-        raise ValueError("check() needs at least one claim name")
+        raise ValueError("check() needs at least one claim name (names_or_claims is empty)")
     out = []
     for item in items:
         if isinstance(item, str):
@@ -156,8 +154,10 @@ def check_erratum(*keys) -> None:
         raise ValueError("check_erratum() needs at least one erratum key")
     res, marks, bad = [], [], []
     for key in keys:
+        if not isinstance(key, str):
+            raise TypeError(f"keys must be erratum keys (str), got {type(key).__name__} {key!r:.40}")
         if key not in known:
-            raise ValueError(f"unknown erratum {key!r}; known errata: {', '.join(known)}")
+            raise ValueError(f"unknown erratum {key!r:.60}; known errata: {', '.join(known)}")
         e = known[key]
         wrong, right = verify(e.wrong), verify(e.right)
         res += [wrong, right]

@@ -9,6 +9,7 @@ See :mod:`nnlib.symbolic` for what ``proved``, ``refuted`` and ``undecided`` mea
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -17,13 +18,39 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from ._checks import as_rng
+from ._checks import as_count, as_float_scalar, as_identifier, as_int_scalar, as_rng
 
 __all__ = [
-    "Claim", "Result", "ClaimNotProved", "verify", "compare_numerically",
+    "Claim", "Result", "ClaimNotProved", "verify", "compare_numerically", "expr",
     "sigmoid", "logistic", "tanh", "relu", "leaky_relu", "prelu", "elu", "softplus",
     "hard_logistic", "hard_tanh", "swish", "gelu", "gaussian_cdf", "softmax", "mse", "bce", "cce",
 ]
+
+def expr(value, name: str = "x"):
+    """``value`` as a SymPy expression: an expression or a real number as it is, a ``str`` only as the *name*
+    of a real symbol (``"z_1"``). A string is never parsed, so ``"__import__('os')"`` is refused, not run."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (what messages call the value), got {type(name).__name__}")
+    if isinstance(value, str):
+        return sp.Symbol(as_identifier(value, name), real=True)
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        # NaN/inf refused: SymPy cannot order them (a Max or a Piecewise of nan fails deep inside)
+        return sp.sympify(as_float_scalar(value, f"value {name!r}") if isinstance(value, float) else value)
+    raise TypeError(f"{name} must be a SymPy expression, a real number or a symbol name, got {type(value).__name__} "
+                    f"{value!r:.40}")
+
+
+def _column(values, name: str):
+    """A column Matrix of expressions from a Matrix or a sequence of expressions/symbol names."""
+    if isinstance(values, sp.MatrixBase):
+        return sp.Matrix(values)
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a SymPy Matrix or a list of expressions, got {type(values).__name__}")
+    as_count(len(values), f"len({name})", min_value=1, limit=1000)
+    return sp.Matrix([expr(v, f"{name}[{i}]") for i, v in enumerate(values)])
+
 
 # ---------------------------------------------------------------------------------------------
 # Symbolic activations and losses. Piecewise functions are written with Piecewise (the "cases"
@@ -33,6 +60,7 @@ __all__ = [
 
 def sigmoid(x):
     """Logistic function σ(x) = 1 / (1 + exp(-x))."""
+    x = expr(x)
     return 1 / (1 + sp.exp(-x))
 
 
@@ -41,16 +69,19 @@ logistic = sigmoid
 
 def tanh(x):
     """Hyperbolic tangent, written with exponentials as in the sources."""
+    x = expr(x)
     return (sp.exp(x) - sp.exp(-x)) / (sp.exp(x) + sp.exp(-x))
 
 
 def relu(x):
     """max(0, x)."""
+    x = expr(x)
     return sp.Piecewise((x, x > 0), (0, True))
 
 
 def leaky_relu(x, gamma=sp.Rational(1, 100)):
     """x for x > 0, γx otherwise (PReLU is the same with a learnable γ)."""
+    x, gamma = expr(x), expr(gamma, "gamma")
     return sp.Piecewise((x, x > 0), (gamma * x, True))
 
 
@@ -59,60 +90,74 @@ prelu = leaky_relu
 
 def elu(x, gamma=1):
     """x for x > 0, γ(exp(x) − 1) otherwise."""
+    x, gamma = expr(x), expr(gamma, "gamma")
     return sp.Piecewise((x, x > 0), (gamma * (sp.exp(x) - 1), True))
 
 
 def softplus(x):
     """log(1 + exp(x))."""
+    x = expr(x)
     return sp.log(1 + sp.exp(x))
 
 
 def hard_logistic(x):
     """max(min(x/4 + 1/2, 1), 0): the first-order Taylor expansion of σ around 0, clipped."""
+    x = expr(x)
     return sp.Max(sp.Min(x / 4 + sp.Rational(1, 2), 1), 0)
 
 
 def hard_tanh(x):
     """max(min(x, 1), -1)."""
+    x = expr(x)
     return sp.Max(sp.Min(x, 1), -1)
 
 
 def swish(x, beta=1):
     """x σ(βx)."""
+    x, beta = expr(x), expr(beta, "beta")
     return x * sigmoid(beta * x)
 
 
 def gaussian_cdf(x):
     """Φ(x) = P(X ≤ x) for X ~ N(0, 1), via erf."""
+    x = expr(x)
     return (1 + sp.erf(x / sp.sqrt(2))) / 2
 
 
 def gelu(x):
     """x Φ(x)."""
+    x = expr(x)
     return x * gaussian_cdf(x)
 
 
 def softmax(z):
     """Softmax of a column vector (sympy Matrix of shape (K, 1)) -> Matrix (K, 1)."""
-    z = sp.Matrix(z)
+    z = _column(z, "z")
     e = z.applyfunc(sp.exp)
     return e / sum(e)
 
 
 def mse(y, y_hat):
     """½‖y − ŷ‖² of one sample (column vectors)."""
-    d = sp.Matrix(y) - sp.Matrix(y_hat)
+    y, y_hat = _column(y, "y"), _column(y_hat, "y_hat")
+    if y.shape != y_hat.shape:
+        raise ValueError(f"y has shape {y.shape} but y_hat has shape {y_hat.shape}; they must have the same shape")
+    d = y - y_hat
     return (d.T * d)[0, 0] / 2
 
 
 def bce(y, y_hat):
     """−y log ŷ − (1 − y) log(1 − ŷ) of one sample (scalars)."""
+    y, y_hat = expr(y, "y"), expr(y_hat, "y_hat")
     return -y * sp.log(y_hat) - (1 - y) * sp.log(1 - y_hat)
 
 
 def cce(y, y_hat):
     """−Σ_k y_k log ŷ_k of one sample (column vectors)."""
-    return -sum(yk * sp.log(pk) for yk, pk in zip(sp.Matrix(y), sp.Matrix(y_hat)))
+    y, y_hat = _column(y, "y"), _column(y_hat, "y_hat")
+    if y.shape != y_hat.shape:
+        raise ValueError(f"y has shape {y.shape} but y_hat has shape {y_hat.shape}; they must have the same shape")
+    return -sum(yk * sp.log(pk) for yk, pk in zip(y, y_hat))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +205,11 @@ class Claim:
 
     def variant(self, suffix: str, **changes) -> "Claim":
         """A modified copy (e.g. a source's wrong version), named ``<name>:<suffix>``."""
+        if not isinstance(suffix, str) or not suffix:
+            raise TypeError(f"suffix must be a non-empty str, got {type(suffix).__name__} {suffix!r:.40}")
+        unknown = sorted(set(changes) - ({f.name for f in dataclasses.fields(self)} - {"name"}))
+        if unknown:
+            raise TypeError(f"variant() got unknown field(s) {', '.join(unknown)}: changes must be fields of Claim")
         return dataclasses.replace(self, name=f"{self.name}:{suffix}", **changes)
 
     def free_symbols(self) -> list:
@@ -409,6 +459,27 @@ def _numeric(claim, pairs, n_points, rng, digits, hints=()):
                                n_points=n_points, rng=rng, digits=digits, ranges=claim.sample, hints=hints)
 
 
+#: Sample points one verification may evaluate (each is an mpmath evaluation at 50 digits).
+_MAX_POINTS = 10_000
+
+
+def _sympy_only(value, name, kind=sp.Basic):
+    """``value`` if it is a SymPy object of ``kind`` (or a real number); strings are refused, never parsed."""
+    if isinstance(value, kind) or kind is sp.Basic and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return value
+    raise TypeError(f"{name} must hold SymPy {kind.__name__} objects (never strings), got {type(value).__name__} "
+                    f"{value!r:.40}")
+
+
+def _interval(r, name):
+    if not isinstance(r, (tuple, list)) or len(r) != 2:
+        raise TypeError(f"{name} must be a pair (low, high), got {r!r:.40}")
+    lo, hi = as_float_scalar(r[0], f"{name}[0]"), as_float_scalar(r[1], f"{name}[1]")
+    if not lo < hi:
+        raise ValueError(f"{name} must satisfy low < high, got ({lo}, {hi})")
+    return lo, hi
+
+
 def compare_numerically(lhs, rhs, symbols, *, n_points=24, rng=0, digits=50, rtol=None, ranges=None, hints=()):
     """Evaluate ``lhs`` and ``rhs`` (SymPy expressions, or lists of them compared entry by entry) at
     ``n_points`` random points of ``symbols`` (plus the ``hints`` points first), with mpmath at ``digits``
@@ -420,9 +491,23 @@ def compare_numerically(lhs, rhs, symbols, *, n_points=24, rng=0, digits=50, rto
     (default from the symbols' assumptions). The one numeric equivalence test of the course: the claims of
     the book, the grader's SymPy answers (``ffgrader.exprs``) and the visible tests use it.
     """
-    lhs = list(lhs) if isinstance(lhs, (list, tuple)) else [lhs]
-    rhs = list(rhs) if isinstance(rhs, (list, tuple)) else [rhs]
-    symbols, ranges, rng = list(symbols), dict(ranges or {}), as_rng(rng)
+    lhs = [_sympy_only(e, "lhs") for e in (lhs if isinstance(lhs, (list, tuple)) else [lhs])]
+    rhs = [_sympy_only(e, "rhs") for e in (rhs if isinstance(rhs, (list, tuple)) else [rhs])]
+    if len(lhs) != len(rhs):
+        raise ValueError(f"lhs has {len(lhs)} entries but rhs has {len(rhs)}; they are compared entry by entry")
+    if isinstance(symbols, (sp.Symbol, str, bytes)) or not isinstance(symbols, (list, tuple, set, frozenset)):
+        symbols = [symbols]
+    symbols = [_sympy_only(s, "symbols", sp.Symbol) for s in symbols]
+    n_points = as_count(n_points, "n_points", limit=_MAX_POINTS)
+    digits = as_int_scalar(digits, "digits", min_value=15, max_value=1000)
+    rng = as_rng(rng)
+    if ranges is not None and not isinstance(ranges, Mapping):
+        raise TypeError(f"ranges must be a dict symbol -> (low, high), got {type(ranges).__name__}")
+    ranges = {_sympy_only(s, "ranges", sp.Symbol): _interval(r, f"ranges[{s}]") for s, r in (ranges or {}).items()}
+    if rtol is not None:
+        rtol = as_float_scalar(rtol, "rtol", min_value=0.0, strict_min=True)
+    if not isinstance(hints, (list, tuple)) or not all(isinstance(h, Mapping) for h in hints):
+        raise TypeError(f"hints must be a list of dicts symbol -> value, got {hints!r:.40}")
     run = _evaluator(symbols, lhs + rhs, digits)
     tol = mpmath.mpf(10) ** (-(digits * 3 // 5)) if rtol is None else mpmath.mpf(rtol)
     consistent = 0
@@ -459,8 +544,7 @@ def verify(claim, *, n_points: int = 24, rng=0, digits: int = 50) -> Result:
     """
     if not isinstance(claim, Claim):
         raise TypeError(f"claim must be a Claim or a claim name, got {type(claim).__name__}")
-    if not isinstance(n_points, (int, np.integer)) or n_points < 1:
-        raise ValueError(f"n_points must be a positive int, got {n_points!r}")
+    n_points = as_count(n_points, "n_points", min_value=1, limit=_MAX_POINTS)
     rng = as_rng(rng)
     t0 = time.perf_counter()
     pairs = _entries(claim.lhs, claim.rhs)

@@ -15,17 +15,41 @@ shuffling, the per-epoch :class:`History`, validation, early stopping and learni
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
 import numpy as np
 
 from . import _fast
-from ._checks import as_bool, as_int_scalar, as_rng
+from ._checks import as_bool, as_count, as_int_scalar, as_rng
 
 __all__ = ["train_step", "fit", "History"]
 
 
+def _check_net(net) -> None:
+    """``net`` has the network interface ``fit`` uses (an MLP)."""
+    if not all(callable(getattr(net, m, None)) for m in ("prepare", "loss", "backward", "params")):
+        raise TypeError(f"net must be an nnlib.network.MLP, got {type(net).__name__} {net!r:.40}")
+
+
+def _check_optimizer(optimizer) -> None:
+    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"optimizer must be an optimizer object with a step(params, grads) method, e.g. SGD(lr=0.1), "
+                        f"got {optimizer!r:.60}")
+
+
+def _checked_arguments(step):
+    """train_step with its net and optimizer checked first (the body stays the four lines of Algorithm 4.1)."""
+    @functools.wraps(step)
+    def checked(net, X, Y, optimizer):
+        _check_net(net)
+        _check_optimizer(optimizer)
+        return step(net, X, Y, optimizer)
+    return checked
+
+
+@_checked_arguments
 def train_step(net, X, Y, optimizer) -> float:
     """One step of gradient descent with backpropagation on the batch ``(X, Y)``; returns its loss.
 
@@ -102,11 +126,7 @@ def _optimizer_step(optimizer, params):
 
     if optimizer is None:
         optimizer = SGD(lr=0.1)
-    if isinstance(optimizer, type) or not callable(getattr(optimizer, "step", None)):
-        raise TypeError(
-            f"optimizer must be an optimizer object with a step(params, grads) method, e.g. SGD(lr=0.1), "
-            f"got {optimizer!r:.60}"
-        )
+    _check_optimizer(optimizer)
     if type(optimizer).step is SGD.step:
         # fit builds params and grads itself: our SGD may skip its checks (and use BLAS axpy).
         return optimizer, _fast.SGDStep(optimizer, params)
@@ -128,11 +148,14 @@ def _validation_set(net, validation):
 
 
 def fit(net, X, Y, epochs=1, batch_size=None, optimizer=None, shuffle=True, rng=0, validation=None, progress=False,
-        early_stopping=None, restore_best=True, workspace=None) -> History:
+        early_stopping=None, restore_best=True, workspace=None, limit=None) -> History:
     """Train ``net`` with (mini-batch) gradient descent; returns a :class:`History` (``MLP.fit``)."""
+    _check_net(net)
+    if Y is None:
+        raise TypeError("Y must be the targets of X, got None")
     X, Y = net.prepare(X, Y)
     n = X.shape[0]
-    epochs = as_int_scalar(epochs, "epochs", min_value=1)
+    epochs = as_count(epochs, "epochs", min_value=1, limit=limit)
     bs = n if batch_size is None else min(as_int_scalar(batch_size, "batch_size", min_value=1), n)
     params = net.params()
     optimizer, step = _optimizer_step(optimizer, params)

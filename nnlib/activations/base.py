@@ -14,6 +14,8 @@ pair, and ``MLP`` calls the pair directly after validating ``X`` once.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._checks import as_float_array, as_float_scalar, as_int_scalar, check_size
@@ -29,9 +31,17 @@ class Cache(tuple):
     out_shape: tuple
 
     def __new__(cls, items, owner, out_shape):
+        if not isinstance(items, tuple) or not isinstance(owner, Activation):
+            raise TypeError(f"Cache(items, owner, out_shape) is made by forward(z): items must be a tuple and owner "
+                            f"an Activation, got {type(items).__name__} and {type(owner).__name__}")
+        if not (isinstance(out_shape, tuple) and all(isinstance(m, int) and m >= 0 for m in out_shape)):
+            raise TypeError(f"out_shape must be a tuple of non-negative ints, got {out_shape!r:.40}")
         self = super().__new__(cls, items)
         self.owner, self.out_shape = owner, tuple(out_shape)
         return self
+
+    def __reduce__(self):  # copy/deepcopy/pickle (a network holding its last caches is copied whole)
+        return Cache, (tuple(self), self.owner, self.out_shape)
 
 
 class Activation:
@@ -45,14 +55,22 @@ class Activation:
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
 
-    # -- the textbook formulas ----------------------------------------------------------------
-    def f(self, z):  # pragma: no cover - abstract
-        """a = f(z), element-wise."""
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # f and df are public (a reader tries act.f(z) on a list or an int array): each gets the checks of
+        # forward(z) on z's type, dtype and shape, which cost O(1) on the clean arrays of the batch passes.
+        for name in ("f", "df"):
+            if name in vars(cls):
+                setattr(cls, name, _checked(vars(cls)[name]))
 
-    def df(self, z, a):  # pragma: no cover - abstract
+    # -- the textbook formulas ----------------------------------------------------------------
+    def f(self, z):
+        """a = f(z), element-wise."""
+        raise TypeError(f"{type(self).__name__} defines no formula f(z); use forward(z)")
+
+    def df(self, z, a):
         """f'(z), element-wise, given a = f(z)."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} defines no scalar derivative df(z, a); use backward(da, cache)")
 
     # -- a pass over a clean batch (shapes and dtypes already checked) ------------------------
     def _forward(self, z):
@@ -95,8 +113,45 @@ class Activation:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def _check_z(self, z) -> np.ndarray:
-        return as_float_array(z, "z", min_ndim=self.min_ndim)
+    def _check_z(self, z, finite: bool = True) -> np.ndarray:
+        z = as_float_array(z, "z", min_ndim=self.min_ndim, finite=finite)
+        self._check_shape(z)
+        return z
+
+    def _check_shape(self, z: np.ndarray) -> None:
+        """What an activation needs of the shape of a float array ``z`` (learnable ones: one unit per parameter)."""
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _checked(formula):
+    """``formula`` (an ``f(z)`` or ``df(z, a)``) with ``z`` (and ``a``) checked as ``forward`` checks ``z``,
+    except for NaN/inf (a formula maps them like any number). The clean float arrays of the batch passes
+    get the O(1) shape check only."""
+    def check(self, z, a=None):
+        if type(z) is np.ndarray and z.dtype in _FLOATS and z.ndim >= self.min_ndim and z.size:
+            self._check_shape(z)
+        else:
+            z = self._check_z(z, finite=False)
+        if a is not None and not (type(a) is np.ndarray and a.dtype == z.dtype and a.shape == z.shape):
+            a = as_float_array(a, "a", finite=False, dtype=z.dtype)
+            if a.shape != z.shape:
+                raise ValueError(f"a has shape {a.shape} but z has shape {z.shape}; a = f(z) has z's shape")
+        return z, a
+
+    if formula.__name__ == "f":
+        @functools.wraps(formula)
+        def checked_f(self, z):
+            return formula(self, check(self, z)[0])
+        return checked_f
+
+    @functools.wraps(formula)
+    def checked_df(self, z, a):
+        if a is None:
+            raise TypeError("a must be the activation's output f(z), an array of z's shape; got None")
+        return formula(self, *check(self, z, a))
+    return checked_df
 
 
 class NotElementwise(Activation):

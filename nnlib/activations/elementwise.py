@@ -142,9 +142,10 @@ class ELU(Activation):
 
     def __init__(self, gamma: float = 1.0, *, alpha: float | None = None) -> None:
         super().__init__()
+        name = "gamma"
         if alpha is not None:
-            gamma = alpha
-        self.gamma = as_float_scalar(gamma, "gamma", min_value=0.0)
+            gamma, name = alpha, "alpha"
+        self.gamma = as_float_scalar(gamma, name, min_value=0.0)
 
     def __repr__(self) -> str:
         return f"ELU(gamma={self.gamma})"

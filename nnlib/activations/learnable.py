@@ -35,10 +35,8 @@ class PReLU(Activation):
     def __repr__(self) -> str:
         return f"PReLU(size={self.size})"
 
-    def _check_z(self, z):
-        z = super()._check_z(z)
+    def _check_shape(self, z):
         check_units(z, self.size, "PReLU")
-        return z
 
     def f(self, z):
         g = self.params["gamma"].astype(z.dtype, copy=False)
@@ -142,10 +140,9 @@ class APL(Activation):
     def __repr__(self) -> str:
         return f"APL(s={self.s}, size={self.size})"
 
-    def _check_z(self, z):
-        z = super()._check_z(z)
+    def _check_shape(self, z):
         check_units(z, self.size, "APL")
-        return z
+        check_size(z.size * self.s, f"the APL hinges of z with shape {z.shape} x s={self.s}")
 
     def _ab(self, dtype):
         # (S, M) or (S, 1): broadcasts against z[..., None, :] of shape (..., 1, M).
@@ -159,7 +156,7 @@ class APL(Activation):
         hinge = np.maximum(b - z[..., None, :], 0.0)  # (..., S, M)
         return np.maximum(z, 0.0) + np.sum(a * hinge, axis=-2)
 
-    def df(self, z, a_out):
+    def df(self, z, a):
         a, b = self._ab(z.dtype)
         active = (b - z[..., None, :] > 0).astype(z.dtype)
         return (z > 0).astype(z.dtype) - np.sum(a * active, axis=-2)
@@ -208,10 +205,8 @@ class SReLU(Activation):
     def __repr__(self) -> str:
         return f"SReLU(size={self.size})"
 
-    def _check_z(self, z):
-        z = super()._check_z(z)
+    def _check_shape(self, z):
         check_units(z, self.size, "SReLU")
-        return z
 
     def _pieces(self, z):
         p = {k: v.astype(z.dtype, copy=False) for k, v in self.params.items()}

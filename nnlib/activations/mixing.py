@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _kernels
-from .._checks import as_float_array, as_int_scalar
+from .._checks import as_int_scalar, check_size, describe
 from .base import NotElementwise
 
 __all__ = ["Maxout", "Softmax"]
@@ -33,8 +33,11 @@ class Maxout(NotElementwise):
     def __repr__(self) -> str:
         return f"Maxout(k={self.k})"
 
-    def _check_z(self, z):
-        z = as_float_array(z, "z", ndim=(2, 3))
+    min_ndim = 2
+
+    def _check_shape(self, z):
+        if z.ndim > 3:
+            raise ValueError(f"z must have 2 or 3 dimension(s), got {z.ndim} ({describe(z)})")
         if z.ndim == 2 and z.shape[1] % self.k:
             raise ValueError(
                 f"z has shape {z.shape}: maxout with k={self.k} needs (N, M*{self.k}) columns, "
@@ -42,7 +45,6 @@ class Maxout(NotElementwise):
             )
         if z.ndim == 3 and z.shape[2] != self.k:
             raise ValueError(f"z has shape {z.shape}: a 3-D maxout input must be (N, M, k={self.k})")
-        return z
 
     def _forward(self, z):
         zr = z.reshape(z.shape[0], -1, self.k)
@@ -72,6 +74,7 @@ class Softmax(NotElementwise):
     def jacobian(self, z) -> np.ndarray:
         """(..., M) → (..., M, M) Jacobians, one per sample."""
         z = self._check_z(z)
+        check_size(z.size * z.shape[-1], f"jacobian of z with shape {z.shape}")
         a = _kernels.softmax(z, -1)
         return a[..., :, None] * (np.eye(a.shape[-1], dtype=a.dtype) - a[..., None, :])
 

@@ -13,7 +13,14 @@ from typing import Callable, Iterable, Mapping
 
 import sympy as sp
 
+from nnlib._checks import as_count, as_identifier
 from nnlib.symbolic_core import Claim
+
+__all__ = ["x", "gamma", "gamma_pos", "beta", "eta", "indicator", "vec", "mat", "grad", "maxout", "Section", "section",
+           "descriptions_of", "MAX_ENTRIES"]
+
+#: Entries of one symbolic vector or matrix (each a SymPy symbol); the book's are a few dozen.
+MAX_ENTRIES = 10_000
 
 x = sp.Symbol("x", real=True)
 gamma = sp.Symbol("gamma", real=True)
@@ -29,11 +36,15 @@ def indicator(cond):
 
 def vec(name, n, **assumptions):
     """Column vector of n scalar symbols name1..name_n."""
+    name, n = as_identifier(name, "name"), as_count(n, "n", min_value=1, limit=MAX_ENTRIES)
     return sp.Matrix([sp.Symbol(f"{name}{i + 1}", **assumptions) for i in range(n)])
 
 
 def mat(name, rows, cols, **assumptions):
     """rows x cols matrix of scalar symbols name_ij (1-based)."""
+    name = as_identifier(name, "name")
+    rows, cols = as_count(rows, "rows", min_value=1), as_count(cols, "cols", min_value=1)
+    as_count(rows * cols, "rows * cols", limit=MAX_ENTRIES)
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}{i + 1}{j + 1}", **assumptions))
 
 

@@ -9,6 +9,8 @@ from nnlib import symbolic_core as S
 from nnlib.claims._common import (beta, descriptions_of, gamma, gamma_pos, indicator, mat, maxout, section,
                                   vec, x)
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 @section({
     "linear_layers_collapse": ("W2(W1x + b1) + b2 = (W2W1)x + (W2b1 + b2)", "002"),

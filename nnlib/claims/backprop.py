@@ -10,6 +10,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, mat, section, vec, x
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 def two_layer_net(M0=2, M1=3, M2=2):
     """A fully symbolic 2-layer net: tanh hidden layer, logistic output, loss ½‖y − ŷ‖².

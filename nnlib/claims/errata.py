@@ -17,6 +17,16 @@ from nnlib import symbolic_core as S
 from nnlib.claims._common import eta, grad, mat, vec, x
 from nnlib.symbolic_core import Claim
 
+__all__ = [
+    "TITLES", "Erratum", "softmax_offdiagonal", "tanh_labelled_sigmoid", "sign_rule_minus", "bp_update_sign_002",
+    "bp_update_sign_003", "hidden_bias_index", "loss_index_002", "parameter_count_parentheses", "theta_length",
+    "weight_decay_coefficient_002", "cross_entropy_sum_001", "ce_gradient_needs_sum_one_001", "prelu_max_form_001",
+    "single_path_chain_003", "taylor_guarantee_003", "batch_sum_double_count_002", "softmax_normalization_004",
+    "argmax_any_activation_003", "gelu_standard_normal_000", "weight_shape_003", "mp_threshold_strict_001",
+    "weight_sum_transpose_002", "dot_product_outer_004", "tanh_flatness_001", "gradient_sign_001",
+    "linear_merge_004", "update_order_003", "ERRATA", "errata", "errata_keys",
+]
+
 TITLES = {
     "000": "第4讲：前馈神经网络 (lecture slides)",
     "001": "第2章 神经网络 (book chapter 2)",

@@ -6,6 +6,8 @@ import sympy as sp
 
 from nnlib.claims._common import descriptions_of, section
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 @section({
     "dropout_inverted_moments": ("inverted dropout m = 0 w.p. p, 1/(1 − p) w.p. 1 − p: E[a m] = a and "

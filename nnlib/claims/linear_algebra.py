@@ -8,6 +8,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, mat, section, vec
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 @section({
     "transpose_product": ("(AB)ᵀ = BᵀAᵀ for symbolic 2×3 and 3×2 matrices", "004"),

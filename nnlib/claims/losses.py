@@ -8,6 +8,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, section, vec
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 @section({
     "softmax_ce_gradient": ("∂/∂z of −Σ y_k log softmax(z)_k = ŷ − y (one-hot y)", "001 §2; 004"),

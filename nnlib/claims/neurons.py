@@ -8,6 +8,8 @@ import sympy as sp
 
 from nnlib.claims._common import descriptions_of, indicator, section, vec
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 def mp_unit(x, w, theta, inhibitory=()):
     """McCulloch-Pitts unit: 1 if no inhibitory input is on and Σ w_i x_i ≥ θ, else 0 (exact)."""

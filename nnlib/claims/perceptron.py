@@ -8,6 +8,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, eta, grad, mat, section, vec, x
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 def sign_rule_cases(values=(-1, 1)):
     """(lhs, rhs) of sign_rule_identity over all (t, a) with t, a in ``values`` (target t, output a; the source

@@ -8,6 +8,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, section, vec
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 @section({
     "softmax_equal_logits_loss": ("10 equal logits c (zero weights give c = 0): softmax gives every class "

@@ -9,6 +9,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, grad, mat, section, vec
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 _INIT_SOURCES = "002 (names MSRA, xavier); Glorot & Bengio 2010; He et al. 2015"
 
 

@@ -8,6 +8,8 @@ import sympy as sp
 from nnlib import symbolic_core as S
 from nnlib.claims._common import descriptions_of, section, vec, x
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 def relu_hat(x, t, h):
     """The hat of the book: (ReLU(x − t + h) − 2 ReLU(x − t) + ReLU(x − t − h)) / h."""

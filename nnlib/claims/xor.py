@@ -8,6 +8,8 @@ import sympy as sp
 
 from nnlib.claims._common import descriptions_of, section
 
+__all__ = ["SECTIONS", "DESCRIPTIONS"]  # its claims, by section (the builders' helpers are not API)
+
 
 def step(v):
     """Threshold activation I(v ≥ 0) of an exact number."""
