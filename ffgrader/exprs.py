@@ -24,6 +24,8 @@ import time
 
 import sympy as sp
 
+from .seeds import sub_seed
+
 MAX_TEXT = 100_000
 MAX_NODES = 5_000
 MAX_DEPTH = 60
@@ -322,7 +324,8 @@ def equivalent(a, b, symbols, *, positive=False, budget=5.0):
     """(True | False | None, reason) for two SymPy expressions: numeric first (a disagreement is decisive),
     then symbolic, in a child limited to ``budget`` CPU seconds."""
     symbols = list(symbols.values()) if isinstance(symbols, dict) else list(symbols)
-    seed = random.SystemRandom().randrange(2**32)
+    seed = sub_seed("exprs")  # the check's own seed when grading (reproducible); else a fresh one
+    seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     return _verdict(run_limited(_decide, (a, b, symbols, positive, seed), budget))
 
 
@@ -357,7 +360,8 @@ def judge(answer, expected, symbols, *, subs=None, positive=False, budget=5.0):
         raise TypeError(f"answer must be srepr text or an int/float, got {type(answer).__name__}")
     symbols = list(symbols.values()) if isinstance(symbols, dict) else list(symbols)
     base = [s for s in symbols if not subs or s not in subs]
-    seed = random.SystemRandom().randrange(2**32)
+    seed = sub_seed("exprs")  # the check's own seed when grading (reproducible); else a fresh one
+    seed = random.SystemRandom().randrange(2**32) if seed is None else seed
     records = run_limited(_judge, (answer, expected, symbols, base, subs, positive, seed), budget)
     refused = next((r["refused"] for r in records if "refused" in r), None)
     if refused:

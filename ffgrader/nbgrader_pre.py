@@ -6,11 +6,13 @@
   A student cannot turn a test cell into a manually graded one, change its points, or invent grade cells.
 - ``OverwriteCells`` (autograde, sanitizing): nbgrader's, except that a test cell deleted together with the
   cells around it is put back too (nbgrader's own raises KeyError there, and the student gets no grade and
-  no feedback); every missing gradebook cell is reported in the log.
+  no feedback); every missing gradebook cell is reported in the log. A per-student variant cell
+  (``ffgrader.variants``) holding the filed student's own values is no change.
 - ``SandboxedGrading`` (autograde, instead of nbgrader's Execute): runs the notebook in the sandbox and the
   trusted checks of ``<source>/<assignment>/checks.py`` here (``ffgrader.runner``), within the per-notebook
   caps configured on it. Refuses, with a message naming what is missing, when the sandbox cannot start or
-  the checks file is absent. What does not change between the notebooks of one run (the checks module, the
+  the checks file is absent. The checks' seeds and the variant come from the id of the folder the submission
+  is filed under (``ffgrader.reproducible``); each grading is recorded in grading_seeds/. What does not change between the notebooks of one run (the checks module, the
   staged library, the gradebook's cell roles, the by-hand SymPy) is set up once (``_assignment_setup``,
   ``_trusted_roles``: memoized on their inputs, the files' modification times included).
 - ``ScrubPaths`` (generate_feedback): absolute paths in outputs become ``…/basename``.
@@ -32,9 +34,9 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
-from ffgrader import i18n, launcher
+from ffgrader import i18n, launcher, reproducible, variants
 from ffgrader.runner import Caps, grade_notebook
 from ffgrader.session import Budget
 
@@ -126,10 +128,29 @@ class OverwriteCells(_NbgraderOverwriteCells):
                 translated = i18n.translate_markdown(source.source, self._prose)[0]
                 if cell.source == translated:
                     cell.source = source.source  # the release's own text: nothing changed
+        variant = self._variant(grading, resources)
+        if variant is not None and cell.source == variant[0]:
+            cell.source = variant[1]  # the student's own variant, as released to them: nothing changed
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if translated is not None and cell.cell_type == "markdown":
             cell.source = translated
         return cell, resources
+
+    def _variant(self, grading, resources):
+        """(this student's variant cell, the gradebook's) for the variant cell, else None (ffgrader.variants)."""
+        if grading.get("grade_id") != variants.VARIANT_CELL:
+            return None
+        nbg = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        checks = Path(coursedir.format_path(coursedir.source_directory, ".", nbg["assignment"])) / "checks.py"
+        if not checks.is_file():
+            return None
+        mine = reproducible.variant_source(coursedir.root, nbg["assignment"], nbg["student"], checks)
+        try:
+            source = self.gradebook.find_source_cell(grading["grade_id"], self.notebook_id, self.assignment_id)
+        except MissingEntry:
+            return None
+        return (mine, source.source) if mine is not None else None
 
     def add_missing_grade_cells(self, nb, resources):
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -182,6 +203,10 @@ class SandboxedGrading(NbGraderPreprocessor):
     work_files = Integer(launcher.Limits.work_files, help="Files the work directory and /tmp may hold "
                                                           "together.").tag(config=True)
     bwrap = Unicode("", help="Path of the bwrap executable ('' = search PATH, then /usr/bin).").tag(config=True)
+    reseed = Bool(False, help="Draw new seeds for the hidden checks (recorded in grading_seeds/); by default the "
+                              "recorded draw is used again, so every input repeats.").tag(config=True)
+    # Set by tools.regrade (not configuration): the parts to grade, the replay's recorder, whether to record.
+    only, watch, record = None, None, True
 
     def preprocess(self, nb, resources):
         _sandbox_ready(self.bwrap or None)  # SandboxUnavailable: never grade unprotected
@@ -199,8 +224,13 @@ class SandboxedGrading(NbGraderPreprocessor):
         budget = Budget(cells_seconds=self.cells_timeout, checks_seconds=self.checks_timeout,
                         received_bytes=self.received_mb * 2**20)
         submission = resources.get("metadata", {}).get("path") or None
+        # Seeds and variant from the id of the folder the submission is filed under (never from the notebook).
+        plan, variant = reproducible.setup(coursedir.root, nbg["assignment"], nbg["student"], nbg["notebook"],
+                                           checks_path, reseed=self.reseed)
+        test_ids = autograded_test_ids(roles)
         timings = grade_notebook(nb, assignment, submission_dir=submission, libdir=libdir,
-                                 test_ids=autograded_test_ids(roles), limits=limits,
+                                 test_ids=test_ids, limits=limits, seed_of=plan.seed, variant=variant,
+                                 only=self.only, watch=self.watch,
                                  cell_timeout=self.cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
@@ -209,6 +239,8 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  # so it picks words only; unknown or forged values are English).
                                  translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
+        if self.record:
+            plan.save(reproducible.outcomes(nb, test_ids if self.only is None else self.only & test_ids), variant)
         return nb, resources
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from nbformat.notebooknode import NotebookNode
 
+from ffgrader import seeds, variants
 from ffgrader.launcher import Limits
 from ffgrader.session import Budget, SandboxStudent
 
@@ -97,19 +98,28 @@ def _check_order(assignment, test_ids):
 def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path | None, test_ids,
                    limits=Limits(), cell_timeout=30.0, check_timeout=60.0, start_timeout=60.0, bwrap=None, log=None,
                    budget: Budget | None = None, caps: Caps = Caps(), nocalculus_sympy: Path | None = None,
-                   channel=None, translator=None):
+                   channel=None, translator=None, seed_of=None, variant=None, watch=None, only=None):
     """Run the notebook and its checks; rewrite the outputs of ``nb`` in place. Returns the Timings.
 
     ``nocalculus_sympy``: the SymPy package of the by-hand worker (``ffgrader.nocalculus``); required when the
     assignment has BY_HAND parts, unless ``channel`` (a test's Loopback factory) replaces the sandbox.
     ``translator``: an ``ffgrader.i18n.Translator`` for the messages written into the notebook (the language of
     the student's release); it changes words only, never a verdict.
+    ``seed_of``: grade_id -> the seed of that check (``ffgrader.seeds.Plan.seed``); ``variant``: the trusted
+    parameters of the student the submission is filed under (``ffgrader.variants``): the notebook's variant
+    cell is rewritten with them before anything runs, and the checks read them as ``student.variant``;
+    ``watch``: (grade_id, student) -> the student object the check talks to (the replay's recorder);
+    ``only``: the grade ids whose checks run (a regrade of one part); the other test cells get no outputs.
     """
     say = translator.translate if translator is not None else (lambda text: text)
     cpu0 = time.process_time()  # this (the grader's) process only: the workers and SymPy children are apart
     test_ids, skip = set(test_ids), set(assignment.SKIP_CELLS)
     budget = budget or Budget()
     cap = _OutputCap(caps.output_bytes)
+    if variant is not None and not variants.apply(nb, variant):
+        # the student deleted the cell: the parameters are defined all the same, before everything else
+        nb.cells.insert(0, NotebookNode(cell_type="code", source=variants.render(variant), metadata={},
+                                        outputs=[], execution_count=None))
     code = [c for c in nb.cells if c.cell_type == "code"]
     runnable, added = [], 0
     for cell in code:
@@ -140,6 +150,9 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
         if nocalculus_sympy is None and channel is None:
             raise ValueError("this assignment has BY_HAND parts: pass nocalculus_sympy (ffgrader.nocalculus)")
         hand = student(nocalculus_sympy)
+    for worker in (main, hand):
+        if worker is not None:
+            worker.variant = dict(variant) if variant is not None else None
     hand_errors = []
     main.launch()
     if hand is not None:
@@ -166,13 +179,14 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
         budget.begin("checks")
         for gid in _check_order(assignment, test_ids):
             cell = next((c for c in code if _gid(c) == gid), None)
-            if cell is None:
+            if cell is None or (only is not None and gid not in only):
                 continue
             who = hand if gid in by_hand_tests and hand is not None else main
-            rng = np.random.default_rng(secrets.randbits(128))
+            seed = seed_of(gid) if seed_of is not None else secrets.randbits(128)
             who.deadline = time.monotonic() + check_timeout
             try:
-                verdict = assignment.run(gid, who, rng)
+                with seeds.check_scope(seed):
+                    verdict = assignment.run(gid, watch(gid, who) if watch else who, np.random.default_rng(seed))
             finally:
                 who.deadline = None
             if verdict.passed:

@@ -135,6 +135,7 @@ class SandboxStudent:
         self.start_timeout, self.call_timeout = start_timeout, call_timeout
         self.budget = budget or Budget()
         self.deadline = None                # absolute monotonic time a check must finish by (set by the runner)
+        self.variant = None                 # the trusted parameters of this submission's variant (set by the runner)
         self.history: list[dict] = []       # cell requests replayed after a restart
         self.timings = Timings()
         if channel is None:

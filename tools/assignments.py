@@ -3,6 +3,7 @@
     python -m tools.assignments generate        # rewrite exercises/<hw>/ for every solutions/<hw>/
     python -m tools.assignments generate --lang zh_CN   # the Chinese release: exercises/zh_CN/<hw>/
     python -m tools.assignments check           # fail if the committed exercises/ differ from a fresh run
+    python -m tools.assignments replay HW STUDENT GRADE_ID   # one check again, with its recorded seed (tools/regrade.py)
 
 The Chinese release is the English one with its prose translated from the gettext catalogs
 ``locales/zh_CN/LC_MESSAGES/homework/<hw>.po`` (``tools/homework_i18n.py``): same code cells, grade ids and
@@ -166,6 +167,11 @@ def _check_release(root: Path, lang: str, release: Path) -> list[str]:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["replay"]:
+        from .regrade import replay_main
+
+        return replay_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m tools.assignments", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["generate", "check"])
     parser.add_argument("names", nargs="*", help="assignments (default: every directory of solutions/)")

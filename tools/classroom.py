@@ -2,7 +2,8 @@
 
     python -m tools.classroom register [hw ...] [--duedate hw=2026-12-08T23:59:00+00:00 ...]
     python -m tools.classroom roster students.csv
-    python -m tools.classroom autograde hw1_neurons --jobs 2 [--student alice --student bob]
+    python -m tools.classroom autograde hw1_neurons --jobs 2 [--student alice --student bob] [--reseed]
+    python -m tools.classroom regrade hw1_neurons test_2b [--student alice]   # one part again (tools/regrade.py)
     python -m tools.classroom export grades.csv
     python -m tools.classroom stats hw1_neurons [--out stats.html]          (tools/stats.py)
     python -m tools.classroom similarity hw1_neurons [--out similarity.html] (tools/similarity.py)
@@ -192,8 +193,9 @@ def grading_env() -> dict:
 
 
 def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None, force=True, log=print,
-              progress_stream=None) -> dict:
+              reseed=False, progress_stream=None) -> dict:
     """Autograde ``students`` (default: everyone in submitted/) of ``assignment`` in ``jobs`` processes.
+    ``reseed``: new seeds for the hidden checks, drawn on purpose and recorded (``ffgrader.seeds``).
 
     Shows the run's progress on ``progress_stream`` (default stderr; see tools/progress.py).
     Returns {student: rc of its shard}. Raises RuntimeError naming the shards that failed.
@@ -216,6 +218,8 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
         cmd = [NBGRADER, "autograde", assignment, "--CourseDirectory.student_id_exclude=" + ",".join(others)]
         if force:
             cmd.append("--force")
+        if reseed:
+            cmd.append("--SandboxedGrading.reseed=True")
         proc = subprocess.Popen(cmd, cwd=course, env=grading_env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, errors="replace")
         reader = ShardLog(progress)
@@ -301,6 +305,11 @@ def main(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--student", action="append", default=[])
+    p.add_argument("--reseed", action="store_true", help="draw new inputs for the hidden checks (recorded)")
+    p = sub.add_parser("regrade", help="grade one part again for the class (after fixing its check)")
+    p.add_argument("assignment")
+    p.add_argument("grade_id")
+    p.add_argument("--student", action="append", default=[])
     p = sub.add_parser("export", help="grades CSV with the LMS ids")
     p.add_argument("csv", type=Path)
     p = sub.add_parser("stats", help="HTML statistics of a graded assignment (tools/stats.py)")
@@ -327,7 +336,7 @@ def main(argv=None) -> int:
         elif args.command == "roster":
             print(f"{import_roster(args.csv, course)} student(s) in {course / 'gradebook.db'}")
         elif args.command == "autograde":
-            res = autograde(args.assignment, course, args.jobs, args.student or None)
+            res = autograde(args.assignment, course, args.jobs, args.student or None, reseed=args.reseed)
             print(f"autograded {len(res)} submission(s) of {args.assignment} in {min(args.jobs, len(res) or 1)} process(es)")
         elif args.command == "stats":
             from . import stats
@@ -340,6 +349,11 @@ def main(argv=None) -> int:
             dest, result = similarity.report(course, args.assignment, args.out, args.top)
             print(f"similarity of {len({s for a in result.answers.values() for s in a})} submission(s) of "
                   f"{args.assignment} written to {dest}")
+        elif args.command == "regrade":
+            from .regrade import regrade
+
+            res = regrade(course, args.assignment, args.grade_id, args.student or None)
+            print(f"regraded {args.grade_id} of {len(res)} submission(s) of {args.assignment}")
         else:
             print(f"{export(args.csv, course)} row(s) written to {args.csv}")
     except (ValueError, TypeError, RuntimeError) as exc:

@@ -4,6 +4,8 @@ Every check draws fresh inputs from ``rng`` and adds the edge cases the parts an
 exactly); references come from nnlib, here. Part 1's "no overflow for |z| <= 1e4" is judged from the values
 returned (inf or nan where the exact value is finite fails), never from warnings, which the student's code
 controls. Part 2's thresholds include values that some weighted sums reach exactly, so ``>`` for ``>=`` fails.
+Part 2b has per-student variants (``ffgrader.variants``): the neuron computes ``x_k AND (x_i OR x_j)`` with
+``k = AND_INPUT`` of the student the submission is filed under, so a classmate's weights fail.
 """
 
 import itertools
@@ -13,11 +15,14 @@ import sympy as sp
 
 from ffgrader.checks import Fail, Sym, call, check, expect_array, expect_expr, expect_truth_table
 from nnlib import activations as A
+from ffgrader.variants import values_of
 from nnlib import perceptron as P
 
 NNLIB_ALLOWED = ()
 SKIP_CELLS = ()
 BY_HAND = {"test_3a": ("answer_3a",), "test_3b": ("answer_3b",)}
+# Per-student parameters (the first value is the default, in exercises/ and the published download).
+VARIANTS = {"AND_INPUT": (1, 2, 3)}
 
 EDGE = np.array([-1e4, -800.0, -40.0, -1e-3, 0.0, 1e-3, 40.0, 800.0, 1e4])
 
@@ -138,9 +143,11 @@ def _(student, rng):
     part = "2b design_and_or"
     w, theta = _design(part, call(student, part, "design_and_or"), 3)
     X = _rows(3)
-    target = np.array([int(r[0] and (r[1] or r[2])) for r in X])
+    k = values_of(student, VARIANTS)["AND_INPUT"]
+    i, j = (m for m in (1, 2, 3) if m != k)
+    target = np.array([int(r[k - 1] and (r[i - 1] or r[j - 1])) for r in X])
     expect_truth_table(f"{part} (your w={w.tolist()}, theta={theta})", P.mp_neuron(X, w, theta), X, target,
-                       hint="y = x1 AND (x2 OR x3): which rows must reach the threshold?")
+                       hint=f"y = x{k} AND (x{i} OR x{j}): which rows must reach the threshold?")
 
 
 @check("test_2c")

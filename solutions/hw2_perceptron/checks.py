@@ -2,18 +2,23 @@
 
 Fresh random data, weights and learning rates every run (initial weights on a grid of multiples of the
 learning rate, so the perceptron's cycle detection compares exact values); references from nnlib.
+Part 4 has per-student variants (``ffgrader.variants``): the XOR network must output ``XOR_HIGH``, the value of
+the student the submission is filed under, so a classmate's hand-designed weights fail.
 """
 
 import numpy as np
 
 from ffgrader.checks import (Fail, call, check, describe, expect_array, expect_equal, expect_scalar,
                              expect_truth_table)
+from ffgrader.variants import values_of
 from nnlib import layers as L
 from nnlib import perceptron as P
 
 NNLIB_ALLOWED = ()
 SKIP_CELLS = ()
 BY_HAND = {}
+# Per-student parameters (the first value is the default, in exercises/ and the published download).
+VARIANTS = {"XOR_HIGH": (1.0, 2.0, 3.0, 5.0)}
 
 X_BOOL = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 T_AND = np.array([-1.0, -1.0, -1.0, 1.0])
@@ -151,5 +156,6 @@ def _(student, rng):
         y = out(hidden(X_BOOL))
     except (TypeError, ValueError) as exc:
         raise Fail(f"[{part}] your arrays do not form a 2-2-1 network: {exc}") from None
-    expect_truth_table(part, y[:, 0], X_BOOL, np.array([0.0, 1.0, 1.0, 0.0]),
-                       hint="the output must be exactly 0 or 1 (no threshold is applied)")
+    high = values_of(student, VARIANTS)["XOR_HIGH"]
+    expect_truth_table(part, y[:, 0], X_BOOL, np.array([0.0, high, high, 0.0]),
+                       hint=f"the output must be exactly 0 or XOR_HIGH = {high!r} (no threshold is applied)")
