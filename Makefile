@@ -13,7 +13,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup book test test-fast assignments bench clean browser-deps node-deps sandbox-deps publish pdf bench-reader
+.PHONY: all setup book test test-fast assignments check-assignments bench clean browser-deps node-deps sandbox-deps publish pdf bench-reader
 
 all: book
 
@@ -83,6 +83,12 @@ test-fast: $(STAMP) sandbox-deps
 
 assignments: $(STAMP)
 	$(BIN)/python -m tools.assignments generate --lang all
+
+# Authoring mistakes of every assignment of solutions/ (tools/check_assignments.py: grade ids, declared names,
+# visible tests, full marks and blank 0, weak checks found by mutants of the solution), then exercises/ against a
+# fresh generation. Fails with one line per finding.
+check-assignments: $(STAMP)
+	$(BIN)/python -m tools.assignments check
 
 # A demo class hub on 127.0.0.1 (deploy/; needs root): Debian packages, the shared read-only environment in
 # /opt/ffnn, configurable-http-proxy from npm, the exchange, local users from deploy/students.example.csv and

@@ -11,6 +11,7 @@ course's ``SandboxedGrading`` runs it in a bubblewrap sandbox and computes every
 
 import os
 import sys
+import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
@@ -23,6 +24,11 @@ import nbgrader
 from ffgrader.nbgrader_pre import OverwriteCells, RestoreCellRoles, SandboxedGrading, ScrubPaths
 from ffgrader.sanitize import SanitizeNotebook, clean_html
 from ffgrader.submissions import screen_submitted
+
+# nbgrader's Gradebook.add_submission builds a new submission's rows before adding it to the session, and SQLAlchemy 2
+# warns "Object of type <SubmittedAssignment> not in session" at each first grading of a student; the rows are
+# added and committed right after. The course's log is quiet on honest work, so this one harmless message is off.
+warnings.filterwarnings("ignore", message=r"Object of type <Submitted\w+> not in session", module=r"nbgrader\.api")
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
 

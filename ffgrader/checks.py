@@ -29,6 +29,7 @@ runs one check and turns whatever it raises into a verdict, so one broken check 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ __all__ = ["check", "load", "Assignment", "Verdict", "Fail", "call", "expect_arr
            "first_match", "Sym", "Rng", "Ref", "Fn", "Seq", "Lookup", "Partial", "Held", "Kept", "StudentError"]
 
 _REGISTRY = "__ffgrader_checks__"  # the per-module dict @check fills (a checks file's own namespace)
+_PARTS = "__ffgrader_parts__"       # grade_id -> {sub-check: points} of the checks registered with parts
 
 
 class Fail(AssertionError):
@@ -66,16 +68,31 @@ def describe(value) -> str:
 
 # --- registry -------------------------------------------------------------------------------------
 
-def check(grade_id: str):
-    """Register the decorated function as the check of the test cell ``grade_id`` (in its module)."""
+def check(grade_id: str, parts: dict | None = None):
+    """Register the decorated function as the check of the test cell ``grade_id`` (in its module).
+
+    ``parts`` (partial credit): the cell's points split across named sub-checks, e.g. ``{"forward": 2,
+    "backward": 1}``. The function then takes a third argument, ``sub``, and runs each sub-check in its own
+    ``with sub("forward"):`` block: a failure inside a block costs that sub-check's share only and the others
+    go on; the feedback names each failed sub-check. The shares are relative (the cell earns its points times
+    the passed shares over all shares); they normally add up to the cell's points."""
     if not isinstance(grade_id, str) or not grade_id:
         raise TypeError(f"check(grade_id): grade_id must be a non-empty str, got {grade_id!r}")
+    if parts is not None:
+        if not isinstance(parts, dict) or not parts or not all(
+                isinstance(k, str) and k and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                for k, v in parts.items()):
+            raise TypeError(f"check({grade_id!r}, parts=...): parts must map sub-check names (non-empty str) to "
+                            f"positive points, got {parts!r}")
 
     def register(fn):
-        table = sys._getframe(1).f_globals.setdefault(_REGISTRY, {})
+        module = sys._getframe(1).f_globals
+        table = module.setdefault(_REGISTRY, {})
         if grade_id in table:
             raise ValueError(f"two checks registered for grade_id {grade_id!r}")
         table[grade_id] = fn
+        if parts is not None:
+            module.setdefault(_PARTS, {})[grade_id] = dict(parts)
         return fn
 
     return register
@@ -86,6 +103,55 @@ class Verdict:
     grade_id: str
     passed: bool
     message: str
+    credit: float | None = None   # partial credit: the fraction of the cell's points earned (0 < credit < 1)
+
+
+_UNFINISHED = object()
+
+
+class _SubChecks:
+    """The ``sub`` of a check with parts: ``with sub(name):`` records that sub-check's verdict."""
+
+    def __init__(self, grade_id, parts):
+        self.grade_id, self.parts, self.results = grade_id, parts, {}
+
+    @contextlib.contextmanager
+    def __call__(self, name):
+        if name not in self.parts:
+            raise ValueError(f"sub-check {name!r} is not declared in the parts of check {self.grade_id!r}")
+        if name in self.results:
+            raise ValueError(f"sub-check {name!r} of check {self.grade_id!r} ran twice")
+        self.results[name] = _UNFINISHED
+        try:
+            yield
+        except Fail as exc:
+            self.results[name] = str(exc)
+        except StudentProblem as exc:
+            self.results[name] = f"[{self.grade_id}] {_problem_text(exc)}"
+        else:
+            self.results[name] = None
+
+    def verdict(self, crashed=None) -> Verdict:
+        grade_id, total = self.grade_id, float(sum(self.parts.values()))
+        # A sub-check the check never reached, or left by an exception of another kind, fails with what
+        # stopped the check (or, if nothing did, as not checked: an authoring mistake).
+        failed = {n: (self.results[n] if self.results.get(n, _UNFINISHED) is not _UNFINISHED
+                      else crashed or f"[{grade_id}] not checked.")
+                  for n in self.parts if self.results.get(n, _UNFINISHED) is not None}
+        if not failed:
+            return Verdict(grade_id, True, f"[{grade_id}] passed")
+        if crashed is not None and set(failed.values()) == {crashed} and len(failed) == len(self.parts):
+            return Verdict(grade_id, False, crashed)  # stopped before any sub-check: as a check without parts
+        earned = sum(p for n, p in self.parts.items() if n not in failed)
+        # Each failed sub-check's own message (it starts with its part label), what that sub-check was worth,
+        # then the credit: one message per line, so that each translates on its own.
+        lines = []
+        for n, msg in failed.items():
+            lines += [msg, f"Sub-check {n!r} failed ({self.parts[n]:g} of {total:g} points)."]
+        passed = [n for n in self.parts if n not in failed]
+        lines.append(f"Partial credit: {earned:g} of {total:g} points (passed: {', '.join(map(repr, passed))})."
+                     if passed else f"No sub-check passed: 0 of {total:g} points.")
+        return Verdict(grade_id, False, "\n".join(lines), credit=(earned / total) if earned else None)
 
 
 @dataclass
@@ -96,22 +162,26 @@ class Assignment:
     NNLIB_ALLOWED: tuple = ()                            # nnlib modules importable inside the sandbox
     SKIP_CELLS: tuple = ()                               # grade_ids of locked cells not run when grading
     BY_HAND: dict = field(default_factory=dict)          # test grade_id -> answer cell grade_ids (no SymPy calculus)
+    parts: dict = field(default_factory=dict)            # grade_id -> {sub-check: points} (partial credit)
 
     def run(self, grade_id: str, student, rng: np.random.Generator) -> Verdict:
         """Run one check; a Fail, a student problem or a crash of the check itself becomes a failed verdict."""
         fn = self.checks.get(grade_id)
         if fn is None:
             return Verdict(grade_id, False, f"[{grade_id}] no check is registered for this test cell.")
+        sub = _SubChecks(grade_id, self.parts[grade_id]) if grade_id in self.parts else None
         try:
-            fn(student, rng)
+            fn(student, rng) if sub is None else fn(student, rng, sub)
         except Fail as exc:
-            return Verdict(grade_id, False, str(exc))
+            return Verdict(grade_id, False, str(exc)) if sub is None else sub.verdict(str(exc))
         except StudentProblem as exc:  # a student call the check did not wrap with call()
-            return Verdict(grade_id, False, f"[{grade_id}] {_problem_text(exc)}")
+            msg = f"[{grade_id}] {_problem_text(exc)}"
+            return Verdict(grade_id, False, msg) if sub is None else sub.verdict(msg)
         except Exception as exc:  # noqa: BLE001 - unexpected student data broke the check: 0 for this cell only
-            return Verdict(grade_id, False, f"[{grade_id}] your answer could not be checked "
-                                            f"({type(exc).__name__}: {exc}); check the types your functions return.")
-        return Verdict(grade_id, True, f"[{grade_id}] passed")
+            msg = (f"[{grade_id}] your answer could not be checked "
+                   f"({type(exc).__name__}: {exc}); check the types your functions return.")
+            return Verdict(grade_id, False, msg) if sub is None else sub.verdict(msg)
+        return Verdict(grade_id, True, f"[{grade_id}] passed") if sub is None else sub.verdict()
 
 
 def load(path) -> Assignment:
@@ -130,8 +200,16 @@ def load(path) -> Assignment:
     for attr in ("NNLIB_ALLOWED", "SKIP_CELLS"):
         if not isinstance(ns.get(attr, ()), tuple):
             raise TypeError(f"{path.name}: {attr} must be a tuple of str")
+    # A misspelt BY_HAND key would switch the by-hand rule off without a word: refuse to grade instead.
+    registered = ns.get(_REGISTRY, {})
+    unknown = ", ".join(repr(t) for t in by_hand if t not in registered)
+    if unknown:
+        known = ", ".join(map(repr, registered)) or "none"
+        raise ValueError(f"{path.name}: BY_HAND names {unknown}, for which no check is registered "
+                         f"(registered: {known})")
     return Assignment(path=path, checks=dict(ns.get(_REGISTRY, {})), NNLIB_ALLOWED=tuple(ns.get("NNLIB_ALLOWED", ())),
-                      SKIP_CELLS=tuple(ns.get("SKIP_CELLS", ())), BY_HAND=dict(by_hand))
+                      SKIP_CELLS=tuple(ns.get("SKIP_CELLS", ())), BY_HAND=dict(by_hand),
+                      parts=dict(ns.get(_PARTS, {})))
 
 
 # --- calling the student ---------------------------------------------------------------------------

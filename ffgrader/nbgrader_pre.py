@@ -6,15 +6,20 @@
   A student cannot turn a test cell into a manually graded one, change its points, or invent grade cells.
 - ``OverwriteCells`` (autograde, sanitizing): nbgrader's, except that a test cell deleted together with the
   cells around it is put back too (nbgrader's own raises KeyError there, and the student gets no grade and
-  no feedback); every missing gradebook cell is reported in the log. A per-student variant cell
-  (``ffgrader.variants``) holding the filed student's own values is no change.
+  no feedback). Whatever a submission changed in a gradebook cell (roles, points, source, a deleted cell) is
+  logged as one line per cell naming the student, the cell and the change; the source a student received
+  (without hidden tests and mark scheme, translated, or the filed student's own variant cell of
+  ``ffgrader.variants``) is no change, so honest work logs nothing.
 - ``SandboxedGrading`` (autograde, instead of nbgrader's Execute): runs the notebook in the sandbox and the
   trusted checks of ``<source>/<assignment>/checks.py`` here (``ffgrader.runner``), within the per-notebook
-  caps configured on it. Refuses, with a message naming what is missing, when the sandbox cannot start or
-  the checks file is absent. The checks' seeds and the variant come from the id of the folder the submission
-  is filed under (``ffgrader.reproducible``); each grading is recorded in grading_seeds/. What does not change between the notebooks of one run (the checks module, the
-  staged library, the gradebook's cell roles, the by-hand SymPy) is set up once (``_assignment_setup``,
-  ``_trusted_roles``: memoized on their inputs, the files' modification times included).
+  caps configured on it. Refuses, with a message naming what is missing, when the sandbox cannot start. An
+  assignment without ``checks.py`` (an ordinary nbgrader assignment) is graded by running its test cells in
+  the sandbox too, with one log line saying what that format cannot guarantee (``PLAIN_NOTE``). The checks'
+  seeds and the variant come from the id of the folder the submission is filed under
+  (``ffgrader.reproducible``); each grading is recorded in grading_seeds/. What does not change between the
+  notebooks of one run (the checks module, the staged library, the gradebook's cell roles, the by-hand SymPy)
+  is set up once (``_assignment_setup``, ``_trusted_roles``: memoized on their inputs, the files'
+  modification times included).
 - ``ScrubPaths`` (generate_feedback): absolute paths in outputs become ``…/basename``.
 """
 
@@ -32,7 +37,7 @@ from pathlib import Path
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, NbGraderPreprocessor
 from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 from traitlets import Bool, Float, Integer, Unicode
 
@@ -66,6 +71,35 @@ def autograded_test_ids(roles) -> set:
     return {g for g, r in roles.items() if r["grade"] and not r["solution"] and r["cell_type"] == "code"}
 
 
+_ROLE_KEYS = ("grade", "solution", "locked", "task")
+
+
+def _role_changes(nbg, new) -> list:
+    """What a submitted cell's nbgrader metadata says differently from the gradebook (roles and points only:
+    a checksum, the cell-type note or a missing ``task`` key of an older release is not a change)."""
+    changes = [f"{k} {bool(new[k])} -> {nbg.get(k)!r}" for k in _ROLE_KEYS
+               if nbg.get(k, False if k == "task" else None) != new[k]]
+    if "points" in new:
+        try:
+            same = float(nbg.get("points")) == float(new["points"])
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            changes.append(f"points {new['points']:g} -> {str(nbg.get('points'))[:20]}")
+    return changes
+
+
+def tamper_record(resources) -> dict:
+    """grade_id -> [what changed] of the notebook being sanitized (RestoreCellRoles and OverwriteCells fill it,
+    OverwriteCells logs it: one line per cell)."""
+    return resources.setdefault("ffgrader", {}).setdefault("changed_cells", {})
+
+
+def submission_name(resources) -> str:
+    nbg = resources.get("nbgrader", {})
+    return f"{nbg.get('student', '?')}'s {nbg.get('assignment', '?')}/{nbg.get('notebook', '?')}.ipynb"
+
+
 class RestoreCellRoles(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         try:
@@ -73,6 +107,7 @@ class RestoreCellRoles(NbGraderPreprocessor):
         except MissingEntry:
             raise RuntimeError(f"notebook {resources['nbgrader']['notebook']} is not in the gradebook: "
                                "run generate_assignment first") from None
+        changed = tamper_record(resources)
         seen = set()
         for cell in nb.cells:
             meta = cell.get("metadata")
@@ -83,20 +118,23 @@ class RestoreCellRoles(NbGraderPreprocessor):
             gid = nbg.get("grade_id") if isinstance(nbg, dict) else None
             if not isinstance(gid, str) or gid not in roles or gid in seen:
                 if "nbgrader" in meta:
-                    self.log.warning("Dropping nbgrader metadata of a cell that is not in the gradebook (%r)",
-                                     gid if isinstance(gid, str) else type(nbg).__name__)
+                    what = (f"duplicate of cell {gid}" if gid in seen else
+                            f"unknown grade id {gid!r}" if isinstance(gid, str) else "malformed nbgrader metadata")
+                    changed.setdefault(gid if isinstance(gid, str) else "?", []).append(
+                        f"{what}: now an ordinary student cell")
                     del meta["nbgrader"]
                 continue
             seen.add(gid)
             r = roles[gid]
             new = NotebookNode(grade=r["grade"], grade_id=gid, locked=r["locked"], schema_version=3,
-                               solution=r["solution"], task=r["task"])
+                               solution=r["solution"], task=r["task"], cell_type=r["cell_type"])
             if r["grade"] or r["task"]:
                 new["points"] = r["points"]
             if nbg.get("checksum") is not None and isinstance(nbg.get("checksum"), str):
                 new["checksum"] = nbg["checksum"]  # OverwriteCells replaces it with the gradebook's
-            if nbg != new:
-                self.log.warning("Restoring the nbgrader metadata of cell %s from the gradebook", gid)
+            found = _role_changes(nbg, new)
+            if found:
+                changed.setdefault(gid, []).append("nbgrader metadata " + ", ".join(found) + " (roles restored)")
             meta["nbgrader"] = new
         return nb, resources
 
@@ -113,24 +151,45 @@ class OverwriteCells(_NbgraderOverwriteCells):
 
     def preprocess(self, nb, resources):
         self._prose = i18n.feedback_prose(i18n.notebook_language(nb.metadata))
-        return super().preprocess(nb, resources)
+        self._changed = tamper_record(resources)
+        self._released = _ReleasedForm(config=self.config)
+        nb, resources = super().preprocess(nb, resources)
+        # One line per changed cell, naming the student, the cell and what changed (an honest or untouched
+        # submission logs nothing).
+        for gid, what in sorted(self._changed.items()):
+            self.log.warning("%s: cell %s changed: %s", submission_name(resources), gid, "; ".join(what))
+        return nb, resources
+
+    def report_change(self, name, attr, old, new):
+        if attr == "checksum":
+            return  # the source itself is compared (and described) in preprocess_cell
+        self._changed.setdefault(name, []).append(f"{attr} {old} -> {new} (put back)")
 
     def preprocess_cell(self, cell, resources, cell_index):
         translated = None
         grading = cell.metadata.get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
-        if getattr(self, "_prose", None) and cell.cell_type == "markdown" and grading.get("locked") and grading.get("grade_id"):
-            try:
-                source = self.gradebook.find_source_cell(grading["grade_id"], self.notebook_id,
-                                                         self.assignment_id)
-            except MissingEntry:
-                source = None
-            if source is not None and source.cell_type == "markdown":
-                translated = i18n.translate_markdown(source.source, self._prose)[0]
-                if cell.source == translated:
-                    cell.source = source.source  # the release's own text: nothing changed
+        gid = grading.get("grade_id")
+        try:
+            source = self.gradebook.find_source_cell(gid, self.notebook_id, self.assignment_id) if gid else None
+        except MissingEntry:
+            source = None
         variant = self._variant(grading, resources)
         if variant is not None and cell.source == variant[0]:
             cell.source = variant[1]  # the student's own variant, as released to them: nothing changed
+        if source is not None and source.locked:
+            # What the student received is the gradebook's source without its hidden tests and mark scheme
+            # (generate_assignment removes them after saving the cell), or its translation: that is no change.
+            released = self._released(source.source, source.cell_type)
+            if getattr(self, "_prose", None) and cell.cell_type == "markdown" and source.cell_type == "markdown" \
+                    and grading.get("locked"):
+                translated = i18n.translate_markdown(source.source, self._prose)[0]
+                received = {released, i18n.translate_markdown(released, self._prose)[0], translated}
+            else:
+                received = {released}
+            if cell.source in received or cell.source == source.source:
+                cell.source = source.source
+            elif cell.cell_type == source.cell_type:
+                self._changed.setdefault(gid, []).append(_edit_summary(released, cell.source) + " (put back)")
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         if translated is not None and cell.cell_type == "markdown":
             cell.source = translated
@@ -159,12 +218,12 @@ class OverwriteCells(_NbgraderOverwriteCells):
         solutions = {c.name for c in source_nb.solution_cells}
         for missing in sorted({c.name for c in source_nb.solution_cells} - _present(nb)):
             if missing not in {g.name for g in source_nb.grade_cells}:
-                self.log.warning("Answer cell %s is missing from the submission: its parts earn nothing", missing)
+                self._changed.setdefault(missing, []).append("answer cell deleted: its parts earn nothing")
         for grade in source_nb.grade_cells:
             if grade.name in _present(nb):
                 continue
-            self.log.warning("Grade cell %s is missing from the submission: put back (its part earns nothing "
-                             "without its answer)", grade.name)
+            self._changed.setdefault(grade.name, []).append(
+                "deleted: put back (its part earns nothing without its answer)")
             cell = self.missing_cell_transform(by_name[grade.name], grade.max_score,
                                                is_solution=grade.name in solutions)
             earlier = order[:order.index(grade.name)]
@@ -173,6 +232,40 @@ class OverwriteCells(_NbgraderOverwriteCells):
             at = max((present[g] for g in earlier if g in present), default=-1)
             nb.cells.insert(at + 1, cell)
         return nb, resources
+
+    def add_missing_task_cells(self, nb, resources):
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        for name in sorted({c.name for c in source_nb.task_cells} - _present(nb)):
+            self._changed.setdefault(name, []).append("deleted: put back at the end of the notebook")
+        return super().add_missing_task_cells(nb, resources)
+
+
+class _ReleasedForm:
+    """The source a student received for a gradebook cell: nbgrader's own ClearHiddenTests and ClearMarkScheme
+    (with the course's delimiters) applied to the gradebook's source."""
+
+    def __init__(self, config):
+        self._steps = (ClearHiddenTests(config=config), ClearMarkScheme(config=config))
+
+    def __call__(self, source, cell_type):
+        # Marked as a test and task cell, so neither step complains about where its region is.
+        cell = NotebookNode(cell_type=cell_type, source=source, metadata=NotebookNode(
+            nbgrader=NotebookNode(grade=True, task=True, solution=False, locked=True, grade_id="x", points=0)))
+        try:
+            for step in self._steps:
+                cell = step.preprocess_cell(cell, {}, 0)[0]
+        except RuntimeError:  # unbalanced delimiters: generate_assignment would have refused it
+            return source
+        return cell.source
+
+
+def _edit_summary(released, submitted) -> str:
+    """'source edited (line 3: 'assert True'; 4 lines -> 2)': the first changed line, quoted and cut short."""
+    old, new = str(released).splitlines(), str(submitted).splitlines()
+    k = next((i for i, (x, y) in enumerate(zip(old, new)) if x != y), min(len(old), len(new)))
+    line = new[k] if k < len(new) else "(removed)"
+    return (f"source edited (line {k + 1}: {line.strip()[:60]!r}"
+            + (f"; {len(old)} lines -> {len(new)}" if len(old) != len(new) else "") + ")")
 
 
 def _present(nb):
@@ -211,27 +304,46 @@ class SandboxedGrading(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         _sandbox_ready(self.bwrap or None)  # SandboxUnavailable: never grade unprotected
         nbg = resources["nbgrader"]
+        # The sandbox runs Python only. The kernelspec is the gradebook's (OverwriteKernelspec) unless the source
+        # notebook had none; another language is refused, as nbgrader's Execute refuses a kernel it cannot start.
+        spec = nb.metadata.get("kernelspec")
+        if isinstance(spec, dict) and spec and not _python_kernel(spec):
+            raise ValueError(f"{nbg['notebook']}: kernel {str(spec.get('name'))[:40]!r} (language "
+                             f"{str(spec.get('language'))[:40]!r}) is not Python, the only language the sandbox runs")
         coursedir = CourseDirectory(config=self.config)
         source = Path(coursedir.format_path(coursedir.source_directory, ".", nbg["assignment"]))
         checks_path = source / "checks.py"
-        if not checks_path.is_file():
-            raise FileNotFoundError(f"{checks_path} not found: every assignment needs its trusted checks file "
-                                    "(see the instructor guide)")
-        assignment, libdir, nocalc = _assignment_setup(str(checks_path.resolve()), checks_path.stat().st_mtime_ns)
         roles = _trusted_cells(resources)
+        checked = checks_path.is_file()
+        if checked:
+            assignment, libdir, nocalc = _assignment_setup(str(checks_path.resolve()), checks_path.stat().st_mtime_ns)
+            test_ids = autograded_test_ids(roles)
+        else:
+            # An ordinary nbgrader assignment: its test cells run in the sandbox like every other cell.
+            # Once per command: nbgrader makes a preprocessor per notebook, all with the command's exporter.
+            _say_plain_once(self.parent, self.log, nbg["assignment"])
+            assignment, libdir, nocalc = _plain_setup(str(source.resolve()))
+            test_ids = set()
         limits = launcher.Limits(memory_mb=self.memory_mb, pids=self.pids, cpu_seconds=self.cpu_seconds,
                                  file_mb=self.file_mb, work_mb=self.work_mb, work_files=self.work_files)
         budget = Budget(cells_seconds=self.cells_timeout, checks_seconds=self.checks_timeout,
                         received_bytes=self.received_mb * 2**20)
         submission = resources.get("metadata", {}).get("path") or None
-        # Seeds and variant from the id of the folder the submission is filed under (never from the notebook).
-        plan, variant = reproducible.setup(coursedir.root, nbg["assignment"], nbg["student"], nbg["notebook"],
-                                           checks_path, reseed=self.reseed)
-        test_ids = autograded_test_ids(roles)
+        # nbgrader's own per-cell timeout (Execute.timeout), where an instructor set it, caps ours too.
+        # (A value from the command line is still a string here: traitlets parses it when a trait reads it.)
+        try:
+            execute_timeout = float(self.config.Execute.get("timeout")) if "Execute" in self.config else 0.0
+        except (TypeError, ValueError):
+            execute_timeout = 0.0
+        cell_timeout = min(self.cell_timeout, execute_timeout) if execute_timeout > 0 else self.cell_timeout
+        # Seeds and variant from the id of the folder the submission is filed under (never from the notebook);
+        # an assignment without checks has neither.
+        plan, variant = (reproducible.setup(coursedir.root, nbg["assignment"], nbg["student"], nbg["notebook"],
+                                            checks_path, reseed=self.reseed) if checked else (None, None))
         timings = grade_notebook(nb, assignment, submission_dir=submission, libdir=libdir,
-                                 test_ids=test_ids, limits=limits, seed_of=plan.seed, variant=variant,
-                                 only=self.only, watch=self.watch,
-                                 cell_timeout=self.cell_timeout, check_timeout=self.check_timeout,
+                                 test_ids=test_ids, limits=limits, seed_of=plan.seed if plan else None,
+                                 variant=variant, only=self.only, watch=self.watch,
+                                 cell_timeout=cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
                                  nocalculus_sympy=nocalc,
@@ -239,9 +351,41 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  # so it picks words only; unknown or forged values are English).
                                  translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
         resources.setdefault("ffgrader", {})["timings"] = dataclasses.asdict(timings)
-        if self.record:
+        if self.record and plan is not None:
             plan.save(reproducible.outcomes(nb, test_ids if self.only is None else self.only & test_ids), variant)
         return nb, resources
+
+
+def _python_kernel(spec) -> bool:
+    language = spec.get("language")
+    if isinstance(language, str) and language:
+        return language.lower() == "python"
+    return isinstance(spec.get("name"), str) and spec["name"].lower().startswith("python")
+
+
+PLAIN_NOTE = (
+    "{assignment} has no checks.py: graded as an ordinary nbgrader assignment, in the sandbox. Its test cells "
+    "(hidden tests included) run in the student's process, so a student's code can read them and defeat them "
+    "(a cell that passes is whatever did not raise there), and each verdict is computed inside the sandbox "
+    "from what the student's process reports. The sandbox still protects this machine and the other "
+    "students; the scores are only as trustworthy as plain nbgrader's. See the instructor guide, \"Bringing "
+    "existing nbgrader assignments\".")
+
+
+@functools.lru_cache(maxsize=64)
+def _say_plain_once(run, log, assignment):
+    log.warning(PLAIN_NOTE.format(assignment=assignment))
+
+
+@functools.lru_cache(maxsize=16)
+def _plain_setup(source_dir):
+    """An assignment without checks (no hidden checks, no by-hand parts) and its staged library."""
+    from ffgrader.checks import Assignment
+
+    libdir = Path(tempfile.mkdtemp(prefix="ffgrader-lib-"))
+    atexit.register(shutil.rmtree, libdir, True)
+    launcher.stage_library(libdir, ())
+    return Assignment(path=Path(source_dir) / "checks.py"), libdir, None
 
 
 @functools.lru_cache(maxsize=4)

@@ -13,7 +13,9 @@
    assignment run here, in the checks file's order (never the submission's), each with a fresh
    ``numpy.random.Generator`` seeded from ``secrets`` and a time budget, and all of them within one budget;
    the cell's outputs become a pass note or one ``error`` output (ename ``CheckFailed``), so nbgrader's
-   SaveAutoGrades gives full points or 0;
+   SaveAutoGrades gives full points or 0; a check with parts (``ffgrader.checks.check(..., parts=...)``)
+   that passes some of them gives the message and the points earned as the cell's result (nbgrader's
+   partial credit);
 4. the outputs kept in the notebook are capped (``Caps.output_bytes`` for the whole notebook).
 """
 
@@ -61,6 +63,15 @@ def _outputs(result, count):
     if result.error is not None:
         outs.append(error_output(result.error["ename"], result.error["evalue"], result.error["traceback"]))
     return outs
+
+
+def partial_outputs(message, credit, cell, count=None):
+    """A partly passed check: the message (which sub-checks failed) and the points earned as the cell's result,
+    which nbgrader's SaveAutoGrades reads as the cell's partial credit."""
+    points = round(float(cell.metadata["nbgrader"]["points"]) * credit, 6)
+    return [NotebookNode(output_type="stream", name="stdout", text=message.rstrip("\n") + "\n"),
+            NotebookNode(output_type="execute_result", execution_count=count, metadata={},
+                         data={"text/plain": repr(points)})]
 
 
 def error_output(ename, evalue, traceback=None):
@@ -197,6 +208,8 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
                     message += ("\nThis part is graded with SymPy's calculus switched off (it must be derived "
                                 "by hand); in that run " + "; ".join(hand_errors[:3]))
                 outs = [error_output("CheckFailed", say(message)[:MESSAGE_CHARS])]
+                if verdict.credit:
+                    outs = partial_outputs(say(message)[:MESSAGE_CHARS], verdict.credit, cell, count=len(runnable) + 1)
             cell.outputs = outs  # never capped: a missing error output would read as a pass
         main.timings.checks = time.monotonic() - t0
     finally:

@@ -38,6 +38,10 @@ API
     Fail unless every name is defined (e.g. ``require("3a", globals(), "delta_out")``).
 ``rng(seed)``
     ``numpy.random.default_rng(seed)``.
+
+The checks raise on failure and return None: a test cell that ends with one shows no output, so nbgrader's
+``validate`` does not read a displayed ``True`` as a partial-credit score ("Cell output is True, which cannot
+be converted to a float").
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ def require(part, namespace, *names):
     if missing:
         _fail(part, f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not defined: run the answer cell "
                     "above (did it raise an error?).")
-    return True
+    return None
 
 
 def rng(seed):
@@ -243,21 +247,21 @@ def check_array(part, value, expected, rtol=1e-7, atol=1e-10, hint="", inputs=No
     problem = array_problem(value, expected, rtol, atol, inputs)
     if problem:
         _fail(part, problem, hint)
-    return True
+    return None
 
 
 def check_scalar(part, value, expected, rtol=1e-7, atol=1e-10, hint=""):
     problem = scalar_problem(value, expected, rtol, atol)
     if problem:
         _fail(part, problem, hint)
-    return True
+    return None
 
 
 def check_equal(part, value, expected, hint=""):
     problem = equal_problem(value, expected)
     if problem:
         _fail(part, problem, hint)
-    return True
+    return None
 
 
 def check_truth_table(part, fn, table, hint=""):
@@ -270,7 +274,7 @@ def check_truth_table(part, fn, table, hint=""):
         if v != float(expected):
             _fail(part, f"row {r} of the truth table is wrong: inputs {inputs} gave {out!r}, expected {expected!r}.",
                   hint)
-    return True
+    return None
 
 
 def call(part, fn, *args, strict=False, **kwargs):
@@ -336,7 +340,7 @@ def check_expr(part, expr, expected, symbols, hint="", positive=False, points=12
         shown = ", ".join(f"{k}={float(v):.4g}" for k, v in where.items())
         _fail(part, f"not equivalent to the expected expression: at {shown} "
                     f"{detail.replace('lhs', 'yours').replace('rhs', 'expected')}.", hint)
-    return True
+    return None
 
 
 # --- gradient checks ----------------------------------------------------------------------------------
@@ -381,4 +385,4 @@ def check_gradients(part, loss, params, grads, eps=1e-6, rtol=1e-5, atol=1e-8, h
     if moved == 0.0:
         _fail(part, "the loss does not change at all when the parameters change, so the gradient check proves "
                     "nothing (are your functions still stubs returning zeros?).", hint)
-    return True
+    return None

@@ -85,7 +85,7 @@ def grade(hw, kind="solutions", replace=None, seed=None, student=None):
     finally:
         if own:
             student.close()
-    score = sum(pts[g] for g, v in verdicts.items() if v.passed)
+    score = sum(pts[g] * (1.0 if v.passed else v.credit or 0.0) for g, v in verdicts.items())  # partial credit
     return verdicts, score, sum(pts.values()), seed
 
 

@@ -237,7 +237,9 @@ def test_fx_crashes_and_missing_cells_cost_only_their_parts(fx):
     deleted with its test cell costs that part, is reported, and the notebook still gets its feedback."""
     log = fx["proc"].stdout + fx["proc"].stderr
     assert "KeyError" not in log
-    assert "Answer cell answer_3 is missing" in log and "Grade cell test_3 is missing" in log
+    # One line per missing cell, naming the student (ffgrader.nbgrader_pre.OverwriteCells).
+    assert "att_delete_pair's fx/fx.ipynb: cell answer_3 changed: answer cell deleted" in log
+    assert "att_delete_pair's fx/fx.ipynb: cell test_3 changed: deleted: put back" in log
     assert "att_delete_pair" in feedback_texts(fx["course"], "fx")
     _, outs = _outputs(fx, "delete_pair")
     assert any(g == "test_3" and "total is not defined" in o.get("evalue", "") for g, o in outs)

@@ -183,7 +183,8 @@ def test_honest_mistake_loses_exactly_its_part(hw, cell_id, old, new, expected, 
     messages = {g: verdicts[g].message for g in failed}
     assert failed == expected, f"{hw} (seed {seed}) {new!r}: failed {sorted(failed)}, expected {sorted(expected)}: {messages}"
     pts = S.points(S.load_nb("solutions", hw))
-    assert score == total - sum(pts[g] for g in expected)
+    # A check with parts (partial credit, e.g. hw3's Part 1b) loses only the share of its failed sub-checks.
+    assert score == total - sum(pts[g] * (1 - (verdicts[g].credit or 0)) for g in expected)
     for g in failed:
         # the message names the part of the cell it grades: [1b ...] for test_1b, [3b ...] for test-bp-hidden
         assert _part(messages[g])[:1].isdigit(), messages[g]

@@ -2,7 +2,9 @@
 
     python -m tools.assignments generate        # rewrite exercises/<hw>/ for every solutions/<hw>/
     python -m tools.assignments generate --lang zh_CN   # the Chinese release: exercises/zh_CN/<hw>/
-    python -m tools.assignments check           # fail if the committed exercises/ differ from a fresh run
+    python -m tools.assignments check [hw ...]  # authoring mistakes (tools/check_assignments.py), then fail if
+                                                # the committed exercises/ differ from a fresh run
+    python -m tools.assignments check --markdown    # also print the mutant-survival table as markdown
     python -m tools.assignments replay HW STUDENT GRADE_ID   # one check again, with its recorded seed (tools/regrade.py)
 
 The Chinese release is the English one with its prose translated from the gettext catalogs
@@ -131,19 +133,19 @@ def check_leaks(checks_file: Path, notebook: Path) -> list[str]:
     return found
 
 
-def check(root: Path = ROOT) -> list[str]:
+def check(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
     """Problems found: differences between exercises/ and a fresh generation, and leaked solutions."""
     problems = []
     for lang, release in RELEASES.items():
-        problems += _check_release(root, lang, release)
+        problems += _check_release(root, lang, release, names)
     return problems
 
 
-def _check_release(root: Path, lang: str, release: Path) -> list[str]:
+def _check_release(root: Path, lang: str, release: Path, names: list[str] | None = None) -> list[str]:
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
-        names = generate_into(fresh, root=root, lang=lang)
+        names = generate_into(fresh, names, root=root, lang=lang)
         for name in names:
             new_files = {p.relative_to(fresh / name) for p in (fresh / name).rglob("*") if p.is_file()}
             old_dir = root / release / name
@@ -166,6 +168,39 @@ def _check_release(root: Path, lang: str, release: Path) -> list[str]:
     return problems
 
 
+def _assignment_dirs(names: list[str], root: Path = ROOT) -> list[Path]:
+    """``names``: assignments of solutions/ or paths of assignment directories; default every assignment."""
+    if not names:
+        return [(root / "solutions" / n).resolve() for n in assignments(root)]
+    dirs = []
+    for name in names:
+        path = Path(name)
+        if not path.is_dir():
+            path = root / "solutions" / name
+        if not path.is_dir():
+            raise SystemExit(f"{name}: no such assignment (not a directory, and not one of solutions/: "
+                             f"{', '.join(assignments(root)) or 'none'})")
+        dirs.append(path.resolve())
+    return dirs
+
+
+def check_authoring(dirs: list[Path], seeds: int, mutate: bool, markdown: bool) -> int:
+    """Run tools.check_assignments on each directory: one line per finding on stderr, a summary per assignment."""
+    from . import check_assignments as A
+
+    reports = []
+    for d in dirs:
+        report = A.check_assignment(d, seeds=seeds, mutate=mutate,
+                                    progress=lambda text: print(text, file=sys.stderr, flush=True))
+        for finding in report.findings:
+            print(finding, file=sys.stderr)
+        print(A.summary(report), flush=True)
+        reports.append(report)
+    if markdown and mutate:
+        print(A.markdown_table(reports), end="")
+    return sum(len(r.findings) for r in reports)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["replay"]:
@@ -174,20 +209,39 @@ def main(argv=None) -> int:
         return replay_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m tools.assignments", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["generate", "check"])
-    parser.add_argument("names", nargs="*", help="assignments (default: every directory of solutions/)")
+    parser.add_argument("names", nargs="*", help="assignments (default: every directory of solutions/); check also "
+                                                 "takes the path of an assignment directory")
     parser.add_argument("--lang", choices=[*RELEASES, "all"], default="en",
                         help="the release's language: en (exercises/<hw>/), zh_CN (exercises/zh_CN/<hw>/) or all")
+    parser.add_argument("--seeds", type=int, default=None, metavar="K",
+                        help="check: every mutant must fail on each of K seeds (default 3)")
+    parser.add_argument("--no-mutants", action="store_true", help="check: skip the weak-check (mutant) analysis")
+    parser.add_argument("--markdown", action="store_true", help="check: print the mutant-survival table as markdown")
+    parser.add_argument("--no-release", action="store_true",
+                        help="check: do not compare exercises/ with a fresh generation (authoring checks only)")
     args = parser.parse_intermixed_args(argv)
     if args.command == "generate":
         for lang in (RELEASES if args.lang == "all" else (args.lang,)):
             done = generate_into(ROOT / RELEASES[lang], args.names or None, lang=lang)
             print("generated: " + ", ".join(f"{RELEASES[lang]}/{n}/" for n in done))
         return 0
-    problems = check()
-    for p in problems:
-        print(p, file=sys.stderr)
-    print("exercises/ is up to date" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    from .check_assignments import DEFAULT_SEEDS
+
+    seeds = DEFAULT_SEEDS if args.seeds is None else args.seeds
+    if seeds < 1:
+        parser.error(f"--seeds must be at least 1, got {seeds}")
+    dirs = _assignment_dirs(args.names)
+    found = check_authoring(dirs, seeds, not args.no_mutants, args.markdown)
+    problems = []
+    ours = [d.name for d in dirs if d.parent == (ROOT / "solutions").resolve()]
+    if not args.no_release and ours:
+        problems = check(names=ours)
+        for p in problems:
+            print(p, file=sys.stderr)
+        print("exercises/ is up to date" if not problems else f"{len(problems)} problem(s)")
+    if found:
+        print(f"{found} authoring finding(s) (one per line above)", file=sys.stderr)
+    return 1 if problems or found else 0
 
 
 if __name__ == "__main__":

@@ -83,6 +83,8 @@ def _(student, rng):
     part = "2b train_sign_perceptron"
     eta = float(rng.choice([0.125, 0.25, 0.5, 1.0]))
     _check_training(student, part + " (AND)", X_BOOL, T_AND, _grid(rng, eta, 2), float(_grid(rng, eta, 1)[0]), eta)
+    # from zero weights the first net input is exactly 0: f(0) = +1 shows on every run, not only on some grids
+    _check_training(student, part + " (AND from zero weights)", X_BOOL, T_AND, np.zeros(2), 0.0, eta)
     X = rng.normal(size=(int(rng.integers(8, 20)), 3))
     t = np.where(X @ rng.normal(size=3) + 0.3 >= 0, 1.0, -1.0)       # linearly separable
     _check_training(student, part + " (random separable data)", X, t, rng.normal(size=3), float(rng.normal()),

@@ -57,17 +57,22 @@ def _backward(student, part, a, W, b, delta):
     return _tuple(part, call(student, part, "dense_backward", delta, fwd.held(1)), 3, "(da_prev, dW, db)")
 
 
-@check("test-dense-backward")
-def _(student, rng):
+# Partial credit: the parameters' gradients and the delta passed back are separate skills (one point each).
+@check("test-dense-backward", parts={"dW and db": 1, "da_prev": 1})
+def _(student, rng, sub):
+    cases = []
     for N, Mp, M in _sizes(rng):
         a, W, b = _layer(rng, N, Mp, M)
         delta = rng.normal(size=(N, M))
         part = f"1b dense_backward (delta {delta.shape}, a_prev {a.shape}, W {W.shape})"
-        out = _backward(student, part, a, W, b, delta)
-        ref = L.dense_backward(delta, L.dense_forward(a, W, b)[1])
-        for name, got, exp in zip(("da_prev", "dW", "db"), out, ref):
-            expect_array(f"{part}: {name}", got, exp,
-                         hint="dW = delta.T @ a_prev (shape of W), db = delta.sum(axis=0), da_prev = delta @ W")
+        cases.append((part, _backward(student, part, a, W, b, delta),
+                      L.dense_backward(delta, L.dense_forward(a, W, b)[1])))
+    for name, which, k in (("dW and db", ("dW", "db"), (1, 2)), ("da_prev", ("da_prev",), (0,))):
+        with sub(name):
+            for part, out, ref in cases:
+                for label, i in zip(which, k):
+                    expect_array(f"{part}: {label}", out[i], ref[i],
+                                 hint="dW = delta.T @ a_prev (shape of W), db = delta.sum(axis=0), da_prev = delta @ W")
 
 
 @check("test-dense-gradcheck")

@@ -174,11 +174,12 @@ def _(student, rng):
 
 @check("test_1c")
 def _(student, rng):
-    for _ in range(2):
+    # one run without weight decay and one with momentum and weight decay both on, so that a wrong sign or a
+    # missing factor of either shows on every run (not only when the draw happens to switch it on)
+    for mus, wd in (([0.0, 0.5, 0.9], 0.0), ([0.5, 0.9], float(rng.choice([0.05, 0.1])))):
         sizes = _sizes(rng, 2)
         params, _ = _random_net(rng, sizes)
-        lr, mu = float(np.round(rng.uniform(0.01, 0.3), 3)), float(rng.choice([0.0, 0.5, 0.9]))
-        wd = float(rng.choice([0.0, 0.1]))
+        lr, mu = float(np.round(rng.uniform(0.01, 0.3), 3)), float(rng.choice(mus))
         opt, exp, got, vel = O.SGD(lr=lr, momentum=mu, weight_decay=wd), _copy(params), _copy(params), None
         for s in range(int(rng.integers(2, 5))):
             _, g = _random_net(rng, sizes)
