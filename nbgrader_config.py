@@ -21,6 +21,7 @@ from nbgrader.preprocessors import (
 
 import ffgrader
 import nbgrader
+from ffgrader.offline_math import TypesetMath, feedback_markdown, typeset_math
 from ffgrader.nbgrader_pre import OverwriteCells, RestoreCellRoles, SandboxedGrading, ScrubPaths
 from ffgrader.sanitize import SanitizeNotebook, clean_html
 from ffgrader.submissions import screen_submitted
@@ -35,6 +36,10 @@ c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this 
 # The course root is the directory of this file, as an absolute path (nbgrader warns about a relative one).
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(globals().get("__file__", os.path.join(os.getcwd(), "x"))))
 c.CourseDirectory.course_id = "ffnn"
+# nbgrader's exchange (release_assignment, collect, release_feedback; the formgrader's Release/Collect buttons): on
+# the class hub the shared one, which deploy/jupyterhub_config.py names in FFNN_EXCHANGE for every server; on one
+# machine the course's own `exchange/` (made by the guide's first steps; in .gitignore).
+c.Exchange.root = os.environ.get("FFNN_EXCHANGE") or os.path.join(c.CourseDirectory.root, "exchange")
 # The course's late policy (tools/late_policy.py, in this directory): 10 % of the earned points per started
 # day after the due date and 15 minutes' grace; due dates: `python -m tools.classroom register --duedate`.
 # (Throw-away test courses that copy only this file and solutions/ keep nbgrader's default: no penalty.)
@@ -80,8 +85,10 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 
-# Feedback shows neither hidden tests, nor the mark scheme of manually graded answers, nor any absolute path.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, ScrubPaths, CSSHTMLHeaderPreprocessor]
+# Feedback shows neither hidden tests, nor the mark scheme of manually graded answers, nor any absolute path; its
+# formulas are typeset here, so that the page shows them offline with no script (ffgrader/offline_math.py).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, ScrubPaths, TypesetMath,
+                                    CSSHTMLHeaderPreprocessor]
 
 # The formgrader draws each submission with nbgrader's "formgrade" template and the feedback with its "feedback"
 # template; the course's versions of both (ffgrader/templates/) come first on the path (nbgrader's own directory
@@ -98,4 +105,4 @@ c.HTMLExporter.preprocessors = [SanitizeNotebook]
 c.HTMLExporter.optimistic_validation = True   # validate after SanitizeNotebook, not before (a forged notebook
                                               # would otherwise fail the formgrader's page with an error)
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.filters = {"clean_html": clean_html}
+c.HTMLExporter.filters = {"clean_html": clean_html, "feedback_markdown": feedback_markdown, "typeset_math": typeset_math}

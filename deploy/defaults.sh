@@ -4,3 +4,4 @@ COURSE=$(dirname "$HERE")
 PREFIX=${FFNN_PREFIX:-/opt/ffnn}                      # shared env (env/), proxy (chp/), per-role config (etc/)
 EXCHANGE=${FFNN_EXCHANGE:-/srv/nbgrader/exchange}     # nbgrader's exchange
 COURSE_ID=${FFNN_COURSE_ID:-ffnn}                     # nbgrader's course id (the same in nbgrader_config.py)
+STATE=${FFNN_HUB_STATE:-/var/lib/ffnn-hub}             # the hub's database, cookie secret, the users' passwords

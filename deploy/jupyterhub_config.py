@@ -5,14 +5,24 @@ LocalProcessSpawner from the shared read-only environment that deploy/setup.sh b
 differs between a demo, a test and a real class comes from the environment:
 
     FFNN_PREFIX       /opt/ffnn            shared env (env/), proxy (chp/), per-role config (etc/)
+    FFNN_EXCHANGE     /srv/nbgrader/exchange   nbgrader's exchange (every user's server is told)
     FFNN_HUB_STATE    /var/lib/ffnn-hub    the hub's database, cookie secret, proxy pid
     FFNN_HUB_PORT     8000                 served on 127.0.0.1 only
+    FFNN_HUB_PUBLIC_URL  http://localhost:<port>   the hub's address; each user's server is <login>.<that host>
     FFNN_ROSTER       <course>/deploy/students.example.csv   who may log in (column `id`)
     FFNN_INSTRUCTOR   instructor           the one user whose server gets the formgrader
-    FFNN_HUB_PASSWORD (required)           demo authentication: one shared password (DummyAuthenticator)
 
-For a real class replace the DummyAuthenticator by your institution's (e.g. `ltiauthenticator` for an LMS
-launch, `oauthenticator` for a campus login) and keep everything else.
+Logins: JupyterHub's PAMAuthenticator (part of JupyterHub, maintained with it): each user's own Unix password
+(deploy/users.sh gives every user it creates a generated one). For a real class you may replace it by your
+institution's (e.g. `ltiauthenticator` for an LMS launch, `oauthenticator` for a campus login) and keep
+everything else.
+
+One origin per user (subdomains): JupyterLab shows the formgrader in an iframe, which the instructor's server
+allows only for pages of its own origin (frame-ancestors 'self', deploy/setup.sh). Were every server under one
+origin (/user/<name>/ paths), a page a student serves from their own server would be "self" too and could frame
+the instructor's lab and act as the instructor. `*.localhost` names reach 127.0.0.1 in browsers without any
+DNS; a real class needs a wildcard DNS name and certificate (*.hub.example.edu, FFNN_HUB_PUBLIC_URL
+https://hub.example.edu, with TLS in front of the proxy).
 """
 
 import csv
@@ -27,9 +37,8 @@ STATE = Path(os.environ.get("FFNN_HUB_STATE", "/var/lib/ffnn-hub"))
 PORT = int(os.environ.get("FFNN_HUB_PORT", "8000"))
 ROSTER = Path(os.environ.get("FFNN_ROSTER", HERE / "students.example.csv"))
 INSTRUCTOR = os.environ.get("FFNN_INSTRUCTOR", "instructor")
-PASSWORD = os.environ.get("FFNN_HUB_PASSWORD")
-if not PASSWORD:
-    raise SystemExit("FFNN_HUB_PASSWORD is not set: the demo hub needs a password (make hub prints one)")
+EXCHANGE = os.environ.get("FFNN_EXCHANGE", "/srv/nbgrader/exchange")
+PUBLIC_URL = os.environ.get("FFNN_HUB_PUBLIC_URL", f"http://localhost:{PORT}")
 
 with ROSTER.open(newline="", encoding="utf-8") as fh:
     STUDENTS = [row["id"].strip() for row in csv.DictReader(fh) if row.get("id", "").strip()]
@@ -41,6 +50,7 @@ os.chmod(STATE, 0o700)
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = PORT
 c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.subdomain_host = PUBLIC_URL
 c.Spawner.ip = "127.0.0.1"
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
@@ -50,8 +60,7 @@ c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{PORT + 1}"
 c.JupyterHub.cleanup_servers = True    # stopping the hub stops every user's server
 
 # Who may log in: the roster and the instructor (the instructor is the hub's admin).
-c.JupyterHub.authenticator_class = "dummy"
-c.DummyAuthenticator.password = PASSWORD
+c.JupyterHub.authenticator_class = "pam"
 c.Authenticator.allowed_users = set(STUDENTS) | {INSTRUCTOR}
 c.Authenticator.admin_users = {INSTRUCTOR}
 
@@ -71,6 +80,10 @@ def _role_environment(spawner):
     spawner.environment.update({
         "JUPYTER_CONFIG_PATH": str(PREFIX / "etc" / role),
         "PATH": f"{PREFIX / 'env' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        # The course's nbgrader_config.py uses the hub's exchange instead of its own local one.
+        "FFNN_EXCHANGE": EXCHANGE,
+        # MathJax for the feedback's formulas (ffgrader/offline_math.py), installed by deploy/setup.sh.
+        "FFNN_NODE_MODULES": str(PREFIX / "mathjax" / "node_modules"),
         "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
     })
     if instructor:

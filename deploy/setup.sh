@@ -4,13 +4,17 @@
 #      into root's pyenv, which other users cannot read), bubblewrap (the grader's sandbox), npm;
 #   2. the shared read-only environment $FFNN_PREFIX/env (deploy/requirements.txt + the course's nnlib,
 #      ffgrader and tools: pyproject.toml packages all three), rebuilt only when those change;
-#   3. configurable-http-proxy from npm into $FFNN_PREFIX/chp;
+#   3. configurable-http-proxy from npm into $FFNN_PREFIX/chp, and MathJax (the course's package.json pin) into
+#      $FFNN_PREFIX/mathjax: the instructor's generate_feedback typesets the feedback's formulas with it;
 #   4. per-role Jupyter configuration in $FFNN_PREFIX/etc/{student,instructor} (the hub points each user's
 #      server at one with JUPYTER_CONFIG_PATH): students get the course id and the exchange, and no
 #      formgrader / create-assignment; the instructor gets everything;
 #   5. nbgrader's exchange at $FFNN_EXCHANGE: 1777, writable by every user (nbgrader's requirement) with the
 #      sticky bit, so nobody renames or deletes what is not theirs (deploy/exchange.sh; deploy/users.sh makes the
-#      course's folder in it, owned by the instructor, before any student can).
+#      course's folder in it, owned by the instructor, before any student can);
+#   6. /etc/profile.d/ffnn-course.sh: a terminal in JupyterLab on the hub is a login shell, whose /etc/profile
+#      resets PATH; inside a hub server (JUPYTERHUB_USER set) this puts the shared environment back in front,
+#      so `nbgrader` and `python -m tools.classroom` work there as the instructor guide writes them.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/defaults.sh"
@@ -65,6 +69,14 @@ if [ ! -x "$PREFIX/chp/node_modules/.bin/configurable-http-proxy" ]; then
   npm install --silent --no-audit --no-fund --prefix "$PREFIX/chp" "configurable-http-proxy@$CHP_VERSION" >/dev/null
 fi
 
+MATHJAX_VERSION=$(cd "$COURSE" && /usr/bin/python3 -c 'import json; print(json.load(open("package.json"))["dependencies"]["mathjax"])')
+if [ ! -f "$PREFIX/mathjax/node_modules/mathjax/package.json" ] || \
+   ! grep -q "\"version\": \"$MATHJAX_VERSION\"" "$PREFIX/mathjax/node_modules/mathjax/package.json"; then
+  echo "setup: npm install mathjax@$MATHJAX_VERSION"
+  mkdir -p "$PREFIX/mathjax"
+  npm install --silent --no-audit --no-fund --prefix "$PREFIX/mathjax" "mathjax@$MATHJAX_VERSION" >/dev/null
+fi
+
 # 4. Per-role configuration.
 for role in student instructor; do
   d=$PREFIX/etc/$role
@@ -97,10 +109,36 @@ cat > "$PREFIX/etc/student/jupyter_server_config.json" <<'EOF'
 EOF
 echo '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}' \
   > "$PREFIX/etc/instructor/labconfig/page_config.json"
+# The instructor's JupyterLab shows the formgrader (Nbgrader -> Formgrader) in an iframe of a page of the same
+# server. JupyterHub's default policy for every user server, frame-ancestors 'none', blocks it ("refused to
+# connect"); the instructor's server allows its own origin, which on this hub is that server alone (each user
+# has their own subdomain: jupyterhub_config.py). Students' servers keep 'none'. The rest of the policy (the
+# hub's report-uri) stays; the formgrader's pages add their own (nonce scripts only: ffgrader/templates/formgrade).
+cat > "$PREFIX/etc/instructor/jupyter_server_config.py" <<'EOF'
+# Written by deploy/setup.sh: the instructor's server may be framed by its own pages (the Formgrader tab).
+import os
+
+c = get_config()  # noqa: F821
+_report = os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/security/csp-report"
+c.ServerApp.tornado_settings = {"headers": {"Content-Security-Policy": f"frame-ancestors 'self'; report-uri {_report}"}}
+EOF
 # Everyone may read and run, nobody but root may change anything.
 chmod -R a+rX,go-w "$PREFIX"
 
 # 5. The exchange.
 bash "$HERE/exchange.sh" "$EXCHANGE"
 chmod 0755 "$(dirname "$EXCHANGE")"
+
+# 6. The course's environment in hub terminals (login shells).
+cat > /etc/profile.d/ffnn-course.sh <<EOF
+# Written by deploy/setup.sh (the course's JupyterHub). A terminal of a hub user's server is a login shell and
+# /etc/profile resets PATH: put the course's shared environment first again, in hub servers only.
+if [ -n "\${JUPYTERHUB_USER:-}" ] && [ -d "$PREFIX/env/bin" ]; then
+  case ":\$PATH:" in
+    *":$PREFIX/env/bin:"*) ;;
+    *) PATH="$PREFIX/env/bin:\$PATH"; export PATH ;;
+  esac
+fi
+EOF
+chmod 0644 /etc/profile.d/ffnn-course.sh
 echo "setup: done (env $PREFIX/env, proxy $PREFIX/chp, exchange $EXCHANGE)"

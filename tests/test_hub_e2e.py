@@ -1,19 +1,28 @@
-"""A term on the class's JupyterHub, end to end, in a real browser (Playwright + Debian's Chromium, 127.0.0.1).
+"""A term on the class's JupyterHub, end to end, in a real browser (Playwright + Debian's Chromium, 127.0.0.1),
+following the instructor guide's section "A JupyterHub for the class" as a person would.
 
-deploy/setup.sh (idempotent) provides the shared environment, the proxy and the exchange; deploy/users.sh
-creates throw-away local users (an instructor and two students, random names) and deletes them at the end;
-the hub runs deploy/jupyterhub_config.py. Then:
+deploy/setup.sh (idempotent) provides the shared environment, the proxy, MathJax, the exchange and the hub
+terminals' PATH; deploy/users.sh creates throw-away local users (an instructor and two students, random names,
+each with a generated password of their own) and deletes them and the hub's state at the end; the hub runs
+deploy/jupyterhub_config.py (PAM logins, one subdomain of localhost per user). Then:
 
-1. the instructor releases hw1 (command line, as the instructor's Unix user);
+1. the instructor logs in, opens File -> New -> Terminal in JupyterLab and types the guide's hub commands
+   (its own code block, line by line, as written) into the terminal: first `cd ~/course` and the release;
 2. student A logs in, fetches hw1 in the Assignment List, fills in every code answer (written into the
    fetched notebook through the Jupyter server of the logged-in page), opens the notebook in JupyterLab and
    types the written answer into its markdown cell, saves, validates and submits; student B submits one
-   answer; students have no Formgrader (menu and server side);
-3. the instructor collects and autogrades (command line), then grades A's written answer (task_4) in the
-   formgrader page: the task's mark scheme is a box of typeset math next to A's typed answer; a score and a
-   comment, checked in the gradebook;
-4. the instructor releases feedback; each student fetches it in the Assignment List and sees the score;
-5. the grades CSV has the right numbers and the LMS ids.
+   answer; students have no Formgrader (menu and server side), and one's password does not log in another;
+3. the instructor types collect and autograde into the same terminal, then opens Nbgrader -> Formgrader in
+   JupyterLab (a tab whose iframe must load: the instructor's server allows its own origin to frame it) and
+   follows the guide's path Manual Grading -> hw -> hw -> Submission: the task's mark scheme is a box of
+   typeset math, the student's typed answer follows the comment box; a score and a comment, checked in the
+   gradebook;
+4. the instructor types generate_feedback / release_feedback; each student fetches it in the Assignment List
+   and sees the score, with the formulas typeset although the browser reaches nothing but the hub;
+5. the export typed in the terminal writes the grades CSV with the right numbers and the LMS ids.
+The browser reaches only the hub's own listener on 127.0.0.1 (localhost names of its port); anything else is
+refused. Each typed command is followed by a line that writes its exit status into a file of the instructor's
+home (xterm.js draws on a canvas: its text is not in the DOM), which the test reads.
 Screenshots: _build/screenshots/hub/.
 """
 
@@ -22,12 +31,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import secrets
 import socket
 import sqlite3
 import subprocess
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -35,6 +46,7 @@ from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
+GUIDE = ROOT / "book" / "appendix" / "instructor_guide.md"
 PREFIX = Path("/opt/ffnn")
 SHOTS = ROOT / "_build" / "screenshots" / "hub"
 HW = "hw1_neurons"
@@ -57,15 +69,23 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def guide_hub_commands() -> list[str]:
+    """The command lines of the guide's block "A term on the hub" (the one right after that sentence)."""
+    text = GUIDE.read_text(encoding="utf-8")
+    start = text.index("A term on the hub")
+    block = re.search(r"```bash\n(.*?)```", text[start:], re.S)
+    assert block, "the guide's hub section has no bash block after 'A term on the hub'"
+    return [line for line in block.group(1).splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
 class Hub:
     def __init__(self, tmp: Path):
         tag = secrets.token_hex(3)
         self.instructor, self.alice, self.bob = f"ffi{tag}", f"ffa{tag}", f"ffb{tag}"
-        self.password = secrets.token_urlsafe(12)
         self.port = _free_port()
         while self.port + 1 == 65536:
             self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://localhost:{self.port}"
         self.roster = tmp / "roster.csv"
         self.roster.write_text("id,first_name,last_name,email,lms_user_id\n"
                                f"{self.alice},Alice,Liddell,alice@example.edu,2001\n"
@@ -75,14 +95,21 @@ class Hub:
         self.log = SHOTS / "hub.log"                # next to the screenshots: what the hub and servers said
         self.proc = None
         self.course = Path(f"/home/{self.instructor}/course")
+        self.passwords: dict[str, str] = {}
+
+    def server(self, user: str) -> str:
+        """The base URL of a user's server (its own subdomain of localhost)."""
+        return f"http://{user}.localhost:{self.port}/user/{user}"
 
     def env(self):
         return {**os.environ, "FFNN_HUB_STATE": str(self.state), "FFNN_HUB_PORT": str(self.port),
-                "FFNN_ROSTER": str(self.roster), "FFNN_INSTRUCTOR": self.instructor,
-                "FFNN_HUB_PASSWORD": self.password}
+                "FFNN_ROSTER": str(self.roster), "FFNN_INSTRUCTOR": self.instructor}
+
+    def read_passwords(self):
+        with (self.state / "passwords.csv").open(newline="") as fh:
+            self.passwords = {row["login"]: row["password"] for row in csv.DictReader(fh)}
 
     def start(self):
-        self.state.mkdir()
         self.proc = subprocess.Popen([str(PREFIX / "env" / "bin" / "jupyterhub"), "-f",
                                       str(DEPLOY / "jupyterhub_config.py")], cwd=self.state, env=self.env(),
                                      stdout=self.log.open("w"), stderr=subprocess.STDOUT)
@@ -91,8 +118,8 @@ class Hub:
                 return f"the hub exited (rc={self.proc.returncode}):\n{self.log.read_text()[-4000:]}"
             return None
 
-        wait_until(lambda: urllib.request.urlopen(f"{self.url}/hub/api", timeout=2), timeout=300,
-                   what="the hub to answer on /hub/api", fail_fast=exited)
+        wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{self.port}/hub/api", timeout=2),
+                   timeout=300, what="the hub to answer on /hub/api", fail_fast=exited)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -102,12 +129,6 @@ class Hub:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-
-    def as_instructor(self, command: str) -> str:
-        """A shell command in the instructor's course directory, as the instructor's Unix user."""
-        return _run(["runuser", "-u", self.instructor, "--", "env", "-i", f"HOME=/home/{self.instructor}",
-                     f"PATH={PREFIX}/env/bin:/usr/bin:/bin", f"JUPYTER_CONFIG_PATH={PREFIX}/etc/instructor",
-                     "OPENBLAS_NUM_THREADS=1", "MPLBACKEND=Agg", "bash", "-c", f"cd ~/course && {command}"])
 
     def gradebook(self):
         return sqlite3.connect(f"file:{self.course / 'gradebook.db'}?mode=ro", uri=True)
@@ -126,25 +147,34 @@ def hub(tmp_path_factory):
     h = Hub(tmp)
     os.chmod(h.roster, 0o644)
     try:
-        _run(["bash", str(DEPLOY / "users.sh"), "create", str(h.roster), h.instructor])
+        _run(["bash", str(DEPLOY / "users.sh"), "create", str(h.roster), h.instructor], env=h.env())
+        h.read_passwords()
         h.start()
         yield h
     finally:
         h.stop()
-        _run(["bash", str(DEPLOY / "users.sh"), "delete", str(h.roster), h.instructor])
+        _run(["bash", str(DEPLOY / "users.sh"), "delete", str(h.roster), h.instructor], env=h.env())
         for u in (h.instructor, h.alice, h.bob):
             assert subprocess.run(["id", "-u", u], capture_output=True).returncode != 0, f"user {u} left behind"
+        assert not h.state.exists(), "users.sh delete left the hub's state (database, passwords) behind"
 
 
 # Chromium is the session's one instance (tests/conftest.py, tests/_browser.py): a second
 # sync_playwright in the same process fails while the first is open ("Sync API inside the asyncio loop").
 
 
-def _context(browser):
+def _context(browser, hub):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
-    # 127.0.0.1 only: anything else is refused before it leaves the browser.
-    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1:")
-              or route.request.url.startswith(("data:", "blob:")) else route.abort())
+
+    def local(url):
+        # The hub's own listener only: 127.0.0.1 or a localhost name (browsers resolve *.localhost to the
+        # loopback address themselves), on the hub's port; anything else is refused before it leaves.
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        return parts.scheme in ("data", "blob") or (
+            parts.port == hub.port and (host in ("127.0.0.1", "localhost") or host.endswith(".localhost")))
+
+    ctx.route("**/*", lambda route: route.continue_() if local(route.request.url) else route.abort())
     ctx.set_default_timeout(120_000)
     return ctx
 
@@ -154,12 +184,14 @@ def _shot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def _login(ctx, hub, user):
+def _login(ctx, hub, user, password=None):
     page = ctx.new_page()
     page.goto(f"{hub.url}/hub/login")
     page.fill("input[name=username]", user)
-    page.fill("input[name=password]", hub.password)
+    page.fill("input[name=password]", password or hub.passwords[user])
     page.click("#login_submit")
+    if password is not None:
+        return page
     page.wait_for_url(f"**/user/{user}/lab**")
     page.wait_for_selector(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
     return page
@@ -224,7 +256,7 @@ WRITTEN = ("Logistic: $f'(x) = \\frac{e^{-x}}{(1+e^{-x})^2} = f(x)\\,(1-f(x))$, 
 
 def _type_written_answer(page, hub, user):
     """Open the notebook in JupyterLab, type the written answer into the cell under task_4, save."""
-    page.goto(f"{hub.url}/user/{user}/lab/tree/{HW}/{HW}.ipynb")
+    page.goto(f"{hub.server(user)}/lab/tree/{HW}/{HW}.ipynb")
     cell = page.locator(".jp-MarkdownCell", has_text="Write your answer here").first
     cell.wait_for()
     cell.scroll_into_view_if_needed()
@@ -240,7 +272,10 @@ def _type_written_answer(page, hub, user):
     page.keyboard.press("Control+s")
 
     def saved():
-        nb = json.loads(_api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")["text"])["content"]
+        got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
+        if got["status"] != 200:          # e.g. while the save is being written: ask again
+            return False
+        nb = json.loads(got["text"])["content"]
         return any(c["cell_type"] == "markdown" and c["source"] == WRITTEN for c in nb["cells"])
 
     wait_until(saved, timeout=120, what="the typed answer to reach the saved notebook")
@@ -250,6 +285,83 @@ def _autograded_max():
     sol = nbformat.read(str(ROOT / "solutions" / HW / f"{HW}.ipynb"), as_version=4)
     return sum(c.metadata.nbgrader["points"] for c in sol.cells if c.cell_type == "code"
                and c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution"))
+
+
+class Terminal:
+    """A terminal of the instructor's JupyterLab (File -> New -> Terminal), typed into with the keyboard."""
+
+    def __init__(self, page, hub):
+        self.page, self.hub, self.n = page, hub, 0
+        page.keyboard.press("Escape")
+        page.locator(".lm-MenuBar-itemLabel:text-is('File')").click()
+        page.locator(".lm-Menu-itemLabel:text-is('New')").first.hover()
+        page.locator(".lm-Menu-itemLabel:text-is('Terminal')").first.click()
+        self.screen = page.locator(".jp-Terminal .xterm").last
+        self.screen.wait_for()
+        # Its tab, titled by the shell's prompt (user@host: directory), to come back to it from another tab.
+        self.tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"{hub.instructor}@").first
+        page.locator(".jp-Terminal .xterm-helper-textarea").last.wait_for(state="attached")
+
+    def type(self, line: str, timeout: float = 900) -> int:
+        """Type one command line and Enter, then a line that records its exit status; return the status. (What
+        each command must have done is checked by the caller: a line lost on the way cannot pass.)"""
+        self.n += 1
+        status = Path(f"/home/{self.hub.instructor}/.guide-step-{self.n}")
+        # Lab keeps hidden tabs laid out: bring the terminal's tab to the front, whatever is shown now.
+        self.tab.click()
+        self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current",
+                          has_text=f"{self.hub.instructor}@").wait_for()
+        # Right after the tab comes back, the first keys can get lost (seen after the Formgrader tab): type a
+        # no-op that touches a file until the shell has taken it, then the guide's line.
+        ready = Path(f"/home/{self.hub.instructor}/.guide-ready-{self.n}")
+        for _attempt in range(5):
+            self.screen.click()
+            self.page.wait_for_function(
+                "() => { const el = document.activeElement; return !!el &&"
+                " el.classList.contains('xterm-helper-textarea') && el.closest('.jp-Terminal').offsetParent !== null; }")
+            self.page.keyboard.type(f": > ~/{ready.name}")
+            self.page.keyboard.press("Enter")
+            try:
+                wait_until(ready.is_file, timeout=30, what="the terminal to take typed keys")
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError("the hub terminal did not take typed keys")
+        self.page.keyboard.type(line)
+        self.page.keyboard.press("Enter")
+        self.page.keyboard.type(f"echo $? > ~/{status.name}")
+        self.page.keyboard.press("Enter")
+        text = wait_until(lambda: status.is_file() and status.read_text().strip(), timeout=timeout,
+                          what=f"the terminal to finish {line!r}")
+        return int(text)
+
+    def run(self, line: str, timeout: float = 900):
+        rc = self.type(line, timeout)
+        _shot(self.page, f"i-terminal-{self.n}")
+        assert rc == 0, f"{line!r} exited with {rc} in the hub terminal (screenshot i-terminal-{self.n}.png)"
+
+
+def _policy(page, user) -> str:
+    """The Content-Security-Policy header of a user's server (an API answer, fetched by the page as its own JS
+    does: with the XSRF token, without which JupyterHub treats a cookie-only request as not logged in)."""
+    return page.evaluate("""async (user) => {
+        const xsrf = decodeURIComponent((document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || "");
+        const r = await fetch(`/user/${user}/api/status`, {headers: {"X-XSRFToken": xsrf}});
+        return r.ok ? r.headers.get("content-security-policy") : `HTTP ${r.status}`;
+    }""", user)
+
+
+def _formgrader_frame(page):
+    """Nbgrader -> Formgrader: a tab with an iframe; its content must load (not a blocked frame)."""
+    _open_nbgrader_menu(page)
+    page.locator(".lm-Menu-itemLabel:text-is('Formgrader')").click()
+    iframe = page.locator(".jp-MainAreaWidget iframe, .lm-DockPanel iframe").last
+    iframe.wait_for()
+    frame = iframe.element_handle().content_frame()
+    # A frame the policy blocks shows Chromium's error page ("refused to connect"): no formgrader in it.
+    frame.locator("a:text-is('Manual Grading')").first.wait_for()
+    return frame
 
 
 def test_a_term_on_the_hub(hub, browser):
@@ -262,8 +374,22 @@ def test_a_term_on_the_hub(hub, browser):
         raise
 
 
+def _guide_line(commands, start: str) -> str:
+    [line] = [c for c in commands if c.startswith(start)]
+    return line
+
+
 def _term(hub, browser):
-    hub.as_instructor(f"nbgrader release_assignment {HW}")
+    commands = guide_hub_commands()
+    assert commands[0] == "cd ~/course", commands       # the terminal starts in the home directory
+    assert len(set(hub.passwords.values())) == 3, "every user has a password of their own"
+
+    # --- instructor: a terminal in JupyterLab, the guide's first commands
+    ictx = _context(browser, hub)
+    ipage = _login(ictx, hub, hub.instructor)
+    terminal = Terminal(ipage, hub)
+    terminal.run(commands[0])
+    terminal.run(_guide_line(commands, f"nbgrader release_assignment {HW}"))
     exchange = Path("/srv/nbgrader/exchange/ffnn")
     assert (exchange / "outbound" / HW / f"{HW}.ipynb").is_file()
     assert not (exchange / "outbound" / HW / "checks.py").exists()
@@ -271,12 +397,17 @@ def _term(hub, browser):
     # --- students: fetch, answer, validate, submit
     students = {}
     for user, answers in ((hub.alice, 1000), (hub.bob, 1)):
-        ctx = _context(browser)
+        ctx = _context(browser, hub)
+        if user == hub.bob:                          # Alice's password is hers only
+            wrong = _login(ctx, hub, user, password=hub.passwords[hub.alice])
+            wrong.locator("text=Invalid username or password").wait_for()
+            wrong.close()
         page = _login(ctx, hub, user)
         page.on("pageerror", lambda exc: print("page error:", exc))
         items = _menu_items(page)
         assert "Assignment List" in items and "Formgrader" not in items, items
         assert _api(page, user, "GET", "formgrader")["status"] == 404
+        assert "frame-ancestors 'none'" in _policy(page, user)          # nobody may frame a student's pages
         panel = _assignment_list(page)
         panel.get_by_role("button", name="Fetch").first.click()
         panel.get_by_role("button", name="Submit").first.wait_for()
@@ -301,9 +432,11 @@ def _term(hub, browser):
         _shot(page, f"{'a' if user == hub.alice else 'b'}-3-submitted")
         students[user] = (ctx, page)
 
-    # --- instructor: collect, autograde, grade the written answer in the formgrader
-    hub.as_instructor(f"nbgrader collect {HW}")
-    hub.as_instructor(f"nbgrader autograde {HW}")
+    # --- instructor: collect and autograde in the terminal, then the written answer in the formgrader
+    terminal.run(_guide_line(commands, f"nbgrader collect {HW}"))
+    for user in (hub.alice, hub.bob):
+        assert (hub.course / "submitted" / user / HW / f"{HW}.ipynb").is_file(), f"{user}'s notebook not collected"
+    terminal.run(_guide_line(commands, f"nbgrader autograde {HW}"))
     full = _autograded_max()
     with hub.gradebook() as db:
         auto = dict(db.execute(
@@ -314,47 +447,60 @@ def _term(hub, browser):
             "where s.student_id = ?", (hub.alice,)).fetchall()
     assert auto[hub.alice] == full and 0 < auto[hub.bob] < full, (auto, full)
 
-    ctx = _context(browser)
-    page = _login(ctx, hub, hub.instructor)
-    assert "Formgrader" in _menu_items(page)
-    page.goto(f"{hub.url}/user/{hub.instructor}/formgrader/submissions/{subnb_id}/")
-    score = page.locator("input.score").last          # task_4, the written answer (the only manual grade)
+    assert "Formgrader" in _menu_items(ipage)
+    # The instructor's server lets its own pages (its own origin: http://<instructor>.localhost:port) frame it.
+    assert _policy(ipage, hub.instructor).startswith("frame-ancestors 'self'; report-uri ")
+    frame = _formgrader_frame(ipage)
+    _shot(ipage, "i-0-formgrader-tab")
+    # The guide's path: Manual Grading -> the assignment -> its notebook -> Submission #N (Alice's).
+    frame.locator("a:text-is('Manual Grading')").first.click()
+    frame.wait_for_url("**/formgrader/gradebook")
+    frame.locator(f"#main-table a:text-is('{HW}')").first.click()
+    frame.wait_for_url(f"**/formgrader/gradebook/{HW}")
+    frame.locator(f"#main-table a:text-is('{HW}')").first.click()
+    frame.wait_for_url(f"**/formgrader/gradebook/{HW}/{HW}")
+    alices = frame.locator(f"#main-table a.name-hidden[href$='/formgrader/submissions/{subnb_id}']")
+    assert re.fullmatch(r"Submission #\d+", alices.inner_text().strip()), alices.inner_text()
+    assert frame.locator("#main-table a.name-hidden").count() == 2
+    alices.click()
+    score = frame.locator("input.score").last          # task_4, the written answer (the only manual grade)
     score.wait_for()
     # formgrade.js binds the inputs once it has loaded the grades and comments, and moves the focus when
     # MathJax has typeset the page: grade only after both, as a person would.
-    page.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
-                           " && formgrader.comments && formgrader.comments.loaded && window.MathJax && MathJax.loaded")
-    task = page.locator(".nbgrader_cell", has=page.locator("#task_4"))
+    frame.wait_for_function("() => window.formgrader && formgrader.grades && formgrader.grades.loaded"
+                            " && formgrader.comments && formgrader.comments.loaded && window.MathJax && MathJax.loaded")
+    task = frame.locator(".nbgrader_cell", has=frame.locator("#task_4"))
     scheme = task.locator(".ffnn-mark-scheme")
     assert scheme.is_visible()
     assert scheme.locator(".MathJax, .MathJax_CHTML, mjx-container").count() >= 4      # typeset, not raw TeX
     scheme_text = scheme.inner_text()
     assert "Mark scheme" in scheme_text and "=== " not in scheme_text and "\\frac" not in scheme_text, scheme_text
     assert scheme.locator("li").count() >= 4                                    # the rubric's rows stay a list
-    # The student's typed answer is the cell right after the task, typeset too.
-    answer = page.locator("xpath=//div[contains(@class,'nbgrader_cell')][.//*[@id='task_4']]"
-                          "/ancestor::div[contains(@class,'cell')][1]/following-sibling::div[contains(@class,'cell')][1]")
+    # The comment box is the task cell's footer; the student's typed answer is the next cell, typeset too.
+    assert task.locator("textarea.comment").count() == 1
+    answer = frame.locator("xpath=//div[contains(@class,'nbgrader_cell')][.//*[@id='task_4']]"
+                           "/ancestor::div[contains(@class,'cell')][1]/following-sibling::div[contains(@class,'cell')][1]")
     assert "since" in answer.inner_text() and answer.locator(".MathJax, .MathJax_CHTML, mjx-container").count() >= 2
     assert "\\frac" not in answer.inner_text()
-    # The rubric and the answer as the grader sees them (a clip of the whole page: the formgrader's own
-    # scrolling fights element screenshots).
-    box, top = task.bounding_box(), page.evaluate("() => window.scrollY")
-    page.screenshot(path=str(SHOTS / "i-0-rubric.png"), full_page=True,
-                    clip={"x": box["x"], "y": box["y"] + top, "width": box["width"], "height": box["height"] + 80})
+    comment_box, answer_box = task.locator("textarea.comment").bounding_box(), answer.bounding_box()
+    assert answer_box["y"] >= comment_box["y"] + comment_box["height"] - 1, (comment_box, answer_box)
+    task.scroll_into_view_if_needed()
+    _shot(ipage, "i-1-rubric")
+
     # The page saves each field on "change" (a PUT to the formgrader's API): wait for those answers.
     def saved(kind):
-        return page.expect_response(lambda r: f"/api/{kind}/" in r.url and r.request.method == "PUT")
+        return ipage.expect_response(lambda r: f"/api/{kind}/" in r.url and r.request.method == "PUT")
 
     score.fill("3")
     with saved("grade") as put:
         score.press("Tab")
     assert put.value.ok, put.value.status
-    comment = page.locator("textarea.comment").last
+    comment = frame.locator("textarea.comment").last
     comment.fill("Clear derivation; say why the bias shifts the threshold.")
     with saved("comment") as put:
         comment.press("Tab")
     assert put.value.ok, put.value.status
-    _shot(page, "i-1-formgrader")
+    _shot(ipage, "i-2-graded")
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{hub.course / 'gradebook.db'}") as gb:
@@ -363,8 +509,11 @@ def _term(hub, browser):
     assert manual == 3.0, manual
     assert comment_text == "Clear derivation; say why the bias shifts the threshold.", comment_text
 
-    # --- feedback back to the students
-    hub.as_instructor(f"nbgrader generate_feedback {HW} && nbgrader release_feedback {HW}")
+    # --- feedback back to the students, typed in the terminal
+    terminal.run(_guide_line(commands, f"nbgrader generate_feedback {HW}"))
+    for user in (hub.alice, hub.bob):
+        assert (hub.course / "feedback" / user / HW / f"{HW}.html").is_file(), f"no feedback generated for {user}"
+    assert any(Path("/srv/nbgrader/exchange/ffnn/feedback").iterdir()), "no feedback released"
     expected = {hub.alice: full + 3, hub.bob: auto[hub.bob]}
     for user, (sctx, spage) in students.items():
         panel = _assignment_list(spage)
@@ -374,20 +523,25 @@ def _term(hub, browser):
         _shot(spage, f"{'a' if user == hub.alice else 'b'}-4-feedback")
         listing = json.loads(_api(spage, user, "GET", f"api/contents/{HW}/feedback")["text"])
         stamp = listing["content"][0]["name"]
-        spage.goto(f"{hub.url}/user/{user}/files/{HW}/feedback/{stamp}/{HW}.html")
+        spage.goto(f"{hub.server(user)}/files/{HW}/feedback/{stamp}/{HW}.html")
         body = spage.locator("body").inner_text()
         _shot(spage, f"{'a' if user == hub.alice else 'b'}-5-feedback-page")
         assert "MARK SCHEME" not in body.upper() and "factorisation step" not in body     # the rubric stays ours
         assert f"Score: {expected[user]:g}" in body.replace(".0 /", " /") or f"{expected[user]:.1f}" in body, body[:600]
+        # The formulas are typeset with no network (the page runs no script: they were typeset when the
+        # feedback was generated), and no TeX source is left on the page.
+        assert spage.locator("mjx-container").count() >= (3 if user == hub.alice else 1)
+        assert "\\frac" not in body and "$f'(x)" not in body
         sctx.close()
-    ctx.close()
 
     # --- grades for the LMS
-    hub.as_instructor("python -m tools.classroom export grades.csv")
+    terminal.run(_guide_line(commands, "python -m tools.classroom export grades.csv"))
     rows = {r["student_id"]: r for r in csv.DictReader((hub.course / "grades.csv").open())
             if r["assignment"] == HW}
     assert float(rows[hub.alice]["score"]) == pytest.approx(full + 3)
     assert float(rows[hub.bob]["score"]) == pytest.approx(auto[hub.bob])
     assert rows[hub.alice]["lms_user_id"] == "2001" and rows[hub.bob]["lms_user_id"] == "2002"
+    ictx.close()
     # The course directory of the instructor is not readable by the students.
     assert (hub.course.stat().st_mode & 0o077) == 0
+    assert "DummyAuthenticator" not in hub.log.read_text()

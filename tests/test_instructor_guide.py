@@ -24,7 +24,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "book" / "appendix" / "instructor_guide.md"
-PUBLIC_URL = "https://github.com/ffnn-course/feedforward-neural-networks"
+# The example address of the instructors' (private) repository in the guide's first steps.
+CLONE_URL = "https://github.com/ffnn-course/ffnn-instructors"
 FENCE = re.compile(r"^```(\w*)\s*$")
 DIRECTIVE = re.compile(r"^%\s*guide-test:\s*(skip|before|after)\b\s*(.*)$")
 
@@ -66,7 +67,7 @@ def script(text: str, repo: Path) -> str:
     for b in blocks(text):
         if b["lang"] != "bash" or b["skip"]:
             continue
-        code = b["code"].replace(PUBLIC_URL, str(repo))
+        code = b["code"].replace(CLONE_URL, str(repo))
         parts.append(f"echo '>>> guide line {b['line']}' >&2")
         parts += b["before"]
         # Right after the clone line (before `make setup` in the same block): link the venv, age the stamps.
