@@ -6,6 +6,8 @@
     python -m tools.classroom regrade hw1_neurons test_2b [--student alice]   # one part again (tools/regrade.py)
     python -m tools.classroom extend hw1_neurons alice --hours 48
     python -m tools.classroom export grades.csv [--canvas canvas.csv --canvas-id hw1_neurons=12345] [--moodle moodle.csv]
+    python -m tools.classroom stats hw1_neurons [--out stats.html]          (tools/stats.py)
+    python -m tools.classroom similarity hw1_neurons [--out similarity.html] (tools/similarity.py)
 
 Every command takes ``--db URL`` (an SQLAlchemy URL such as ``postgresql+psycopg://grader@db.example/ffnn``);
 without it the gradebook is the course's ``c.CourseDirectory.db_url`` from nbgrader_config.py, or
@@ -21,6 +23,8 @@ other student (``--CourseDirectory.student_id_exclude``), so no two processes ev
 submission. Every process gets exactly one BLAS/OpenMP thread: two processes on two cores, each
 starting its own thread pool, would otherwise fight over the cores. The scores equal a serial run's
 (tests/test_parallel_grading.py checks it with a CPU hog running).
+
+``autograde`` shows the run's progress on stderr (students done / total, rate, ETA, failures; tools/progress.py).
 
 ``export`` writes one row per student and assignment with its status and the late policy applied to the
 current total (tools/gradebook_export.py), and optionally Canvas's and Moodle's gradebook import files.
@@ -198,13 +202,18 @@ def grading_env() -> dict:
 
 
 def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None, force=True, log=print,
-              reseed=False, db: str | None = None) -> dict:
+              reseed=False, db: str | None = None, progress_stream=None) -> dict:
     """Autograde ``students`` (default: everyone in submitted/) of ``assignment`` in ``jobs`` processes
     (all writing to the gradebook ``db``: see :func:`db_url`).
     ``reseed``: new seeds for the hidden checks, drawn on purpose and recorded (``ffgrader.seeds``).
 
+    Shows the run's progress on ``progress_stream`` (default stderr; see tools/progress.py).
     Returns {student: rc of its shard}. Raises RuntimeError naming the shards that failed.
     """
+    import threading
+
+    from .progress import Progress, ShardLog
+
     course = Path(course).resolve()
     everyone = submitted_ids(course, assignment)
     wanted = sorted(set(students)) if students else everyone
@@ -212,6 +221,7 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
     if missing:
         raise ValueError(f"no submission of {assignment} for {missing} in {course / 'submitted'}")
     parts = shards(wanted, jobs)
+    progress = Progress(f"autograde {assignment}", len(wanted), stream=progress_stream)
     procs = []
     for part in parts:
         others = sorted(set(everyone) - set(part))
@@ -222,20 +232,23 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
             cmd.append("--force")
         if reseed:
             cmd.append("--SandboxedGrading.reseed=True")
-        out = tempfile.TemporaryFile(mode="w+")
-        procs.append((part, out, subprocess.Popen(cmd, cwd=course, env=grading_env(), stdout=out,
-                                                  stderr=subprocess.STDOUT, text=True)))
+        proc = subprocess.Popen(cmd, cwd=course, env=grading_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, errors="replace")
+        reader = ShardLog(progress)
+        thread = threading.Thread(target=reader.read, args=(proc.stdout,), daemon=True)
+        thread.start()
+        procs.append((part, reader, thread, proc))
     failed, result = [], {}
-    for part, out, proc in procs:
+    for part, reader, thread, proc in procs:
         rc = proc.wait()
-        out.seek(0)
-        text = out.read()
-        out.close()
+        thread.join()
+        reader.close(rc)
         for s in part:
             result[s] = rc
         if rc != 0:
-            failed.append(f"shard {part[0]}..{part[-1]} ({len(part)} students, rc={rc}):\n{text[-4000:]}")
+            failed.append(f"shard {part[0]}..{part[-1]} ({len(part)} students, rc={rc}):\n{reader.text[-4000:]}")
         log(f"autograde {assignment}: {len(part)} student(s) {part[0]}..{part[-1]}: rc={rc}")
+    progress.close()
     if failed:
         raise RuntimeError("nbgrader autograde failed for\n" + "\n".join(failed))
     return result
@@ -351,6 +364,13 @@ def main(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("student")
     p.add_argument("--hours", type=float, required=True)
+    p = sub.add_parser("stats", help="HTML statistics of a graded assignment (tools/stats.py)")
+    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, help="the HTML file (default: stats-<assignment>.html)")
+    p = sub.add_parser("similarity", help="HTML similarity report of the code answers (tools/similarity.py)")
+    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, help="the HTML file (default: similarity-<assignment>.html)")
+    p.add_argument("--top", type=int, default=10, help="pairs listed per part (default 10)")
     args = ap.parse_args(argv)
     course = args.course.resolve()
     if not (course / "nbgrader_config.py").is_file():
@@ -376,6 +396,17 @@ def main(argv=None) -> int:
                     return 0
             res = autograde(args.assignment, course, args.jobs, students, reseed=args.reseed, db=args.db)
             print(f"autograded {len(res)} submission(s) of {args.assignment} in {min(args.jobs, len(res) or 1)} process(es)")
+        elif args.command == "stats":
+            from . import stats
+
+            dest, data = stats.report(course, args.assignment, args.out, args.db)
+            print(f"statistics of {len(data['totals'])} submission(s) of {args.assignment} written to {dest}")
+        elif args.command == "similarity":
+            from . import similarity
+
+            dest, result = similarity.report(course, args.assignment, args.out, args.top)
+            print(f"similarity of {len({s for a in result.answers.values() for s in a})} submission(s) of "
+                  f"{args.assignment} written to {dest}")
         elif args.command == "regrade":
             from .regrade import regrade
 
