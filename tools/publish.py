@@ -43,7 +43,7 @@ OUT = ROOT / "_build" / "publish"
 # The student site is built into its own output dir (its execution cache makes rebuilds fast).
 WORK = ROOT / "_build" / "publish-site"
 # Book pages for instructors only: not part of the student site.
-INSTRUCTOR_ONLY = ("book/appendix/instructor_guide",)
+INSTRUCTOR_ONLY = ("book/appendix/instructor_guide", "book/appendix/writing_assignments")
 # Pages that need the repository (performance reads bench/results/): no launch button, no .ipynb.
 NOT_LAUNCHABLE = ("book/appendix/performance",)
 # The student side of ffgrader (the rest is grading machinery: sandbox, runner, the check-writing API).
