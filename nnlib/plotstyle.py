@@ -148,7 +148,8 @@ def figure_language(catalog: str | os.PathLike) -> None:
         raise TypeError(f"catalog must be the path of a .mo file, got {type(catalog).__name__}")
     path = os.fspath(catalog)
     if not os.path.isfile(path):
-        raise ValueError(f"catalog (NNLIB_FIGURE_CATALOG) names {path!r:.80}, which is not a file (a compiled .mo catalog)")
+        shown = path if len(path) <= 160 else "..." + path[-157:]  # the file name is the end that matters
+        raise ValueError(f"catalog (NNLIB_FIGURE_CATALOG) names {shown!r}, which is not a file (a compiled .mo catalog)")
     with open(path, "rb") as f:
         translations = gettext.GNUTranslations(f)
     cjk = _cjk_fonts(font_manager)

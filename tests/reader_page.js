@@ -12,7 +12,16 @@
   // ---- formulas typeset? --------------------------------------------------------------------------
   const untypeset = Array.from(document.querySelectorAll(".math"))
     .filter((m) => !m.querySelector("mjx-container")).map((m) => m.textContent.slice(0, 80));
-  const text = document.body.innerText;
+  // The visible text outside code: TeX inside a code listing (a file the reader types) is code, not a
+  // formula left untypeset.
+  const prose = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest("pre, code, script, style, noscript") || !visible(parent)) continue;
+    prose.push(node.textContent);
+  }
+  const text = prose.join(" ");
   const rawTex = (text.match(/\$\$|\\\(|\\\[|\\(frac|sum|partial|mathbf|operatorname|begin|end)\b/g) || []);
 
   // ---- display formulas ---------------------------------------------------------------------------
