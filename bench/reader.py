@@ -165,11 +165,18 @@ def markdown(data: dict) -> str:
             f"| {page.split('/')[-1]} | {r['performance']}{spread} | {r['accessibility']} "
             f"| {r['first_contentful_paint_s']:.1f} s | {r['largest_contentful_paint_s']:.1f} s "
             f"| {r['total_blocking_time_ms']} ms | {r['cumulative_layout_shift']:.3f} | {r['transferred_kb']} kB |")
-    served = ", ".join(data.get("compression") or []) or "gzip"
-    out += ["", f"Lighthouse {data['lighthouse']}, mobile preset (simulated mid-range phone and slow 4G), "
-            f"served from 127.0.0.1 with {served} compression; the median of {data.get('runs', 1)} runs per page "
-            f"(lowest–highest performance score in brackets); load average at start {data.get('load_average_at_start')} "
-            f"on {data.get('logical_cores')} cores."]
+    # The conditions of the run are numbers in a table of their own, not words of a sentence: the prose
+    # stays the same from one run to the next, so the Chinese edition's translation of it stays valid
+    # (tools/edition: a cell of numbers, units or code needs no translation).
+    served = ", ".join(f"`{e}`" for e in data.get("compression") or []) or "`gzip`"
+    load = data.get("load_average_at_start")
+    load = ", ".join(f"{x:.2f}" for x in load) if load else "–"
+    out += ["", "Lighthouse's mobile preset (a simulated mid-range phone on a slow 4G network), the site served "
+            "compressed from 127.0.0.1; per page the run with the median performance score, the lowest and highest "
+            "score of the runs in brackets. The conditions of the measurement:", "",
+            "| Lighthouse | compression | runs per page | load average at start | logical cores |",
+            "| ---: | ---: | ---: | ---: | ---: |",
+            f"| {data['lighthouse']} | {served} | {data.get('runs', 1)} | {load} | {data.get('logical_cores')} |"]
     return "\n".join(out)
 
 

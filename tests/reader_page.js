@@ -77,7 +77,9 @@
       scrolls: box ? box.scrollWidth > box.clientWidth + 1 : false,
       tabindex: box ? box.getAttribute("tabindex") : null,
       label: box ? box.getAttribute("aria-label") : null,
-      eqno: eqno ? eqno.textContent.replace("#", "").trim() : null,
+      // What the number shows (innerText: the text drawn, a "#" permalink sign included if it is drawn).
+      eqno: eqno ? eqno.innerText.trim() : null,
+      eqnoLink: eqno && eqno.querySelector("a[href]") ? eqno.querySelector("a[href]").getAttribute("href") : null,
       eqnoRight: eqno && box ? eqno.getBoundingClientRect().left >= box.getBoundingClientRect().right - 1 : null,
       eqnoInside: eqno ? eqno.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1 : null,
       id: div.id || null,

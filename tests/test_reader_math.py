@@ -97,12 +97,16 @@ def test_some_display_formulas_are_broken_on_a_phone_and_not_on_a_desktop(crawl)
     assert phone >= 20 and desktop < phone / 4, (phone, desktop)
 
 
-def test_numbered_equations_have_numbers_and_links_land_on_them(crawl):
-    numbered = [(p, eq) for p in PAGES for eq in crawl(p, "phone")["equations"] if eq["eqno"]]
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_numbered_equations_have_numbers_and_links_land_on_them(width, crawl):
+    numbered = [(p, eq) for p in PAGES for eq in crawl(p, width)["equations"] if eq["eqno"]]
     assert numbered, "no numbered display equation in the book"
     for page, eq in numbered:
-        assert re.fullmatch(r"\(\d+(\.\d+)*\)", eq["eqno"]), f"{page}: equation number {eq['eqno']!r}"
+        # The number as drawn: nothing else next to it (a phone showed Sphinx's "#" permalink sign).
+        assert re.fullmatch(r"\(\d+(\.\d+)*\)", eq["eqno"]), f"{page} ({width}): equation number {eq['eqno']!r}"
         assert eq["id"] and eq["id"].startswith("equation-"), f"{page}: numbered equation without an anchor"
+        # The number is the equation's permalink.
+        assert eq["eqnoLink"] == f"#{eq['id']}", f"{page} ({width}): number {eq['eqno']} links to {eq['eqnoLink']!r}"
         html = (HTML / f"{page}.html").read_text(encoding="utf-8")
         assert f'href="#{eq["id"]}"' in html, f"{page}: no link to {eq['id']}"
 
@@ -134,7 +138,7 @@ def test_equations_are_numbered_within_their_chapter(crawl):
 
 
 _EQ_REF = re.compile(r'<a class="reference internal" href="(?P<page>[^"#]*)#(?P<id>equation-[^"]+)">(?P<text>.*?)</a>', re.S)
-_EQ_TARGET = r'<div class="math notranslate nohighlight reader-math" id="{id}">.*?<span class="eqno">(\([^<]*\))'
+_EQ_TARGET = r'<div class="math notranslate nohighlight reader-math" id="{id}">.*?<span class="eqno">(?:<a [^>]*>)?(\([^<]*\))'
 
 
 def test_eq_references_read_as_the_number_at_their_target():

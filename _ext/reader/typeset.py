@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from html import unescape
 from pathlib import Path
 
 from docutils import nodes
@@ -38,6 +39,7 @@ from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
 from . import breaking
+from .page import subset_font
 
 logger = logging.getLogger(__name__)
 
@@ -275,19 +277,30 @@ def visit_displaymath(self, node):
     key = (display_tex(node), True, _numbered(node, self.builder.config), bool(node.get("nowrap")))
     rendered = renderer.get(key, node)
     self.body.append(self.starttag(node, "div", CLASS="math notranslate nohighlight reader-math"))
-    self.body.append('<div class="reader-math-box">')
+    room = EQNO_EM if key[2] else 0.0
+    # Only a formula whose narrowest version is wider than a phone's column can ever scroll: reader.js
+    # measures these boxes alone (measuring every box laid out every section of the page at load).
+    wide = not rendered.versions or rendered.versions[0][1] + PAD_EM > TARGETS_EM[0] - room
+    self.body.append('<div class="reader-math-box reader-math-wide">' if wide else '<div class="reader-math-box">')
     if rendered.versions:
         self.body.append(display_html(rendered))
     else:
         self.body.append(self.encode(node.astext()))
     self.body.append("</div>")
     if node.get("number"):
-        number = get_node_equation_number(self, node)
-        self.body.append(f'<span class="eqno">({number})')
-        self.add_permalink_ref(node, _("Link to this equation"))
-        self.body.append("</span>")
+        self.body.append(f'<span class="eqno">{equation_number_html(self, node)}</span>')
     self.body.append("</div>\n")
     raise nodes.SkipNode
+
+
+def equation_number_html(self, node) -> str:
+    """The number of an equation, itself the equation's permalink: Sphinx's permalink is a "#" after
+    the number, which a phone (no hover) showed as part of the number."""
+    number = f"({get_node_equation_number(self, node)})"
+    if not (self.config.html_permalinks and node["ids"]):
+        return number
+    title = self.attval(_("Link to this equation"))
+    return f'<a class="reader-eqno-link" href="#{node["ids"][0]}" title="{title}">{number}</a>'
 
 
 def _collect(app, doctree) -> None:
@@ -320,23 +333,47 @@ def _finish(app, exception) -> None:
         return
     try:
         if exception is None and renderer.node is not None:
-            write_assets(Path(app.outdir) / "_static", renderer.css(), renderer.thresholds)
+            write_assets(Path(app.outdir) / "_static", renderer.css(), renderer.thresholds, pages=Path(app.outdir))
     finally:
         renderer.close()
 
 
-def write_assets(static: Path, css: str, thresholds: set[int]) -> None:
+# MathJax's CHTML writes every character of a formula as the text of an <mjx-c> (its font chosen by a class).
+_MJX_CHAR = re.compile(r"<mjx-c\b[^>]*>([^<]*)</mjx-c>")
+# Fonts drawn only by generated content of the stylesheet (line-break spaces): a few hundred bytes, kept whole.
+_WHOLE_FONTS = ("mjx-ncm-brk.woff2", "mjx-ncm-zero.woff2")
+
+
+def used_characters(pages: Path) -> set[int]:
+    """Every character the typeset formulas of the built pages under ``pages`` show."""
+    chars = {0x20, 0xA0}
+    for path in pages.rglob("*.html"):
+        for text in _MJX_CHAR.findall(path.read_text(encoding="utf-8", errors="ignore")):
+            chars.update(ord(c) for c in unescape(text))
+    return chars
+
+
+def write_assets(static: Path, css: str, thresholds: set[int], pages: Path | None = None) -> None:
     """The stylesheet (MathJax's, for every formula typeset, plus the versions' container queries)
-    and the font files it names, into _static."""
+    and the font files it names, into _static.
+
+    With ``pages`` (the built site), each font keeps only the characters those pages show: the
+    main font alone is 92 kB and a phone fetched it before it could paint a paragraph with a formula
+    (Lighthouse's largest paint). Each font's URL names its content (``?v=``), so a browser that
+    cached an earlier subset fetches the new one."""
     fonts = static / FONT_DIR
     if fonts.exists():
         shutil.rmtree(fonts)
     fonts.mkdir(parents=True)
     source = FONT / "chtml" / "woff2"
     used = sorted(set(re.findall(r'FONTURL/([\w.-]+\.woff2)', css)))
+    chars = used_characters(pages) if pages is not None else None
     for name in used:
         shutil.copyfile(source / name, fonts / name)
-    css = css.replace("FONTURL/", f"{FONT_DIR}/")
+        if chars is not None and name not in _WHOLE_FONTS:
+            subset_font(fonts / name, chars)
+        digest = hashlib.sha256((fonts / name).read_bytes()).hexdigest()[:8]
+        css = css.replace(f"FONTURL/{name}", f"{FONT_DIR}/{name}?v={digest}")
     (static / CSS_NAME).write_text(css + threshold_css(thresholds), encoding="utf-8")
 
 

@@ -88,12 +88,15 @@ _NOT_PROSE = [
     re.compile(r"<https?://[^>]*>|https?://\S+"),
     re.compile(r"\]\([^)]*\)"),                # link targets
     re.compile(r"\{\{[^}]*\}\}"),              # substitutions
+    # A measured quantity: a number with its unit reads the same in both editions ("89 ms", "421 kB"),
+    # so a benchmark table regenerated with new numbers does not make the Chinese page incomplete.
+    re.compile(r"(?<![\w.])[-+−]?\d[\d.,]*\s?(?:[kMGT]i?B|B|[mµun]?s|min|h|px|r?em|[kMG]?Hz|x|×|%)?(?![\w.])"),
 ]
 
 
 def needs_translation(msg: str, math: bool = False) -> bool:
-    """A string with English words outside math, code, roles and links (a cell holding only ``a * b``
-    or only Chinese is the same in both editions). In a display formula only ``\\text{...}`` is prose."""
+    """A string with English words outside math, code, roles, links and measured quantities (a cell
+    holding only ``a * b``, ``89 ms`` or only Chinese is the same in both editions). In a display formula only ``\\text{...}`` is prose."""
     if math:
         msg = " ".join(re.findall(r"\\text\{([^{}]*)\}", msg))
     for pattern in _NOT_PROSE:
