@@ -77,8 +77,8 @@
       scrolls: box ? box.scrollWidth > box.clientWidth + 1 : false,
       tabindex: box ? box.getAttribute("tabindex") : null,
       label: box ? box.getAttribute("aria-label") : null,
-      // What the number shows (innerText: the text drawn, a "#" permalink sign included if it is drawn).
-      eqno: eqno ? eqno.innerText.trim() : null,
+      // Everything the number element holds (Sphinx's "#" permalink sign was in it, and drawn on phones).
+      eqno: eqno ? eqno.textContent.trim() : null,
       eqnoLink: eqno && eqno.querySelector("a[href]") ? eqno.querySelector("a[href]").getAttribute("href") : null,
       eqnoRight: eqno && box ? eqno.getBoundingClientRect().left >= box.getBoundingClientRect().right - 1 : null,
       eqnoInside: eqno ? eqno.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1 : null,

@@ -295,12 +295,13 @@ def visit_displaymath(self, node):
 
 def equation_number_html(self, node) -> str:
     """The number of an equation, itself the equation's permalink: Sphinx's permalink is a "#" after
-    the number, which a phone (no hover) showed as part of the number."""
+    the number, which a phone (no hover) showed as part of the number. Like the headings' permalinks it
+    is not a Tab stop (a chapter's dozens of numbers would stand between a keyboard and the text)."""
     number = f"({get_node_equation_number(self, node)})"
     if not (self.config.html_permalinks and node["ids"]):
         return number
     title = self.attval(_("Link to this equation"))
-    return f'<a class="reader-eqno-link" href="#{node["ids"][0]}" title="{title}">{number}</a>'
+    return f'<a class="reader-eqno-link" href="#{node["ids"][0]}" title="{title}" tabindex="-1">{number}</a>'
 
 
 def _collect(app, doctree) -> None:
