@@ -59,8 +59,12 @@ def personalize(nb, values: dict):
 
 
 def roster(db_url: str) -> dict:
-    """{student id: lms_user_id or None} of the gradebook at ``db_url``."""
+    """{student id: lms_user_id or None} of the gradebook at ``db_url`` ({} for an SQLite file not made yet:
+    opening it would create it)."""
     from nbgrader.api import Gradebook
+
+    if db_url.startswith("sqlite:///") and not os.path.isfile(db_url[len("sqlite:///"):]):
+        return {}
 
     with Gradebook(db_url) as gb:
         return {s.id: s.lms_user_id for s in gb.students}

@@ -94,8 +94,9 @@ def _run_class(course, shared, users):
             gb.update_or_create_student(ids[role])
 
     release = run_nbgrader(course, "release_assignment", HW, cli=True)
-    show = subprocess.run([sys.executable, "-m", "tools.variants", "show", HW], cwd=course,
-                          env={**tool_env(), "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=True)
+    show, _ = (subprocess.run([sys.executable, "-m", "tools.variants", what, HW], cwd=course,
+                              env={**tool_env(), "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=True)
+               for what in ("show", "release"))
     fetched, fetch_log = {}, {}
     for role, user in ids.items():
         users.run(user, "mkdir -p ~/.jupyter && cat > ~/.jupyter/nbgrader_config.py <<'EOF'\n"
@@ -147,6 +148,11 @@ def test_release_puts_every_gradebook_students_copy_into_the_exchange(klass):
         assert stat.S_IMODE(p.stat().st_mode) == stat.S_IMODE(outbound.stat().st_mode), p
     for p in (outbound / fx.VARIANTS_DIR).rglob("*.ipynb"):
         assert stat.S_IMODE(p.stat().st_mode) == stat.S_IMODE(default.stat().st_mode) == 0o644, p
+    # the LMS path writes the same notebook for each student
+    for role in ("alice", "bob"):
+        sid = c["ids"][role]
+        assert (outbound / fx.VARIANTS_DIR / fx.variant_key("ffnn", HW, sid) / f"{HW}.ipynb").read_bytes() == \
+            (c["course"] / "variants" / HW / sid / HW / f"{HW}.ipynb").read_bytes()
     names = {p.name for p in outbound.rglob("*")}
     assert not names & {seeds.SECRET_FILE, "checks.py", "gradebook.db"}, names
 
