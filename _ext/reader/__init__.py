@@ -29,6 +29,9 @@ PRIORITY = 900
 COLLAPSED_BEFORE_PAINT = (
     'try { if (sessionStorage.getItem("reader:primary-collapsed") === "1") '
     'document.documentElement.classList.add("reader-primary-collapsed"); } catch (e) {}'
+    # A page opened at an anchor is laid out whole (reader.css: the sections below the first screen are
+    # otherwise rendered only when near it, and their estimated heights would move the target).
+    ' if (location.hash) document.documentElement.classList.add("reader-deep-link");'
 )
 
 

@@ -13,6 +13,10 @@ What Lighthouse (``make bench-reader``) blamed, and what is done about it here:
   with ``defer`` (through ``app.add_js_file`` in ``html-page-context``, Sphinx's per-page API), except
   ``documentation_options.js``, which inline snippets read at once, and on the search page, whose
   search scripts need doctools.js at once.
+- Laying out a whole chapter (about 20,000 elements, mostly typeset math) at load was the longest
+  task: ``reader.css`` leaves the sections below the first screen unrendered until they come near it,
+  and the theme's script, which measured every code block of the page when it had loaded, measures
+  only the rendered ones (``lazy_theme_tab_stops``; ``reader.js`` does the others as they are shown).
 - The theme's ``theme.css`` only @imports ``basic.css`` (a second round trip before the first paint):
   ``templates/layout.html`` links ``basic.css`` in its place.
 - Plots had no intrinsic size in the HTML: each ``<img>`` node gets ``width``/``height`` from its
@@ -168,6 +172,35 @@ def _subset_icons(app, exception):
     logger.info(f"icons: {len(used)} fa- classes used, fonts subset to {len(glyphs)} glyphs")
 
 
+# pydata-sphinx-theme's tab stops for code blocks and outputs that scroll sideways: when the page has
+# loaded, it measures every one of them (and again after any change to the article). Measuring an element
+# lays out the section around it, and reader.css leaves the sections below the first screen unrendered
+# until they come near it: the theme's measuring laid out the whole chapter in one long task. Patched to
+# measure only what is rendered; reader.js measures each section's elements when it is first shown.
+_THEME_TAB_STOPS = re.compile(
+    r"(?P<el>\w)\.tabIndex=(?P=el)\.scrollWidth>(?P=el)\.clientWidth\|\|(?P=el)\.scrollHeight>(?P=el)\.clientHeight\?0:-1")
+_RENDERED = "{el}.checkVisibility({{contentVisibilityAuto:!0}})&&({rule})"
+
+
+def lazy_theme_tab_stops(js: str) -> str:
+    """The theme's script with its tab-stop rule applied to rendered elements only."""
+    if ".checkVisibility({contentVisibilityAuto:!0})&&(" in js:
+        return js  # patched by an earlier build (Sphinx keeps an unchanged static file)
+    patched, count = _THEME_TAB_STOPS.subn(lambda m: _RENDERED.format(el=m["el"], rule=m[0]), js)
+    if count != 1:
+        raise ValueError("pydata-sphinx-theme.js: its tab-stop rule for scrollable elements was not found "
+                         "(a new theme version?): check _ext/reader/page.py")
+    return patched
+
+
+def _patch_theme_script(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir) / "_static" / "scripts" / "pydata-sphinx-theme.js"
+    if path.exists():
+        path.write_text(lazy_theme_tab_stops(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 # A search engine shows about 155 characters of a description.
 DESCRIPTION_CHARS = 155
 
@@ -212,3 +245,4 @@ def setup(app):
     app.connect("html-page-context", page_meta)
     app.connect("html-page-context", _size_images)
     app.connect("build-finished", _subset_icons)
+    app.connect("build-finished", _patch_theme_script)

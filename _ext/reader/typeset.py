@@ -382,7 +382,9 @@ def fingerprint() -> str:
     """What the typeset pages depend on besides their TeX: this code and the MathJax release. In the
     HTML configuration, so a change of either rewrites every page (Sphinx's build info)."""
     digest = hashlib.sha256()
-    for path in (Path(__file__), Path(breaking.__file__), SERVICE, MATHJAX / "package.json"):
+    # (and the package's __init__.py: its inline head script is in every page)
+    for path in (Path(__file__), Path(breaking.__file__), SERVICE, MATHJAX / "package.json",
+                 Path(__file__).with_name("__init__.py")):
         digest.update(path.read_bytes() if path.exists() else b"-")
     return digest.hexdigest()[:16]
 

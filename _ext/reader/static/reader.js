@@ -99,7 +99,8 @@
    * scrolls sideways inside the box: only then is the box a Tab stop, named for screen readers
    * (axe: scrollable-region-focusable). A formula that fits is not a Tab stop. */
   function nameScrollingFormulas() {
-    // Only the boxes the build marked as wider than a phone's column can scroll: the others are not measured.
+    // Only the boxes the build marked as wider than a phone's column can scroll: measuring a box lays out
+    // its section, and the sections below the first screen are left unrendered until they come near it.
     document.querySelectorAll(".reader-math-box.reader-math-wide").forEach((box) => {
       const scrolls = box.scrollWidth > box.clientWidth + 1;
       if (scrolls === box.hasAttribute("tabindex")) return;
@@ -114,7 +115,23 @@
     });
   }
 
+  /* The theme makes a code block or output that scrolls sideways a Tab stop, measured when the page has
+   * loaded, but only where it is rendered (its script is patched by _ext/reader/page.py: measuring lays
+   * out the section around an element, and the sections below the first screen stay unrendered until
+   * they come near it, reader.css). Here the same rule for each section when it is first shown. */
+  const SCROLLABLE = ["pre", ".nboutput > .output_area", ".cell_output > .output", ".jp-RenderedHTMLCommon",
+    ".pst-scrollable-table-container"].join(", ");
+  function tabStopsWhenShown() {
+    document.addEventListener("contentvisibilityautostatechange", (event) => {
+      if (event.skipped) return;
+      event.target.querySelectorAll(SCROLLABLE).forEach((el) => {
+        el.tabIndex = el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight ? 0 : -1;
+      });
+    }, true);
+  }
+
   function layout() {
+    tabStopsWhenShown();
     fitTables();
     let timer = null;
     window.addEventListener("resize", () => {
@@ -134,11 +151,27 @@
     new MutationObserver(hide).observe(el, {childList: true});
   }
 
+  // The text a control shows. In the article from the styles alone: innerText lays out the section
+  // around the control, and the sections below the first screen are left unrendered until they come
+  // near it (reader.css). Outside the article (the header's buttons) innerText is cheap and exact.
+  function shownText(el) {
+    if (!el.closest(".bd-article")) return el.innerText;
+    let out = "";
+    el.childNodes.forEach((child) => {
+      if (child.nodeType === Node.TEXT_NODE) out += child.textContent;
+      else if (child.nodeType === Node.ELEMENT_NODE) {
+        const style = getComputedStyle(child);
+        if (style.display !== "none" && style.visibility !== "hidden") out += " " + shownText(child);
+      }
+    });
+    return out;
+  }
+
   function nameControlsByTheirText() {
     const norm = (t) => (t || "").replace(/\s+/g, " ").trim();
     document.querySelectorAll("button[aria-label], a[aria-label], summary[aria-label]").forEach((el) => {
       const label = norm(el.getAttribute("aria-label"));
-      const shown = norm(el.innerText);
+      const shown = norm(shownText(el));
       const all = norm(el.textContent);
       if (el.matches(".theme-switch-button")) return hideWords(el); // icons only, words come later
       if (!all || label.toLowerCase().includes(all.toLowerCase())) return;
