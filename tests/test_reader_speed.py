@@ -129,3 +129,36 @@ def test_the_icon_fonts_hold_only_the_icons_used():
     for icon in ("fa-magnifying-glass", "fa-bars", "fa-list", "fa-sun", "fa-moon", "fa-github", "fa-download"):
         assert re.search(rf"\.{icon}:before[^{{]*\{{content:", css), f"the CSS lost the rule of {icon}, a used icon"
     assert ".fa-otter:before" not in css, "the CSS still holds rules of icons no page uses"
+
+
+def test_sections_below_the_first_screen_are_rendered_only_near_it(browser, compressed_site):
+    # A chapter laid out whole at load kept a phone's main thread busy for seconds (20,000 elements, most
+    # of them typeset math): the sections far below the first screen are left unrendered until they come
+    # near it, except on a page opened at an anchor (laid out whole, so the target does not move).
+    skipped = """() => Array.from(document.querySelectorAll('.bd-article section section'))
+        .filter((s) => s.firstElementChild && !s.firstElementChild.checkVisibility({contentVisibilityAuto: true})).length"""
+    with Visit(browser, compressed_site, PHONE) as visit:
+        pg = visit.open("book/backprop")
+        sections = pg.evaluate("() => document.querySelectorAll('.bd-article section section').length")
+        assert pg.evaluate(skipped) >= sections // 2, f"{pg.evaluate(skipped)} of {sections} sections left unrendered"
+        target = pg.evaluate("() => document.querySelectorAll('.bd-article section section[id]')[5].id")
+    with Visit(browser, compressed_site, PHONE) as visit:
+        visit.page.goto(f"{compressed_site}/book/backprop.html#{target}", wait_until="load")
+        assert visit.page.evaluate(skipped) == 0, "a page opened at an anchor left sections unrendered"
+        assert not visit.errors, visit.errors
+
+
+def test_the_theme_measures_only_rendered_elements():
+    # Its load-time tab stops for scrolling code laid out every section of the page (_ext/reader/page.py).
+    import sys
+
+    from _browser import ROOT
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from reader.page import lazy_theme_tab_stops
+
+    js = (HTML / "_static" / "scripts" / "pydata-sphinx-theme.js").read_text(encoding="utf-8")
+    assert ".checkVisibility({contentVisibilityAuto:!0})&&(e.tabIndex=e.scrollWidth>" in js
+    assert lazy_theme_tab_stops(js) == js  # applied once, not again
+    with pytest.raises(ValueError, match="tab-stop rule"):
+        lazy_theme_tab_stops("function other(){}")
