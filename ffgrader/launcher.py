@@ -706,8 +706,10 @@ def _user_process_count() -> int:
     return n
 
 
-def private_copy(src, limits: Limits = Limits(), ignore=("checks.py",), ignore_suffixes=(".ipynb",)) -> Path:
-    """A fresh temporary copy of a submission directory for one sandbox (never the original).
+def private_copy(src, limits: Limits = Limits(), ignore=("checks.py",), ignore_suffixes=(".ipynb",),
+                 dest: Path | None = None) -> Path:
+    """A fresh temporary copy of a submission directory for one sandbox (never the original), made in ``dest``
+    (an empty directory of the caller's: a pre-started sandbox's, ``ffgrader.pool``) or in a new one.
 
     Only regular files and directories are copied, at most ``limits.copy_files`` files and
     ``limits.copy_mb`` MiB (in name order; the rest is left out): a symlink or any other special file in a
@@ -716,7 +718,7 @@ def private_copy(src, limits: Limits = Limits(), ignore=("checks.py",), ignore_s
     the notebooks themselves (after nbgrader's sanitizing, the notebook file holds the gradebook's test
     cells, hidden regions included; the worker gets the cells it must run through the protocol instead).
     """
-    dest = Path(tempfile.mkdtemp(prefix="ffgrader-work-"))
+    dest = Path(dest) if dest is not None else Path(tempfile.mkdtemp(prefix="ffgrader-work-"))
     if src is None or not Path(src).is_dir():
         return dest
     src = Path(src)
