@@ -116,69 +116,108 @@ def _log_to(config: Path, logfile: Path):
         fh.write(f"\n# bench.grading_class: the grading processes' log, also in a file\nc.NbGrader.logfile = {str(logfile)!r}\n")
 
 
+# The comparison in the same run: nbgrader's own CheckCellMetadata and SaveAutoGrades and no pre-started workers
+# (what the course's configuration replaces; appended to the temporary course's nbgrader_config.py).
+PLAIN_STEPS = """
+# bench.grading_class: nbgrader's own steps, every worker started when needed
+import nbgrader.preprocessors as _nbp
+c.SandboxedGrading.warm_pool = 0
+for _key in ("sanitize_preprocessors", "autograde_preprocessors"):
+    c.Autograde[_key] = [getattr(_nbp, p.__name__) if p.__module__ == "ffgrader.nbgrader_speed" else p
+                         for p in c.Autograde[_key]]
+"""
+
+
+def grade_class(course: Path, kinds: dict, jobs: int, logfile: Path) -> dict:
+    """``python -m tools.classroom autograde`` of the whole class; wall seconds, per-notebook split, scores."""
+    from tools.classroom import scores
+
+    load0 = os.getloadavg()
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "tools.classroom", "--course", str(course), "autograde", HW,
+                           "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
+    total = time.perf_counter() - t0
+    load1 = os.getloadavg()
+    if proc.returncode != 0:
+        raise RuntimeError(f"autograde failed (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    rows = [tuple(map(float, m.groups())) for m in _SPLIT.finditer(logfile.read_text())]
+    graded = scores(course, HW)
+    by_kind = {}
+    for sid, kind in kinds.items():
+        by_kind.setdefault(kind, []).append(graded[sid]["score"])
+    students = len(kinds)
+    per = total * jobs / students
+    work = statistics.median(r[2] + r[3] + r[4] for r in rows)
+    return {
+        "load_before": [round(x, 2) for x in load0], "load_after": [round(x, 2) for x in load1],
+        "total_s": round(total, 2), "notebooks_per_s": round(students / total, 2), "per_notebook_s": round(per, 3),
+        "student_and_checks_s": round(work, 3), "overhead_s": round(per - work, 3),
+        "worker_wait_s": round(statistics.median(r[0] for r in rows), 3),
+        "grader_cpu_s": round(statistics.median(r[5] for r in rows), 3), "notebooks_logged": len(rows),
+        "mix": {k: len(v) for k, v in sorted(by_kind.items())},
+        "mean_score": {k: round(statistics.mean(v), 2) for k, v in sorted(by_kind.items())},
+        "scores": {sid: graded[sid]["score"] for sid in sorted(kinds)},
+    }
+
+
 def run(students: int = 300, jobs: int = 2, log=print) -> dict:
     sys.path.insert(0, str(ROOT))
     from bench.grading import make_course
-    from tools.classroom import scores
 
+    modes = {}
     with tempfile.TemporaryDirectory(prefix="ffnn-class-bench-") as tmp:
-        tmp = Path(tmp)
-        course = make_course(tmp, [HW])
-        logfile = tmp / "grading.log"
-        _log_to(course / "nbgrader_config.py", logfile)
-        kinds = make_class(course, HW, students)
-        honest = next(s for s, k in sorted(kinds.items()) if k == "honest")
-        load0 = os.getloadavg()
-        nbc = nbclient_seconds(course / "submitted" / honest / HW / f"{HW}.ipynb")
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "tools.classroom", "--course", str(course), "autograde", HW,
-                               "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
-        total = time.perf_counter() - t0
-        load1 = os.getloadavg()
-        if proc.returncode != 0:
-            raise RuntimeError(f"autograde failed (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-        rows = [tuple(map(float, m.groups())) for m in _SPLIT.finditer(logfile.read_text())]
-        graded = scores(course, HW)
-        by_kind = {}
-        for sid, kind in kinds.items():
-            by_kind.setdefault(kind, []).append(graded[sid]["score"])
-    per = total * jobs / students
-    work = statistics.median(r[2] + r[3] + r[4] for r in rows) if rows else float("nan")
+        for mode, extra in (("nbgrader_steps_no_pool", PLAIN_STEPS), ("course", "")):
+            (Path(tmp) / mode).mkdir()
+            course = make_course(Path(tmp) / mode, [HW])
+            logfile = Path(tmp) / mode / "grading.log"
+            _log_to(course / "nbgrader_config.py", logfile)
+            if extra:
+                with (course / "nbgrader_config.py").open("a") as fh:
+                    fh.write(extra)
+            kinds = make_class(course, HW, students)
+            if mode == "course":
+                honest = next(s for s, k in sorted(kinds.items()) if k == "honest")
+                nbc = nbclient_seconds(course / "submitted" / honest / HW / f"{HW}.ipynb")
+            modes[mode] = grade_class(course, kinds, jobs, logfile)
+            log(f"grading_class: {mode}: {json.dumps({k: v for k, v in modes[mode].items() if k != 'scores'})}")
     nbclient = statistics.median(nbc)
-    res = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "assignment": HW, "students": students,
-        "jobs": jobs, "cores": os.cpu_count(), "load_before": [round(x, 2) for x in load0],
-        "load_after": [round(x, 2) for x in load1], "total_s": round(total, 2),
-        "notebooks_per_s": round(students / total, 2), "per_notebook_s": round(per, 3),
-        "student_and_checks_s": round(work, 3), "overhead_s": round(per - work, 3),
-        "worker_wait_s": round(statistics.median(r[0] for r in rows), 3) if rows else None,
-        "grader_cpu_s": round(statistics.median(r[5] for r in rows), 3) if rows else None,
-        "notebooks_logged": len(rows), "nbclient_s": round(nbclient, 3), "nbclient_runs": [round(x, 3) for x in nbc],
-        "ratio": round(per / nbclient, 2),
-        "mix": {k: len(v) for k, v in by_kind.items()},
-        "mean_score": {k: round(statistics.mean(v), 2) for k, v in by_kind.items()},
-    }
-    log(f"grading_class: {json.dumps(res)}")
+    same = modes["course"].pop("scores") == modes["nbgrader_steps_no_pool"].pop("scores")
+    res = {"date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "assignment": HW, "students": students,
+           "jobs": jobs, "cores": os.cpu_count(), **modes["course"], "nbclient_s": round(nbclient, 3),
+           "nbclient_runs": [round(x, 3) for x in nbc], "ratio": round(modes["course"]["per_notebook_s"] / nbclient, 2),
+           "same_scores_both_ways": same, "without": modes["nbgrader_steps_no_pool"]}
+    res["without"]["ratio"] = round(res["without"]["per_notebook_s"] / nbclient, 2)
     return res
 
 
-def markdown(res: dict) -> str:
-    return "\n".join([
+def markdown(res: dict, before: dict | None = None) -> str:
+    def row(name, r, ratio):
+        return (f"| {name} | {r['total_s']:.1f} s | {r['notebooks_per_s']:.2f} | {r['per_notebook_s']:.3f} s | "
+                f"{r['student_and_checks_s']:.3f} s | {r['overhead_s']:.3f} s | {r['worker_wait_s']:.3f} s | "
+                f"{ratio:.2f} | {r['load_before']} → {r['load_after']} |")
+
+    lines = [
         "# A class of 300: `python -m tools.classroom autograde --jobs 2`", "",
-        f"Run {res['date']}, {res['cores']} logical cores, load average before {res['load_before']}, "
-        f"after {res['load_after']}. Assignment {res['assignment']}, {res['students']} students "
-        f"({', '.join(f'{n} {k}' for k, n in res['mix'].items())}; mean score "
-        f"{', '.join(f'{k} {v:g}' for k, v in res['mean_score'].items())}), {res['jobs']} grading processes.", "",
-        "| total | notebooks/s | per notebook (process-s) | student code + checks | grader overhead | "
-        "worker wait | grader CPU | plain nbclient | ratio to nbclient |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| {res['total_s']:.1f} s | {res['notebooks_per_s']:.2f} | {res['per_notebook_s']:.3f} s | "
-        f"{res['student_and_checks_s']:.3f} s | {res['overhead_s']:.3f} s | {res['worker_wait_s']} s | "
-        f"{res['grader_cpu_s']} s | {res['nbclient_s']:.3f} s | {res['ratio']:.2f} |", "",
-        "Per notebook = total × processes / students; grader overhead = per notebook − the median seconds of the "
-        "student's cells and the checks; worker wait = the median seconds a notebook waited for its sandboxed "
-        "worker; plain nbclient = the median of 5 executions of an honest notebook of the class with nbclient and "
-        "a fresh python3 kernel, measured in the same run.", ""])
+        f"Run {res['date']}, {res['cores']} logical cores. Assignment {res['assignment']}, {res['students']} "
+        f"students ({', '.join(f'{n} {k}' for k, n in res['mix'].items())}; mean score "
+        f"{', '.join(f'{k} {v:g}' for k, v in res['mean_score'].items())}), {res['jobs']} grading processes. "
+        f"Plain nbclient: {res['nbclient_s']:.3f} s per notebook (median of {res['nbclient_runs']}). "
+        f"Same scores both ways: {res['same_scores_both_ways']}.", "",
+        "| configuration | total | notebooks/s | per notebook (process-s) | student code + checks | grader overhead | "
+        "worker wait | ratio to nbclient | load average (1, 5, 15 min) before → after |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        row("the course's (warm pool, trimmed nbgrader steps)", res, res["ratio"]),
+        row("nbgrader's own steps, no warm pool (same run)", res["without"], res["without"]["ratio"]),
+    ]
+    if before:
+        lines.append(row(f"before this change ({before['date']}, separate run)", before, before["ratio"]))
+    lines += ["",
+              "Per notebook = total × processes / students (what one notebook costs one grading process, the "
+              "processes' start-up included); grader overhead = per notebook − the median seconds of the student's "
+              "cells and the checks; worker wait = the median seconds a notebook waited for its sandboxed worker; "
+              "plain nbclient = an honest notebook of the class executed with nbclient and a fresh python3 kernel, "
+              "measured in the same run. The machine is shared: the load average is part of the result.", ""]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
@@ -191,6 +230,9 @@ if __name__ == "__main__":
     ap.add_argument("--tag", default="", help="suffix of the results files (grading_class<tag>.json)")
     a = ap.parse_args()
     out = run(a.students, a.jobs)
+    print(json.dumps(out, indent=2))
     if a.write or a.students == 300:
+        before_file = RESULTS / "grading_class-before.json"
+        before = json.loads(before_file.read_text()) if before_file.is_file() else None
         (RESULTS / f"grading_class{a.tag}.json").write_text(json.dumps(out, indent=2) + "\n")
-        (RESULTS / f"grading_class{a.tag}.md").write_text(markdown(out))
+        (RESULTS / f"grading_class{a.tag}.md").write_text(markdown(out, before))
