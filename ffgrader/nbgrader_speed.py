@@ -6,9 +6,10 @@ nbgrader's own steps cost more per notebook than the student's code and the chec
 - ``CheckCellMetadata`` runs twice per notebook and validates each cell with ``jsonschema.validate``, which
   checks the schema itself and builds a validator on every call. Here the validator is built once per
   process (``_validator``); every cell is validated against the same schema, with the same errors.
-- ``SaveAutoGrades`` commits the gradebook once per grade and comment cell (an fsync each on SQLite, a round
-  trip each on PostgreSQL). Here a notebook's scores are written in one transaction, committed at the end:
-  the same rows and values, and a notebook whose grading fails half-way leaves no half-written scores.
+- ``SaveAutoGrades`` looks up each grade and comment cell's row with its own query and commits after each
+  (an fsync each on SQLite, a round trip each on PostgreSQL). Here the notebook's rows are read with one query
+  each for grades and comments and written in one transaction, committed at the end: nbgrader's own rules set
+  the same values in the same rows, and a notebook whose grading fails half-way leaves no half-written scores.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import functools
 
 import jsonschema
 from jsonschema.exceptions import best_match
-from nbgrader.api import Gradebook
+from nbgrader.api import Comment, Grade, GradeCell, Gradebook, SolutionCell
 from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError, ValidationError
 from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata as _NbgraderCheckCellMetadata
@@ -67,37 +68,64 @@ class CheckCellMetadata(_NbgraderCheckCellMetadata):
         return nb, resources
 
 
-class _OneCommit:
-    """The gradebook's session, with nbgrader's commit after every cell turned into a flush (the rows are written
-    to the transaction at once; SaveAutoGrades commits it when the notebook is done)."""
+class _Deferred:
+    """The gradebook's session with nbgrader's commit after every cell postponed: the session flushes by itself
+    before its next query, and SaveAutoGrades commits once when the notebook is done."""
 
     def __init__(self, session):
         self._session = session
 
     def commit(self):
-        self._session.flush()
+        pass
 
     def __getattr__(self, name):
         return getattr(self._session, name)
 
 
+class _Prefetched:
+    """The gradebook with one submitted notebook's grades and comments read in one query each (nbgrader's
+    SaveAutoGrades looks each cell's up with a query of six joins), and its commits deferred."""
+
+    def __init__(self, gradebook, notebook, assignment, student):
+        self._gradebook = gradebook
+        session = gradebook.db
+        submitted = gradebook.find_submission_notebook(notebook, assignment, student)
+        self._grades = dict((name, grade) for grade, name in session.query(Grade, GradeCell.name)
+                            .join(GradeCell, GradeCell.id == Grade.cell_id).filter(Grade.notebook_id == submitted.id))
+        self._comments = dict((name, comment) for comment, name in session.query(Comment, SolutionCell.name)
+                              .join(SolutionCell, SolutionCell.id == Comment.cell_id)
+                              .filter(Comment.notebook_id == submitted.id))
+        self.db = _Deferred(session)
+
+    def find_grade(self, grade_cell, *ids):
+        found = self._grades.get(grade_cell)
+        return found if found is not None else self._gradebook.find_grade(grade_cell, *ids)
+
+    def find_comment(self, solution_cell, *ids):
+        found = self._comments.get(solution_cell)
+        return found if found is not None else self._gradebook.find_comment(solution_cell, *ids)
+
+    def __getattr__(self, name):
+        return getattr(self._gradebook, name)
+
+
 class SaveAutoGrades(_NbgraderSaveAutoGrades):
-    """nbgrader's SaveAutoGrades, one commit per notebook instead of one per cell."""
+    """nbgrader's SaveAutoGrades (its per-cell rules run unchanged), with the notebook's grades and comments read at
+    once and written in one transaction."""
 
     def preprocess(self, nb, resources):
         nbg = resources["nbgrader"]
         self.notebook_id, self.assignment_id = nbg["notebook"], nbg["assignment"]
         self.student_id, self.db_url = nbg["student"], nbg["db_url"]
-        self.gradebook = Gradebook(self.db_url)
-        with self.gradebook:
-            session = self.gradebook.db
-            self.gradebook.db = _OneCommit(session)
+        gradebook = Gradebook(self.db_url)
+        with gradebook:
+            self.gradebook = _Prefetched(gradebook, self.notebook_id, self.assignment_id, self.student_id)
             try:
                 nb, resources = super(_NbgraderSaveAutoGrades, self).preprocess(nb, resources)
             except BaseException:
-                session.rollback()
+                gradebook.db.rollback()
                 raise
             finally:
-                self.gradebook.db = session
-            session.commit()
+                self.gradebook = gradebook
+            gradebook.db.commit()
         return nb, resources
