@@ -281,6 +281,12 @@ def test_extend_refuses_bad_input(graded):
         C.extend(HW, "nobody", graded, hours=1)
     with pytest.raises(ValueError, match="is not a database URL"):
         C.db_url(graded, "not a url")
+    # Every command that reads an assignment's grades names an unregistered one and how to register it.
+    from tools import regrade, stats
+    for call in (lambda: C.scores(graded, "hw9"), lambda: stats.collect(graded, "hw9"),
+                 lambda: regrade.regrade(graded, "hw9", "q1")):
+        with pytest.raises(ValueError, match=r"'hw9' is not in the gradebook sqlite:///.*register it"):
+            call()
 
 
 def test_machine_shards_cover_every_student_once():

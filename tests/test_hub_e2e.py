@@ -374,6 +374,41 @@ def test_a_term_on_the_hub(hub, browser):
         raise
 
 
+_Z2JH_CHECK = r"""
+import importlib, json, sys, yaml
+from traitlets.config import Config
+values = yaml.safe_load(open(sys.argv[1]))
+config = Config(values["hub"]["config"])
+name = config.JupyterHub.authenticator_class
+module, _, cls = name.rpartition(".")
+authenticator = getattr(importlib.import_module(module), cls)
+from jupyterhub.app import JupyterHub
+classes = {"JupyterHub": JupyterHub, "Authenticator": authenticator, cls: authenticator}
+unknown = [f"{section}.{key}" for section, keys in config.items() for key in keys
+           if key not in classes[section].class_trait_names(config=True)]
+a = authenticator(config=config)
+for snippet in values["hub"].get("extraConfig", {}).values():
+    compile(snippet, "extraConfig", "exec")
+print(json.dumps({"class": name, "unknown": unknown, "issuer": a.issuer, "username_key": a.username_key,
+                  "client_id": sorted(a.client_id), "allowed": sorted(a.allowed_users)}))
+"""
+
+
+def test_kubernetes_values_name_real_settings(hub):
+    """deploy/z2jh-values.yaml is not run here (no cluster), but every setting it gives the hub must be a
+    real, configurable trait of the classes it names, and the LMS login (LTI 1.3, installed in the shared
+    environment) must take it: a misspelt key would be ignored by JupyterHub with only a warning."""
+    out = subprocess.run([str(PREFIX / "env" / "bin" / "python"), "-c", _Z2JH_CHECK,
+                          str(DEPLOY / "z2jh-values.yaml")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout)
+    assert got["class"] == "ltiauthenticator.lti13.auth.LTI13Authenticator"
+    assert got["unknown"] == []
+    assert got["issuer"].startswith("https://") and got["client_id"]
+    # The login name is the roster id the gradebook files submissions under, not a shared display name.
+    assert got["username_key"].startswith("custom_") and "instructor" in got["allowed"]
+
+
 def _guide_line(commands, start: str) -> str:
     [line] = [c for c in commands if c.startswith(start)]
     return line

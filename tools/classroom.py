@@ -45,7 +45,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .env import tool_env
-from .gradebook_db import check_db_url, course_config, db_url, gradebook
+from .gradebook_db import check_db_url, course_config, db_url, gradebook, registered_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
@@ -260,7 +260,7 @@ def scores(course: Path, assignment: str, db: str | None = None) -> dict:
 
     out = {}
     with gradebook(course, db) as gb:
-        a = gb.find_assignment(assignment)
+        a = registered_assignment(gb, assignment)
         for student in gb.students:
             try:
                 sub = gb.find_submission(assignment, student.id)

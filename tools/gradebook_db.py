@@ -54,3 +54,15 @@ def gradebook(course: Path, db: str | None = None):
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     return Gradebook(db_url(course, db))
+
+
+def registered_assignment(gb, name: str, then: str = ""):
+    """``gb``'s assignment ``name``, or a ValueError that says how to register it (and ``then``: what the
+    command needs next, e.g. autograding it)."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        return gb.find_assignment(name)
+    except MissingEntry:
+        raise ValueError(f"assignment {name!r} is not in the gradebook {gb.engine.url.render_as_string(hide_password=True)}: register it (python -m "
+                         f"tools.classroom register){then}") from None

@@ -26,18 +26,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from .gradebook_db import course_config, db_url, gradebook
+from .gradebook_db import course_config, db_url, gradebook, registered_assignment
 
 
 def _notebook_of(course: Path, assignment: str, grade_id: str, db: str | None = None) -> str:
-    from nbgrader.api import MissingEntry
-
     with gradebook(course, db) as gb:
-        try:
-            a = gb.find_assignment(assignment)
-        except MissingEntry:
-            raise ValueError(f"assignment {assignment!r} is not in the gradebook (python -m tools.classroom "
-                             "register)") from None
+        a = registered_assignment(gb, assignment)
         known = []
         for nb in a.notebooks:
             answers = {c.name for c in nb.solution_cells}
@@ -87,6 +81,7 @@ def regrade(course: Path, assignment: str, grade_id: str, students=None, log=pri
     from nbgrader.utils import determine_grade
 
     course = Path(course).resolve()
+    _notebook_of(course, assignment, grade_id, db)      # a registered assignment with that part, even for nobody
     config = course_config(course)
     coursedir = CourseDirectory(config=config)
     top = Path(coursedir.root) / coursedir.autograded_directory

@@ -53,17 +53,11 @@ def _parts(course, assignment: str, cells: list[str]) -> dict[str, list[str]]:
 
 def collect(course, assignment: str, db: str | None = None) -> dict:
     """Everything the page shows, as plain data (the tests read it too)."""
-    from nbgrader.api import MissingEntry
-
-    from .gradebook_db import db_url, gradebook
+    from .gradebook_db import gradebook, registered_assignment
 
     course = Path(course)
     with gradebook(course, db) as gb:
-        try:
-            a = gb.find_assignment(assignment)
-        except MissingEntry:
-            raise ValueError(f"assignment {assignment!r} is not in the gradebook {db_url(course, db)}: register it "
-                             "(python -m tools.classroom register) and autograde it first") from None
+        a = registered_assignment(gb, assignment, then=" and autograde it first")
         cells = {}
         for nb in a.notebooks:
             for gc in list(nb.grade_cells) + list(nb.task_cells):     # task cells: the written answers
