@@ -13,7 +13,11 @@ solution (its ``### BEGIN/END SOLUTION`` markers dropped), drawn per student wit
 70 % honest (every part answered), 12 % partial (one part left as released), 10 % buggy (one answer with a
 sign flipped: wrong results or an exception), 8 % blank (the released notebook as it is).
 
-Measured in one run, with the load average before and after:
+Two configurations grade the same class in one run, each twice in the order course, plain, plain, course (the
+load of the shared machine drifts): the course's (``nbgrader_config.py`` as it is: a warm pool of pre-started
+workers, ``ffgrader.nbgrader_speed``'s steps) and ``nbgrader_steps_no_pool`` (``PLAIN_STEPS``: nbgrader's own
+CheckCellMetadata and SaveAutoGrades, every worker started when its notebook comes). For each, with the load
+average before and after:
 
 * ``total_s``, ``notebooks_per_s``: wall-clock seconds of ``python -m tools.classroom autograde hw --jobs 2``
   (a fresh gradebook, every student) and notebooks per second;
@@ -161,38 +165,49 @@ def grade_class(course: Path, kinds: dict, jobs: int, logfile: Path) -> dict:
 
 
 def run(students: int = 300, jobs: int = 2, log=print) -> dict:
+    """Each configuration grades the class twice, in the order course, plain, plain, course (the machine's load
+    drifts; each side gets an early and a late slot); each configuration's faster run is reported, both are kept."""
     sys.path.insert(0, str(ROOT))
     from bench.grading import make_course
 
-    modes = {}
+    runs = {"course": [], "nbgrader_steps_no_pool": []}
+    nbc, scores = None, {}
     with tempfile.TemporaryDirectory(prefix="ffnn-class-bench-") as tmp:
-        for mode, extra in (("nbgrader_steps_no_pool", PLAIN_STEPS), ("course", "")):
-            (Path(tmp) / mode).mkdir()
-            course = make_course(Path(tmp) / mode, [HW])
-            logfile = Path(tmp) / mode / "grading.log"
+        for k, mode in enumerate(("course", "nbgrader_steps_no_pool", "nbgrader_steps_no_pool", "course")):
+            where = Path(tmp) / f"{k}-{mode}"
+            where.mkdir()
+            course = make_course(where, [HW])
+            logfile = where / "grading.log"
             _log_to(course / "nbgrader_config.py", logfile)
-            if extra:
+            if mode != "course":
                 with (course / "nbgrader_config.py").open("a") as fh:
-                    fh.write(extra)
+                    fh.write(PLAIN_STEPS)
             kinds = make_class(course, HW, students)
-            if mode == "course":
-                honest = next(s for s, k in sorted(kinds.items()) if k == "honest")
+            if nbc is None:
+                honest = next(s for s, kind in sorted(kinds.items()) if kind == "honest")
                 nbc = nbclient_seconds(course / "submitted" / honest / HW / f"{HW}.ipynb")
-            modes[mode] = grade_class(course, kinds, jobs, logfile)
-            log(f"grading_class: {mode}: {json.dumps({k: v for k, v in modes[mode].items() if k != 'scores'})}")
+            result = grade_class(course, kinds, jobs, logfile)
+            scores.setdefault(mode, []).append(result.pop("scores"))
+            runs[mode].append(result)
+            log(f"grading_class: {mode}: {json.dumps(result)}")
     nbclient = statistics.median(nbc)
-    same = modes["course"].pop("scores") == modes["nbgrader_steps_no_pool"].pop("scores")
+    best = {mode: dict(min(rs, key=lambda r: r["total_s"])) for mode, rs in runs.items()}
+    for mode in best:
+        best[mode]["ratio"] = round(best[mode]["per_notebook_s"] / nbclient, 2)
+        best[mode]["all_totals_s"] = [r["total_s"] for r in runs[mode]]
+    everyone = [s for per_mode in scores.values() for s in per_mode]
     res = {"date": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "assignment": HW, "students": students,
-           "jobs": jobs, "cores": os.cpu_count(), **modes["course"], "nbclient_s": round(nbclient, 3),
-           "nbclient_runs": [round(x, 3) for x in nbc], "ratio": round(modes["course"]["per_notebook_s"] / nbclient, 2),
-           "same_scores_both_ways": same, "without": modes["nbgrader_steps_no_pool"]}
-    res["without"]["ratio"] = round(res["without"]["per_notebook_s"] / nbclient, 2)
+           "jobs": jobs, "cores": os.cpu_count(), **best["course"], "nbclient_s": round(nbclient, 3),
+           "nbclient_runs": [round(x, 3) for x in nbc],
+           "same_scores_both_ways": all(s == everyone[0] for s in everyone),
+           "without": best["nbgrader_steps_no_pool"], "runs": runs}
     return res
 
 
 def markdown(res: dict, before: dict | None = None) -> str:
     def row(name, r, ratio):
-        return (f"| {name} | {r['total_s']:.1f} s | {r['notebooks_per_s']:.2f} | {r['per_notebook_s']:.3f} s | "
+        both = f" ({', '.join(f'{t:.1f}' for t in r['all_totals_s'])})" if len(r.get("all_totals_s", [])) > 1 else ""
+        return (f"| {name} | {r['total_s']:.1f} s{both} | {r['notebooks_per_s']:.2f} | {r['per_notebook_s']:.3f} s | "
                 f"{r['student_and_checks_s']:.3f} s | {r['overhead_s']:.3f} s | {r['worker_wait_s']:.3f} s | "
                 f"{ratio:.2f} | {r['load_before']} → {r['load_after']} |")
 
@@ -202,7 +217,8 @@ def markdown(res: dict, before: dict | None = None) -> str:
         f"students ({', '.join(f'{n} {k}' for k, n in res['mix'].items())}; mean score "
         f"{', '.join(f'{k} {v:g}' for k, v in res['mean_score'].items())}), {res['jobs']} grading processes. "
         f"Plain nbclient: {res['nbclient_s']:.3f} s per notebook (median of {res['nbclient_runs']}). "
-        f"Same scores both ways: {res['same_scores_both_ways']}.", "",
+        f"Same scores in every run: {res['same_scores_both_ways']}. Each configuration graded the class twice "
+        "(course, plain, plain, course); the faster run is shown, both totals in brackets.", "",
         "| configuration | total | notebooks/s | per notebook (process-s) | student code + checks | grader overhead | "
         "worker wait | ratio to nbclient | load average (1, 5, 15 min) before → after |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
@@ -210,7 +226,8 @@ def markdown(res: dict, before: dict | None = None) -> str:
         row("nbgrader's own steps, no warm pool (same run)", res["without"], res["without"]["ratio"]),
     ]
     if before:
-        lines.append(row(f"before this change ({before['date']}, separate run)", before, before["ratio"]))
+        lines.append(row(f"the code before this change ({before['date']}, a separate earlier run)", before,
+                         before["ratio"]))
     lines += ["",
               "Per notebook = total × processes / students (what one notebook costs one grading process, the "
               "processes' start-up included); grader overhead = per notebook − the median seconds of the student's "
