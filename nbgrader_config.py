@@ -65,6 +65,11 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # the student they are named after and copies regular files within caps (20 MiB a file, 50 MiB, 200 files, 6 levels);
 # before autograde copies submitted/<student>/<hw>, anything else in it is moved to quarantine/. Each skip is logged.
 c.ExchangeFactory.collect = "ffgrader.submissions.ExchangeCollect"
+# Per-student variants (ffgrader/exchange.py): the release also puts each gradebook student's copy of an assignment
+# with VARIANTS into the exchange, and fetch gives each student their own (on the hub the students' configuration,
+# deploy/setup.sh, sets the same fetch).
+c.ExchangeFactory.release_assignment = "ffgrader.exchange.ReleaseAssignment"
+c.ExchangeFactory.fetch_assignment = "ffgrader.exchange.FetchAssignment"
 c.Autograde.pre_convert_hook = screen_submitted
 
 # Student notebooks: students see `raise NotImplementedError()` in answer cells.

@@ -7,8 +7,8 @@
 #   3. configurable-http-proxy from npm into $FFNN_PREFIX/chp, and MathJax (the course's package.json pin) into
 #      $FFNN_PREFIX/mathjax: the instructor's generate_feedback typesets the feedback's formulas with it;
 #   4. per-role Jupyter configuration in $FFNN_PREFIX/etc/{student,instructor} (the hub points each user's
-#      server at one with JUPYTER_CONFIG_PATH): students get the course id and the exchange, and no
-#      formgrader / create-assignment; the instructor gets everything;
+#      server at one with JUPYTER_CONFIG_PATH): students get the course id, the exchange and the fetch that
+#      gives each their own variant, and no formgrader / create-assignment; the instructor gets everything;
 #   5. nbgrader's exchange at $FFNN_EXCHANGE: 1777, writable by every user (nbgrader's requirement) with the
 #      sticky bit, so nobody renames or deletes what is not theirs (deploy/exchange.sh; deploy/users.sh makes the
 #      course's folder in it, owned by the instructor, before any student can);
@@ -88,6 +88,10 @@ c.CourseDirectory.course_id = "$COURSE_ID"
 c.Exchange.root = "$EXCHANGE"
 EOF
 done
+# A student's fetch (the CLI and the Assignment List) gives them their own variant of an assignment that has
+# variants (ffgrader/exchange.py, in the shared environment; it needs no secret). The instructor's release is set in
+# the course's nbgrader_config.py.
+echo 'c.ExchangeFactory.fetch_assignment = "ffgrader.exchange.FetchAssignment"' >> "$PREFIX/etc/student/nbgrader_config.py"
 # The instructor's server runs in the home directory; the formgrader must use the course's own configuration
 # (its root and gradebook, the feedback filters): load it from ~/course.
 cat >> "$PREFIX/etc/instructor/nbgrader_config.py" <<'EOF'

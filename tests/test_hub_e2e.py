@@ -230,6 +230,20 @@ def _api(page, user, method, path, body=None):
     }""", [user, method, path, body])
 
 
+def _assert_own_variant(hub, user):
+    """The Assignment List's Fetch gave the student their own variant (ffgrader/exchange.py), from the copy the
+    release wrote for them."""
+    from ffgrader import exchange, seeds, variants
+
+    fetched = nbformat.read(f"/home/{user}/{HW}/{HW}.ipynb", as_version=4)
+    [cell] = [c for c in fetched.cells if c.metadata.get("nbgrader", {}).get("grade_id") == variants.VARIANT_CELL]
+    spec = variants.spec_of(hub.course / "solutions" / HW / "checks.py")
+    assert cell.source == variants.render(variants.draw(seeds.course_secret(hub.course), HW, user, spec))
+    key = exchange.variant_key("ffnn", HW, user)
+    mine = Path("/srv/nbgrader/exchange/ffnn/outbound", HW, exchange.VARIANTS_DIR, key)
+    assert (mine / f"{HW}.ipynb").read_bytes() == Path(f"/home/{user}/{HW}/{HW}.ipynb").read_bytes()
+
+
 def _answer(page, user, answers: int):
     """Write the solution's first ``answers`` answer cells into the fetched notebook."""
     got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
@@ -447,6 +461,7 @@ def _term(hub, browser):
         panel.get_by_role("button", name="Fetch").first.click()
         panel.get_by_role("button", name="Submit").first.wait_for()
         _shot(page, f"{'a' if user == hub.alice else 'b'}-1-fetched")
+        _assert_own_variant(hub, user)
         assert _answer(page, user, answers) >= 1
         if user == hub.alice:
             _type_written_answer(page, hub, user)

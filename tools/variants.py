@@ -8,7 +8,9 @@ the assignment (``exercises/<hw>/``, or ``exercises/zh_CN/<hw>/``) with the note
 that student's values and the cell's nbgrader checksum recomputed (so ``nbgrader validate`` on the student's
 side sees an untouched read-only cell): ``variants/<hw>/<student>/<hw>/``, and beside it, for an LMS,
 ``variants/<hw>/lms/<lms_user_id>_<hw>.ipynb`` for the students who have an LMS id. ``exercises/`` itself (and
-so the published download) keeps the default variant. Run it in the course directory: it needs the course
+so the published download) keeps the default variant. Through nbgrader's exchange no copy is needed:
+``nbgrader release_assignment`` releases every student's copy and ``nbgrader fetch_assignment`` gives each student
+theirs (``ffgrader.exchange``, set in ``nbgrader_config.py``). Run it in the course directory: it needs the course
 secret (``ffgrader.seeds``), which it creates on first use, and never copies.
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from ffgrader import seeds, variants
+from ffgrader import exchange, seeds, variants
 
 from .assignments import RELEASES
 
@@ -30,13 +32,10 @@ OUT = Path("variants")
 
 def roster(course: Path) -> dict:
     """{student id: lms_user_id or None} from the course's gradebook."""
-    from nbgrader.api import Gradebook
-
     db = Path(course) / "gradebook.db"
     if not db.is_file():
         raise ValueError(f"{db} does not exist: import the roster first (python -m tools.classroom roster ...)")
-    with Gradebook(f"sqlite:///{db.resolve()}") as gb:
-        return {s.id: s.lms_user_id for s in gb.students}
+    return exchange.roster(f"sqlite:///{db.resolve()}")
 
 
 def spec(course: Path, assignment: str) -> dict:
@@ -53,19 +52,6 @@ def student_values(course: Path, assignment: str, students) -> dict:
     secret = seeds.course_secret(course)
     sp = spec(course, assignment)
     return {s: variants.draw(secret, assignment, s, sp) for s in students}
-
-
-def personalize(nb, values: dict):
-    """``nb`` (a released notebook) with its variant cell set to ``values``, checksum recomputed."""
-    from nbgrader.utils import compute_checksum
-
-    if not variants.apply(nb, values):
-        raise ValueError(f"the notebook has no code cell with grade id {variants.VARIANT_CELL!r}")
-    for cell in nb.cells:
-        nbg = cell.metadata.get("nbgrader", {})
-        if nbg.get("grade_id") == variants.VARIANT_CELL and "checksum" in nbg:
-            nbg["checksum"] = compute_checksum(cell)
-    return nb
 
 
 def release(course: Path, assignment: str, students=None, lang: str = "en") -> list[Path]:
@@ -87,7 +73,7 @@ def release(course: Path, assignment: str, students=None, lang: str = "en") -> l
             shutil.rmtree(dest)
         shutil.copytree(source, dest)
         for path in sorted(dest.glob("*.ipynb")):
-            nbformat.write(personalize(nbformat.read(str(path), as_version=4), values), str(path))
+            nbformat.write(exchange.personalize(nbformat.read(str(path), as_version=4), values), str(path))
             written.append(path)
             if people.get(sid):
                 lms_dir.mkdir(parents=True, exist_ok=True)
