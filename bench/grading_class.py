@@ -132,20 +132,20 @@ for _key in ("sanitize_preprocessors", "autograde_preprocessors"):
 """
 
 
-def grade_class(course: Path, kinds: dict, jobs: int, logfile: Path) -> dict:
+def grade_class(course: Path, kinds: dict, jobs: int, logfile: Path, db: str | None = None) -> dict:
     """``python -m tools.classroom autograde`` of the whole class; wall seconds, per-notebook split, scores."""
     from tools.classroom import scores
 
     load0 = os.getloadavg()
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tools.classroom", "--course", str(course), "autograde", HW,
-                           "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "tools.classroom", "--course", str(course), *(["--db", db] if db else []),
+                           "autograde", HW, "--jobs", str(jobs)], cwd=ROOT, capture_output=True, text=True)
     total = time.perf_counter() - t0
     load1 = os.getloadavg()
     if proc.returncode != 0:
         raise RuntimeError(f"autograde failed (rc={proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     rows = [tuple(map(float, m.groups())) for m in _SPLIT.finditer(logfile.read_text())]
-    graded = scores(course, HW)
+    graded = scores(course, HW, db)
     by_kind = {}
     for sid, kind in kinds.items():
         by_kind.setdefault(kind, []).append(graded[sid]["score"])
@@ -204,6 +204,27 @@ def run(students: int = 300, jobs: int = 2, log=print) -> dict:
     return res
 
 
+def run_on(db: str, students: int = 300, jobs: int = 2, log=print) -> dict:
+    """The course's configuration once, into the gradebook at ``db`` (an empty database, e.g. PostgreSQL's:
+    ``python -m tools.classroom --db URL register`` puts the assignment in it first)."""
+    sys.path.insert(0, str(ROOT))
+    from bench.grading import make_course
+
+    with tempfile.TemporaryDirectory(prefix="ffnn-class-bench-") as tmp:
+        course = make_course(Path(tmp), [HW])
+        logfile = Path(tmp) / "grading.log"
+        _log_to(course / "nbgrader_config.py", logfile)
+        subprocess.run([sys.executable, "-m", "tools.classroom", "--course", str(course), "--db", db, "register", HW],
+                       cwd=ROOT, check=True, capture_output=True)
+        kinds = make_class(course, HW, students)
+        result = grade_class(course, kinds, jobs, logfile, db)
+    result.pop("scores")
+    result.update(date=time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), assignment=HW, students=students,
+                  jobs=jobs, cores=os.cpu_count(), database=db.split("://")[0])
+    log(f"grading_class: {result['database']}: {json.dumps(result)}")
+    return result
+
+
 def markdown(res: dict, before: dict | None = None) -> str:
     def row(name, r, ratio):
         both = f" ({', '.join(f'{t:.1f}' for t in r['all_totals_s'])})" if len(r.get("all_totals_s", [])) > 1 else ""
@@ -245,7 +266,13 @@ if __name__ == "__main__":
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--write", action="store_true", help="write bench/results/grading_class.* (default for 300)")
     ap.add_argument("--tag", default="", help="suffix of the results files (grading_class<tag>.json)")
+    ap.add_argument("--db", help="grade once, the course's configuration, into this empty database (SQLAlchemy URL); "
+                                  "writes grading_class-<dialect>.json")
     a = ap.parse_args()
+    if a.db:
+        out = run_on(a.db, a.students, a.jobs)
+        (RESULTS / f"grading_class-{out['database'].split('+')[0]}.json").write_text(json.dumps(out, indent=2) + "\n")
+        sys.exit(0)
     out = run(a.students, a.jobs)
     print(json.dumps(out, indent=2))
     if a.write or a.students == 300:
