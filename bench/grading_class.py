@@ -2,6 +2,7 @@
 
     python -m bench.grading_class                 # 300 students, writes bench/results/grading_class.{json,md}
     python -m bench.grading_class --students 40   # a smaller class (not written unless --write)
+    python -m bench.grading_class --db URL        # once, into an empty database (grading_class-<dialect>.json)
 
 The assignment is ``hw2_perceptron``: it has no by-hand part, so each notebook needs exactly one sandboxed worker
 (the case the issue's goal is about); its checks are short (tens of milliseconds), so what is measured is mostly
