@@ -22,7 +22,6 @@ import traceback
 from collections import OrderedDict
 
 import numpy as np
-import sympy as sp
 
 from ffgrader.sandboxed import wire as P
 
@@ -164,7 +163,8 @@ class Worker:
     def _resolve(self, v):
         t = type(v)
         if t is P.Sym:
-            return sp.Symbol(v.name, **v.assumptions)
+            import sympy   # on demand: SymPy's import is about half of a worker's start, and most parts never need it
+            return sympy.Symbol(v.name, **v.assumptions)
         if t is P.Rng:
             return np.random.default_rng(v.seed)
         if t is P.Ref:
@@ -239,8 +239,9 @@ def to_plain(value, depth=0):
         return t(to_plain(v, depth + 1) for v in value)
     if t is dict and all(type(k) is str for k in value):
         return {k: to_plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, sp.Basic):
-        return P.Expr(sp.srepr(value))
+    sympy = sys.modules.get("sympy")     # a SymPy object exists only if something imported SymPy
+    if sympy is not None and isinstance(value, sympy.Basic):
+        return P.Expr(sympy.srepr(value))
     try:
         text = repr(value)[:80]
     except Exception:  # noqa: BLE001
