@@ -6,6 +6,8 @@
 
 Sections: ``training`` (nnlib vs PyTorch vs the numpy floor), ``memory`` (peak of one epoch),
 ``grading`` (nbgrader autograde per notebook and per class), ``book`` (clean build and rebuild).
+``python -m bench.grading_class`` (a class of 300, ``tools.classroom autograde --jobs 2``) writes its own
+``grading_class.json``, shown here like ``reader.json``.
 A section that is not run keeps its previous result in results.json (marked with its own date).
 """
 
@@ -221,6 +223,14 @@ def book_md(res):
     )
 
 
+def grading_class_md(res):
+    from .grading_class import markdown as class_markdown
+
+    before = RESULTS / "grading_class-before.json"
+    text = class_markdown(res["grading_class"], json.loads(before.read_text()) if before.exists() else None)
+    return "\n".join(text.splitlines()[2:])  # without its own title
+
+
 def reader_md(res):
     from .reader import markdown as reader_markdown
 
@@ -235,6 +245,8 @@ SECTION_MD = {
     "memory": ("Memory: one epoch of 784-512-512-10, batch 4096, float64", memory_md),
     "grading": ("Grading with nbgrader autograde", grading_md),
     "book": ("Book build", book_md),
+    # Written by bench/grading_class.py (python -m bench.grading_class) into its own file, grading_class.json.
+    "grading_class": ("Grading a class of 300 with tools.classroom autograde --jobs 2", grading_class_md),
     # Written by bench/reader.py (make bench-reader) into its own file, reader.json.
     "reader": ("Reading the book: Lighthouse on a phone", reader_md),
 }
@@ -243,8 +255,9 @@ SECTION_MD = {
 def markdown(res):
     """The results as Markdown (the book page renders the same JSON with the section functions)."""
     out = ["# Benchmark results", "", machine_md(res), ""]
-    if (RESULTS / "reader.json").exists():
-        res = {**res, "reader": json.loads((RESULTS / "reader.json").read_text())}
+    for own in ("reader", "grading_class"):
+        if (RESULTS / f"{own}.json").exists():
+            res = {**res, own: json.loads((RESULTS / f"{own}.json").read_text())}
     for key, (title, fn) in SECTION_MD.items():
         section = key.split("/")[0]  # "training/anatomy" is a part of the "training" results
         if res.get(section):

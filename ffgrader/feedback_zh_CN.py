@@ -253,7 +253,7 @@ MESSAGES = {
 "expression text must be str, got {type(text).__name__}": "表达式文本必须是 str，实际得到 {type(text).__name__}",
 "expression text of {len(text)} characters exceeds {MAX_TEXT}": "表达式文本有 {len(text)} 个字符，超过了 {MAX_TEXT}",
 "f(s) = +1 for s >= 0 (including s = 0), -1 otherwise, as floats": "s >= 0（包括 s = 0）时 f(s) = +1，否则为 -1，以浮点数表示",
-"ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s, grader cpu %.2f s": "ffgrader：沙箱启动 %.2f 秒（重启 %d 次），学生代码 %.2f 秒，重放 %.2f 秒，检查 %.2f 秒，评分程序 CPU %.2f 秒",
+"ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s, grader cpu %.2f s, %d worker(s) pre-started": "ffgrader：沙箱启动 %.2f 秒（重启 %d 次），学生代码 %.2f 秒，重放 %.2f 秒，检查 %.2f 秒，评分程序 CPU %.2f 秒，预先启动的 worker %d 个",
 "final params: {found}": "最终的参数：{found}",
 "first mismatch at {where}{shown}: got {_fmt(v[idx])}, expected {_fmt(exp[idx])}{counts}{tail}.": "第一个不一致之处在{where}{shown}：得到 {_fmt(v[idx])}，应为 {_fmt(exp[idx])}{counts}{tail}。",
 "fit log(errors) against log(Ms)": "用 log(errors) 对 log(Ms) 做拟合",

@@ -152,6 +152,7 @@ class OverwriteCells(_NbgraderOverwriteCells):
     def preprocess(self, nb, resources):
         self._prose = i18n.feedback_prose(i18n.notebook_language(nb.metadata))
         self._changed = tamper_record(resources)
+        self._sources = None  # the notebook's gradebook cells by name: one query per notebook, not one per cell
         self._released = _ReleasedForm(config=self.config)
         nb, resources = super().preprocess(nb, resources)
         # One line per changed cell, naming the student, the cell and what changed (an honest or untouched
@@ -169,10 +170,7 @@ class OverwriteCells(_NbgraderOverwriteCells):
         translated = None
         grading = cell.metadata.get("nbgrader", {}) if isinstance(cell.get("metadata"), dict) else {}
         gid = grading.get("grade_id")
-        try:
-            source = self.gradebook.find_source_cell(gid, self.notebook_id, self.assignment_id) if gid else None
-        except MissingEntry:
-            source = None
+        source = self._source_cell(gid) if gid else None
         variant = self._variant(grading, resources)
         if variant is not None and cell.source == variant[0]:
             cell.source = variant[1]  # the student's own variant, as released to them: nothing changed
@@ -205,11 +203,14 @@ class OverwriteCells(_NbgraderOverwriteCells):
         if not checks.is_file():
             return None
         mine = reproducible.variant_source(coursedir.root, nbg["assignment"], nbg["student"], checks)
-        try:
-            source = self.gradebook.find_source_cell(grading["grade_id"], self.notebook_id, self.assignment_id)
-        except MissingEntry:
-            return None
-        return (mine, source.source) if mine is not None else None
+        source = self._source_cell(grading["grade_id"])
+        return (mine, source.source) if mine is not None and source is not None else None
+
+    def _source_cell(self, gid):
+        if getattr(self, "_sources", None) is None:
+            source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+            self._sources = {c.name: c for c in source_nb.source_cells}
+        return self._sources.get(gid)
 
     def add_missing_grade_cells(self, nb, resources):
         source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
@@ -296,6 +297,8 @@ class SandboxedGrading(NbGraderPreprocessor):
     work_files = Integer(launcher.Limits.work_files, help="Files the work directory and /tmp may hold "
                                                           "together.").tag(config=True)
     bwrap = Unicode("", help="Path of the bwrap executable ('' = search PATH, then /usr/bin).").tag(config=True)
+    warm_pool = Integer(1, help="Sandboxed workers each grading process starts ahead of need (0: each when "
+                                "needed); every worker still serves one student only (ffgrader.pool).").tag(config=True)
     reseed = Bool(False, help="Draw new seeds for the hidden checks (recorded in grading_seeds/); by default the "
                               "recorded draw is used again, so every input repeats.").tag(config=True)
     # Set by tools.regrade (not configuration): the parts to grade, the replay's recorder, whether to record.
@@ -346,7 +349,7 @@ class SandboxedGrading(NbGraderPreprocessor):
                                  cell_timeout=cell_timeout, check_timeout=self.check_timeout,
                                  start_timeout=self.start_timeout, bwrap=self.bwrap or None, log=self.log,
                                  budget=budget, caps=Caps(output_bytes=self.output_bytes, added_cells=self.added_cells),
-                                 nocalculus_sympy=nocalc,
+                                 nocalculus_sympy=nocalc, pool=_warm_pool(self.warm_pool) if self.warm_pool else None,
                                  # The language of the release the student handed in (its metadata: student data,
                                  # so it picks words only; unknown or forged values are English).
                                  translator=i18n.feedback_translator(i18n.notebook_language(nb.metadata)))
@@ -386,6 +389,17 @@ def _plain_setup(source_dir):
     atexit.register(shutil.rmtree, libdir, True)
     launcher.stage_library(libdir, ())
     return Assignment(path=Path(source_dir) / "checks.py"), libdir, None
+
+
+@functools.lru_cache(maxsize=4)
+def _warm_pool(ahead):
+    """The grading process's pool of pre-started workers (nbgrader makes a preprocessor per notebook); the
+    workers still waiting are killed when the process exits."""
+    from ffgrader.pool import WarmPool
+
+    pool = WarmPool(ahead)
+    atexit.register(pool.close)
+    return pool
 
 
 @functools.lru_cache(maxsize=4)

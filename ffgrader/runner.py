@@ -109,7 +109,7 @@ def _check_order(assignment, test_ids):
 def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path | None, test_ids,
                    limits=Limits(), cell_timeout=30.0, check_timeout=60.0, start_timeout=60.0, bwrap=None, log=None,
                    budget: Budget | None = None, caps: Caps = Caps(), nocalculus_sympy: Path | None = None,
-                   channel=None, translator=None, seed_of=None, variant=None, watch=None, only=None):
+                   channel=None, translator=None, seed_of=None, variant=None, watch=None, only=None, pool=None):
     """Run the notebook and its checks; rewrite the outputs of ``nb`` in place. Returns the Timings.
 
     ``nocalculus_sympy``: the SymPy package of the by-hand worker (``ffgrader.nocalculus``); required when the
@@ -121,6 +121,7 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
     cell is rewritten with them before anything runs, and the checks read them as ``student.variant``;
     ``watch``: (grade_id, student) -> the student object the check talks to (the replay's recorder);
     ``only``: the grade ids whose checks run (a regrade of one part); the other test cells get no outputs.
+    ``pool``: an ``ffgrader.pool.WarmPool`` of the grading process (pre-started sandboxes, one per student).
     """
     say = translator.translate if translator is not None else (lambda text: text)
     cpu0 = time.process_time()  # this (the grader's) process only: the workers and SymPy children are apart
@@ -153,7 +154,7 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
     def student(sympy_override=None):
         return SandboxStudent(submission_dir, libdir, limits=limits, start_timeout=start_timeout,
                               call_timeout=check_timeout, bwrap=bwrap, sympy_override=sympy_override,
-                              budget=budget, channel=channel)
+                              budget=budget, channel=channel, pool=pool)
 
     main = student()
     hand = None
@@ -220,5 +221,6 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
     if log is not None:
         t = main.timings
         log.info("ffgrader: sandbox start %.2f s (%d restarts), student code %.2f s, replay %.2f s, checks %.2f s, "
-                 "grader cpu %.2f s", t.sandbox_start, t.restarts, t.student_code, t.replay, t.checks, t.grader_cpu)
+                 "grader cpu %.2f s, %d worker(s) pre-started", t.sandbox_start, t.restarts, t.student_code, t.replay,
+                 t.checks, t.grader_cpu, t.prestarted + (hand.timings.prestarted if hand is not None else 0))
     return main.timings

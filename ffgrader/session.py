@@ -112,6 +112,7 @@ class Timings:
     replay: float = 0.0             # cells re-run after restarts
     checks: float = 0.0             # filled by the runner
     restarts: int = 0
+    prestarted: int = 0             # workers handed out already started (ffgrader.pool), restarts included
     grader_cpu: float = 0.0         # CPU seconds of the grading process itself for this notebook (the runner)
 
 
@@ -126,11 +127,13 @@ class Kept:
 
 
 class SandboxStudent:
-    """``channel``: a factory ``(workdir) -> Channel`` (default: a bubblewrap ``Sandbox`` on ``libdir``)."""
+    """``channel``: a factory ``(workdir) -> Channel`` (default: a bubblewrap ``Sandbox`` on ``libdir``);
+    ``pool``: an ``ffgrader.pool.WarmPool`` that hands out pre-started sandboxes of that kind instead (each
+    worker still serves this one student and is killed with it)."""
 
     def __init__(self, submission_dir: Path | None, libdir: Path | None = None, *, limits: Limits = Limits(),
                  start_timeout: float = 60.0, call_timeout: float = 30.0, bwrap: str | None = None,
-                 sympy_override: Path | None = None, budget: Budget | None = None, channel=None):
+                 sympy_override: Path | None = None, budget: Budget | None = None, channel=None, pool=None):
         self.submission_dir, self.limits = submission_dir, limits
         self.start_timeout, self.call_timeout = start_timeout, call_timeout
         self.budget = budget or Budget()
@@ -138,6 +141,9 @@ class SandboxStudent:
         self.variant = None                 # the trusted parameters of this submission's variant (set by the runner)
         self.history: list[dict] = []       # cell requests replayed after a restart
         self.timings = Timings()
+        self._take = None
+        if channel is None and pool is not None and libdir is not None:
+            self._take = lambda: pool.take(submission_dir, libdir, limits, bwrap, sympy_override)
         if channel is None:
             if libdir is None:
                 raise TypeError("SandboxStudent needs libdir (the staged library) or a channel factory")
@@ -158,6 +164,10 @@ class SandboxStudent:
     def launch(self):
         """Start the worker without waiting for it (``ready`` waits): two workers can start side by side."""
         self._t0 = time.monotonic()
+        if self._take is not None:
+            self._box, self._workdir, warm = self._take()
+            self.timings.prestarted += warm
+            return self
         self._workdir = private_copy(self.submission_dir, self.limits)
         self._box = self._channel(self._workdir).start()
         return self

@@ -22,7 +22,6 @@ import traceback
 from collections import OrderedDict
 
 import numpy as np
-import sympy as sp
 
 from ffgrader.sandboxed import wire as P
 
@@ -55,7 +54,8 @@ class _Capture(io.TextIOBase):
 
 
 class Worker:
-    def __init__(self, fd_in, fd_out):
+    def __init__(self, fd_in, fd_out, submission=None):
+        self.submission = submission  # copied into the work directory when the first request arrives
         self.rin = os.fdopen(fd_in, "rb", buffering=0)
         self.fd_out = fd_out
         self.ns = {"__name__": "__main__", "__builtins__": __builtins__}
@@ -89,6 +89,12 @@ class Worker:
                 req = self.receive()
             except EOFError:
                 return
+            if self.submission is not None:
+                # Not before: a worker started ahead of need (ffgrader.pool) gets its submission's files when the
+                # grader hands it to a student, i.e. just before that student's first request.
+                if os.path.isdir(self.submission):  # the submission's files (read-only) -> the work directory
+                    shutil.copytree(self.submission, os.getcwd(), symlinks=True, dirs_exist_ok=True)
+                self.submission = None
             reply = {"id": req.get("id", -1), "ok": True}
             out, err = _Capture(), _Capture()
             saved = sys.stdout, sys.stderr
@@ -157,7 +163,8 @@ class Worker:
     def _resolve(self, v):
         t = type(v)
         if t is P.Sym:
-            return sp.Symbol(v.name, **v.assumptions)
+            import sympy   # on demand: SymPy's import is about half of a worker's start, and most parts never need it
+            return sympy.Symbol(v.name, **v.assumptions)
         if t is P.Rng:
             return np.random.default_rng(v.seed)
         if t is P.Ref:
@@ -232,8 +239,9 @@ def to_plain(value, depth=0):
         return t(to_plain(v, depth + 1) for v in value)
     if t is dict and all(type(k) is str for k in value):
         return {k: to_plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, sp.Basic):
-        return P.Expr(sp.srepr(value))
+    sympy = sys.modules.get("sympy")     # a SymPy object exists only if something imported SymPy
+    if sympy is not None and isinstance(value, sympy.Basic):
+        return P.Expr(sympy.srepr(value))
     try:
         text = repr(value)[:80]
     except Exception:  # noqa: BLE001
@@ -259,9 +267,7 @@ def main(argv):
     fd_in, fd_out = int(argv[1]), int(argv[2])
     for fd in (fd_in, fd_out):
         os.set_inheritable(fd, False)  # not passed on to any subprocess the student starts
-    if len(argv) > 3 and os.path.isdir(argv[3]):  # the submission's files (read-only) -> the work directory
-        shutil.copytree(argv[3], os.getcwd(), symlinks=True, dirs_exist_ok=True)
-    Worker(fd_in, fd_out).serve()
+    Worker(fd_in, fd_out, argv[3] if len(argv) > 3 else None).serve()
 
 
 if __name__ == "__main__":
