@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -120,3 +121,13 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 pass
     return found
+
+
+def course_of(tmp_path: Path, hw: str) -> Path:
+    """A fresh course folder under ``tmp_path``: the repository's nbgrader_config.py and ``solutions/<hw>``."""
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / hw, course / "solutions" / hw,
+                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    return course

@@ -13,6 +13,7 @@ import sys
 import nbformat
 import pytest
 
+from grading_support import course_of
 from tools import classroom as C
 
 ROOT = C.ROOT
@@ -57,15 +58,6 @@ def test_every_shard_process_gets_one_blas_thread(monkeypatch):
     assert env["PATH"].split(os.pathsep)[0] == str(C.Path(sys.executable).parent)
 
 
-def _course(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / HW, course / "solutions" / HW,
-                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    return course
-
-
 def _submit(course):
     solution = nbformat.read(str(ROOT / "solutions" / HW / f"{HW}.ipynb"), as_version=4)
     blank = nbformat.read(str(ROOT / "exercises" / HW / f"{HW}.ipynb"), as_version=4)
@@ -97,7 +89,7 @@ def _hog(n):
 @pytest.mark.nbgrader
 @pytest.mark.xdist_group("nbgrader")
 def test_two_shards_under_load_give_the_serial_scores(tmp_path):
-    course = _course(tmp_path)
+    course = course_of(tmp_path, HW)
     C.register(course, [HW])
     _submit(course)
     C.autograde(HW, course, jobs=1, log=lambda *a: None)
@@ -125,7 +117,7 @@ def test_two_shards_under_load_give_the_serial_scores(tmp_path):
 @pytest.mark.nbgrader
 @pytest.mark.xdist_group("nbgrader")
 def test_a_chosen_subset_is_graded_and_no_one_else(tmp_path):
-    course = _course(tmp_path)
+    course = course_of(tmp_path, HW)
     C.register(course, [HW])
     _submit(course)
     C.autograde(HW, course, jobs=2, students=["Carol-Y", "dan_x"], log=lambda *a: None)

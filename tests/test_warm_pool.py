@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from conftest import ROOT
 from ffgrader import launcher
 from ffgrader.pool import WarmPool
 from ffgrader.session import SandboxStudent
-from grading_support import processes_with
+from grading_support import course_of, processes_with
 from tools import classroom as C
 
 HW = "hw2_perceptron"
@@ -80,15 +79,6 @@ print("POOLPROBE" + json.dumps({"me": me, "seen": seen, "did": did}))
 '''
 
 
-def _course(tmp_path):
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / HW, course / "solutions" / HW,
-                    ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
-    return course
-
-
 def _report(course, sid):
     nb = nbformat.read(course / "autograded" / sid / HW / f"{HW}.ipynb", as_version=4)
     texts = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
@@ -101,7 +91,7 @@ def _report(course, sid):
 @pytest.mark.nbgrader
 @pytest.mark.xdist_group("nbgrader")
 def test_students_graded_by_one_process_through_the_pool_cannot_reach_each_other(tmp_path):
-    course = _course(tmp_path)
+    course = course_of(tmp_path, HW)
     C.register(course, [HW])
     solution = nbformat.read(ROOT / "solutions" / HW / f"{HW}.ipynb", as_version=4)
     for sid in STUDENTS:
