@@ -74,7 +74,7 @@
       oneLineLines: oneLine.querySelector("mjx-container") ? lines(oneLine.querySelector("mjx-container")).length : 0,
       boxWidth: box ? box.clientWidth : div.clientWidth,
       oneLineWidth: box && oneLine.querySelector("mjx-container") ? naturalWidth(oneLine, box) : 0,
-      scrolls: box ? box.scrollWidth > box.clientWidth + 1 : false,
+      scrolls: box ? box.scrollWidth > box.clientWidth : false,   // as axe and reader.js count it
       tabindex: box ? box.getAttribute("tabindex") : null,
       label: box ? box.getAttribute("aria-label") : null,
       // Everything the number element holds (Sphinx's "#" permalink sign was in it, and drawn on phones).
@@ -106,7 +106,7 @@
   // ---- Tab stops among the formulas ---------------------------------------------------------------
   const tabStops = Array.from(article.querySelectorAll("div.math, div.math *, span.math, span.math *"))
     .filter((el) => el.tabIndex >= 0 && visible(el))
-    .map((el) => ({tag: el.tagName.toLowerCase(), cls: el.className || "", scrolls: el.scrollWidth > el.clientWidth + 1,
+    .map((el) => ({tag: el.tagName.toLowerCase(), cls: el.className || "", scrolls: el.scrollWidth > el.clientWidth,
                    label: el.getAttribute("aria-label")}));
 
   return {untypeset, rawTex, equations, tableSplits, tabStops};
