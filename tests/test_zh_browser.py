@@ -84,6 +84,9 @@ def _uncovered(pg, cdp, used: set) -> set[str]:
     """The Chinese characters of the open page that none of the installed fonts Chromium used for their
     element holds (they are drawn as tofu boxes)."""
     assert pg.evaluate(MARK_CJK) > 0, "no Chinese text at all"
+    # Sections below the first screen are rendered only near it (reader.css), and an unrendered node has no
+    # fonts: lay the page out whole, as for a page opened at an anchor.
+    pg.evaluate("document.documentElement.classList.add('reader-deep-link'); document.body.offsetHeight")
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
     root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
