@@ -52,9 +52,8 @@ def personalize(nb, values: dict):
     if not variants.apply(nb, values):
         raise ValueError(f"the notebook has no code cell with grade id {variants.VARIANT_CELL!r}")
     for cell in nb.cells:
-        nbg = cell.metadata.get("nbgrader", {})
-        if nbg.get("grade_id") == variants.VARIANT_CELL and "checksum" in nbg:
-            nbg["checksum"] = compute_checksum(cell)
+        if variants.is_variant_cell(cell) and "checksum" in cell.metadata["nbgrader"]:
+            cell.metadata["nbgrader"]["checksum"] = compute_checksum(cell)
     return nb
 
 
@@ -70,11 +69,6 @@ def roster(db_url: str) -> dict:
         return {s.id: s.lms_user_id for s in gb.students}
 
 
-def _has_variant_cell(nb) -> bool:
-    return any(c.get("cell_type") == "code" and c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-               == variants.VARIANT_CELL for c in nb.cells)
-
-
 class ReleaseAssignment(ExchangeReleaseAssignment):
     """nbgrader's release, plus each gradebook student's variant under ``.variants/``."""
 
@@ -86,7 +80,7 @@ class ReleaseAssignment(ExchangeReleaseAssignment):
         notebooks = {}
         for path in sorted(src.rglob("*.ipynb")) if spec else ():
             nb = nbformat.read(str(path), as_version=4)
-            if _has_variant_cell(nb):
+            if any(variants.is_variant_cell(c) for c in nb.cells):
                 notebooks[path.relative_to(src)] = nb
         if spec and not notebooks:
             self.fail(f"{checks} declares VARIANTS but no notebook in {src} has a code cell with grade id "

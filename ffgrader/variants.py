@@ -96,13 +96,18 @@ def values_of(student, spec) -> dict:
     return values
 
 
+def is_variant_cell(cell) -> bool:
+    """``cell`` is a code cell with the grade id ``VARIANT_CELL`` (metadata of any shape: notebooks may be hostile)."""
+    meta = cell.get("metadata")
+    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return cell.get("cell_type") == "code" and isinstance(nbg, dict) and nbg.get("grade_id") == VARIANT_CELL
+
+
 def apply(nb, values: dict) -> bool:
     """Rewrite the variant cell(s) of ``nb`` with ``values``; True if the notebook has one."""
     found = False
     for cell in nb.cells:
-        meta = cell.get("metadata")
-        nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-        if cell.get("cell_type") == "code" and isinstance(nbg, dict) and nbg.get("grade_id") == VARIANT_CELL:
+        if is_variant_cell(cell):
             cell.source = render(values)
             found = True
     return found
