@@ -152,7 +152,7 @@ class OverwriteCells(_NbgraderOverwriteCells):
     def preprocess(self, nb, resources):
         self._prose = i18n.feedback_prose(i18n.notebook_language(nb.metadata))
         self._changed = tamper_record(resources)
-        self._sources = None  # the notebook's gradebook cells by name: one query per notebook, not one per cell
+        self._source_nb = None  # the notebook's gradebook record: one query per notebook, not one per cell
         self._released = _ReleasedForm(config=self.config)
         nb, resources = super().preprocess(nb, resources)
         # One line per changed cell, naming the student, the cell and what changed (an honest or untouched
@@ -206,14 +206,16 @@ class OverwriteCells(_NbgraderOverwriteCells):
         source = self._source_cell(grading["grade_id"])
         return (mine, source.source) if mine is not None and source is not None else None
 
+    def _source_notebook(self):
+        if getattr(self, "_source_nb", None) is None:
+            self._source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        return self._source_nb
+
     def _source_cell(self, gid):
-        if getattr(self, "_sources", None) is None:
-            source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
-            self._sources = {c.name: c for c in source_nb.source_cells}
-        return self._sources.get(gid)
+        return next((c for c in self._source_notebook().source_cells if c.name == gid), None)
 
     def add_missing_grade_cells(self, nb, resources):
-        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_nb = self._source_notebook()
         order = [c.name for c in source_nb.source_cells]
         by_name = {c.name: c for c in source_nb.source_cells}
         solutions = {c.name for c in source_nb.solution_cells}
