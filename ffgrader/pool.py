@@ -1,6 +1,6 @@
 """Sandboxed workers started ahead of need, one grading process's warm pool (trusted side).
 
-Starting a worker (bwrap, the interpreter, numpy and SymPy) takes a few tenths of a second, most of it spent
+Starting a worker (bwrap, the interpreter and numpy; SymPy when a part needs it) takes a few tenths of a second, most of it spent
 inside the sandbox while the grader waits. ``WarmPool.take`` hands out a worker that was started while the
 previous notebook ran, and starts the next one at once, so that the start overlaps the student's cells, the
 checks and nbgrader's own work on the trusted side.
