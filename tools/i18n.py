@@ -247,7 +247,8 @@ def pdf() -> int:
     """The Chinese edition as one PDF: its single-page build printed by tools/book_pdf.py (the English
     PDF's printer, pointed at the Chinese build), next to the Chinese site's pages. Chromium breaks the
     Chinese lines (between characters, not before 。，) and embeds the installed CJK font."""
-    rc = _sphinx("singlehtml", ZH_BUILD / "singlehtml", ZH_BUILD / ".doctrees")
+    # The execution cache of the HTML build (`make book` gives the Chinese edition its own).
+    rc = _sphinx("singlehtml", ZH_BUILD / "singlehtml", ZH_BUILD / ".doctrees", own=own_cache().exists())
     if rc:
         return rc
     out = ZH_OUT / PDF_NAME  # in Sphinx's output folder: every later build copies it along
