@@ -363,6 +363,16 @@ def _host_paths():
     return binds
 
 
+def _base_site_packages() -> list[str]:
+    """The Python installation's own site-packages when the worker's packages come from a virtualenv's."""
+    import sysconfig
+
+    base = os.path.realpath(sys.base_prefix)
+    own = os.path.realpath(sysconfig.get_paths(vars={"base": base, "platbase": base})["purelib"])
+    site = os.path.realpath(sysconfig.get_paths()["purelib"])
+    return [own] if own != site and os.path.isdir(own) and (own + os.sep).startswith(base + os.sep) else []
+
+
 def inside_path(host: str) -> str:
     """Where the host path ``host`` (under the Python installation or site-packages) appears in the sandbox."""
     real = os.path.realpath(host)
@@ -550,6 +560,10 @@ class Sandbox(Channel):
                 args += ["--ro-bind", etc, etc]
         for host, inside in _host_paths():
             args += ["--ro-bind", host, inside]
+        for hidden in _base_site_packages():
+            # the installation's own packages (a full SymPy among them) are not the worker's: with them in
+            # view, a by-hand answer imported that SymPy's calculus from there
+            args += ["--tmpfs", inside_path(hidden), "--remount-ro", inside_path(hidden)]
         if self.sympy_override is not None:
             import sympy
 

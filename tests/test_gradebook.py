@@ -39,7 +39,7 @@ LATE_30H = "2026-11-22 05:59:00.000000 UTC"
 ROSTER = ("id,first_name,last_name,email,lms_user_id\n"
           "alice,Alice,Liddell,alice@x.edu,1001\nbob,Bob,Marley,bob@x.edu,1002\ncarol,Carol,Danvers,carol@x.edu,1003\n"
           "dave,Dave,Bowman,dave@x.edu,1004\nerin,Erin,Hannon,erin@x.edu,1005\nfrank,Frank,Poole,frank@x.edu,1006\n")
-pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, pytest.mark.xdist_group("nbgrader")]
+pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, pytest.mark.xdist_group("gradebook")]  # the module's class is graded once
 
 
 def classroom(course, *args):

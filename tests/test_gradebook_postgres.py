@@ -27,7 +27,7 @@ from tools import classroom as C
 
 from test_gradebook import HW, LATE_30H, hand_in, new_course
 
-pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, pytest.mark.xdist_group("nbgrader")]
+pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
 DUE = "2026-11-20T23:59:00+00:00"
 
 

@@ -104,7 +104,7 @@ def _fresh_submitted(course):
 
 @pytest.mark.slow
 @pytest.mark.nbgrader
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("lms")  # the module's course is built once
 def test_canvas_download_names_are_collected_under_roster_ids(course):
     sol = (course / "solutions" / HW / f"{HW}.ipynb").read_bytes()
     blank = (course / "exercises" / HW / f"{HW}.ipynb").read_bytes()
@@ -124,7 +124,7 @@ def test_canvas_download_names_are_collected_under_roster_ids(course):
 
 @pytest.mark.slow
 @pytest.mark.nbgrader
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("lms")  # the module's course is built once
 def test_moodle_download_names_flat_and_in_folders(course):
     sol = (course / "solutions" / HW / f"{HW}.ipynb").read_bytes()
     blank = (course / "exercises" / HW / f"{HW}.ipynb").read_bytes()
@@ -142,7 +142,7 @@ def test_moodle_download_names_flat_and_in_folders(course):
 
 @pytest.mark.slow
 @pytest.mark.nbgrader
-@pytest.mark.xdist_group("nbgrader")
+@pytest.mark.xdist_group("lms")  # the module's course is built once
 def test_a_late_submission_gets_the_documented_penalty_in_the_export(course, tmp_path):
     _fresh_submitted(course)
     sol = (course / "solutions" / HW / f"{HW}.ipynb").read_bytes()

@@ -25,7 +25,9 @@ import pytest
 from attacks.course import ROOT, load, run_nbgrader, scores, submit
 from tools.env import tool_env
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
+# The plain assignment is graded once per module (its tests together); nbgrader's suite is one long test of its own.
+PLAIN = pytest.mark.xdist_group("nbgrader_plain")
 
 HW = "ps1"
 GUIDE = ROOT / "book" / "appendix" / "instructor_guide.md"
@@ -91,11 +93,13 @@ def plain(tmp_path_factory):
             "release": release}
 
 
+@PLAIN
 def test_hidden_tests_are_not_released(plain):
     text = "\n".join(c.source for c in plain["release"].cells)
     assert "HIDDEN TESTS" not in text and "[0, 1, 4, 9, 16, 25]" not in text
 
 
+@PLAIN
 def test_plain_assignment_is_graded_by_its_asserts(plain):
     sc = plain["scores"]
     assert sc["right"] == {"test_squares": 2, "test_empty": 1}
@@ -103,12 +107,14 @@ def test_plain_assignment_is_graded_by_its_asserts(plain):
     assert sc["untouched"] == {"test_squares": 0, "test_empty": 0}
 
 
+@PLAIN
 def test_plain_assignment_runs_in_the_sandbox(plain):
     nb = load(plain["course"] / "autograded" / "right" / HW / f"{HW}.ipynb")
     setup = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
     assert "graded on sandbox" in "".join(o.get("text", "") for o in setup.outputs)
 
 
+@PLAIN
 def test_log_says_once_what_the_format_cannot_guarantee(plain):
     log = plain["log"]
     notes = [ln for ln in log.splitlines() if "has no checks.py" in ln]
@@ -120,6 +126,7 @@ def test_log_says_once_what_the_format_cannot_guarantee(plain):
     assert [ln for ln in log.splitlines() if re.search(r"WARNING|ERROR|Traceback", ln) and ln not in notes] == []
 
 
+@PLAIN
 def test_a_hidden_test_can_be_defeated_from_the_students_process(plain):
     """The stated limit, shown: the same wrong answer as visible_only earns the hidden test's points."""
     assert plain["scores"]["defeats"] == {"test_squares": 2, "test_empty": 1}
@@ -141,6 +148,7 @@ def documented_differences() -> set:
             for name in re.findall(r"`(test_\w+)`", line.split(":")[0])}
 
 
+@pytest.mark.xdist_group("nbgrader_suite")
 def test_nbgrader_autograde_suite_under_the_course_configuration(tmp_path):
     assert SUITE.is_file(), SUITE
     (tmp_path / "pytest.ini").write_text("[pytest]\n")  # nbgrader's tests, not this repository's pytest settings

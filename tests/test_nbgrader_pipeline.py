@@ -19,7 +19,8 @@ from attacks.course import (
     submit, tree_bytes,
 )
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
+GRADED = pytest.mark.xdist_group("pipeline")  # the tests of the `graded` course, graded once per module
 
 HW = "fx"
 CONFIG = "c.SandboxedGrading.cell_timeout = 5\nc.SandboxedGrading.check_timeout = 5"
@@ -70,12 +71,14 @@ def graded(tmp_path_factory):
             "scores": scores(course, HW, list(subs) + ["malformed"])}
 
 
+@GRADED
 def test_solution_full_blank_zero(graded):
     points, sc = graded["points"], graded["scores"]
     assert points == {"test_1": 2, "test_2": 2, "test_3": 1}
     assert sc["full"] == points and sc["blank"] == {g: 0 for g in points}
 
 
+@GRADED
 @pytest.mark.parametrize("student, lost", [
     ("onewrong", {"test_1"}), ("equivform", set()), ("wrongexpr", {"test_2"}), ("byhand", {"test_2"}),
     ("warns", set()), ("aslist", {"test_1"}), ("loop", {"test_3"}), ("raises", {"test_1"}),
@@ -86,6 +89,7 @@ def test_each_mistake_loses_exactly_its_part(graded, student, lost):
     assert all(got[g] == 0 for g in lost)
 
 
+@GRADED
 @pytest.mark.parametrize("student, grade_id, words", [
     ("onewrong", "test_1", ["[1 double]", "expected", "x"]),
     ("byhand", "test_2", ["[2 dexp]", "by hand", "calculus", "switched off"]),
@@ -103,6 +107,7 @@ def test_failure_messages_name_part_and_problem(graded, student, grade_id, words
         assert w in outs[0].evalue, (w, outs[0].evalue)
 
 
+@GRADED
 def test_cell_outputs_show_what_the_cell_did(graded):
     course = graded["course"]
     nb = load(course / "autograded" / "loop" / HW / f"{HW}.ipynb")
@@ -116,6 +121,7 @@ def test_cell_outputs_show_what_the_cell_did(graded):
     assert "visible test passed" not in str(cell_by_id(nb, "test_1").outputs)
 
 
+@GRADED
 def test_malformed_notebook_is_reported_and_the_others_graded(graded):
     log = graded["proc"].stdout + graded["proc"].stderr
     assert graded["proc"].returncode != 0 and "malformed" in log
@@ -123,6 +129,7 @@ def test_malformed_notebook_is_reported_and_the_others_graded(graded):
     assert graded["scores"]["full"] == graded["points"]
 
 
+@GRADED
 def test_feedback_leaks_no_hidden_test_rubric_or_path(graded):
     course = graded["course"]
     texts = feedback_texts(course, HW)
@@ -138,6 +145,7 @@ def test_feedback_leaks_no_hidden_test_rubric_or_path(graded):
     assert "[1 double]" in texts["onewrong"]  # the failure message itself reaches the student
 
 
+@GRADED
 def test_checks_file_is_never_released_nor_copied_to_submissions(graded):
     course = graded["course"]
     assert not list((course / "exercises").rglob("checks.py"))
@@ -145,6 +153,7 @@ def test_checks_file_is_never_released_nor_copied_to_submissions(graded):
     assert not list((course / "feedback").rglob("checks.py"))
 
 
+@GRADED
 def test_grades_export_to_csv(graded):
     course = graded["course"]
     run_nbgrader(course, "export", "--to", "grades.csv", cli=True)

@@ -87,7 +87,6 @@ def _hog(n):
 
 @pytest.mark.slow
 @pytest.mark.nbgrader
-@pytest.mark.xdist_group("nbgrader")
 def test_two_shards_under_load_give_the_serial_scores(tmp_path):
     course = course_of(tmp_path, HW)
     C.register(course, [HW])
@@ -115,7 +114,6 @@ def test_two_shards_under_load_give_the_serial_scores(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.nbgrader
-@pytest.mark.xdist_group("nbgrader")
 def test_a_chosen_subset_is_graded_and_no_one_else(tmp_path):
     course = course_of(tmp_path, HW)
     C.register(course, [HW])

@@ -24,7 +24,7 @@ from grading_support import load_checks, loopback
 from tools.env import tool_env
 from tools.regrade import Recorder, plain
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("reproducible")]  # graded twice once per module
 
 HW = "hw2_perceptron"
 STUDENTS = ("alice", "bob", "carol")

