@@ -35,12 +35,20 @@ $(NODE_STAMP): package.json package-lock.json
 
 node-deps: $(NODE_STAMP)
 
+# The English edition into _build/html and, at the same time on the other core, the Chinese edition (中文版)
+# from the same source and the locales/ catalogs (tools/i18n.py): each executes the notebooks into its own
+# cache, one process each. The Chinese build's output is shown after the English one's, then the Chinese
+# edition is copied into _build/html/zh.
 book: $(STAMP) $(NODE_STAMP)
-	@start=$$(date +%s); \
-	$(BIN)/jupyter-book build . --builder html -W -n --keep-going || exit 1; \
-	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s"
-	# The Chinese edition (中文版) from the same source and locales/ catalogs, into _build/html/zh (tools/i18n.py).
-	$(BIN)/python -m tools.i18n build
+	@mkdir -p _build; start=$$(date +%s); \
+	$(BIN)/python -m tools.i18n html > _build/zh-html.log 2>&1 & zh=$$!; \
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going; en=$$?; \
+	wait $$zh; zhrc=$$?; \
+	echo "--- the Chinese edition's build (_build/zh-html.log) ---"; cat _build/zh-html.log; \
+	if [ $$en != 0 ]; then echo "The English build failed (above)." >&2; exit 1; fi; \
+	if [ $$zhrc != 0 ]; then echo "The Chinese build failed (_build/zh-html.log, above)." >&2; exit 1; fi; \
+	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s (both editions)"
+	$(BIN)/python -m tools.i18n install
 
 # The course as students get it, in _build/publish/ (tools/publish.py): the student site (its notebooks
 # executed from make book's cache), the homework notebooks, the wheel students install, Binder files.
@@ -75,11 +83,15 @@ PYTEST_ARGS ?=
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The whole book as one PDF, linked from the introduction: the single-page build (same execution
-# cache as the HTML) printed by Debian's Chromium into _build/html/ (tools/book_pdf.py).
+# cache as the HTML) printed by Debian's Chromium into _build/html/ (tools/book_pdf.py); the Chinese PDF
+# (tools.i18n pdf) is made at the same time, its output shown after the English one's.
 pdf: book browser-deps
-	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
-	$(BIN)/python -m tools.book_pdf
-	$(BIN)/python -m tools.i18n pdf
+	@$(BIN)/python -m tools.i18n pdf > _build/zh-pdf.log 2>&1 & zh=$$!; \
+	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going && $(BIN)/python -m tools.book_pdf; en=$$?; \
+	wait $$zh; zhrc=$$?; \
+	echo "--- the Chinese PDF (_build/zh-pdf.log) ---"; cat _build/zh-pdf.log; \
+	if [ $$en != 0 ]; then echo "The English PDF failed (above)." >&2; exit 1; fi; \
+	if [ $$zhrc != 0 ]; then echo "The Chinese PDF failed (_build/zh-pdf.log, above)." >&2; exit 1; fi
 
 test: book pdf browser-deps sandbox-deps db-deps
 	$(PYTEST)

@@ -9,6 +9,8 @@ language switch on its command line (jupyter-book issue 1791), so this module ca
 ``jupyter-book config sphinx`` + ``sphinx-build -D language=zh_CN``, without writing a ``conf.py``.
 
     python -m tools.i18n build            # the Chinese edition into _build/html/zh (after the English build)
+    python -m tools.i18n html             # ... into _build/zh/html, own execution cache (beside the English build)
+    python -m tools.i18n install          # ... then copied into the English site (`make book` runs these two)
     python -m tools.i18n update           # English changed: refresh every catalog (new strings, fuzzy ones)
     python -m tools.i18n report [--check] # per page: translated / fuzzy / untranslated strings
     python -m tools.i18n pdf              # the Chinese PDF (_build/html/zh/feedforward-neural-networks.pdf)
@@ -103,7 +105,15 @@ def figure_catalog(work: Path = ZH_BUILD) -> Path | None:
     return mo
 
 
-def _overrides(builder: str, toc: Path, cache: Path, work: Path) -> dict:
+def own_cache(work: Path = ZH_BUILD) -> Path:
+    """The Chinese edition's own execution cache, keyed by the figure catalog (``plain`` while it translates
+    nothing): what the build uses when figure labels are translated, or when it runs beside the English
+    build (two processes must not execute into one cache)."""
+    mo = figure_catalog(work)
+    return work / f".jupyter_cache-{mo.stem if mo is not None else 'plain'}"
+
+
+def _overrides(builder: str, toc: Path, cache: Path, work: Path, own: bool = False) -> dict:
     overrides = {
         "external_toc_path": toc.as_posix(),
         "latex_individualpages": False,
@@ -121,9 +131,8 @@ def _overrides(builder: str, toc: Path, cache: Path, work: Path) -> dict:
         overrides["html_search_language"] = LANGUAGE
         # Every string that is still English gets the class "untranslated" (tools/edition marks it).
         overrides["translation_progress_classes"] = "untranslated"
-        mo = figure_catalog(work)
-        if mo is not None:  # labels inside figures in Chinese: the notebooks run again, with their own cache
-            overrides["nb_execution_cache_path"] = str(work / f".jupyter_cache-{mo.stem}")
+        if own or figure_catalog(work) is not None:  # labels in figures in Chinese: the notebooks run again
+            overrides["nb_execution_cache_path"] = str(own_cache(work))
     return overrides
 
 
@@ -150,7 +159,7 @@ def translated_toc(toc: Path, work: Path) -> Path:
 
 
 def _sphinx(builder: str, outdir: Path, doctreedir: Path, *, toc: Path | None = None, cache: Path | None = None,
-            work: Path = ZH_BUILD) -> int:
+            work: Path = ZH_BUILD, own: bool = False) -> int:
     """Jupyter Book's own Sphinx build of the book (``_config.yml`` + ``toc``) with the Chinese overrides;
     ``cache``: the English build's execution cache."""
     from jupyter_book.sphinx import build_sphinx
@@ -159,7 +168,7 @@ def _sphinx(builder: str, outdir: Path, doctreedir: Path, *, toc: Path | None = 
     cache = cache or BUILD / ".jupyter_cache"
     if builder != "gettext":
         toc = translated_toc(toc, work)
-    overrides = _overrides(builder, toc, cache, work)
+    overrides = _overrides(builder, toc, cache, work, own)
     mo = figure_catalog(work) if builder != "gettext" else None
     env = {"NNLIB_FIGURE_CATALOG": str(mo)} if mo else {}
     old = {k: os.environ.get(k) for k in env}
@@ -180,33 +189,54 @@ def _sphinx(builder: str, outdir: Path, doctreedir: Path, *, toc: Path | None = 
     return result
 
 
-def build_edition(site: Path, work: Path, toc: Path | None = None, cache: Path | None = None) -> int:
-    """The Chinese edition next to a built English site: Sphinx into ``work``/html (myst-nb keeps its
-    executed notebooks next to that folder), then copied to ``site``/zh. ``toc`` and ``cache``: the English
-    build's table of contents and execution cache (``tools/publish.py`` builds the students' site so)."""
-    if not (site / "index.html").exists():
-        print(f"{site} has no English edition: build it first (make book).", file=sys.stderr)
-        return 1
+def html(work: Path = ZH_BUILD, toc: Path | None = None, cache: Path | None = None, own: bool = False) -> int:
+    """Sphinx's build of the Chinese edition into ``work``/html (myst-nb keeps its executed notebooks next to
+    that folder). ``toc`` and ``cache``: the English build's table of contents and execution cache; ``own``:
+    execute into the edition's own cache, so that it can run while the English build does (`make book`)."""
     start = time.monotonic()
     # Always a whole build (the notebooks come from the execution cache, so it costs what an incremental
     # one does): an incremental Chinese build lost the index entries of the pages it did not re-read, and
     # with them the ranking that puts a term's defining page first.
     for old in (work / "html", work / ".doctrees"):
         shutil.rmtree(old, ignore_errors=True)
-    rc = _sphinx("html", work / "html", work / ".doctrees", toc=toc, cache=cache, work=work)
-    if rc:
-        return rc
+    rc = _sphinx("html", work / "html", work / ".doctrees", toc=toc, cache=cache, work=work, own=own)
+    if not rc:
+        own = own or figure_catalog(work) is not None
+        print(f"Chinese edition built into {work / 'html'} in {time.monotonic() - start:.0f} s"
+              f" ({'own execution cache' if own else 'English execution cache'}"
+              f"{': figure labels translated' if figure_catalog(work) else ''})")
+    return rc
+
+
+def install(site: Path, work: Path = ZH_BUILD) -> int:
+    """The built Chinese edition (``work``/html) copied into the English site as ``site``/zh."""
+    if not (site / "index.html").exists():
+        print(f"{site} has no English edition: build it first (make book).", file=sys.stderr)
+        return 1
+    if not (work / "html" / "index.html").exists():
+        print(f"{work / 'html'} holds no Chinese edition: build it first (python -m tools.i18n html).",
+              file=sys.stderr)
+        return 1
     if (site / "zh").exists():
         shutil.rmtree(site / "zh")
     shutil.copytree(work / "html", site / "zh")
-    print(f"Chinese edition built into {site / 'zh'} in {time.monotonic() - start:.0f} s"
-          f" ({'own execution cache: figure labels translated' if figure_catalog(work) else 'English execution cache'})")
+    print(f"Chinese edition copied into {site / 'zh'}")
     print(format_report(json.loads((work / REPORT.name).read_text(encoding="utf-8"))))
     return 0
 
 
+def build_edition(site: Path, work: Path, toc: Path | None = None, cache: Path | None = None) -> int:
+    """The Chinese edition next to a built English site: :func:`html`, then :func:`install`. ``toc`` and
+    ``cache``: the English build's table of contents and execution cache (``tools/publish.py`` builds the
+    students' site so)."""
+    if not (site / "index.html").exists():
+        print(f"{site} has no English edition: build it first (make book).", file=sys.stderr)
+        return 1
+    return html(work, toc, cache) or install(site, work)
+
+
 def build() -> int:
-    """The Chinese edition of `make book`: _build/zh/html, copied to _build/html/zh."""
+    """The Chinese edition after `make book`'s English build: _build/zh/html, copied to _build/html/zh."""
     return build_edition(BUILD / "html", ZH_BUILD)
 
 
@@ -217,7 +247,8 @@ def pdf() -> int:
     """The Chinese edition as one PDF: its single-page build printed by tools/book_pdf.py (the English
     PDF's printer, pointed at the Chinese build), next to the Chinese site's pages. Chromium breaks the
     Chinese lines (between characters, not before 。，) and embeds the installed CJK font."""
-    rc = _sphinx("singlehtml", ZH_BUILD / "singlehtml", ZH_BUILD / ".doctrees")
+    # The execution cache of the HTML build (`make book` gives the Chinese edition its own).
+    rc = _sphinx("singlehtml", ZH_BUILD / "singlehtml", ZH_BUILD / ".doctrees", own=own_cache().exists())
     if rc:
         return rc
     out = ZH_OUT / PDF_NAME  # in Sphinx's output folder: every later build copies it along
@@ -404,7 +435,10 @@ def check(report: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.i18n", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("build", help="build the Chinese edition into _build/html/zh")
+    sub.add_parser("build", help="build the Chinese edition into _build/html/zh (after the English build)")
+    sub.add_parser("html", help="build the Chinese edition into _build/zh/html with its own execution cache "
+                                "(it can run beside the English build; then: install)")
+    sub.add_parser("install", help="copy _build/zh/html into the English site as _build/html/zh")
     sub.add_parser("update", help="refresh the catalogs from the English pages")
     sub.add_parser("pdf", help="the Chinese PDF, after the Chinese HTML build")
     rep = sub.add_parser("report", help="translated / fuzzy / untranslated strings per page")
@@ -412,6 +446,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "build":
         return build()
+    if args.command == "html":
+        return html(own=True)
+    if args.command == "install":
+        return install(BUILD / "html")
     if args.command == "update":
         return update()
     if args.command == "pdf":
