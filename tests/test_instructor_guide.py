@@ -61,20 +61,56 @@ def blocks(text: str) -> list[dict]:
     return out
 
 
+# Before each block: the wall-clock seconds since the start and the CPU seconds (user + system) of every
+# command finished so far (the shell's children, from /proc: bash's `times` cannot be read from a `$(...)`
+# subshell), so a failure's output and a profile run show where the time goes. With TRACE set, every command
+# is also written to that file with the time it started (xtrace on its own descriptor: the guide's output
+# stays as it is).
+PROLOGUE = r"""set -euo pipefail
+__t0=$EPOCHREALTIME __tck=$(getconf CLK_TCK)
+__announce() {
+    local -; set +x
+    local st; read -r -a st < /proc/$$/stat
+    awk -v what="$1" -v now="$EPOCHREALTIME" -v t0="$__t0" -v cpu=$(( st[15] + st[16] )) -v tck="$__tck" \
+        'BEGIN { printf ">>> guide %s at %.1f s (CPU of the commands so far: %.1f s)\n", what, now - t0, cpu / tck }' >&2
+}
+if [[ -n "${TRACE:-}" ]]; then
+    exec {__trace}>"$TRACE"; BASH_XTRACEFD=$__trace; PS4='+ $EPOCHREALTIME '; set -x
+fi"""
+
+
 def script(text: str, repo: Path) -> str:
-    """One bash script: every bash block (with its directives), each announced on stderr."""
-    parts = ["set -euo pipefail"]
+    """One bash script: every bash block (with its directives), each announced on stderr with the time."""
+    parts = [PROLOGUE]
     for b in blocks(text):
         if b["lang"] != "bash" or b["skip"]:
             continue
         code = b["code"].replace(CLONE_URL, str(repo))
-        parts.append(f"echo '>>> guide line {b['line']}' >&2")
+        parts.append(f"__announce 'line {b['line']}'")
         parts += b["before"]
         # Right after the clone line (before `make setup` in the same block): link the venv, age the stamps.
         parts.append("\n".join(line + ("\n__AFTER_CLONE__" if "git clone" in line else "")
                                for line in code.splitlines()))
         parts += [f"{a}  # guide-test: after (line {b['line']})" for a in b["after"]]
+    parts.append("__announce end")
     return "\n".join(parts) + "\n"
+
+
+ANNOUNCED = re.compile(r"^>>> guide (.+?) at ([\d.]+) s \(CPU of the commands so far: ([\d.]+) s\)$", re.M)
+TRACED = re.compile(r"^\++ (\d+\.\d+) (.*)$", re.M)
+
+
+def profile(stderr: str, trace: str = "", top: int = 12) -> str:
+    """Seconds (wall, CPU of the finished commands) per guide block, and the longest traced commands."""
+    marks = [(what, float(t), float(c)) for what, t, c in ANNOUNCED.findall(stderr)]
+    lines = [f"{what:>10}: {t1 - t0:7.1f} s wall {c1 - c0:7.1f} s CPU"
+             for (what, t0, c0), (_, t1, c1) in zip(marks, marks[1:])]
+    starts = [(float(t), cmd) for t, cmd in TRACED.findall(trace)]
+    longest = sorted(((t1 - t0, cmd) for (t0, cmd), (t1, _) in zip(starts, starts[1:])
+                      if not cmd.startswith(("__announce", "local -", "set +x"))), reverse=True)[:top]
+    return "\n".join(["seconds per block (line of the guide):", *lines,
+                      *(["longest commands (wall s):"] if longest else []),
+                      *(f"{d:7.1f}  {cmd[:110]}" for d, cmd in longest)])
 
 
 def snapshot_repo(dest: Path) -> Path:
@@ -109,6 +145,21 @@ def test_guide_blocks_parse_and_directives_are_attached():
         blocks("% guide-test: before true\nsome text\n```bash\ntrue\n```\n")
 
 
+def test_the_script_reports_seconds_per_block(tmp_path):
+    """The announce line before each block carries the time, so a slow or failing run says where."""
+    text = "```bash\npython -c 'sum(range(3 * 10**6))'\n```\n\n% guide-test: after test -d .\n```bash\ntrue\n```\n"
+    (tmp_path / "guide.sh").write_text(script(text, tmp_path))
+    proc = subprocess.run(["bash", str(tmp_path / "guide.sh")], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "TRACE": str(tmp_path / "trace.log")})
+    assert proc.returncode == 0, proc.stderr
+    assert [m[0] for m in ANNOUNCED.findall(proc.stderr)] == ["line 1", "line 6", "end"], proc.stderr
+    report = profile(proc.stderr, (tmp_path / "trace.log").read_text())
+    assert re.search(r"line 1: +[\d.]+ s wall +[\d.]+ s CPU", report), report
+    commands = report.split("longest commands (wall s):\n")[1].splitlines()
+    assert "python -c 'sum(range(3 * 10**6))'" in commands[0], report  # the guide's command, not the prologue
+    assert not any("__announce" in c or "set +x" in c for c in commands), report
+
+
 @pytest.mark.slow
 @pytest.mark.nbgrader
 @pytest.mark.xdist_group("nbgrader")
@@ -132,8 +183,11 @@ def test_every_command_of_the_guide_runs_in_a_fresh_clone(tmp_path):
     env.update(HOME=str(tmp_path / "home"), MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                PATH=os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != str(venv / "bin")))
     (tmp_path / "home").mkdir()
+    env["TRACE"] = str(tmp_path / "trace.log")
     proc = subprocess.run(["bash", str(tmp_path / "guide.sh")], cwd=work, env=env, capture_output=True, text=True)
-    log = f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-8000:]}"
+    timing = profile(proc.stderr, (tmp_path / "trace.log").read_text(errors="replace"))
+    print(timing)  # pytest -rP shows it
+    log = f"--- stdout ---\n{proc.stdout[-6000:]}\n--- stderr ---\n{proc.stderr[-8000:]}\n--- {timing}"
     assert proc.returncode == 0, log
     course = work / "course"
     # What the first steps promise: one gradebook with every assignment and the roster.

@@ -60,9 +60,19 @@ def normalize(path: Path) -> bytes:
 def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT, lang: str = "en") -> list[str]:
     """Run nbgrader generate_assignment for ``names`` (default: all) and write exercises into ``out``; with
     ``lang`` other than English, the released notebooks' prose translated (``tools.homework_i18n``)."""
-    if lang not in RELEASES:
-        raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(RELEASES)}")
+    return generate_releases({lang: out}, names, root)
+
+
+def generate_releases(outs: dict[str, Path], names: list[str] | None = None, root: Path = ROOT) -> list[str]:
+    """One ``nbgrader generate_assignment`` of ``names`` (default: all), written as the release of every
+    language of ``outs`` ({lang: directory}): the Chinese release is the English one with its prose
+    translated, so both come from the same generation."""
+    unknown = [lang for lang in outs if lang not in RELEASES]
+    if unknown:
+        raise ValueError(f"unknown language {unknown[0]!r}: choose one of {', '.join(RELEASES)}")
     names = names or assignments(root)
+    if not names:
+        return []
     untranslated = {}
     with tempfile.TemporaryDirectory(prefix="ffnn-course-") as tmp:
         course = Path(tmp)
@@ -74,42 +84,47 @@ def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT, 
             # The hidden checks are not even copied: nbgrader cannot release what it never sees.
             shutil.copytree(root / "solutions" / name, course / "solutions" / name,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", *NOT_RELEASED))
-        # One process per assignment, each with its own gradebook, run concurrently (start-up dominates).
-        procs = {}
+        # One process for all of them (only `names` are in the copy, so "*" means those): nbgrader's start-up
+        # and the new gradebook it makes (it runs `alembic` for that) cost more than generating a notebook;
+        # one process per assignment took six times the CPU.
+        cmd = [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment",
+               "*" if len(names) > 1 else names[0], "--force", "--db", f"sqlite:///{course / 'gradebook.db'}"]
+        proc = subprocess.run(cmd, cwd=course, env=tool_env(), capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {' '.join(names)} failed (rc={proc.returncode}):\n"
+                               f"{proc.stdout}\n{proc.stderr}")
         for name in names:
-            cmd = [str(Path(sys.executable).parent / "nbgrader"), "generate_assignment", name, "--force",
-                   "--db", f"sqlite:///{course / f'gradebook-{name}.db'}"]
-            procs[name] = subprocess.Popen(cmd, cwd=course, env=tool_env(), stdout=subprocess.PIPE,
-                                           stderr=subprocess.PIPE, text=True)
-        for name in names:
-            proc = procs[name]
-            stdout, stderr = proc.communicate()
-            if proc.returncode != 0:
-                raise RuntimeError(f"nbgrader generate_assignment {name} failed (rc={proc.returncode}):\n"
-                                   f"{stdout}\n{stderr}")
             released = course / "exercises" / name
-            dest = out / name
-            if dest.exists():
-                shutil.rmtree(dest)
-            dest.mkdir(parents=True)
-            for f in sorted(released.rglob("*")):
-                if f.is_file():
-                    target = dest / f.relative_to(released)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    if f.suffix == ".ipynb" and lang != "en":
-                        from . import homework_i18n
-
-                        nb, missing = homework_i18n.translate_notebook(
-                            json.loads(f.read_text(encoding="utf-8")), homework_i18n.translations(name), lang)
-                        untranslated[name] = len(missing)
-                        target.write_bytes(dumps(nb))
-                    else:
-                        target.write_bytes(normalize(f) if f.suffix == ".ipynb" else f.read_bytes())
-    for name, n in untranslated.items():
+            if not released.is_dir():
+                raise RuntimeError(f"nbgrader generate_assignment did not release {name}:\n{proc.stderr[-3000:]}")
+            for lang, out in outs.items():
+                _write_release(released, out / name, name, lang, untranslated)
+    for (name, lang), n in untranslated.items():
         if n:  # released anyway (the English paragraph shows what is missing); the tests fail on it
             print(f"{name}: {n} paragraph(s) not translated to {lang} (python -m tools.homework_i18n report)",
                   file=sys.stderr)
     return names
+
+
+def _write_release(released: Path, dest: Path, name: str, lang: str, untranslated: dict) -> None:
+    """nbgrader's release of ``name`` into ``dest`` (replaced): normalized notebooks, translated if ``lang``
+    is not English (the count of untranslated paragraphs goes into ``untranslated[name, lang]``)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for f in sorted(released.rglob("*")):
+        if f.is_file():
+            target = dest / f.relative_to(released)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if f.suffix == ".ipynb" and lang != "en":
+                from . import homework_i18n
+
+                nb, missing = homework_i18n.translate_notebook(
+                    json.loads(f.read_text(encoding="utf-8")), homework_i18n.translations(name), lang)
+                untranslated[name, lang] = len(missing)
+                target.write_bytes(dumps(nb))
+            else:
+                target.write_bytes(normalize(f) if f.suffix == ".ipynb" else f.read_bytes())
 
 
 def leaks(path: Path) -> list[str]:
@@ -136,35 +151,35 @@ def check_leaks(checks_file: Path, notebook: Path) -> list[str]:
 def check(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
     """Problems found: differences between exercises/ and a fresh generation, and leaked solutions."""
     problems = []
-    for lang, release in RELEASES.items():
-        problems += _check_release(root, lang, release, names)
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = {lang: Path(tmp) / lang for lang in RELEASES}
+        names = generate_releases(fresh, names, root=root)  # one generation, every language's release
+        for lang, release in RELEASES.items():
+            problems += _check_release(root, release, fresh[lang], names)
     return problems
 
 
-def _check_release(root: Path, lang: str, release: Path, names: list[str] | None = None) -> list[str]:
+def _check_release(root: Path, release: Path, fresh: Path, names: list[str]) -> list[str]:
     problems = []
-    with tempfile.TemporaryDirectory() as tmp:
-        fresh = Path(tmp)
-        names = generate_into(fresh, names, root=root, lang=lang)
-        for name in names:
-            new_files = {p.relative_to(fresh / name) for p in (fresh / name).rglob("*") if p.is_file()}
-            old_dir = root / release / name
-            old_files = {p.relative_to(old_dir) for p in old_dir.rglob("*") if p.is_file()} if old_dir.is_dir() else set()
-            for rel in sorted(new_files - old_files):
-                problems.append(f"{release}/{name}/{rel} is missing (run `make assignments`)")
-            for rel in sorted(old_files - new_files):
-                problems.append(f"{release}/{name}/{rel} is not generated from solutions/ (remove it)")
-            for rel in sorted(new_files & old_files):
-                if (fresh / name / rel).read_bytes() != (old_dir / rel).read_bytes():
-                    problems.append(f"{release}/{name}/{rel} differs from a fresh generation (run `make assignments`)")
-            for nbpath in sorted(old_dir.rglob("*.ipynb")) if old_dir.is_dir() else []:
-                for marker in leaks(nbpath):
-                    problems.append(f"{nbpath.relative_to(root)} contains {marker!r}")
-                for line in check_leaks(root / "solutions" / name / "checks.py", nbpath):
-                    problems.append(f"{nbpath.relative_to(root)} contains a line of the hidden checks: {line[:60]!r}")
-            released = [p for d in (fresh / name, old_dir) if d.is_dir() for n in NOT_RELEASED for p in d.rglob(n)]
-            for path in released:
-                problems.append(f"{path.name} was released into {release}/{name}/ (hidden checks must stay private)")
+    for name in names:
+        new_files = {p.relative_to(fresh / name) for p in (fresh / name).rglob("*") if p.is_file()}
+        old_dir = root / release / name
+        old_files = {p.relative_to(old_dir) for p in old_dir.rglob("*") if p.is_file()} if old_dir.is_dir() else set()
+        for rel in sorted(new_files - old_files):
+            problems.append(f"{release}/{name}/{rel} is missing (run `make assignments`)")
+        for rel in sorted(old_files - new_files):
+            problems.append(f"{release}/{name}/{rel} is not generated from solutions/ (remove it)")
+        for rel in sorted(new_files & old_files):
+            if (fresh / name / rel).read_bytes() != (old_dir / rel).read_bytes():
+                problems.append(f"{release}/{name}/{rel} differs from a fresh generation (run `make assignments`)")
+        for nbpath in sorted(old_dir.rglob("*.ipynb")) if old_dir.is_dir() else []:
+            for marker in leaks(nbpath):
+                problems.append(f"{nbpath.relative_to(root)} contains {marker!r}")
+            for line in check_leaks(root / "solutions" / name / "checks.py", nbpath):
+                problems.append(f"{nbpath.relative_to(root)} contains a line of the hidden checks: {line[:60]!r}")
+        released = [p for d in (fresh / name, old_dir) if d.is_dir() for n in NOT_RELEASED for p in d.rglob(n)]
+        for path in released:
+            problems.append(f"{path.name} was released into {release}/{name}/ (hidden checks must stay private)")
     return problems
 
 
@@ -221,8 +236,9 @@ def main(argv=None) -> int:
                         help="check: do not compare exercises/ with a fresh generation (authoring checks only)")
     args = parser.parse_intermixed_args(argv)
     if args.command == "generate":
-        for lang in (RELEASES if args.lang == "all" else (args.lang,)):
-            done = generate_into(ROOT / RELEASES[lang], args.names or None, lang=lang)
+        langs = list(RELEASES) if args.lang == "all" else [args.lang]
+        done = generate_releases({lang: ROOT / RELEASES[lang] for lang in langs}, args.names or None)
+        for lang in langs:
             print("generated: " + ", ".join(f"{RELEASES[lang]}/{n}/" for n in done))
         return 0
     from .check_assignments import DEFAULT_SEEDS

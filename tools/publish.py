@@ -81,11 +81,20 @@ def docnames(toc: dict) -> list[str]:
 
 def build_site(work: Path = WORK, root: Path = ROOT) -> Path:
     """jupyter-book build of the student site (warnings are errors, as in `make book`); returns its html dir."""
+    from tools import i18n
+
     work.mkdir(parents=True, exist_ok=True)
-    # Same pages, same code: start from `make book`'s execution cache instead of executing them again.
-    cache, book_cache = work / "_build" / ".jupyter_cache", root / "_build" / ".jupyter_cache"
-    if not cache.exists() and book_cache.is_dir():
-        shutil.copytree(book_cache, cache)
+    # Same pages, same code: start from `make book`'s execution caches instead of executing them again: the
+    # English one, and the Chinese edition's own while it translates the labels drawn in figures (its
+    # notebooks run with that catalog: tools/i18n.py), which `make book` executed into _build/zh.
+    cache, zh_work = work / "_build" / ".jupyter_cache", work / "_build" / "zh"
+    caches = {cache: root / "_build" / ".jupyter_cache"}
+    if i18n.figure_catalog(zh_work) is not None:
+        zh_cache = i18n.own_cache(zh_work)
+        caches[zh_cache] = root / "_build" / "zh" / zh_cache.name
+    for ours, book in caches.items():
+        if not ours.exists() and book.is_dir():
+            shutil.copytree(book, ours)
     toc_file = work / "_toc.yml"
     toc_file.write_text(yaml.safe_dump(student_toc(root), sort_keys=False), encoding="utf-8")
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(root), "--builder", "html",
@@ -97,9 +106,7 @@ def build_site(work: Path = WORK, root: Path = ROOT) -> Path:
     if proc.returncode != 0:
         raise RuntimeError(f"student site build failed (rc={proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     # The Chinese edition of the same student pages into html/zh: every page's language switch leads there.
-    from tools import i18n
-
-    if i18n.build_edition(work / "_build" / "html", work / "_build" / "zh", toc=toc_file, cache=cache):
+    if i18n.build_edition(work / "_build" / "html", zh_work, toc=toc_file, cache=cache):
         raise RuntimeError("the Chinese edition of the student site did not build (see the output above)")
     return work / "_build" / "html"
 
