@@ -13,7 +13,7 @@ export OPENBLAS_NUM_THREADS := 1
 export OMP_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 
-.PHONY: all setup book test test-fast assignments check-assignments bench clean browser-deps node-deps sandbox-deps db-deps publish pdf bench-reader
+.PHONY: all setup book test test-fast assignments check-assignments bench clean browser-deps font-deps node-deps sandbox-deps db-deps publish pdf bench-reader
 
 all: book
 
@@ -35,11 +35,18 @@ $(NODE_STAMP): package.json package-lock.json
 
 node-deps: $(NODE_STAMP)
 
+# The Chinese edition's figures are drawn with Chinese labels (nnlib.plotstyle.figure_language): a CJK font from
+# Debian's packages (a fresh machine has none, and the build fails without it).
+font-deps:
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-wqy-zenhei >/dev/null; \
+	  else echo "The Chinese edition's figures need a CJK font: run 'sudo apt-get install -y fonts-wqy-zenhei' (or make book as root)." >&2; exit 1; fi; fi
+
 # The English edition into _build/html and, at the same time on the other core, the Chinese edition (中文版)
 # from the same source and the locales/ catalogs (tools/i18n.py): each executes the notebooks into its own
 # cache, one process each. The Chinese build's output is shown after the English one's, then the Chinese
 # edition is copied into _build/html/zh.
-book: $(STAMP) $(NODE_STAMP)
+book: $(STAMP) $(NODE_STAMP) font-deps
 	@mkdir -p _build; start=$$(date +%s); \
 	$(BIN)/python -m tools.i18n html > _build/zh-html.log 2>&1 & zh=$$!; \
 	$(BIN)/jupyter-book build . --builder html -W -n --keep-going; en=$$?; \
