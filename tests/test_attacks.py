@@ -31,8 +31,10 @@ pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("a
 
 CAPS = ("c.SandboxedGrading.work_files = 2000\nc.SandboxedGrading.work_mb = 32\n"
         "c.SandboxedGrading.output_bytes = 200000\nc.SandboxedGrading.added_cells = 100")
-CONFIG = ("c.SandboxedGrading.cell_timeout = 4\nc.SandboxedGrading.check_timeout = 6\n"
-          "c.SandboxedGrading.cells_timeout = 12\n" + CAPS)
+# cell_timeout is short so that the hanging attacks end soon, but long enough for the imports cell (numpy and
+# SymPy) on a loaded 2-core machine: at 4 s it timed out there, and the exit attack's later cells had no numpy.
+CONFIG = ("c.SandboxedGrading.cell_timeout = 8\nc.SandboxedGrading.check_timeout = 6\n"
+          "c.SandboxedGrading.cells_timeout = 20\n" + CAPS)
 REAL_CONFIG = ("c.SandboxedGrading.cell_timeout = 10\nc.SandboxedGrading.check_timeout = 30\n"
                "c.SandboxedGrading.cells_timeout = 90\n" + CAPS)
 MASTER_TABLES = ("source_cell", "grade_cells", "solution_cells", "task_cells", "notebook", "assignment")
