@@ -33,10 +33,10 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # xdist groups in the order they are started: the first on one worker, the second on the other, then each
-# worker's next; the longest first (bench/suite.py reports the time of each group; on main at 9cb37dc:
-# attacks ~4500 s, nbgrader ~3700 s, publish ~1200 s, browser ~1000 s, hub ~500 s of test time under a load
-# of 16). A group not listed starts after these, in file order, as the workers free up.
-LONG_FIRST = ("attacks", "nbgrader", "publish", "browser", "hub")
+# worker's next; the longest first (bench/suite.py reports the time of each group; in a fresh clone of main at
+# d7185f9: attacks 855 s, browser 559 s, nbgrader 406 s, hub 402 s, publish 359 s, nbgrader_suite 234 s,
+# reports 162 s of test time). A group not listed starts after these, in file order, as the workers free up.
+LONG_FIRST = ("attacks", "browser", "nbgrader", "hub", "publish", "nbgrader_suite", "reports")
 
 
 def xdist_group(item) -> str | None:
