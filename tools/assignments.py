@@ -57,12 +57,6 @@ def normalize(path: Path) -> bytes:
     return dumps(json.loads(path.read_text(encoding="utf-8")))
 
 
-def generate_into(out: Path, names: list[str] | None = None, root: Path = ROOT, lang: str = "en") -> list[str]:
-    """Run nbgrader generate_assignment for ``names`` (default: all) and write exercises into ``out``; with
-    ``lang`` other than English, the released notebooks' prose translated (``tools.homework_i18n``)."""
-    return generate_releases({lang: out}, names, root)
-
-
 def generate_releases(outs: dict[str, Path], names: list[str] | None = None, root: Path = ROOT) -> list[str]:
     """One ``nbgrader generate_assignment`` of ``names`` (default: all), written as the release of every
     language of ``outs`` ({lang: directory}): the Chinese release is the English one with its prose

@@ -201,10 +201,10 @@ def html(work: Path = ZH_BUILD, toc: Path | None = None, cache: Path | None = No
         shutil.rmtree(old, ignore_errors=True)
     rc = _sphinx("html", work / "html", work / ".doctrees", toc=toc, cache=cache, work=work, own=own)
     if not rc:
-        own = own or figure_catalog(work) is not None
+        translated = figure_catalog(work) is not None
         print(f"Chinese edition built into {work / 'html'} in {time.monotonic() - start:.0f} s"
-              f" ({'own execution cache' if own else 'English execution cache'}"
-              f"{': figure labels translated' if figure_catalog(work) else ''})")
+              f" ({'own execution cache' if own or translated else 'English execution cache'}"
+              f"{': figure labels translated' if translated else ''})")
     return rc
 
 
