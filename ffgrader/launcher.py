@@ -485,6 +485,8 @@ class Loopback(Channel):
     def start(self):
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
+        # made here, not in the child: the child leaves by os._exit, so only this side can remove it
+        self.scratch = tempfile.mkdtemp(prefix="ffgrader-loopback-")
         pid = os.fork()
         if pid == 0:  # the worker: serve until the grader closes the request pipe, then leave at once
             code = 0
@@ -492,8 +494,7 @@ class Loopback(Channel):
                 os.close(req_w)
                 os.close(resp_r)
                 os.setpgid(0, 0)
-                work = tempfile.mkdtemp(prefix="ffgrader-loopback-")
-                os.chdir(work)
+                os.chdir(self.scratch)
                 from ffgrader.sandboxed.worker import main
 
                 main(["worker", str(req_r), str(resp_w), *([str(self.workdir)] if self.workdir else [])])
@@ -523,6 +524,7 @@ class Loopback(Channel):
                 os.close(fd)
             except OSError:
                 pass
+        shutil.rmtree(self.scratch, ignore_errors=True)
         self.pid = None
 
 

@@ -142,6 +142,19 @@ def naive_sigmoid(z):
     s.close()
 
 
+def test_the_loopback_worker_leaves_no_scratch_directory_behind(tmp_path, monkeypatch):
+    # the forked worker ends with os._exit; a scratch directory made in it outlived every test run
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    s = loopback_student(call_timeout=10).start()
+    assert s.run_cell("write", "open('left.txt', 'w').write('x')", 20).ok
+    assert any(p.name.startswith("ffgrader-loopback-") for p in tmp_path.iterdir())
+    s.close()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_expect_array_on_decoded_data():
     C.expect_array("1a", np.ones(3), np.ones(3))
     assert "got a list of length 3" in fails(C.expect_array, "2a mp_neuron", [1, 0, 1], np.ones(3))
