@@ -121,7 +121,10 @@ def one_run(ref: str, workdir: Path, count_assertions: bool, log) -> dict:
             shutil.copy(ROOT / "bench" / "assertcount.py", plugin)
         extra += ["-p", "bench.assertcount", "-o", "enable_assertion_pass_hook=true",
                   f"--assert-count={workdir / 'assertions.json'}"]
-        env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+        # No PYTHONPYCACHEPREFIX here (assertcount's advice for a reused checkout): the clone is fresh, so no
+        # test module has an earlier rewritten .pyc, and the prefix would also take pip's compiled .pyc files
+        # out of the venv, so that every sandboxed worker compiled numpy and SymPy from source (~5 s of CPU
+        # each) and the counted run measured a slower suite than CI runs.
     # PYTEST_ARGS is appended by the Makefile's PYTEST; older commits only know PYTEST itself.
     makefile = (clone / "Makefile").read_text()
     if "PYTEST_ARGS" in makefile:
