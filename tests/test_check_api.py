@@ -2,6 +2,7 @@
 loaded as an assignment's checks file and graded against a student's right and wrong answers through the real
 worker (loopback channel)."""
 
+import os
 import re
 
 import numpy as np
@@ -63,3 +64,15 @@ def test_the_guides_example_checks_grade_right_and_wrong_answers(tmp_path):
     wrong = _grade(assignment, WRONG)
     assert wrong["test_relu"].passed  # np.where(z >= 0, z, 0) has the right values
     assert not wrong["test_integral"].passed and wrong["test_integral"].message.startswith("[2 trapezoid] got ")
+
+
+def test_an_edited_checks_file_is_read_again_even_at_the_same_size_and_second(tmp_path):
+    # Python reuses a .pyc whose source kept its size and modification second; the checks must come from the text
+    path = tmp_path / "checks.py"
+    path.write_text("NNLIB_ALLOWED = ('relu',)\n")
+    stamp = path.stat().st_mtime_ns
+    assert load(path).NNLIB_ALLOWED == ("relu",)
+    path.write_text("NNLIB_ALLOWED = ('tanh',)\n")
+    os.utime(path, ns=(stamp, stamp))
+    assert load(path).NNLIB_ALLOWED == ("tanh",)
+    assert not (tmp_path / "__pycache__").exists()  # nothing of the trusted checks is left beside them
