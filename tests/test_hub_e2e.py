@@ -9,8 +9,8 @@ deploy/jupyterhub_config.py (PAM logins, one subdomain of localhost per user). T
 1. the instructor logs in, opens File -> New -> Terminal in JupyterLab and types the guide's hub commands
    (its own code block, line by line, as written) into the terminal: first `cd ~/course` and the release;
 2. student A logs in, fetches hw1 in the Assignment List, fills in every code answer (written into the
-   fetched notebook through the Jupyter server of the logged-in page), opens the notebook in JupyterLab and
-   types the written answer into its markdown cell, saves, validates and submits; student B submits one
+   fetched notebook through the Jupyter server of the logged-in page), opens the notebook from the Assignment
+   List and types the written answer into its markdown cell, saves, validates and submits; student B submits one
    answer; students have no Formgrader (menu and server side), and one's password does not log in another;
 3. the instructor types collect and autograde into the same terminal, then opens Nbgrader -> Formgrader in
    JupyterLab (a tab whose iframe must load: the instructor's server allows its own origin to frame it) and
@@ -21,8 +21,8 @@ deploy/jupyterhub_config.py (PAM logins, one subdomain of localhost per user). T
    and sees the score, with the formulas typeset although the browser reaches nothing but the hub;
 5. the export typed in the terminal writes the grades CSV with the right numbers and the LMS ids.
 The browser reaches only the hub's own listener on 127.0.0.1 (localhost names of its port); anything else is
-refused. Each typed command is followed by a line that writes its exit status into a file of the instructor's
-home (xterm.js draws on a canvas: its text is not in the DOM), which the test reads.
+refused. Each typed command is followed by a line that writes its exit status into a named pipe in the
+instructor's home (xterm.js draws on a canvas: its text is not in the DOM), which the test reads as it arrives.
 Screenshots: _build/screenshots/hub/.
 """
 
