@@ -69,6 +69,10 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(PREFIX / "env" / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120
+# Of the environment the hub was started in, users' servers get the locale only (the LocalProcessSpawner would also
+# pass on PYTHONPATH, LD_LIBRARY_PATH, VIRTUAL_ENV and conda's variables): their imports come from the shared
+# environment alone, compiled, and not from whatever checkout the hub's administrator had on PYTHONPATH.
+c.Spawner.env_keep = ["JUPYTERHUB_SINGLEUSER_APP", "LANG", "LC_ALL"]
 c.Spawner.http_timeout = 120
 
 

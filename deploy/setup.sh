@@ -46,27 +46,61 @@ package_files() { (cd "$COURSE" && find nnlib ffgrader tools \( -name '*.py' -o 
 want=$( (cat "$HERE/requirements.txt" "$COURSE/pyproject.toml"; cd "$COURSE" && package_files | xargs sha256sum) \
         | sha256sum | cut -c1-16)
 stamp=$PREFIX/env/.ffnn-built
+# Every user runs this environment but only root may write it, so no user's process can cache the modules it
+# compiles: without .pyc files in the environment's own __pycache__ folders, every server, kernel and nbgrader
+# command compiles each module it imports again (seconds of CPU each). A caller's PYTHONPYCACHEPREFIX would put
+# them where users' processes (which do not get that variable) never look.
+pyenv() { env -u PYTHONPYCACHEPREFIX -u PYTHONDONTWRITEBYTECODE "$PREFIX/env/bin/python" "$@"; }
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: building the shared environment $PREFIX/env (a few minutes the first time)"
   mkdir -p "$PREFIX"
   [ -x "$PREFIX/env/bin/python" ] || /usr/bin/python3 -m venv "$PREFIX/env"
-  "$PREFIX/env/bin/python" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
+  # Byte-compiled below, on every core and without the packages' own test suites.
+  pyenv -m pip install --quiet --disable-pip-version-check --no-compile -r "$HERE/requirements.txt"
   # The course package from a clean copy of its sources (never build inside the course tree).
   src=$(mktemp -d)
   cp "$COURSE/pyproject.toml" "$src/"
   [ -f "$COURSE/README.md" ] && cp "$COURSE/README.md" "$src/"
   (cd "$COURSE" && package_files | xargs cp --parents -t "$src")
-  "$PREFIX/env/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+  pyenv -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --no-compile \
     --force-reinstall "$src"
   rm -rf "$src"
   echo "$want" > "$stamp"
 fi
+# Compile every module whose .pyc is missing or stale: all of them after a build, none on later runs (where this
+# costs a walk over the environment).
+pyenv - "$PREFIX/env" <<'EOF'
+import compileall, functools, importlib.util, os, sys
+from concurrent.futures import ProcessPoolExecutor
+
+
+def stale(source):
+    """compileall's test: a timestamp .pyc records its source's mtime and size."""
+    try:
+        with open(importlib.util.cache_from_source(source), "rb") as fh:
+            header = fh.read(16)
+    except OSError:
+        return True
+    st = os.stat(source)
+    return header[4:8] != bytes(4) or header[8:16] != (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") + (
+        st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+
+
+todo = []
+for top, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = [d for d in dirs if d not in ("__pycache__", "tests")]   # nobody imports a package's own test suite
+    todo += [p for p in (os.path.join(top, f) for f in files if f.endswith(".py")) if stale(p)]
+if todo:
+    print(f"setup: byte-compiling {len(todo)} modules of the shared environment")
+    with ProcessPoolExecutor(os.cpu_count()) as pool:
+        list(pool.map(functools.partial(compileall.compile_file, force=True, quiet=1), todo, chunksize=64))
+EOF
 
 # 3. The proxy, from npm.
 if [ ! -x "$PREFIX/chp/node_modules/.bin/configurable-http-proxy" ]; then
   echo "setup: npm install configurable-http-proxy@$CHP_VERSION"
   mkdir -p "$PREFIX/chp"
-  npm install --silent --no-audit --no-fund --prefix "$PREFIX/chp" "configurable-http-proxy@$CHP_VERSION" >/dev/null
+  npm install --silent --no-audit --no-fund --prefer-offline --prefix "$PREFIX/chp" "configurable-http-proxy@$CHP_VERSION" >/dev/null
 fi
 
 MATHJAX_VERSION=$(cd "$COURSE" && /usr/bin/python3 -c 'import json; print(json.load(open("package.json"))["dependencies"]["mathjax"])')
@@ -74,7 +108,8 @@ if [ ! -f "$PREFIX/mathjax/node_modules/mathjax/package.json" ] || \
    ! grep -q "\"version\": \"$MATHJAX_VERSION\"" "$PREFIX/mathjax/node_modules/mathjax/package.json"; then
   echo "setup: npm install mathjax@$MATHJAX_VERSION"
   mkdir -p "$PREFIX/mathjax"
-  npm install --silent --no-audit --no-fund --prefix "$PREFIX/mathjax" "mathjax@$MATHJAX_VERSION" >/dev/null
+  # --prefer-offline: the course's own `npm ci` (make book) has put this version in npm's cache already.
+  npm install --silent --no-audit --no-fund --prefer-offline --prefix "$PREFIX/mathjax" "mathjax@$MATHJAX_VERSION" >/dev/null
 fi
 
 # 4. Per-role configuration.
@@ -101,18 +136,24 @@ if os.path.isfile(_course_config):
     load_subconfig(_course_config)  # noqa: F821
 EOF
 # Students: no formgrader, no create-assignment toolbar, no course list (the lab menu and the server side).
-# Nobody's lab asks to fetch news from the internet.
+# Everyone: no news fetched from the internet; no JupyterLab build check on every page load (nobody can rebuild
+# the read-only environment's JupyterLab anyway); no language-server support (none is installed: the server
+# extension would only search for them at every start).
 cat > "$PREFIX/etc/student/labconfig/page_config.json" <<'EOF'
-{"disabledExtensions": {"@jupyter/nbgrader:formgrader": true, "@jupyter/nbgrader:create-assignment": true,
+{"buildAvailable": false, "buildCheck": false,
+ "disabledExtensions": {"@jupyter/nbgrader:formgrader": true, "@jupyter/nbgrader:create-assignment": true,
                         "@jupyter/nbgrader:course-list": true,
-                        "@jupyterlab/apputils-extension:announcements": true}}
+                        "@jupyterlab/apputils-extension:announcements": true, "@jupyterlab/lsp-extension": true}}
 EOF
 cat > "$PREFIX/etc/student/jupyter_server_config.json" <<'EOF'
 {"ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.formgrader": false,
-                                       "nbgrader.server_extensions.course_list": false}}}
+                                       "nbgrader.server_extensions.course_list": false, "jupyter_lsp": false}}}
 EOF
-echo '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}' \
-  > "$PREFIX/etc/instructor/labconfig/page_config.json"
+cat > "$PREFIX/etc/instructor/labconfig/page_config.json" <<'EOF'
+{"buildAvailable": false, "buildCheck": false,
+ "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true, "@jupyterlab/lsp-extension": true}}
+EOF
+echo '{"ServerApp": {"jpserver_extensions": {"jupyter_lsp": false}}}' > "$PREFIX/etc/instructor/jupyter_server_config.json"
 # The instructor's JupyterLab shows the formgrader (Nbgrader -> Formgrader) in an iframe of a page of the same
 # server. JupyterHub's default policy for every user server, frame-ancestors 'none', blocks it ("refused to
 # connect"); the instructor's server allows its own origin, which on this hub is that server alone (each user

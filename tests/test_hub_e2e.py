@@ -9,8 +9,8 @@ deploy/jupyterhub_config.py (PAM logins, one subdomain of localhost per user). T
 1. the instructor logs in, opens File -> New -> Terminal in JupyterLab and types the guide's hub commands
    (its own code block, line by line, as written) into the terminal: first `cd ~/course` and the release;
 2. student A logs in, fetches hw1 in the Assignment List, fills in every code answer (written into the
-   fetched notebook through the Jupyter server of the logged-in page), opens the notebook in JupyterLab and
-   types the written answer into its markdown cell, saves, validates and submits; student B submits one
+   fetched notebook through the Jupyter server of the logged-in page), opens the notebook from the Assignment
+   List and types the written answer into its markdown cell, saves, validates and submits; student B submits one
    answer; students have no Formgrader (menu and server side), and one's password does not log in another;
 3. the instructor types collect and autograde into the same terminal, then opens Nbgrader -> Formgrader in
    JupyterLab (a tab whose iframe must load: the instructor's server allows its own origin to frame it) and
@@ -21,8 +21,8 @@ deploy/jupyterhub_config.py (PAM logins, one subdomain of localhost per user). T
    and sees the score, with the formulas typeset although the browser reaches nothing but the hub;
 5. the export typed in the terminal writes the grades CSV with the right numbers and the LMS ids.
 The browser reaches only the hub's own listener on 127.0.0.1 (localhost names of its port); anything else is
-refused. Each typed command is followed by a line that writes its exit status into a file of the instructor's
-home (xterm.js draws on a canvas: its text is not in the DOM), which the test reads.
+refused. Each typed command is followed by a line that writes its exit status into a named pipe in the
+instructor's home (xterm.js draws on a canvas: its text is not in the DOM), which the test reads as it arrives.
 Screenshots: _build/screenshots/hub/.
 """
 
@@ -31,9 +31,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pwd
 import re
 import secrets
+import select
 import socket
+import time
 import sqlite3
 import subprocess
 import urllib.request
@@ -119,7 +122,7 @@ class Hub:
             return None
 
         wait_until(lambda: urllib.request.urlopen(f"http://127.0.0.1:{self.port}/hub/api", timeout=2),
-                   timeout=300, what="the hub to answer on /hub/api", fail_fast=exited)
+                   timeout=300, what="the hub to answer on /hub/api", fail_fast=exited, max_interval=0.1)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -268,9 +271,15 @@ WRITTEN = ("Logistic: $f'(x) = \\frac{e^{-x}}{(1+e^{-x})^2} = f(x)\\,(1-f(x))$, 
            "$\\frac{e^{-x}}{1+e^{-x}} = 1 - f(x)$.")
 
 
-def _type_written_answer(page, hub, user):
-    """Open the notebook in JupyterLab, type the written answer into the cell under task_4, save."""
-    page.goto(f"{hub.server(user)}/lab/tree/{HW}/{HW}.ipynb")
+def _open_from_assignment_list(page, panel):
+    """The fetched assignment's notebooks (a click on its name), then the notebook's name: JupyterLab opens it."""
+    panel.locator("a.assignment-notebooks-link", has_text=HW).first.click()
+    panel.locator(".assignment-notebooks a", has_text=HW).first.click()
+    page.locator(".jp-NotebookPanel").first.wait_for()
+
+
+def _type_written_answer(page, user):
+    """In the open notebook, type the written answer into the cell under task_4, save."""
     cell = page.locator(".jp-MarkdownCell", has_text="Write your answer here").first
     cell.wait_for()
     cell.scroll_into_view_if_needed()
@@ -283,22 +292,57 @@ def _type_written_answer(page, hub, user):
     page.keyboard.press("Shift+Enter")                # render it, as a student checks the math
     typed = page.locator(".jp-MarkdownCell", has_text="since").first
     typed.locator(".jp-RenderedMarkdown mjx-container, .jp-RenderedMarkdown .MathJax").first.wait_for()
-    page.keyboard.press("Control+s")
-
-    def saved():
-        got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
-        if got["status"] != 200:          # e.g. while the save is being written: ask again
-            return False
-        nb = json.loads(got["text"])["content"]
-        return any(c["cell_type"] == "markdown" and c["source"] == WRITTEN for c in nb["cells"])
-
-    wait_until(saved, timeout=120, what="the typed answer to reach the saved notebook")
+    with page.expect_response(lambda r: r.request.method == "PUT" and r.url.split("?")[0].endswith(
+            f"/api/contents/{HW}/{HW}.ipynb")) as put:
+        page.keyboard.press("Control+s")
+    assert put.value.ok, put.value.status
+    got = _api(page, user, "GET", f"api/contents/{HW}/{HW}.ipynb?content=1")
+    assert got["status"] == 200, got
+    cells = json.loads(got["text"])["content"]["cells"]
+    assert any(c["cell_type"] == "markdown" and c["source"] == WRITTEN for c in cells), "the typed answer was not saved"
 
 
 def _autograded_max():
     sol = nbformat.read(str(ROOT / "solutions" / HW / f"{HW}.ipynb"), as_version=4)
     return sum(c.metadata.nbgrader["points"] for c in sol.cells if c.cell_type == "code"
                and c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution"))
+
+
+class _Pipe:
+    """A named pipe in the instructor's home that a typed line writes into (``... > ~/name``): the test sleeps in
+    poll() until the shell has opened, written and closed it, instead of looking for a file at intervals."""
+
+    def __init__(self, path: Path, owner: str):
+        self.path = path
+        os.mkfifo(path, 0o600)
+        user = pwd.getpwnam(owner)
+        os.chown(path, user.pw_uid, user.pw_gid)
+        # Open before the shell does (its open for writing then returns at once); a read end opened without a
+        # writer sees no hang-up until a writer has come and gone (Linux fifo semantics).
+        self.fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+
+    def read(self, timeout: float) -> str | None:
+        """What one writer wrote, once it has closed the pipe; None if nobody wrote within ``timeout``."""
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN | select.POLLHUP)
+        data, deadline = b"", time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not poller.poll(left * 1000):
+                return None
+            chunk = os.read(self.fd, 4096)
+            if not chunk:              # the writer closed it
+                return data.decode().strip()
+            data += chunk
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        # Unlinked before the read end closes: keys of a retry taken late then write a plain file instead of
+        # waiting forever for a reader.
+        self.path.unlink()
+        os.close(self.fd)
 
 
 class Terminal:
@@ -316,38 +360,38 @@ class Terminal:
         self.tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"{hub.instructor}@").first
         page.locator(".jp-Terminal .xterm-helper-textarea").last.wait_for(state="attached")
 
+    def _pipe(self, name: str) -> "_Pipe":
+        return _Pipe(Path(f"/home/{self.hub.instructor}/{name}"), self.hub.instructor)
+
     def type(self, line: str, timeout: float = 900) -> int:
         """Type one command line and Enter, then a line that records its exit status; return the status. (What
         each command must have done is checked by the caller: a line lost on the way cannot pass.)"""
         self.n += 1
-        status = Path(f"/home/{self.hub.instructor}/.guide-step-{self.n}")
         # Lab keeps hidden tabs laid out: bring the terminal's tab to the front, whatever is shown now.
         self.tab.click()
         self.page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current",
                           has_text=f"{self.hub.instructor}@").wait_for()
         # Right after the tab comes back, the first keys can get lost (seen after the Formgrader tab): type a
-        # no-op that touches a file until the shell has taken it, then the guide's line.
-        ready = Path(f"/home/{self.hub.instructor}/.guide-ready-{self.n}")
-        for _attempt in range(5):
-            self.screen.click()
-            self.page.wait_for_function(
-                "() => { const el = document.activeElement; return !!el &&"
-                " el.classList.contains('xterm-helper-textarea') && el.closest('.jp-Terminal').offsetParent !== null; }")
-            self.page.keyboard.type(f": > ~/{ready.name}")
+        # no-op that opens a named pipe until the shell has taken it, then the guide's line.
+        with self._pipe(f".guide-ready-{self.n}") as ready:
+            for _attempt in range(5):
+                self.screen.click()
+                self.page.wait_for_function(
+                    "() => { const el = document.activeElement; return !!el && el.classList.contains("
+                    "'xterm-helper-textarea') && el.closest('.jp-Terminal').offsetParent !== null; }")
+                self.page.keyboard.type(f": > ~/{ready.path.name}")
+                self.page.keyboard.press("Enter")
+                if ready.read(timeout=30) is not None:
+                    break
+            else:
+                raise AssertionError("the hub terminal did not take typed keys")
+        with self._pipe(f".guide-step-{self.n}") as status:
+            self.page.keyboard.type(line)
             self.page.keyboard.press("Enter")
-            try:
-                wait_until(ready.is_file, timeout=30, what="the terminal to take typed keys")
-                break
-            except TimeoutError:
-                continue
-        else:
-            raise AssertionError("the hub terminal did not take typed keys")
-        self.page.keyboard.type(line)
-        self.page.keyboard.press("Enter")
-        self.page.keyboard.type(f"echo $? > ~/{status.name}")
-        self.page.keyboard.press("Enter")
-        text = wait_until(lambda: status.is_file() and status.read_text().strip(), timeout=timeout,
-                          what=f"the terminal to finish {line!r}")
+            self.page.keyboard.type(f"echo $? > ~/{status.path.name}")
+            self.page.keyboard.press("Enter")
+            text = status.read(timeout)
+        assert text is not None, f"the terminal did not finish {line!r} in {timeout} s"
         return int(text)
 
     def run(self, line: str, timeout: float = 900):
@@ -464,21 +508,23 @@ def _term(hub, browser):
         _assert_own_variant(hub, user)
         assert _answer(page, user, answers) >= 1
         if user == hub.alice:
-            _type_written_answer(page, hub, user)
+            _open_from_assignment_list(page, panel)
+            _type_written_answer(page, user)
             _shot(page, "a-1-typed")
             panel = _assignment_list(page)
-            panel.locator("a", has_text=HW).first.click()       # show the assignment's notebooks
-            panel.get_by_role("button", name="Validate").first.click()
+            validate = panel.get_by_role("button", name="Validate").first
+            if not validate.is_visible():                         # the notebooks' list is folded again
+                panel.locator("a.assignment-notebooks-link", has_text=HW).first.click()
+            validate.click()
             dialog = page.locator(".jp-Dialog")
             dialog.wait_for()
-            page.wait_for_function("() => !document.querySelector('.jp-Dialog').innerText.includes('Validating')")
+            page.locator(".jp-Dialog", has_not_text="Validating").wait_for()     # the kernel has run it
             text = dialog.inner_text()
             _shot(page, "a-2-validated")
             assert "Success" in text or "passes" in text, text
             dialog.get_by_role("button").last.click()
         panel.get_by_role("button", name="Submit").first.click()
-        page.wait_for_function("() => document.querySelector('#nbgrader-assignment-list')"
-                               ".innerText.match(/\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}/)")
+        panel.get_by_text(re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")).first.wait_for()   # the submission's time
         _shot(page, f"{'a' if user == hub.alice else 'b'}-3-submitted")
         students[user] = (ctx, page)
 
@@ -568,8 +614,7 @@ def _term(hub, browser):
     for user, (sctx, spage) in students.items():
         panel = _assignment_list(spage)
         panel.get_by_role("button", name="Fetch Feedback").first.click()
-        spage.wait_for_function("() => document.querySelector('#nbgrader-assignment-list')"
-                                ".innerText.toLowerCase().includes('view feedback')")
+        panel.get_by_text(re.compile("view feedback", re.I)).first.wait_for()
         _shot(spage, f"{'a' if user == hub.alice else 'b'}-4-feedback")
         listing = json.loads(_api(spage, user, "GET", f"api/contents/{HW}/feedback")["text"])
         stamp = listing["content"][0]["name"]
