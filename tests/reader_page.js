@@ -3,7 +3,8 @@
  *   untypeset: formulas (.math) with no typeset output, and raw TeX left in the visible text;
  *   equations: per display formula, its lines (tokens per line), whether it is broken, whether its
  *              one-line form would fit its box, whether its box scrolls and how it is named;
- *   tableSplits: words of tables drawn on two lines; tabStops: formulas a Tab key would stop at.
+ *   tableSplits: words of tables drawn on two lines; tabStops: formulas a Tab key would stop at;
+ *   targets: the ids a deep link to the page may point at (first numbered equation, a middle section).
  */
 (() => {
   const article = document.querySelector("article.bd-article") || document.body;
@@ -44,16 +45,16 @@
     return Array.from(table.querySelectorAll(":scope > mjx-table > mjx-itable > mjx-mtr, :scope > mjx-table > mjx-itable > mjx-mlabeledtr"))
       .map((row) => ({tokens: tokens(row), text: row.textContent.slice(0, 60)}));
   }
-  // Width the one-line form of a formula needs, laid out off-screen in its own box.
-  function naturalWidth(version, box) {
+  // Width the one-line form of a formula needs, laid out off-screen in its own box. Every formula is
+  // read first and all the clones are laid out together afterwards: one layout of the page, not one per
+  // formula (reading a width after each insertion laid a long chapter out a hundred times).
+  function offscreen(version, box) {
     const clone = version.cloneNode(true);
     clone.className = "";
     clone.style.cssText = "position:absolute; visibility:hidden; display:block; width:max-content; left:0; top:0";
-    box.appendChild(clone);
-    const w = clone.querySelector("mjx-container").getBoundingClientRect().width;
-    clone.remove();
-    return w;
+    return {box, clone};
   }
+  const clones = [];
   const equations = Array.from(article.querySelectorAll("div.math")).filter(visible).map((div) => {
     const box = div.querySelector(".reader-math-box");
     const versions = box ? Array.from(box.children) : [div];
@@ -63,7 +64,7 @@
     const eqno = div.querySelector(":scope > .eqno");
     const section = div.closest("section[id]");
     const name = container ? (container.querySelector("mjx-assistive-mml") || container).textContent : div.textContent;
-    return {
+    const eq = {
       where: `${section ? "#" + section.id : ""} ${name.replace(/\s+/g, " ").slice(0, 50)}`,
       name: name.replace(/\s+/g, ""),
       typeset: !!container,
@@ -73,7 +74,7 @@
       lines: container ? lines(container) : [],
       oneLineLines: oneLine.querySelector("mjx-container") ? lines(oneLine.querySelector("mjx-container")).length : 0,
       boxWidth: box ? box.clientWidth : div.clientWidth,
-      oneLineWidth: box && oneLine.querySelector("mjx-container") ? naturalWidth(oneLine, box) : 0,
+      oneLineWidth: 0,
       scrolls: box ? box.scrollWidth > box.clientWidth : false,   // as axe and reader.js count it
       tabindex: box ? box.getAttribute("tabindex") : null,
       label: box ? box.getAttribute("aria-label") : null,
@@ -84,7 +85,12 @@
       eqnoInside: eqno ? eqno.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1 : null,
       id: div.id || null,
     };
+    if (box && oneLine.querySelector("mjx-container")) clones.push({eq, ...offscreen(oneLine, box)});
+    return eq;
   });
+  clones.forEach(({box, clone}) => box.appendChild(clone));
+  clones.forEach(({eq, clone}) => { eq.oneLineWidth = clone.querySelector("mjx-container").getBoundingClientRect().width; });
+  clones.forEach(({clone}) => clone.remove());
 
   // ---- tables: a word drawn on two lines ----------------------------------------------------------
   const tableSplits = [];
@@ -109,5 +115,13 @@
     .map((el) => ({tag: el.tagName.toLowerCase(), cls: el.className || "", scrolls: el.scrollWidth > el.clientWidth,
                    label: el.getAttribute("aria-label")}));
 
-  return {untypeset, rawTex, equations, tableSplits, tabStops};
+  // ---- where a link from elsewhere may land (test_reader_nav.py) ----------------------------------
+  // The first numbered display equation, and a section in the middle of the page (the last ones cannot
+  // scroll to the top of the screen).
+  const firstEquation = document.querySelector('div.math[id^="equation-"]');
+  const sections = Array.from(document.querySelectorAll(".bd-article > section > section[id]"));
+  const targets = {equation: firstEquation ? firstEquation.id : null,
+                   section: sections.length ? sections[Math.floor(sections.length / 2)].id : null};
+
+  return {untypeset, rawTex, equations, tableSplits, tabStops, targets};
 })
