@@ -8,7 +8,12 @@
  */
 (() => {
   const article = document.querySelector("article.bd-article") || document.body;
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  // Asked once per element (a chapter has thousands of text nodes, most of them in formulas).
+  const seen = new Map();
+  const visible = (el) => {
+    if (!seen.has(el)) seen.set(el, el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden");
+    return seen.get(el);
+  };
 
   // ---- formulas typeset? --------------------------------------------------------------------------
   const untypeset = Array.from(document.querySelectorAll(".math"))
@@ -16,12 +21,26 @@
   // The visible text outside code: TeX inside a code listing (a file the reader types) is code, not a
   // formula left untypeset.
   const prose = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  // Every section and hidden MathML copy is a content-visibility: auto root (reader.css): asking for the
+  // boxes of an element inside a skipped one lays that one out on its own, thousands of times a chapter.
+  // While the text is read they are all laid out at once, with the containment they have when shown
+  // (which elements have boxes does not depend on it), and left as they were right after.
+  const whole = document.createElement("style");
+  whole.textContent = "mjx-assistive-mml, .bd-article section section"
+    + " { content-visibility: visible !important; contain: layout style paint !important; }";
+  document.head.append(whole);
+  const CODE = "pre, code, script, style, noscript";
+  // Code and scripts are left out whole (their text nodes are not even visited).
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => n.nodeType === Node.TEXT_NODE ? NodeFilter.FILTER_ACCEPT
+      : n.matches(CODE) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP});
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (!parent || parent.closest("pre, code, script, style, noscript") || !visible(parent)) continue;
+    if (!parent || !visible(parent)) continue;
     prose.push(node.textContent);
   }
+  whole.remove();
+  seen.clear();
   const text = prose.join(" ");
   const rawTex = (text.match(/\$\$|\\\(|\\\[|\\(frac|sum|partial|mathbf|operatorname|begin|end)\b/g) || []);
 
