@@ -23,7 +23,7 @@ from _browser import DESKTOP, HTML, PHONE, ROOT, SHOTS, WIDTHS, Tabs, Visit
 sys.path.insert(0, str(ROOT))
 from tools import i18n  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_zh")]
 
 MEASURE = (ROOT / "tools" / "measure_overflow.js").read_text()
 PAGES = i18n._toc_pages()

@@ -20,7 +20,7 @@ from tools import glossary as glossary_data  # noqa: E402
 from tools import i18n  # noqa: E402
 from tools.edition.search import defined_terms  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_zh")]
 
 # Glossary terms and the synonyms students type: the defining page is the glossary's chapter for the name.
 GLOSSARY_TERMS = [
