@@ -80,8 +80,8 @@ def _results(pg, site: str, query: str) -> list[str]:
 def _first_result(pg, site: str, query: str) -> str | None:
     """The first page the search page lists for ``query`` (None: nothing found). Sphinx shows its results
     best first, one at a time, and fetches each result's page for its snippet as it shows it: the first
-    result is known as soon as it is shown, and leaving the page then spares parsing every other result
-    page (0.7 s of CPU a query, most of this test)."""
+    result is known as soon as it is shown, and leaving the page then spares fetching and parsing the other
+    result pages."""
     pg.goto(f"{site}/zh/search.html?q={query}", wait_until="load")
     pg.wait_for_function(f"() => document.querySelector('#search-results ul.search > li a') || ({SUMMARY})()",
                          timeout=60_000)
