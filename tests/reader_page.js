@@ -3,11 +3,17 @@
  *   untypeset: formulas (.math) with no typeset output, and raw TeX left in the visible text;
  *   equations: per display formula, its lines (tokens per line), whether it is broken, whether its
  *              one-line form would fit its box, whether its box scrolls and how it is named;
- *   tableSplits: words of tables drawn on two lines; tabStops: formulas a Tab key would stop at.
+ *   tableSplits: words of tables drawn on two lines; tabStops: formulas a Tab key would stop at;
+ *   targets: the ids a deep link to the page may point at (first numbered equation, a middle section).
  */
 (() => {
   const article = document.querySelector("article.bd-article") || document.body;
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  // Asked once per element (a chapter has thousands of text nodes, most of them in formulas).
+  const seen = new Map();
+  const visible = (el) => {
+    if (!seen.has(el)) seen.set(el, el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden");
+    return seen.get(el);
+  };
 
   // ---- formulas typeset? --------------------------------------------------------------------------
   const untypeset = Array.from(document.querySelectorAll(".math"))
@@ -15,12 +21,26 @@
   // The visible text outside code: TeX inside a code listing (a file the reader types) is code, not a
   // formula left untypeset.
   const prose = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  // Every section and hidden MathML copy is a content-visibility: auto root (reader.css): asking for the
+  // boxes of an element inside a skipped one lays that one out on its own, thousands of times a chapter.
+  // While the text is read they are all laid out at once, with the containment they have when shown
+  // (which elements have boxes does not depend on it), and left as they were right after.
+  const whole = document.createElement("style");
+  whole.textContent = "mjx-assistive-mml, .bd-article section section"
+    + " { content-visibility: visible !important; contain: layout style paint !important; }";
+  document.head.append(whole);
+  const CODE = "pre, code, script, style, noscript";
+  // Code and scripts are left out whole (their text nodes are not even visited).
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => n.nodeType === Node.TEXT_NODE ? NodeFilter.FILTER_ACCEPT
+      : n.matches(CODE) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP});
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const parent = node.parentElement;
-    if (!parent || parent.closest("pre, code, script, style, noscript") || !visible(parent)) continue;
+    if (!parent || !visible(parent)) continue;
     prose.push(node.textContent);
   }
+  whole.remove();
+  seen.clear();
   const text = prose.join(" ");
   const rawTex = (text.match(/\$\$|\\\(|\\\[|\\(frac|sum|partial|mathbf|operatorname|begin|end)\b/g) || []);
 
@@ -44,16 +64,16 @@
     return Array.from(table.querySelectorAll(":scope > mjx-table > mjx-itable > mjx-mtr, :scope > mjx-table > mjx-itable > mjx-mlabeledtr"))
       .map((row) => ({tokens: tokens(row), text: row.textContent.slice(0, 60)}));
   }
-  // Width the one-line form of a formula needs, laid out off-screen in its own box.
-  function naturalWidth(version, box) {
+  // Width the one-line form of a formula needs, laid out off-screen in its own box. Every formula is
+  // read first and all the clones are laid out together afterwards: one layout of the page, not one per
+  // formula (reading a width after each insertion laid a long chapter out a hundred times).
+  function offscreen(version, box) {
     const clone = version.cloneNode(true);
     clone.className = "";
     clone.style.cssText = "position:absolute; visibility:hidden; display:block; width:max-content; left:0; top:0";
-    box.appendChild(clone);
-    const w = clone.querySelector("mjx-container").getBoundingClientRect().width;
-    clone.remove();
-    return w;
+    return {box, clone};
   }
+  const clones = [];
   const equations = Array.from(article.querySelectorAll("div.math")).filter(visible).map((div) => {
     const box = div.querySelector(".reader-math-box");
     const versions = box ? Array.from(box.children) : [div];
@@ -63,7 +83,7 @@
     const eqno = div.querySelector(":scope > .eqno");
     const section = div.closest("section[id]");
     const name = container ? (container.querySelector("mjx-assistive-mml") || container).textContent : div.textContent;
-    return {
+    const eq = {
       where: `${section ? "#" + section.id : ""} ${name.replace(/\s+/g, " ").slice(0, 50)}`,
       name: name.replace(/\s+/g, ""),
       typeset: !!container,
@@ -73,7 +93,7 @@
       lines: container ? lines(container) : [],
       oneLineLines: oneLine.querySelector("mjx-container") ? lines(oneLine.querySelector("mjx-container")).length : 0,
       boxWidth: box ? box.clientWidth : div.clientWidth,
-      oneLineWidth: box && oneLine.querySelector("mjx-container") ? naturalWidth(oneLine, box) : 0,
+      oneLineWidth: 0,
       scrolls: box ? box.scrollWidth > box.clientWidth : false,   // as axe and reader.js count it
       tabindex: box ? box.getAttribute("tabindex") : null,
       label: box ? box.getAttribute("aria-label") : null,
@@ -84,7 +104,12 @@
       eqnoInside: eqno ? eqno.getBoundingClientRect().right <= article.getBoundingClientRect().right + 1 : null,
       id: div.id || null,
     };
+    if (box && oneLine.querySelector("mjx-container")) clones.push({eq, ...offscreen(oneLine, box)});
+    return eq;
   });
+  clones.forEach(({box, clone}) => box.appendChild(clone));
+  clones.forEach(({eq, clone}) => { eq.oneLineWidth = clone.querySelector("mjx-container").getBoundingClientRect().width; });
+  clones.forEach(({clone}) => clone.remove());
 
   // ---- tables: a word drawn on two lines ----------------------------------------------------------
   const tableSplits = [];
@@ -109,5 +134,13 @@
     .map((el) => ({tag: el.tagName.toLowerCase(), cls: el.className || "", scrolls: el.scrollWidth > el.clientWidth,
                    label: el.getAttribute("aria-label")}));
 
-  return {untypeset, rawTex, equations, tableSplits, tabStops};
+  // ---- where a link from elsewhere may land (test_reader_nav.py) ----------------------------------
+  // The first numbered display equation, and a section in the middle of the page (the last ones cannot
+  // scroll to the top of the screen).
+  const firstEquation = document.querySelector('div.math[id^="equation-"]');
+  const sections = Array.from(document.querySelectorAll(".bd-article > section > section[id]"));
+  const targets = {equation: firstEquation ? firstEquation.id : null,
+                   section: sections.length ? sections[Math.floor(sections.length / 2)].id : null};
+
+  return {untypeset, rawTex, equations, tableSplits, tabStops, targets};
 })

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from _browser import AXE, AXE_RUN, DESKTOP, PHONE, WIDTHS, Visit, built_pages
+from _browser import DESKTOP, WIDTHS, Visit, built_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -29,11 +29,9 @@ def test_no_serious_axe_violation_on_any_page(width, crawl):
     assert not found, _report(found, width)
 
 
-def test_all_axe_rules_on_the_introduction_phone(site, browser):
-    with Visit(browser, site, PHONE) as visit:
-        pg = visit.open("book/intro")
-        pg.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-        violations = pg.evaluate(AXE_RUN, None)
+def test_all_axe_rules_on_the_introduction_phone(crawl):
+    # Run on the crawl's visit of the page, after the book's rules (Crawl.ALL_AXE_RULES).
+    violations = crawl("book/intro", "phone")["axe_all"]
     assert not violations, _report({"book/intro": violations}, "phone")
 
 

@@ -1,6 +1,6 @@
 """Nothing wider than its column, on a phone (390 px, touch) and a desktop (1280 px).
 
-Every page of the built book is opened once at each width with the network cut off (the crawl of
+Every page of the built book is opened once at each width with no host but the site's reachable (the crawl of
 ``tests/_browser.py``, shared with the other reader tests) and measured right after it has loaded:
 the page itself, every display equation, inline formula, table, code or output block, image and
 figure must fit inside the text column (1 px of rounding allowed; a display formula may scroll inside
@@ -79,3 +79,21 @@ def test_the_measurement_catches_each_kind_of_overflow(browser):
         context.close()
     assert {"table", "code/output", "display math", "img", "page"} <= kinds, kinds
     assert "img" not in without_img and "page" not in without_img, without_img
+
+
+def test_requests_outside_the_site_are_recorded_and_go_nowhere(browser, site):
+    # What the crawl's "nothing fetched from outside the site" rests on: a visit records every request for
+    # another host (a name or an address), and the browser resolves none of them.
+    from _browser import Visit
+
+    outside = ["https://cdn.example.org/x.png", "http://93.184.216.34/y.png", "http://[2001:db8::1]/z.png"]
+    with Visit(browser, site, PHONE) as visit:
+        failed = {}
+        visit.page.on("requestfailed", lambda r: failed.setdefault(r.url, r.failure))
+        visit.open("book/intro", settle=False)
+        assert visit.external == [], visit.external
+        visit.page.evaluate("(urls) => urls.forEach((u) => { const i = new Image(); i.className = 'probe'; i.src = u; document.body.append(i); })", outside)
+        visit.page.wait_for_function("() => Array.from(document.querySelectorAll('img.probe')).every((img) => img.complete)")
+        visit.page.evaluate("() => new Promise((r) => requestAnimationFrame(r))")  # the failures' events are in
+    assert visit.external == outside, visit.external
+    assert failed == {url: "net::ERR_NAME_NOT_RESOLVED" for url in outside}, failed

@@ -100,14 +100,6 @@ def test_desktop_menu_collapses_and_restores_the_sidebar(site, browser):
 DEEP = [("book/activations", "section"), ("book/backprop", "section"), ("book/universal_approximation", "equation")]
 
 
-def _deep_target(pg, kind: str) -> str:
-    if kind == "equation":
-        return pg.evaluate("() => document.querySelector('div.math[id^=\"equation-\"]').id")
-    # A section in the middle of the page (the last ones cannot scroll to the top of the screen).
-    return pg.evaluate("""() => { const s = Array.from(document.querySelectorAll('.bd-article > section > section[id]'));
-        return s[Math.floor(s.length / 2)].id; }""")
-
-
 def _settled(pg):
     # Fonts and images that may still change the layout: waited for, not slept for.
     pg.wait_for_function("""() => document.fonts.status === 'loaded' &&
@@ -117,10 +109,11 @@ def _settled(pg):
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
 @pytest.mark.parametrize("page, kind", DEEP)
-def test_a_deep_link_lands_and_stays_after_an_early_scroll(page, kind, device, site, browser):
-    with Visit(browser, site, PHONE if device == "phone" else DESKTOP) as visit:
-        pg = visit.open(page, settle=False)
-        target = _deep_target(pg, kind)
+def test_a_deep_link_lands_and_stays_after_an_early_scroll(page, kind, device, site, browser, crawl):
+    # The target is read on the crawl's visit of the page (reader_page.js): the first numbered equation, or a
+    # section in the middle of the page.
+    target = crawl(page, device)["targets"][kind]
+    assert target, f"{page} has no {kind} to link to"
     with Visit(browser, site, PHONE if device == "phone" else DESKTOP) as visit:
         pg = visit.page
         pg.goto(f"{site}/{page}.html#{target}", wait_until="load")

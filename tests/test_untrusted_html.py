@@ -39,7 +39,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +47,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from attacks import markup
+from waiting import wait_until
 from attacks.course import load, make_course, run_nbgrader, submit, tree_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.nbgrader, pytest.mark.xdist_group("untrusted")]
@@ -171,18 +171,13 @@ class FormgraderServer:
              f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
              f"--ServerApp.root_dir={course}"] + (["--allow-root"] if os.getuid() == 0 else []),
             cwd=course, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 180
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"jupyter server exited:\n{self.log.read_text()[-4000:]}")
-            try:
-                urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=5)
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise AssertionError(f"jupyter server did not answer:\n{self.log.read_text()[-4000:]}") from None
-                time.sleep(0.2)
+        try:
+            wait_until(lambda: urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=5),
+                       timeout=180, what="the jupyter server to answer",
+                       fail_fast=lambda: self.proc.poll() is not None and f"it exited:\n{self.log.read_text()[-4000:]}")
+        except TimeoutError:
+            self.stop()
+            raise AssertionError(f"jupyter server did not answer:\n{self.log.read_text()[-4000:]}") from None
 
     def stop(self):
         if self.proc.poll() is None:
@@ -331,9 +326,10 @@ def _attack_works_when_its_script_runs(context, server, course, exfil_port):
     with page.expect_request(lambda r: f":{exfil_port}/exfil/control" in r.url) as sent:
         page.evaluate(markup.strike_js("control", exfil_port))
     written = course / f"{markup.PWNED_PREFIX}control.txt"
-    deadline = time.monotonic() + 60
-    while not written.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    try:
+        wait_until(written.exists, timeout=60, what="the control's file")
+    except TimeoutError:
+        pass                                     # "wrote" below says so
     listing = sent.value.post_data or ""
     result = {"wrote": written.exists() and written.read_text() == "pwned by control",
               "listed_gradebook": "gradebook.db" in listing, "listed_solutions": '"fx"' in listing}

@@ -1,6 +1,7 @@
 """The Chinese edition in a browser, on a phone (390 px) and a desktop (1280 px), with no internet.
 
-Every page of the Chinese edition: nothing wider than its column (the measure of the English reader tests,
+Every page of the Chinese edition, opened once per width (the crawl below, as the English reader tests' crawl
+in tests/_browser.py): nothing wider than its column (the measure of the English reader tests,
 tools/measure_overflow.js), no console error, nothing loaded from outside the site, a screenshot in
 _build/screenshots/zh/. Every Chinese character on the page is drawn from a font that has it (no tofu
 boxes): Chromium reports which installed fonts it used for each element's text (DevTools
@@ -17,12 +18,12 @@ from functools import lru_cache
 
 import pytest
 
-from _browser import DESKTOP, HTML, PHONE, ROOT, SHOTS, WIDTHS, Visit
+from _browser import DESKTOP, HTML, PHONE, ROOT, SHOTS, WIDTHS, Tabs, Visit
 
 sys.path.insert(0, str(ROOT))
 from tools import i18n  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_zh")]
 
 MEASURE = (ROOT / "tools" / "measure_overflow.js").read_text()
 PAGES = i18n._toc_pages()
@@ -49,21 +50,66 @@ def _open(visit: Visit, page: str):
     return pg
 
 
-@pytest.mark.parametrize("width", list(WIDTHS))
-def test_chinese_pages_fit_their_column(width, site, browser):
+class ZhCrawl:
+    """Each (page, width) of the Chinese edition opened once, in a fresh tab (``Tabs``): measured, screenshot,
+    and at desktop width its characters checked against the fonts Chromium drew them with."""
+
+    # The tofu control runs on this page's visit, after the page's own check.
+    CONTROL_PAGE = PAGES[-1]
+
+    def __init__(self, browser, site: str):
+        self.tabs = Tabs(browser, site)
+        self.results: dict[tuple[str, str], dict] = {}
+        self.used: set[str] = set()     # installed fonts Chromium drew Chinese text with, on any page
+        self.known: dict = {}           # see _uncovered
+
+    def __call__(self, page: str, width: str) -> dict:
+        if (page, width) not in self.results:
+            self.results[(page, width)] = self._visit(page, width)
+        return self.results[(page, width)]
+
+    def _visit(self, page: str, width: str) -> dict:
+        visit = self.tabs.visit(width)
+        pg = _open(visit, page)
+        result = {"over": pg.evaluate(MEASURE)["over"], "lang": pg.evaluate("document.documentElement.lang")}
+        pg.screenshot(path=str(ZH_SHOTS / f"{page.replace('/', '__')}@{width}.jpg"), type="jpeg", quality=70)
+        if width == "desktop":
+            # Last: it lays the whole page out, as for a page opened at an anchor.
+            cdp = visit.context.new_cdp_session(pg)
+            result["missing"] = _uncovered(pg, cdp, self.used, self.known)
+            if page == self.CONTROL_PAGE:
+                # The check sees tofu: U+9FEF (Unicode 11) is in none of the installed CJK fonts.
+                pg.evaluate("document.querySelector('main').insertAdjacentHTML('afterbegin', '<p>\u9fef</p>')")
+                result["control"] = _uncovered(pg, cdp, set())
+            cdp.detach()
+        result["errors"], result["external"] = list(visit.errors), list(visit.external)
+        self.tabs.leave(width, visit)
+        return result
+
+
+@pytest.fixture(scope="module")
+def zh_crawl(browser, site):
     if not (HTML / "zh" / "index.html").exists():
         pytest.fail("the Chinese edition is missing: run `make book`")
     ZH_SHOTS.mkdir(parents=True, exist_ok=True)
-    problems = []
-    with Visit(browser, site, WIDTHS[width]) as visit:
-        for page in PAGES:
-            pg = _open(visit, page)
-            over = pg.evaluate(MEASURE)["over"]
-            problems += [f"{page}: {o['kind']} {o['px']} px too wide ({o['what']})" for o in over]
-            assert pg.evaluate("document.documentElement.lang") == "zh-CN"
-            pg.screenshot(path=str(ZH_SHOTS / f"{page.replace('/', '__')}@{width}.jpg"), type="jpeg", quality=70)
-        assert not visit.errors, visit.errors
-        assert not visit.external, f"loaded from outside the site: {visit.external[:5]}"
+    crawl = ZhCrawl(browser, site)
+    yield crawl
+    crawl.tabs.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_chinese_pages_fit_their_column(width, zh_crawl):
+    problems, errors, external = [], {}, {}
+    for page in PAGES:
+        result = zh_crawl(page, width)
+        problems += [f"{page}: {o['kind']} {o['px']} px too wide ({o['what']})" for o in result["over"]]
+        assert result["lang"] == "zh-CN", f"{page} ({width}): lang={result['lang']!r}"
+        if result["errors"]:
+            errors[page] = result["errors"]
+        if result["external"]:
+            external[page] = result["external"][:5]
+    assert not errors, f"console errors ({width}): {errors}"
+    assert not external, f"loaded from outside the site ({width}): {external}"
     assert not problems, "\n".join(problems[:20])
 
 
@@ -117,20 +163,17 @@ def _uncovered(pg, cdp, used: set, known: dict | None = None) -> set[str]:
     return missing
 
 
-def test_every_chinese_character_has_a_glyph(site, browser):
-    missing, used, known = {}, set(), {}
-    with Visit(browser, site, DESKTOP) as visit:
-        cdp = visit.context.new_cdp_session(visit.page)
-        for page in PAGES:
-            pg = _open(visit, page)
-            chars = _uncovered(pg, cdp, used, known)
-            if chars:
-                missing[page] = "".join(sorted(chars))[:40]
-        # The check sees tofu: U+9FEF (Unicode 11) is in none of the installed CJK fonts.
-        pg.evaluate("document.querySelector('main').insertAdjacentHTML('afterbegin', '<p>\u9fef</p>')")
-        assert "\u9fef" in _uncovered(pg, cdp, set())
-        assert not visit.external, visit.external[:5]
-    assert any(_font_chars(f) & {"神", "经"} for f in used), f"no CJK font among the fonts used: {used}"
+def test_every_chinese_character_has_a_glyph(zh_crawl):
+    missing, external = {}, {}
+    for page in PAGES:
+        result = zh_crawl(page, "desktop")
+        if result["missing"]:
+            missing[page] = "".join(sorted(result["missing"]))[:40]
+        if result["external"]:
+            external[page] = result["external"][:5]
+    assert "\u9fef" in zh_crawl(ZhCrawl.CONTROL_PAGE, "desktop")["control"]
+    assert not external, external
+    assert any(_font_chars(f) & {"神", "经"} for f in zh_crawl.used), f"no CJK font among the fonts used: {zh_crawl.used}"
     assert not missing, missing
 
 
