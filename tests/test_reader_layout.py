@@ -83,17 +83,39 @@ def test_the_measurement_catches_each_kind_of_overflow(browser):
 
 def test_requests_outside_the_site_are_recorded_and_go_nowhere(browser, site):
     # What the crawl's "nothing fetched from outside the site" rests on: a visit records every request for
-    # another host (a name or an address), and the browser resolves none of them.
+    # another host (a name or an address), and the browser resolves none of them. Each probe would reach a
+    # listener this test opens on 127.0.0.1 if the browser let it through, so nothing can leave the machine.
+    import socket
+    import threading
+
     from _browser import Visit
 
-    outside = ["https://cdn.example.org/x.png", "http://93.184.216.34/y.png", "http://[2001:db8::1]/z.png"]
-    with Visit(browser, site, PHONE) as visit:
-        failed = {}
-        visit.page.on("requestfailed", lambda r: failed.setdefault(r.url, r.failure))
-        visit.open("book/intro", settle=False)
-        assert visit.external == [], visit.external
-        visit.page.evaluate("(urls) => urls.forEach((u) => { const i = new Image(); i.className = 'probe'; i.src = u; document.body.append(i); })", outside)
-        visit.page.wait_for_function("() => Array.from(document.querySelectorAll('img.probe')).every((img) => img.complete)")
-        visit.page.evaluate("() => new Promise((r) => requestAnimationFrame(r))")  # the failures' events are in
-    assert visit.external == outside, visit.external
+    listener = socket.create_server(("127.0.0.1", 0))
+    port, reached = listener.getsockname()[1], []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            reached.append(conn.recv(200))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    outside = [f"http://localhost:{port}/x.png", f"http://cdn.localhost:{port}/y.png",
+               f"http://[::ffff:7f00:1]:{port}/z.png"]
+    try:
+        with Visit(browser, site, PHONE) as visit:
+            failed = {}
+            visit.page.on("requestfailed", lambda r: failed.setdefault(r.url, r.failure))
+            visit.open("book/intro", settle=False)
+            assert visit.external == [], visit.external
+            visit.page.evaluate("(urls) => urls.forEach((u) => { const i = new Image(); i.className = 'probe'; i.src = u; document.body.append(i); })", outside)
+            visit.page.wait_for_function("() => Array.from(document.querySelectorAll('img.probe')).every((img) => img.complete)")
+            visit.page.evaluate("() => new Promise((r) => requestAnimationFrame(r))")  # the failures' events are in
+    finally:
+        listener.close()
+    assert reached == [], reached
+    assert sorted(visit.external) == sorted(outside), visit.external
     assert failed == {url: "net::ERR_NAME_NOT_RESOLVED" for url in outside}, failed
