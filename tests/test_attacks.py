@@ -7,7 +7,7 @@ are byte-identical afterwards; no hidden-test line, rubric line or instructor pa
 the listener on 127.0.0.1 started here was never reached; no process started by a submission survives; and
 for the families of issue 18, what each cap and limit did (files, bytes, time, outputs, system calls).
 Run on the fixture assignment (all generic attacks and the by-hand bypasses, with the real `nbgrader`
-command as the guide types it) and on every real assignment that has trusted checks (the attacks on the
+command as the guide types it, in two processes at once as `tools.classroom autograde --jobs 2` runs it) and on every real assignment that has trusted checks (the attacks on the
 grader, and each assignment's wrong work; nbgrader's application in this process).
 """
 
@@ -22,12 +22,15 @@ import pytest
 
 from attacks import corpus
 from attacks.course import (
-    ROOT, autograded_points, cell_by_id, feedback_texts, gradebook_rows, hidden_lines, load, make_course,
-    run_nbgrader, scores, submit, tree_bytes,
+    ROOT, autograde_shards, autograded_points, cell_by_id, feedback_texts, gradebook_rows, hidden_lines, load,
+    make_course, run_nbgrader, scores, submit, tree_bytes,
 )
 from grading_support import processes_with
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("attacks")]
+# Each fixture (the fixture assignment's run, each real assignment's run) is its own xdist group, so that the
+# runs spread over the workers; every test of a run is in its run's group, so each run is built once.
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
+FX_GROUP = pytest.mark.xdist_group("attacks")
 
 CAPS = ("c.SandboxedGrading.work_files = 2000\nc.SandboxedGrading.work_mb = 32\n"
         "c.SandboxedGrading.output_bytes = 200000\nc.SandboxedGrading.added_cells = 100")
@@ -60,7 +63,9 @@ def _wait_gone(marker, seconds=30.0):
     return processes_with(marker)
 
 
-def _grade_with_attacks(course, hw, attacks, cli=False):
+def _grade_with_attacks(course, hw, attacks, cli=False, shards=None):
+    """``shards``: the attackers' names in groups, each autograded by its own ``nbgrader`` process, all at once
+    (the attacks that wait for a timeout beside the rest); None: one ``nbgrader autograde`` for all."""
     solution = load(course / "solutions" / hw / f"{hw}.ipynb")
     blank = load(course / "exercises" / hw / f"{hw}.ipynb")
     submit(course, "victim", hw, solution)
@@ -92,7 +97,12 @@ def _grade_with_attacks(course, hw, attacks, cli=False):
                                                             "autograded/victim")}}
     for a in attacks:
         submit(course, f"att_{a.name}", hw, a.build(solution, blank, ctx))
-    proc = run_nbgrader(course, "autograde", hw, "--student", "att_*", check=False, cli=cli)
+    if shards is None:
+        proc = run_nbgrader(course, "autograde", hw, "--student", "att_*", check=False, cli=cli)
+    else:
+        assert cli and sorted(n for part in shards for n in part) == sorted(a.name for a in attacks)
+        proc = autograde_shards(course, hw, [[f"att_{n}" for n in part] for part in shards],
+                                ["victim"] + [f"att_{a.name}" for a in attacks])
     fb = run_nbgrader(course, "generate_feedback", hw, "--force", check=False, cli=cli)
     survivors = _wait_gone(ctx["marker"])
     after = {"victim": _victim_grades(course, hw), "master": {t: v for t, v in gradebook_rows(course).items()
@@ -178,26 +188,34 @@ def _check_feedback(graded, students):
 
 
 FX_ATTACKS = corpus.GENERIC + corpus.FX
+# The attacks that spend their time waiting for the cell timeouts and the cells' budget (and crash_scratch's
+# restarts), graded by a second nbgrader process beside the others: about half of the run's time each.
+FX_WAITING = ["crash_scratch", "hang_scratch", "fork_bomb", "sigint_loop", "hang_call"]
 
 
 @pytest.fixture(scope="module")
 def fx(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("attacks"), "fx", extra_config=CONFIG)
-    return _grade_with_attacks(course, "fx", FX_ATTACKS, cli=True)
+    rest = [a.name for a in FX_ATTACKS if a.name not in FX_WAITING]
+    return _grade_with_attacks(course, "fx", FX_ATTACKS, cli=True, shards=[FX_WAITING, rest])
 
 
+@FX_GROUP
 def test_fx_each_attack_earns_nothing_for_what_it_attacks(fx):
     _check_scores(fx, FX_ATTACKS)
 
 
+@FX_GROUP
 def test_fx_gradebook_solutions_and_other_students_untouched(fx):
     _check_untouched(fx)
 
 
+@FX_GROUP
 def test_fx_feedback_leaks_nothing(fx):
     _check_feedback(fx, [f"att_{a.name}" for a in FX_ATTACKS])
 
 
+@FX_GROUP
 def test_fx_tampered_cells_do_not_change_points_or_add_grades(fx):
     from nbgrader.api import Gradebook
 
@@ -214,6 +232,7 @@ def _outputs(graded, name):
                 for out in c.get("outputs", [])]
 
 
+@FX_GROUP
 def test_fx_caps_stop_what_would_fill_the_host(fx):
     """Families 5 and 7: what each cap did, read from the graded notebooks."""
     _, outs = _outputs(fx, "many_files")
@@ -236,6 +255,7 @@ def test_fx_caps_stop_what_would_fill_the_host(fx):
         assert refused in text, (refused, text[:2000])
 
 
+@FX_GROUP
 def test_fx_crashes_and_missing_cells_cost_only_their_parts(fx):
     """Family 6: crashing scratch cells keep the answers' points (asserted in the scores); an answer cell
     deleted with its test cell costs that part, is reported, and the notebook still gets its feedback."""
@@ -249,6 +269,7 @@ def test_fx_crashes_and_missing_cells_cost_only_their_parts(fx):
     assert any(g == "test_3" and "total is not defined" in o.get("evalue", "") for g, o in outs)
 
 
+@FX_GROUP
 def test_fx_by_hand_parts_are_graded_without_sympy_calculus(fx):
     for name in ("byhand_other_cell", "byhand_eval_derivative", "byhand_dispatch", "byhand_getmembers",
                  "byhand_reload", "byhand_source", "byhand_getattr", "byhand_helper"):
@@ -274,7 +295,7 @@ def _attacks_for(hw):
     return (REAL_ATTACKS if hw == "hw1_neurons" else LIGHT_ATTACKS) + [corpus.wrong_work(hw)] + extra
 
 
-@pytest.fixture(scope="module", params=REAL)
+@pytest.fixture(scope="module", params=[pytest.param(hw, marks=pytest.mark.xdist_group(f"attacks-{hw}")) for hw in REAL])
 def real(request, tmp_path_factory):
     hw = request.param
     course = make_course(tmp_path_factory.mktemp(f"attacks-{hw}"), hw, extra_config=REAL_CONFIG)

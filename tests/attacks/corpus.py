@@ -236,6 +236,9 @@ def _delete_tests(blank, solution):
 CRASH_SCRATCH = ["import os\nos._exit(3)\n", "import ctypes\nctypes.string_at(0)\n", "import os, signal\n"
                  "os.kill(os.getpid(), signal.SIGKILL)\n"]
 HANG = "while True:\n    pass\n"
+# Hangs as well (to the cell timeout and the notebook's wall-clock budget alike), without keeping a core busy:
+# hang_scratch's first cell burns the CPU as an endless loop does, the rest of its budget passes asleep.
+HANG_ASLEEP = "import time\nwhile True:\n    time.sleep(1)\n"
 MANY_FILES = """\
 import os
 os.makedirs("junk", exist_ok=True)
@@ -317,7 +320,7 @@ GENERIC = [
     # issue 18, families 5-7: caps, the crash promise, the kernel's surface
     Attack("crash_scratch", lambda sol, blank, ctx: _cells_after(sol, (CRASH_SCRATCH * 5)[:13]), set(),
            "13 crashing scratch cells after correct answers"),
-    Attack("hang_scratch", lambda sol, blank, ctx: _cells_after(sol, [HANG] * 12), set(),
+    Attack("hang_scratch", lambda sol, blank, ctx: _cells_after(sol, [HANG] + [HANG_ASLEEP] * 11), set(),
            "12 hanging scratch cells after correct answers (more than the notebook's cell budget)"),
     Attack("many_files", lambda sol, blank, ctx: _cells_after(sol, [MANY_FILES, BIG_FILES]), set(),
            "200,000 files and 4 GiB written into the work directory"),
