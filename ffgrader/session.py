@@ -89,10 +89,13 @@ class Budget:
             return (f"this notebook's workers sent more than {self.received_bytes // 2**20} MiB of results; "
                     "nothing more of it is graded")
         if self.left() <= 0:
-            total = self.cells_seconds if self.phase == "cells" else self.checks_seconds
-            return (f"this notebook's {'cells' if self.phase == 'cells' else 'checks'} used up their time budget "
-                    f"of {total:g} s together; the rest was not run")
+            return self.time_note()
         return None
+
+    def time_note(self) -> str:
+        total = self.cells_seconds if self.phase == "cells" else self.checks_seconds
+        return (f"this notebook's {'cells' if self.phase == 'cells' else 'checks'} used up their time budget "
+                f"of {total:g} s together; the rest was not run")
 
 
 @dataclass
@@ -224,14 +227,22 @@ class SandboxStudent:
                 self._workdir = None
             self.start()
             t0 = time.monotonic()
-            for item in list(self.history):
-                try:
-                    self._raw(item, min(item["_timeout"], max(0.05, self.budget.left())))
-                except (ChannelClosed, ChannelTimeout, P.ProtocolError):
-                    self.history.remove(item)  # it failed this time: drop it and start over without it
-                    self._drop_worker()
-                    break
-            self.timings.replay += time.monotonic() - t0
+            try:
+                for item in list(self.history):
+                    allowed = min(item["_timeout"], max(0.05, self.budget.left()))
+                    try:
+                        self._raw(item, allowed)
+                    except (ChannelClosed, ChannelTimeout, P.ProtocolError) as e:
+                        self._drop_worker()
+                        if isinstance(e, ChannelTimeout) and allowed < item["_timeout"]:
+                            # Cut short by the phase's budget, not by its own timeout: the cell stays in the history
+                            # (the checks replay it with their own budget; an honest imports cell that ran when the
+                            # budget was nearly used up must not cost every part that needs its imports).
+                            raise OverBudget(self.budget.exhausted() or self.budget.time_note()) from None
+                        self.history.remove(item)  # it failed this time: drop it and start over without it
+                        break
+            finally:
+                self.timings.replay += time.monotonic() - t0
 
     # -- one request ------------------------------------------------------------------------------
     def _raw(self, request, timeout):

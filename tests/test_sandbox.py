@@ -447,6 +447,24 @@ def test_loopback_runs_the_real_worker_and_protocol():
         s.close()
 
 
+def test_a_replay_cut_short_by_the_budget_is_not_dropped(submission, libdir):
+    """A cell replayed after a restart, stopped because the cells' budget ran out (not by its own timeout), stays
+    in the history: the checks replay it with their own budget (before, an honest imports cell was lost that way,
+    and every part that needed it scored 0)."""
+    budget = Budget(cells_seconds=5.0)
+    s = SandboxStudent(submission, libdir, call_timeout=30, budget=budget).start()
+    try:
+        budget.begin("cells")
+        slow = "import time\n_t = time.monotonic()\nwhile time.monotonic() - _t < 2:\n    pass\ndef f(x):\n    return 2 * x\n"
+        assert s.run_cell("slow", slow, 30).ok
+        assert s.run_cell("hang", "while True:\n    pass\n", 2).error["ename"] == "CellTimeout"
+        assert s.run_cell("next", "g = 1\n", 30).error["ename"] == "NotRun"  # the replay of `slow` ran out
+        budget.begin("checks")
+        assert s.call("f", 3) == 6
+    finally:
+        s.close()
+
+
 def test_a_notebook_budget_costs_only_what_was_not_run(submission, libdir):
     """Family 5: the cells' total time and the bytes read from the worker are capped per notebook."""
     budget = Budget(cells_seconds=4.0, received_bytes=2**20)
