@@ -1,7 +1,8 @@
 """The instructor's class reports on a simulated class (tests/simulated_class.py): autograde's progress, the
 statistics page and the similarity report, each produced by its documented command; both pages opened offline in
-Chromium. The class (24 students of hw3_backprop, with planted copies) is graded once per session, by
-``python -m tools.classroom autograde`` exactly as the instructor guide says.
+Chromium. The similarity report reads the whole class (24 students of hw3_backprop, with planted copies); the
+students the statistics need (SIM.GRADED) are graded once per session, by ``python -m tools.classroom
+autograde`` exactly as the instructor guide says.
 """
 
 from __future__ import annotations
@@ -37,21 +38,31 @@ def _run(args, cwd):
     return proc
 
 
+def _course(path, kinds):
+    path.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", path)
+    for kind in kinds:
+        shutil.copytree(ROOT / kind / HW, path / kind / HW, ignore=shutil.ignore_patterns("__pycache__", ".ipynb*"))
+    return path
+
+
 @pytest.fixture(scope="session")
 def graded_class(tmp_path_factory):
-    """The simulated class, graded by the documented command, and both reports written by theirs."""
-    course = tmp_path_factory.mktemp("class") / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    for kind in ("solutions", "exercises"):
-        shutil.copytree(ROOT / kind / HW, course / kind / HW, ignore=shutil.ignore_patterns("__pycache__", ".ipynb*"))
+    """Both reports, each written by its documented command: the statistics of the graded part of the simulated
+    class (SIM.GRADED, graded by the documented command), the similarity of the whole class (SIM.STUDENTS: every
+    honest author is a candidate pair the planted copies must outrank; reading answers needs no grading).
+    Both pages land in the graded course's reports/."""
+    base = tmp_path_factory.mktemp("class")
+    course = _course(base / "course", ("solutions", "exercises"))
     C.register(course, [HW])
-    answers = SIM.make_class(course)
+    answers = SIM.make_class(course, SIM.GRADED)
     graded = _run(["autograde", HW, "--jobs", "2"], course)
     stats_run = _run(["stats", HW, "--out", "reports/stats.html"], course)
-    sim_run = _run(["similarity", HW, "--out", "reports/similarity.html"], course)
+    whole = _course(base / "whole", ("exercises",))
+    whole_answers = SIM.make_class(whole)
+    sim_run = _run(["similarity", HW, "--out", str(course / "reports" / "similarity.html")], whole)
     return {"course": course, "answers": answers, "autograde_stderr": graded.stderr, "stats_stdout": stats_run.stdout,
-            "similarity_stdout": sim_run.stdout}
+            "whole": whole, "whole_answers": whole_answers, "similarity_stdout": sim_run.stdout}
 
 
 # ------------------------------------------------------------------ progress
@@ -122,11 +133,11 @@ def test_shard_log_follows_nbgrader_lines():
 def test_autograde_command_reports_progress_and_grades_everyone(graded_class):
     lines = [ln for ln in graded_class["autograde_stderr"].splitlines() if ln.startswith(f"autograde {HW}:")]
     assert lines, graded_class["autograde_stderr"][-2000:]
-    n = len(SIM.STUDENTS)
+    n = len(SIM.GRADED)
     assert f"{n}/{n} students done" in lines[-1] and "ETA 0:00:00, 0 failed" in lines[-1], lines[-1]
     done = [int(ln.split(": ", 1)[1].split("/")[0]) for ln in lines]
     assert done == sorted(done) and done[0] >= 1
-    assert sorted(C.scores(graded_class["course"], HW)) == SIM.STUDENTS
+    assert sorted(C.scores(graded_class["course"], HW)) == sorted(SIM.GRADED)
 
 
 # ------------------------------------------------------------------ statistics
@@ -140,7 +151,7 @@ def test_stats_numbers_match_the_gradebook(graded_class):
     gb = C.scores(course, HW)
     totals = {sid: s["score"] - (s["penalty"] or 0) for sid, s in gb.items()}
     assert data["totals"] == pytest.approx(totals)
-    assert sorted(data["totals"]) == SIM.STUDENTS
+    assert sorted(data["totals"]) == sorted(SIM.GRADED)
     assert len(data["parts"]) == 5            # four autograded parts and the written answers
     assert sum(p["max"] for p in data["parts"].values()) == data["max"] == 20
     for name, check in data["checks"].items():
@@ -174,7 +185,7 @@ def test_stats_without_a_graded_assignment_says_what_to_do(tmp_path):
 @pytest.mark.nbgrader
 @GROUP
 def test_planted_copies_rank_at_the_top(graded_class):
-    result = similarity.analyse(graded_class["course"], HW)
+    result = similarity.analyse(graded_class["whole"], HW)
     assert result.parts == list(SIM.PARTS)
     dense = [(p.left, p.right) for p in result.pairs["dense"]]
     assert set(dense[:2]) == {SIM.PAIR, (SIM.NNLIB_COPY, "nnlib/layers.py")}, result.pairs["dense"][:4]
@@ -185,7 +196,7 @@ def test_planted_copies_rank_at_the_top(graded_class):
     assert any("def _backward(delta, a_prev, W" in ref_lines[k] for k in nnlib_pair.right_lines)
     # Starter code counts for nothing: a part left as released is in no pair.
     for part in SIM.PARTS:
-        blank = {sid for sid, a in graded_class["answers"].items() if a[part] is None}
+        blank = {sid for sid, a in graded_class["whole_answers"].items() if a[part] is None}
         assert blank and not blank & {s for p in result.pairs[part] for s in (p.left, p.right)}, part
     html = (graded_class["course"] / "reports" / "similarity.html").read_text()
     assert "<script" not in html and html.count('class="side"') >= 4

@@ -12,6 +12,8 @@ by the real `nbgrader generate_feedback`, exported by `python -m tools.classroom
 - dave: in the roster, nothing handed in: ``not_submitted``.
 - erin: hands in a file that is not a notebook: autograde fails for it: ``ungradeable`` (no zero).
 - frank: collected without a timestamp (an LMS download): ``no_timestamp``, no penalty computable.
+- gina: hands in the release untouched, on time: graded, 0 points (test_gradebook_postgres.py compares the
+  zeros too).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import pytest
 
 from tools import classroom as C
 from tools.env import tool_env
+from shared_courses import once
 from tools.late_policy import PerDayPenalty
 
 ROOT = C.ROOT
@@ -38,8 +41,12 @@ DUE = "2026-11-20T23:59:00+00:00"
 LATE_30H = "2026-11-22 05:59:00.000000 UTC"
 ROSTER = ("id,first_name,last_name,email,lms_user_id\n"
           "alice,Alice,Liddell,alice@x.edu,1001\nbob,Bob,Marley,bob@x.edu,1002\ncarol,Carol,Danvers,carol@x.edu,1003\n"
-          "dave,Dave,Bowman,dave@x.edu,1004\nerin,Erin,Hannon,erin@x.edu,1005\nfrank,Frank,Poole,frank@x.edu,1006\n")
-pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, pytest.mark.xdist_group("gradebook")]  # the module's class is graded once
+          "dave,Dave,Bowman,dave@x.edu,1004\nerin,Erin,Hannon,erin@x.edu,1005\nfrank,Frank,Poole,frank@x.edu,1006\n"
+          "gina,Gina,Lollo,gina@x.edu,1007\n")
+# The class is graded once per run: this module's tests and test_gradebook_postgres.py (which grades the same
+# class into PostgreSQL and compares) read it, on one worker.
+GROUP = pytest.mark.xdist_group("gradebook")
+pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, GROUP]
 
 
 def classroom(course, *args):
@@ -75,21 +82,38 @@ def hand_in(course, student, data: bytes, when: str | None):
         (d / "timestamp.txt").write_text(when)
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The class autograded (two processes), before any hand grading."""
-    course = new_course(tmp_path_factory.mktemp("gradebook") / "course")
-    classroom(course, "roster", "students.csv")
-    classroom(course, "register", HW, "--duedate", f"{HW}={DUE}")
-    classroom(course, "extend", HW, "bob", "--hours", "48")        # before bob has handed anything in
+def hand_in_class(course):
+    """What the class hands in: alice, bob, carol the solution 30 h late, gina the release on time, erin a file
+    that is not a notebook, frank the solution without a timestamp; dave nothing."""
     sol = (course / "solutions" / HW / f"{HW}.ipynb").read_bytes()
     for sid in ("alice", "bob", "carol"):
         hand_in(course, sid, sol, LATE_30H)
+    hand_in(course, "gina", (course / "exercises" / HW / f"{HW}.ipynb").read_bytes(), "2026-11-20 12:00:00.000000 UTC")
     hand_in(course, "erin", b'{"cells": [oops', "2026-11-20 10:00:00.000000 UTC")
     hand_in(course, "frank", sol, None)
+
+
+def graded_class(tmp_path_factory) -> dict:
+    """The class autograded (two processes) by the guide's commands, before any hand grading, once per process
+    (shared_courses.once): the course, and its scores and exported rows as they were then."""
+    return once("gradebook", lambda: _grade_class(new_course(tmp_path_factory.mktemp("gradebook") / "course")))
+
+
+def _grade_class(course):
+    classroom(course, "roster", "students.csv")
+    classroom(course, "register", HW, "--duedate", f"{HW}={DUE}")
+    classroom(course, "extend", HW, "bob", "--hours", "48")        # before bob has handed anything in
+    hand_in_class(course)
     with pytest.raises(RuntimeError, match="erin"):     # nbgrader exits 1 for erin; the others are graded
         C.autograde(HW, course, jobs=2, log=lambda *a: None)
-    return course
+    C.export(course / "grades-after-autograde.csv", course)
+    return {"course": course, "scores": C.scores(course, HW),
+            "rows": list(csv.DictReader((course / "grades-after-autograde.csv").open(newline="", encoding="utf-8")))}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    return graded_class(tmp_path_factory)["course"]
 
 
 def rows_of(path):
@@ -197,7 +221,7 @@ def test_export_rows_status_policy_score_and_reason(hand_graded):
     rows = out["export"]
     assert {s: r["status"] for s, r in rows.items()} == {
         "alice": "graded", "bob": "graded", "carol": "graded", "dave": "not_submitted", "erin": "ungradeable",
-        "frank": "no_timestamp"}
+        "frank": "no_timestamp", "gina": "graded"}
     alice = rows["alice"]
     assert float(alice["raw_score"]) == 22.0 and float(alice["late_submission_penalty"]) == pytest.approx(4.4)
     assert float(alice["score"]) == pytest.approx(17.6) and float(alice["hours_late"]) == pytest.approx(30.0)
@@ -227,7 +251,7 @@ def test_canvas_import_file_has_canvas_layout(hand_graded):
     assert ours[1][1:5] == sample[1][1:5] == ["", "", "", ""] and float(ours[1][5]) == 22.0
     assert all(len(r) == len(ours[0]) for r in ours)
     by_id = {r[1]: r for r in ours[2:]}
-    assert set(by_id) == {"1001", "1002", "1003", "1004", "1005", "1006"}
+    assert set(by_id) == {"1001", "1002", "1003", "1004", "1005", "1006", "1007"}
     assert by_id["1001"][0] == "Liddell, Alice" and by_id["1001"][2:5] == ["alice", "alice", "FFNN 2026"]
     assert float(by_id["1001"][5]) == pytest.approx(17.6)
     assert float(by_id["1004"][5]) == 0.0          # dave: nothing handed in, past the due date

@@ -1,6 +1,7 @@
 """The gradebook on PostgreSQL (issue 25): the same class autograded by two parallel `nbgrader autograde`
 processes (`python -m tools.classroom autograde --jobs 2`) into SQLite and into a PostgreSQL server gives the
-same gradebook: every grade cell, score, late penalty, status and exported row.
+same gradebook: every grade cell, score, late penalty, status and exported row. The SQLite side is the class of
+test_gradebook.py (graded once for both modules, before its hand grading).
 
 The test starts its own server from Debian's `postgresql` package (`make db-deps`): `initdb` into a fresh
 directory, `pg_ctl` on 127.0.0.1 with a free port and its Unix socket in that directory, password login
@@ -25,10 +26,10 @@ import pytest
 
 from tools import classroom as C
 
-from test_gradebook import HW, LATE_30H, hand_in, new_course
+from test_gradebook import DUE, GROUP, HW, graded_class, hand_in_class, new_course
 
-pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
-DUE = "2026-11-20T23:59:00+00:00"
+# In test_gradebook.py's group: its class, graded there once, is the SQLite side of the comparison.
+pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, GROUP]
 
 
 def _pg_bin(name: str) -> str:
@@ -105,19 +106,13 @@ def postgres():
         server.stop()
 
 
-def _one_class(course: Path, db: str | None):
-    """Roster, hw1 with a due date, an extension, and a class of complete, blank, late and broken hand-ins,
-    graded by two parallel processes into ``db`` (None: the course's SQLite gradebook.db)."""
+def _pg_class(course: Path, db: str):
+    """The class of test_gradebook.py (roster, hw1 with a due date, bob's extension, the same hand-ins) graded by
+    two parallel processes into ``db``: its scores and exported rows."""
     C.import_roster(course / "students.csv", course, db)
     C.register(course, [HW], {HW: DUE}, db=db)
     C.extend(HW, "bob", course, hours=48, db=db)
-    sol = (course / "solutions" / HW / f"{HW}.ipynb").read_bytes()
-    blank = (course / "exercises" / HW / f"{HW}.ipynb").read_bytes()
-    hand_in(course, "alice", sol, LATE_30H)
-    hand_in(course, "bob", sol, LATE_30H)
-    hand_in(course, "carol", blank, "2026-11-20 12:00:00.000000 UTC")
-    hand_in(course, "erin", b'{"cells": [oops', "2026-11-20 10:00:00.000000 UTC")
-    hand_in(course, "frank", sol, None)
+    hand_in_class(course)
     with pytest.raises(RuntimeError, match="erin"):
         C.autograde(HW, course, jobs=2, log=lambda *a: None, db=db)
     out = course / "grades.csv"
@@ -126,22 +121,20 @@ def _one_class(course: Path, db: str | None):
     return C.scores(course, HW, db), rows
 
 
-def test_autograde_on_postgres_gives_the_same_gradebook_as_on_sqlite(postgres, tmp_path):
-    lite = _one_class(new_course(tmp_path / "sqlite"), None)
-    pg = _one_class(new_course(tmp_path / "postgres"), postgres.url)
+def test_autograde_on_postgres_gives_the_same_gradebook_as_on_sqlite(postgres, tmp_path, tmp_path_factory):
+    lite = graded_class(tmp_path_factory)       # the SQLite class of test_gradebook.py, before its hand grading
+    pg_scores, pg_rows = _pg_class(new_course(tmp_path / "postgres"), postgres.url)
     assert not (tmp_path / "postgres" / "gradebook.db").exists()       # everything went to the server
-    lite_scores, lite_rows = lite
-    pg_scores, pg_rows = pg
-    assert set(pg_scores) == {"alice", "bob", "carol", "erin", "frank"}
-    assert pg_scores == lite_scores
-    assert pg_rows == lite_rows
+    assert set(pg_scores) == {"alice", "bob", "carol", "erin", "frank", "gina"}
+    assert pg_scores == lite["scores"]
+    assert pg_rows == lite["rows"]
     by = {r["student_id"]: r for r in pg_rows}
     assert {s: r["status"] for s, r in by.items()} == {
         "alice": "graded", "bob": "graded", "carol": "graded", "dave": "not_submitted", "erin": "ungradeable",
-        "frank": "no_timestamp"}
+        "frank": "no_timestamp", "gina": "graded"}
     assert float(by["alice"]["score"]) == pytest.approx(0.8 * 18)          # 30 h late: 20 %
     assert float(by["bob"]["score"]) == 18.0 and by["bob"]["duedate"].startswith("2026-11-22 23:59")
-    assert 0 <= float(by["carol"]["score"]) < 18.0
+    assert 0 <= float(by["gina"]["score"]) < 18.0
     # the due date on the server is the one given, whatever the server's own time zone
     import psycopg
 

@@ -4,8 +4,9 @@
 Mechanism tests use the fixture assignment tests/fixtures/gradecourse/solutions/fx (3 autograded parts,
 one of them by hand, a skipped demonstration cell, a manually graded task with a mark scheme), graded with the
 `nbgrader` commands as the instructor guide types them. Every real assignment that has its trusted checks is
-graded once (nbgrader's application in this process): the solution scores full marks with no error in any
-cell, and the untouched student notebook 0, each part saying it is not implemented. Hostile submissions are
+graded once (nbgrader's application in this process; hw2 and hw3 in the classes of tests/shared_courses.py,
+which grade the solution and the untouched release with the same configuration): the solution scores full
+marks with no error in any cell, and the untouched student notebook 0, each part saying it is not implemented. Hostile submissions are
 in test_attacks.py.
 """
 
@@ -18,6 +19,7 @@ from attacks.course import (
     ROOT, autograded_points, cell_by_id, feedback_texts, hidden_lines, load, make_course, run_nbgrader, scores,
     submit, tree_bytes,
 )
+from shared_courses import HW2, HW2_GROUP, HW3, HW3_GROUP, graded_hw2_twice, graded_hw3
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
 GRADED = pytest.mark.xdist_group("pipeline")  # the tests of the `graded` course, graded once per module
@@ -181,25 +183,38 @@ def test_autograde_refuses_without_the_sandbox(tmp_path):
 
 REAL = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/checks.py")
               if (p.parent / f"{p.parent.name}.ipynb").exists())
+# Assignments another module already grades with the same configuration, the solution and the untouched
+# release among its students (tests/shared_courses.py): read there, in that class's xdist group.
+SHARED = {HW3: (HW3_GROUP, lambda f: graded_hw3(f)["course"], "alice", "carol"),
+          HW2: (HW2_GROUP, lambda f: graded_hw2_twice(f)["course"], "alice", "bob")}
 
 
-@pytest.mark.parametrize("hw", REAL)
-def test_real_assignment_solution_full_and_blank_zero(tmp_path, hw):
-    """One autograde of the solution and the released notebook: every assertion of 'full marks / zero' here."""
+def _graded_full_and_blank(tmp_path, tmp_path_factory, hw):
+    """(course, full student, blank student): from the shared class, or one autograde of its own."""
+    if hw in SHARED:
+        _, course_of, full, blank = SHARED[hw]
+        return course_of(tmp_path_factory), full, blank
     course = make_course(tmp_path / "c", hw)
-    solution = load(course / "solutions" / hw / f"{hw}.ipynb")
-    submit(course, "full", hw, solution)
+    submit(course, "full", hw, load(course / "solutions" / hw / f"{hw}.ipynb"))
     submit(course, "blank", hw, load(course / "exercises" / hw / f"{hw}.ipynb"))
     run_nbgrader(course, "autograde", hw, "--force")
+    return course, "full", "blank"
+
+
+@pytest.mark.parametrize("hw", [pytest.param(hw, marks=SHARED[hw][0]) if hw in SHARED else hw for hw in REAL])
+def test_real_assignment_solution_full_and_blank_zero(tmp_path, tmp_path_factory, hw):
+    """One autograde of the solution and the released notebook: every assertion of 'full marks / zero' here."""
+    course, full_id, blank_id = _graded_full_and_blank(tmp_path, tmp_path_factory, hw)
+    solution = load(course / "solutions" / hw / f"{hw}.ipynb")
     points = autograded_points(solution)
-    got = scores(course, hw, ["full", "blank"])
-    assert got["full"] == points, {g: (got["full"].get(g), p) for g, p in points.items() if got["full"].get(g) != p}
-    assert got["blank"] == {g: 0 for g in points}
-    full = load(course / "autograded" / "full" / hw / f"{hw}.ipynb")
+    got = scores(course, hw, [full_id, blank_id])
+    assert got[full_id] == points, {g: (got[full_id].get(g), p) for g, p in points.items() if got[full_id].get(g) != p}
+    assert got[blank_id] == {g: 0 for g in points}
+    full = load(course / "autograded" / full_id / hw / f"{hw}.ipynb")
     errors = {cell.metadata.get("nbgrader", {}).get("grade_id"): out.evalue for cell in full.cells
               for out in cell.get("outputs", []) if out.get("output_type") == "error"}
     assert not errors, f"{hw}: cells failed in the sandbox: {errors}"
-    blank = load(course / "autograded" / "blank" / hw / f"{hw}.ipynb")
+    blank = load(course / "autograded" / blank_id / hw / f"{hw}.ipynb")
     for g in points:
         message = cell_by_id(blank, g).outputs[0].evalue
         assert message.startswith("[") and ("not implemented yet" in message or "is not defined" in message), \

@@ -9,54 +9,27 @@ mark scheme, removed at release, was read as an edit), and validate printed "Cel
 cannot be converted to a float" for each of the ten visible tests (the visible checks returned True).
 """
 
-import copy
 import re
 import subprocess
 
 import pytest
 
-from attacks.course import BIN, ROOT, cell_by_id, load, make_course, run_nbgrader, scores, submit
+from attacks.course import BIN, ROOT, cell_by_id, load
+from shared_courses import HW3 as HW, HW3_GROUP, HW3_MISTAKES, graded_hw3
 from tools.env import tool_env
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("quiet")]  # graded once per module
+# The class is graded once (tests/shared_courses.py), with the tests of the other modules that read it.
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, HW3_GROUP]
 
-HW = "hw3_backprop"
-HONEST = ("alice", "bob", "carol", "li")
 # A warning or error line of nbgrader's log, of Python's warnings module, or a traceback.
 ALARM = re.compile(r"WARNING|ERROR|CRITICAL|Warning:|Traceback|changed|Restoring|checksum", re.I)
 
 
-def _answers(nb):
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("quiet"), HW)
-    solution = load(course / "solutions" / HW / f"{HW}.ipynb")
-    release = load(course / "exercises" / HW / f"{HW}.ipynb")
-    half = copy.deepcopy(release)  # the release with the first two parts answered, as a student saves it
-    answers = _answers(solution)
-    for cell in half.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in ("dense", "mlp"):
-            cell.source = answers[gid]
-    half.cells[5].metadata["collapsed"] = True  # Jupyter's own bookkeeping is no change
-    submit(course, "alice", HW, solution)
-    submit(course, "bob", HW, half)
-    submit(course, "carol", HW, copy.deepcopy(release))
-    # li hands in the Chinese release untouched: translated locked cells and task cells are no change either.
-    submit(course, "li", HW, load(ROOT / "exercises" / "zh_CN" / HW / f"{HW}.ipynb"))
-    # dave edits a visible test and raises its points in the metadata: one cell, two changes, one line.
-    tampered = copy.deepcopy(solution)
-    cell = cell_by_id(tampered, "test-dense-forward")
-    cell.source = "assert True  # dave was here\n" + cell.source
-    cell.metadata.nbgrader["points"] = 50
-    submit(course, "dave", HW, tampered)
-    proc = run_nbgrader(course, "autograde", HW, "--force", cli=True)
-    return {"course": course, "log": (proc.stdout + proc.stderr).splitlines(), "solution": solution,
-            "scores": scores(course, HW, [*HONEST, "dave"])}
+    """alice: the solution; bob: half done; carol: the release untouched; li: the Chinese release untouched;
+    dave: a tampered visible test; two students with an honest mistake in Part 1b (shared_courses.graded_hw3)."""
+    return graded_hw3(tmp_path_factory)
 
 
 def test_honest_and_untouched_submissions_log_no_warning(graded):
@@ -67,6 +40,8 @@ def test_honest_and_untouched_submissions_log_no_warning(graded):
     assert all(v > 0 for v in sc["alice"].values()) and all(v == 0 for v in sc["carol"].values())
     assert 0 < sum(sc["bob"].values()) < sum(sc["alice"].values())
     assert all(v == 0 for v in sc["li"].values())
+    # Honest mistakes are graded quietly too (they lose points, the log stays silent).
+    assert all(sum(sc[s].values()) < sum(sc["alice"].values()) for s in HW3_MISTAKES)
 
 
 def test_a_tampered_cell_gives_one_line_naming_student_cell_and_change(graded):

@@ -8,7 +8,6 @@ fixing its check changes that part only.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
@@ -18,16 +17,18 @@ import sys
 import numpy as np
 import pytest
 
-from attacks.course import ROOT, cell_by_id, load, make_course, run_nbgrader, scores, submit, tree_bytes
+from attacks.course import ROOT, cell_by_id, load, run_nbgrader, scores, tree_bytes
 from ffgrader import exprs, seeds
 from grading_support import load_checks, loopback
+from shared_courses import HW2, HW2_GROUP, HW2_STUDENTS, graded_hw2_twice
 from tools.env import tool_env
 from tools.regrade import Recorder, plain
 
-pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, pytest.mark.xdist_group("reproducible")]  # graded twice once per module
+# The class is graded twice once per run (tests/shared_courses.py), with the other tests that read it.
+pytestmark = [pytest.mark.nbgrader, pytest.mark.slow, HW2_GROUP]
 
-HW = "hw2_perceptron"
-STUDENTS = ("alice", "bob", "carol")
+HW = HW2
+STUDENTS = HW2_STUDENTS
 
 
 def run(course, *args):
@@ -42,34 +43,11 @@ def gid(cell):
     return cell.metadata.get("nbgrader", {}).get("grade_id")
 
 
-def class_notebooks(course):
-    """alice: the solution (its answers read the variant's parameters, so it is right for any student); bob:
-    the untouched release; carol: the solution with 1/N missing in 1b."""
-    solution = load(course / "solutions" / HW / f"{HW}.ipynb")
-    blank = load(course / "exercises" / HW / f"{HW}.ipynb")
-    carol = copy.deepcopy(solution)
-    c1 = cell_by_id(carol, "answer_1b")
-    assert "delta.T @ X / N" in c1.source
-    c1.source = c1.source.replace("delta.T @ X / N", "delta.T @ X")
-    return {"alice": solution, "bob": blank, "carol": carol}
-
-
-def autograde_and_feedback(course):
-    run_nbgrader(course, "autograde", HW, "--force", cli=True)
-    run_nbgrader(course, "generate_feedback", HW, "--force", cli=True)
-    return {"scores": scores(course, HW, STUDENTS), "feedback": tree_bytes(course / "feedback"),
-            "records": tree_bytes(course / seeds.RECORDS_DIR)}
-
-
 @pytest.fixture(scope="module")
 def twice(tmp_path_factory):
-    course = make_course(tmp_path_factory.mktemp("repro"), HW)
-    assert not (course / seeds.SECRET_FILE).exists()
-    for sid, nb in class_notebooks(course).items():
-        submit(course, sid, HW, nb)
-    first = autograde_and_feedback(course)
-    second = autograde_and_feedback(course)
-    return {"course": course, "first": first, "second": second}
+    """alice: the solution; bob: the untouched release; carol: the solution with 1/N missing in 1b; autograded
+    and fed back twice by the guide's commands (shared_courses.graded_hw2_twice)."""
+    return graded_hw2_twice(tmp_path_factory)
 
 
 def test_the_secret_is_created_private_and_stays_out_of_everything_students_see(twice):
