@@ -83,6 +83,23 @@ def site():
     server.shutdown()
 
 
+def chromium_args(hosts=("127.0.0.1",)) -> list[str]:
+    """Chromium's command-line flags for the tests: ``hosts`` are the only names or addresses it resolves (the
+    hub test adds localhost and its subdomains, which Chromium maps to the loopback address itself)."""
+    return [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        # No host resolves but these, where the tests' own servers listen: nothing a page asks for can leave
+        # the machine (IP addresses and IPv6 literals included).
+        "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(f"EXCLUDE {h}" for h in hosts),
+    ]
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright import sync_api
@@ -90,22 +107,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium not found: `make test` installs Debian's chromium package (needs root)")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                # No host resolves but 127.0.0.1, where the tests' own servers listen: nothing a page asks
-                # for can leave the machine (IP addresses and IPv6 literals included).
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            ],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args())
         yield browser
         browser.close()
 

@@ -422,7 +422,20 @@ def _formgrader_frame(page):
     return frame
 
 
-def test_a_term_on_the_hub(hub, browser):
+@pytest.fixture(scope="module")
+def hub_browser(browser):
+    """Chromium as the shared one, but resolving the hub's names too: localhost and one subdomain of it per user
+    (Chromium maps them to the loopback address itself; every other name or address still resolves to nothing)."""
+    from _browser import chromium_args
+
+    hub_chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
+                                               args=chromium_args(("127.0.0.1", "localhost", "*.localhost")))
+    yield hub_chromium
+    hub_chromium.close()
+
+
+def test_a_term_on_the_hub(hub, hub_browser):
+    browser = hub_browser
     try:
         _term(hub, browser)
     except BaseException:
