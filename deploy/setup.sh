@@ -55,7 +55,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: building the shared environment $PREFIX/env (a few minutes the first time)"
   mkdir -p "$PREFIX"
   [ -x "$PREFIX/env/bin/python" ] || /usr/bin/python3 -m venv "$PREFIX/env"
-  # Byte-compiled below, on every core and without the packages' own test suites.
+  # Byte-compiled below, once everything is installed.
   pyenv -m pip install --quiet --disable-pip-version-check --no-compile -r "$HERE/requirements.txt"
   # The course package from a clean copy of its sources (never build inside the course tree).
   src=$(mktemp -d)
@@ -65,36 +65,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   pyenv -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --no-compile \
     --force-reinstall "$src"
   rm -rf "$src"
+  # On every core, without the packages' own test suites (nobody imports them).
+  pyenv -m compileall -q -j 0 -x '/tests/' "$PREFIX/env"
   echo "$want" > "$stamp"
 fi
-# Compile every module whose .pyc is missing or stale: all of them after a build, none on later runs (where this
-# costs a walk over the environment).
-pyenv - "$PREFIX/env" <<'EOF'
-import compileall, functools, importlib.util, os, sys
-from concurrent.futures import ProcessPoolExecutor
-
-
-def stale(source):
-    """compileall's test: a timestamp .pyc records its source's mtime and size."""
-    try:
-        with open(importlib.util.cache_from_source(source), "rb") as fh:
-            header = fh.read(16)
-    except OSError:
-        return True
-    st = os.stat(source)
-    return header[4:8] != bytes(4) or header[8:16] != (int(st.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little") + (
-        st.st_size & 0xFFFFFFFF).to_bytes(4, "little")
-
-
-todo = []
-for top, dirs, files in os.walk(sys.argv[1]):
-    dirs[:] = [d for d in dirs if d not in ("__pycache__", "tests")]   # nobody imports a package's own test suite
-    todo += [p for p in (os.path.join(top, f) for f in files if f.endswith(".py")) if stale(p)]
-if todo:
-    print(f"setup: byte-compiling {len(todo)} modules of the shared environment")
-    with ProcessPoolExecutor(os.cpu_count()) as pool:
-        list(pool.map(functools.partial(compileall.compile_file, force=True, quiet=1), todo, chunksize=64))
-EOF
+# An environment built before it was compiled here gets its .pyc files now; on later runs compileall only reads
+# each .pyc's header (under a second).
+pyenv -m compileall -q -x '/tests/' "$PREFIX/env"
 
 # 3. The proxy, from npm.
 if [ ! -x "$PREFIX/chp/node_modules/.bin/configurable-http-proxy" ]; then
