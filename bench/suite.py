@@ -8,6 +8,10 @@ Each run clones the repository (committed state of ``--ref``) into a temporary d
 its PDF built from nothing, then the whole pytest suite. Reported per run: the wall time of ``make test``
 and of its pytest part, the load average sampled every 5 s during the run (mean and maximum of the
 1-minute value) and the core count: on a shared machine a number means nothing without the load beside it.
+The suite is CPU-bound (two workers on two cores keep the machine about 97 % busy; a third worker does not
+shorten it), so each run also reports the CPU seconds: of ``make test`` and everything it reaped (its
+rusage), the share of the whole machine's CPU that was busy (``/proc/stat``), and, from
+:mod:`bench.cputime`, the CPU of each xdist group and test file.
 Where the time goes: pytest's ``--junitxml`` gives each test's time (set-up + call + tear-down); they are
 summed per activity (``ACTIVITIES``, by test file) as shares of all test time. ``--count-assertions``
 also loads :mod:`bench.assertcount`. Results go to ``bench/results/suite.json`` and ``suite.md``.
@@ -19,6 +23,7 @@ import argparse
 import datetime as _dt
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,12 +62,20 @@ def activity_of(test_file: str) -> str:
     return "unit and the rest"
 
 
+def _cpu_ticks() -> tuple[int, int]:
+    """(all, idle) jiffies of the machine since boot (the first line of /proc/stat; idle includes iowait)."""
+    with open("/proc/stat") as fh:
+        v = [int(x) for x in fh.readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+
+
 class LoadSampler(threading.Thread):
-    """The 1-minute load average every ``every`` seconds until stopped."""
+    """The 1-minute load average every ``every`` seconds until stopped, and the machine's busy share."""
 
     def __init__(self, every=5.0):
         super().__init__(daemon=True)
         self.every, self.samples, self._stop_event = every, [], threading.Event()
+        self._ticks0 = _cpu_ticks()
 
     def run(self):
         while not self._stop_event.is_set():
@@ -72,8 +85,10 @@ class LoadSampler(threading.Thread):
     def stop(self):
         self._stop_event.set()
         self.join()
+        (all0, idle0), (all1, idle1) = self._ticks0, _cpu_ticks()
+        busy = round(1 - (idle1 - idle0) / max(1, all1 - all0), 3)
         return {"mean": round(statistics.fmean(self.samples), 2), "max": round(max(self.samples), 2),
-                "samples": len(self.samples)} if self.samples else None
+                "samples": len(self.samples), "machine_busy": busy} if self.samples else None
 
 
 def test_times(junit: Path) -> tuple[dict, dict]:
@@ -113,6 +128,9 @@ def one_run(ref: str, workdir: Path, count_assertions: bool, log) -> dict:
                             check=True).stdout.strip()
     junit = workdir / "junit.xml"
     extra = [f"--junitxml={junit}", "-o", "junit_family=xunit1", "--durations=25"]
+    cputimes = workdir / "cputime.json"
+    if (clone / "bench" / "cputime.py").exists():  # older commits lack the plugin
+        extra += ["-p", "bench.cputime", f"--cpu-times={cputimes}"]
     env = dict(os.environ)
     env.pop("VIRTUAL_ENV", None)
     if count_assertions:
@@ -136,12 +154,20 @@ def one_run(ref: str, workdir: Path, count_assertions: bool, log) -> dict:
     sampler = LoadSampler()
     sampler.start()
     t0 = time.monotonic()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(["make", "test", *make_vars], cwd=clone, env=env, capture_output=True, text=True)
     wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = sampler.stop()
     (workdir / "make.log").write_text(proc.stdout + "\n--- stderr ---\n" + proc.stderr)
     run = {"commit": commit, "rc": proc.returncode, "make_test_s": round(wall, 1), "load_1min": load,
-           "load_at_end": [round(v, 2) for v in os.getloadavg()]}
+           "load_at_end": [round(v, 2) for v in os.getloadavg()],
+           "make_test_cpu_s": round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1)}
+    if cputimes.exists():
+        cpu = json.loads(cputimes.read_text())
+        run["pytest_cpu_s"] = cpu["cpu_s"]
+        run["cpu_groups"] = {g: v["cpu_s"] for g, v in cpu["groups"].items()}
+        run["cpu_files"] = [[v["cpu_s"], f] for f, v in list(cpu["files"].items())[:15]]
     if junit.exists():
         per_file, per_group = test_times(junit)
         run["groups"] = {g: round(t, 1) for g, t in sorted(per_group.items(), key=lambda kv: -kv[1])}
@@ -167,11 +193,13 @@ def to_md(res) -> str:
     runs = res["runs"]
     out = [f"`make test` from a fresh clone, {res['date']}: {len(runs)} run(s) of {res['ref']} "
            f"({runs[0]['commit'][:10]}), {res['cores']} cores.", "",
-           "| run | make test | pytest | load (1 min) mean / max during the run | rc |",
-           "| ---: | ---: | ---: | ---: | ---: |"]
+           "| run | make test | pytest | CPU of make test | machine busy | load (1 min) mean / max | rc |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for i, r in enumerate(runs, 1):
         ld = r["load_1min"] or {}
-        out.append(f"| {i} | {r['make_test_s']:.0f} s | {r.get('pytest_s', 0):.0f} s | "
+        busy = f"{ld['machine_busy']:.0%}" if "machine_busy" in ld else "–"
+        cpu = f"{r['make_test_cpu_s']:.0f} s" if "make_test_cpu_s" in r else "–"
+        out.append(f"| {i} | {r['make_test_s']:.0f} s | {r.get('pytest_s', 0):.0f} s | {cpu} | {busy} | "
                    f"{ld.get('mean', '–')} / {ld.get('max', '–')} | {r['rc']} |")
     out += ["", f"Median of make test: {res['median_make_test_s']:.0f} s "
                 f"({res['median_make_test_s'] / 60:.1f} min).", ""]
@@ -182,6 +210,13 @@ def to_md(res) -> str:
     if runs[-1].get("groups"):
         out += ["", "Test time of each xdist group (last run; the order of tests/conftest.py's LONG_FIRST):", "",
                 "| group | seconds |", "| --- | ---: |"] + [f"| {g} | {t:.0f} |" for g, t in runs[-1]["groups"].items()]
+    if runs[-1].get("cpu_groups"):
+        r = runs[-1]
+        out += ["", f"CPU seconds of the tests (last run, bench/cputime.py: each test's worker and the processes it "
+                    f"reaped; the session's Chromium and daemons are not in it): {r['pytest_cpu_s']:.0f} s.", "",
+                "| xdist group | CPU s |", "| --- | ---: |"]
+        out += [f"| {g} | {c:.0f} |" for g, c in list(r["cpu_groups"].items())[:20]]
+        out += ["", "| test file | CPU s |", "| --- | ---: |"] + [f"| {f} | {c:.0f} |" for c, f in r["cpu_files"]]
     if runs[-1].get("assertions"):
         a = runs[-1]["assertions"]
         out += ["", f"Checks executed: {a['checks']} ({a['totals']}), tests collected {a['tests_collected']}."]
