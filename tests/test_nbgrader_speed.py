@@ -8,6 +8,7 @@ validation errors. And one transaction per notebook: a notebook that fails half-
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -16,9 +17,12 @@ from nbgrader.nbgraderformat import SchemaTooOldError, ValidationError
 from nbgrader.preprocessors import CheckCellMetadata as NbgraderCheck
 from nbgrader.preprocessors import SaveAutoGrades as NbgraderSave
 from nbgrader.utils import compute_checksum
+from sqlalchemy import text
 
 from ffgrader.nbgrader_speed import CheckCellMetadata, SaveAutoGrades
 from tools.env import tool_env
+
+ROOT = Path(__file__).resolve().parent.parent
 
 GRADES = {"t_fail": 2.0, "t_pass": 3.0, "t_partial": 4.0, "t_manual_before": 1.0, "written": 5.0}
 
@@ -123,3 +127,50 @@ def test_check_cell_metadata_refuses_what_nbgraders_own_refuses(break_it, error)
     with pytest.raises(error) as ours:
         CheckCellMetadata().preprocess(copy.deepcopy(nb), {})
     assert str(ours.value) == str(theirs.value)
+
+
+
+# --- a new gradebook's schema revision ------------------------------------------------------------------------
+
+
+def test_alembic_head_is_what_the_alembic_command_reports(tmp_path):
+    """nbgrader stamps a new gradebook with the first revision that `alembic heads` prints."""
+    import subprocess
+
+    from nbgrader.dbutil import write_alembic_ini
+
+    from ffgrader.nbgrader_speed import alembic_head
+
+    ini = tmp_path / "alembic.ini"
+    write_alembic_ini(str(ini), f"sqlite:///{tmp_path / 'unused.db'}")
+    out = subprocess.run(["alembic", "-c", str(ini), "heads"], env=tool_env(), capture_output=True, text=True,
+                         check=True).stdout
+    assert alembic_head() == out.split("\n")[0].split(" ")[0] and len(alembic_head()) == 12, out
+
+
+def test_with_the_course_configuration_a_new_gradebook_starts_no_process(tmp_path, monkeypatch):
+    """Loading nbgrader_config.py (as every nbgrader command does) makes a new gradebook take its revision from
+    alembic_head: no `alembic` process, the same stamp; an existing gradebook opens as before."""
+    import subprocess
+
+    import nbgrader.api
+
+    from ffgrader.nbgrader_speed import alembic_head
+    from tools.gradebook_db import course_config
+
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", nbgrader.api.get_alembic_version)  # undone after
+    course_config(ROOT)
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args[:1]}")
+
+    for name in ("check_output", "run", "Popen"):
+        monkeypatch.setattr(subprocess, name, no_process)
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gb:
+        gb.add_student("s")
+        version = gb.db.execute(text("select version_num from alembic_version")).scalar_one()
+    assert version == alembic_head()
+    with Gradebook(url) as gb:  # opened again: not stamped twice
+        assert [s.id for s in gb.students] == ["s"]
+        assert gb.db.execute(text("select count(*) from alembic_version")).scalar_one() == 1

@@ -6,8 +6,6 @@ PostgreSQL ``db_url`` in ``nbgrader_config.py`` or on the command line reaches e
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 
@@ -46,13 +44,13 @@ def check_db_url(url: str) -> str:
 
 
 def gradebook(course: Path, db: str | None = None):
-    """The course's nbgrader Gradebook. Creating a new one runs `alembic` by name: this interpreter's bin/
-    must be on PATH (as nbgrader's own commands need; see tools/env.py)."""
+    """The course's nbgrader Gradebook (a new one is stamped in this process, as nbgrader_config.py has it:
+    ffgrader.nbgrader_speed.use_alembic_head)."""
     from nbgrader.api import Gradebook
 
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    from ffgrader.nbgrader_speed import use_alembic_head
+
+    use_alembic_head()
     return Gradebook(db_url(course, db))
 
 
