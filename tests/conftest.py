@@ -88,6 +88,8 @@ def pytest_configure(config):
         config.pluginmanager.register(GroupGuard(), "ffnn-group-guard")
 
 
-# The reader tests' site server, Chromium and crawl (tests/_browser.py): defined here so that each
-# exists once per session, shared by every browser test module.
+# The reader tests' site server, Chromium and crawl (tests/_browser.py) and the graded classes that several
+# modules read (tests/shared_courses.py): defined here so that each exists once per session, shared by every
+# module that asks for it.
 from _browser import browser, crawl, site  # noqa: E402,F401
+from shared_courses import gradebook_class, graded_hw2_twice, graded_hw3  # noqa: E402,F401

@@ -2,17 +2,23 @@
 
 Grading a class through the real nbgrader pipeline is the expensive part of the grading tests, and several
 modules need the same notebooks graded under the same configuration (the solution, the untouched release, a few
-planted mistakes). Each builder below grades one such class once per process and every module that reads it
-gets the same result: its tests only read. The tests of one class carry that class's xdist group
-(``HW3_GROUP``, ``HW2_GROUP``) so that they run on one worker and the class is graded once per run.
+planted mistakes). Each session fixture below grades one such class and every module that reads it gets the
+same result: its tests only read. The tests of one class carry that class's xdist group (``HW3_GROUP``,
+``HW2_GROUP``, ``GRADEBOOK_GROUP``) so that they run on one worker and the class is graded once per run.
 
-A pytest fixture imported into two modules would be two fixtures (one cache each); the builders are plain
-functions memoised by ``once``, called from each module's own module-scoped fixture.
+``conftest.py`` imports the fixtures, as it does ``_browser``'s, so each exists once per session; a test module
+must not import them (an imported fixture is a second fixture of that module, built a second time). A
+fixture that failed fails every test that asks for it, without a second attempt (pytest keeps the error).
 """
 
 from __future__ import annotations
 
 import copy
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -20,21 +26,8 @@ from attacks.course import (
     ROOT, cell_by_id, feedback_texts, load, make_course, run_nbgrader, scores, submit, tree_bytes,
 )
 from ffgrader import seeds
-
-_BUILT: dict = {}
-
-
-def once(key, build):
-    """``build()`` once per process; a failure is remembered too (every reader reports it, none rebuilds)."""
-    if key not in _BUILT:
-        try:
-            _BUILT[key] = ("ok", build())
-        except Exception as exc:  # noqa: BLE001 - re-raised to every reader
-            _BUILT[key] = ("error", exc)
-    kind, value = _BUILT[key]
-    if kind == "error":
-        raise value
-    return value
+from tools import classroom as C
+from tools.env import tool_env
 
 
 # ------------------------------------------------------------------ hw3_backprop
@@ -57,6 +50,7 @@ def _answers(nb):
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
+@pytest.fixture(scope="session")
 def graded_hw3(tmp_path_factory) -> dict:
     """One class of hw3 graded by `nbgrader autograde` as the instructor guide types it, then
     `nbgrader generate_feedback`:
@@ -66,7 +60,7 @@ def graded_hw3(tmp_path_factory) -> dict:
     - dave: a visible test edited and its points raised in the metadata (one cell, two changes);
     - ``HW3_MISTAKES``: the solution with one gradient of Part 1b wrong (half of that part's points).
     """
-    return once("hw3", lambda: _grade_hw3(tmp_path_factory.mktemp("graded_hw3")))
+    return _grade_hw3(tmp_path_factory.mktemp("graded_hw3"))
 
 
 def _grade_hw3(tmp):
@@ -127,11 +121,12 @@ def _autograde_and_feedback(course):
             "records": tree_bytes(course / seeds.RECORDS_DIR)}
 
 
+@pytest.fixture(scope="session")
 def graded_hw2_twice(tmp_path_factory) -> dict:
     """One class of hw2 (``_hw2_notebooks``) autograded and fed back twice with the guide's commands, in a course
     with no course secret yet. ``first``/``second``: scores, feedback and seed records (bytes) after each
     run."""
-    return once("hw2", lambda: _grade_hw2(tmp_path_factory.mktemp("graded_hw2")))
+    return _grade_hw2(tmp_path_factory.mktemp("graded_hw2"))
 
 
 def _grade_hw2(tmp):
@@ -143,3 +138,73 @@ def _grade_hw2(tmp):
     second = _autograde_and_feedback(course)
     return {"course": course, "first": first, "second": second,
             "solution": load(course / "solutions" / HW2 / f"{HW2}.ipynb")}
+
+
+# ------------------------------------------------------------------ hw1_neurons: the gradebook class
+
+HW1 = "hw1_neurons"
+DUE = "2026-11-20T23:59:00+00:00"
+LATE_30H = "2026-11-22 05:59:00.000000 UTC"
+ROSTER = ("id,first_name,last_name,email,lms_user_id\n"
+          "alice,Alice,Liddell,alice@x.edu,1001\nbob,Bob,Marley,bob@x.edu,1002\ncarol,Carol,Danvers,carol@x.edu,1003\n"
+          "dave,Dave,Bowman,dave@x.edu,1004\nerin,Erin,Hannon,erin@x.edu,1005\nfrank,Frank,Poole,frank@x.edu,1006\n"
+          "gina,Gina,Lollo,gina@x.edu,1007\n")
+# Read by test_gradebook.py and test_gradebook_postgres.py (which grades the same class into PostgreSQL and
+# compares), on one worker.
+GRADEBOOK_GROUP = pytest.mark.xdist_group("gradebook")
+
+
+def classroom(course, *args):
+    proc = subprocess.run([sys.executable, "-m", "tools.classroom", *args], cwd=course, env=tool_env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def new_course(path: Path) -> Path:
+    """The course's config, tools/ and hw1, the roster, hw1 registered with a due date."""
+    path.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", path)
+    shutil.copytree(ROOT / "tools", path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    for d in ("solutions", "exercises"):
+        shutil.copytree(ROOT / d / HW1, path / d / HW1, ignore=shutil.ignore_patterns("__pycache__"))
+    (path / "students.csv").write_text(ROSTER)
+    return path
+
+
+def hand_in(course, student, data: bytes, when: str | None):
+    d = course / "submitted" / student / HW1
+    d.mkdir(parents=True)
+    (d / f"{HW1}.ipynb").write_bytes(data)
+    if when:
+        (d / "timestamp.txt").write_text(when)
+
+
+def hand_in_class(course):
+    """What the class hands in: alice, bob, carol the solution 30 h late, gina the release on time, erin a file
+    that is not a notebook, frank the solution without a timestamp; dave nothing."""
+    sol = (course / "solutions" / HW1 / f"{HW1}.ipynb").read_bytes()
+    for sid in ("alice", "bob", "carol"):
+        hand_in(course, sid, sol, LATE_30H)
+    hand_in(course, "gina", (course / "exercises" / HW1 / f"{HW1}.ipynb").read_bytes(), "2026-11-20 12:00:00.000000 UTC")
+    hand_in(course, "erin", b'{"cells": [oops', "2026-11-20 10:00:00.000000 UTC")
+    hand_in(course, "frank", sol, None)
+
+
+@pytest.fixture(scope="session")
+def gradebook_class(tmp_path_factory) -> dict:
+    """The class of ``hand_in_class`` autograded (two processes) by the guide's commands, before any hand
+    grading: the course, and its scores and exported rows as they were then."""
+    return _grade_class(new_course(tmp_path_factory.mktemp("gradebook") / "course"))
+
+
+def _grade_class(course):
+    classroom(course, "roster", "students.csv")
+    classroom(course, "register", HW1, "--duedate", f"{HW1}={DUE}")
+    classroom(course, "extend", HW1, "bob", "--hours", "48")        # before bob has handed anything in
+    hand_in_class(course)
+    with pytest.raises(RuntimeError, match="erin"):     # nbgrader exits 1 for erin; the others are graded
+        C.autograde(HW1, course, jobs=2, log=lambda *a: None)
+    C.export(course / "grades-after-autograde.csv", course)
+    return {"course": course, "scores": C.scores(course, HW1),
+            "rows": list(csv.DictReader((course / "grades-after-autograde.csv").open(newline="", encoding="utf-8")))}

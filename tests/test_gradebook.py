@@ -19,10 +19,7 @@ by the real `nbgrader generate_feedback`, exported by `python -m tools.classroom
 from __future__ import annotations
 
 import csv
-import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,29 +28,13 @@ import pytest
 
 from tools import classroom as C
 from tools.env import tool_env
-from shared_courses import once
+from shared_courses import GRADEBOOK_GROUP, HW1 as HW, classroom
 from tools.late_policy import PerDayPenalty
 
 ROOT = C.ROOT
 DATA = Path(__file__).resolve().parent / "data"
-HW = "hw1_neurons"
-DUE = "2026-11-20T23:59:00+00:00"
-LATE_30H = "2026-11-22 05:59:00.000000 UTC"
-ROSTER = ("id,first_name,last_name,email,lms_user_id\n"
-          "alice,Alice,Liddell,alice@x.edu,1001\nbob,Bob,Marley,bob@x.edu,1002\ncarol,Carol,Danvers,carol@x.edu,1003\n"
-          "dave,Dave,Bowman,dave@x.edu,1004\nerin,Erin,Hannon,erin@x.edu,1005\nfrank,Frank,Poole,frank@x.edu,1006\n"
-          "gina,Gina,Lollo,gina@x.edu,1007\n")
-# The class is graded once per run: this module's tests and test_gradebook_postgres.py (which grades the same
-# class into PostgreSQL and compares) read it, on one worker.
-GROUP = pytest.mark.xdist_group("gradebook")
-pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, GROUP]
-
-
-def classroom(course, *args):
-    proc = subprocess.run([sys.executable, "-m", "tools.classroom", *args], cwd=course, env=tool_env(),
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+# The class is graded once per run (tests/shared_courses.py), with test_gradebook_postgres.py, on one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, GRADEBOOK_GROUP]
 
 
 def nbgrader(course, *args, check=True):
@@ -63,57 +44,9 @@ def nbgrader(course, *args, check=True):
     return proc
 
 
-def new_course(path: Path) -> Path:
-    """The course's config, tools/ and hw1, the roster, hw1 registered with a due date."""
-    path.mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", path)
-    shutil.copytree(ROOT / "tools", path / "tools", ignore=shutil.ignore_patterns("__pycache__"))
-    for d in ("solutions", "exercises"):
-        shutil.copytree(ROOT / d / HW, path / d / HW, ignore=shutil.ignore_patterns("__pycache__"))
-    (path / "students.csv").write_text(ROSTER)
-    return path
-
-
-def hand_in(course, student, data: bytes, when: str | None):
-    d = course / "submitted" / student / HW
-    d.mkdir(parents=True)
-    (d / f"{HW}.ipynb").write_bytes(data)
-    if when:
-        (d / "timestamp.txt").write_text(when)
-
-
-def hand_in_class(course):
-    """What the class hands in: alice, bob, carol the solution 30 h late, gina the release on time, erin a file
-    that is not a notebook, frank the solution without a timestamp; dave nothing."""
-    sol = (course / "solutions" / HW / f"{HW}.ipynb").read_bytes()
-    for sid in ("alice", "bob", "carol"):
-        hand_in(course, sid, sol, LATE_30H)
-    hand_in(course, "gina", (course / "exercises" / HW / f"{HW}.ipynb").read_bytes(), "2026-11-20 12:00:00.000000 UTC")
-    hand_in(course, "erin", b'{"cells": [oops', "2026-11-20 10:00:00.000000 UTC")
-    hand_in(course, "frank", sol, None)
-
-
-def graded_class(tmp_path_factory) -> dict:
-    """The class autograded (two processes) by the guide's commands, before any hand grading, once per process
-    (shared_courses.once): the course, and its scores and exported rows as they were then."""
-    return once("gradebook", lambda: _grade_class(new_course(tmp_path_factory.mktemp("gradebook") / "course")))
-
-
-def _grade_class(course):
-    classroom(course, "roster", "students.csv")
-    classroom(course, "register", HW, "--duedate", f"{HW}={DUE}")
-    classroom(course, "extend", HW, "bob", "--hours", "48")        # before bob has handed anything in
-    hand_in_class(course)
-    with pytest.raises(RuntimeError, match="erin"):     # nbgrader exits 1 for erin; the others are graded
-        C.autograde(HW, course, jobs=2, log=lambda *a: None)
-    C.export(course / "grades-after-autograde.csv", course)
-    return {"course": course, "scores": C.scores(course, HW),
-            "rows": list(csv.DictReader((course / "grades-after-autograde.csv").open(newline="", encoding="utf-8")))}
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return graded_class(tmp_path_factory)["course"]
+def graded(gradebook_class):
+    return gradebook_class["course"]
 
 
 def rows_of(path):

@@ -26,7 +26,7 @@ import pytest
 
 from tools import classroom as C
 
-from test_gradebook import DUE, GROUP, HW, graded_class, hand_in_class, new_course
+from shared_courses import DUE, GRADEBOOK_GROUP as GROUP, HW1 as HW, hand_in_class, new_course
 
 # In test_gradebook.py's group: its class, graded there once, is the SQLite side of the comparison.
 pytestmark = [pytest.mark.slow, pytest.mark.nbgrader, GROUP]
@@ -121,8 +121,8 @@ def _pg_class(course: Path, db: str):
     return C.scores(course, HW, db), rows
 
 
-def test_autograde_on_postgres_gives_the_same_gradebook_as_on_sqlite(postgres, tmp_path, tmp_path_factory):
-    lite = graded_class(tmp_path_factory)       # the SQLite class of test_gradebook.py, before its hand grading
+def test_autograde_on_postgres_gives_the_same_gradebook_as_on_sqlite(postgres, tmp_path, gradebook_class):
+    lite = gradebook_class       # the SQLite class of test_gradebook.py (shared_courses), before its hand grading
     pg_scores, pg_rows = _pg_class(new_course(tmp_path / "postgres"), postgres.url)
     assert not (tmp_path / "postgres" / "gradebook.db").exists()       # everything went to the server
     assert set(pg_scores) == {"alice", "bob", "carol", "erin", "frank", "gina"}

@@ -19,7 +19,7 @@ from attacks.course import (
     ROOT, autograded_points, cell_by_id, feedback_texts, hidden_lines, load, make_course, run_nbgrader, scores,
     submit, tree_bytes,
 )
-from shared_courses import HW2, HW2_GROUP, HW3, HW3_GROUP, graded_hw2_twice, graded_hw3
+from shared_courses import HW2, HW2_GROUP, HW3, HW3_GROUP
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.slow]
 GRADED = pytest.mark.xdist_group("pipeline")  # the tests of the `graded` course, graded once per module
@@ -185,15 +185,16 @@ REAL = sorted(p.parent.name for p in (ROOT / "solutions").glob("*/checks.py")
               if (p.parent / f"{p.parent.name}.ipynb").exists())
 # Assignments another module already grades with the same configuration, the solution and the untouched
 # release among its students (tests/shared_courses.py): read there, in that class's xdist group.
-SHARED = {HW3: (HW3_GROUP, lambda f: graded_hw3(f)["course"], "alice", "carol"),
-          HW2: (HW2_GROUP, lambda f: graded_hw2_twice(f)["course"], "alice", "bob")}
+# (group, the session fixture of the class, its solution student, its untouched-release student)
+SHARED = {HW3: (HW3_GROUP, "graded_hw3", "alice", "carol"),
+          HW2: (HW2_GROUP, "graded_hw2_twice", "alice", "bob")}
 
 
-def _graded_full_and_blank(tmp_path, tmp_path_factory, hw):
+def _graded_full_and_blank(tmp_path, request, hw):
     """(course, full student, blank student): from the shared class, or one autograde of its own."""
     if hw in SHARED:
-        _, course_of, full, blank = SHARED[hw]
-        return course_of(tmp_path_factory), full, blank
+        _, fixture, full, blank = SHARED[hw]
+        return request.getfixturevalue(fixture)["course"], full, blank
     course = make_course(tmp_path / "c", hw)
     submit(course, "full", hw, load(course / "solutions" / hw / f"{hw}.ipynb"))
     submit(course, "blank", hw, load(course / "exercises" / hw / f"{hw}.ipynb"))
@@ -202,9 +203,9 @@ def _graded_full_and_blank(tmp_path, tmp_path_factory, hw):
 
 
 @pytest.mark.parametrize("hw", [pytest.param(hw, marks=SHARED[hw][0]) if hw in SHARED else hw for hw in REAL])
-def test_real_assignment_solution_full_and_blank_zero(tmp_path, tmp_path_factory, hw):
+def test_real_assignment_solution_full_and_blank_zero(tmp_path, request, hw):
     """One autograde of the solution and the released notebook: every assertion of 'full marks / zero' here."""
-    course, full_id, blank_id = _graded_full_and_blank(tmp_path, tmp_path_factory, hw)
+    course, full_id, blank_id = _graded_full_and_blank(tmp_path, request, hw)
     solution = load(course / "solutions" / hw / f"{hw}.ipynb")
     points = autograded_points(solution)
     got = scores(course, hw, [full_id, blank_id])

@@ -17,7 +17,7 @@ from attacks.course import cell_by_id, load
 from ffgrader.checks import Verdict, check, load as load_checks
 from ffgrader.runner import partial_outputs
 from ffgrader.session import StudentError
-from shared_courses import HW3 as HW, HW3_GROUP, HW3_MISTAKES as MISTAKES, graded_hw3
+from shared_courses import HW3 as HW, HW3_GROUP, HW3_MISTAKES as MISTAKES
 
 CHECKS = '''
 from ffgrader.checks import Fail, check, expect_scalar
@@ -147,10 +147,10 @@ def test_partial_outputs_give_nbgrader_the_points_earned():
 # --- the shipped use: hw3 Part 1b, graded by nbgrader ----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def hw3(tmp_path_factory):
+def hw3(graded_hw3):
     """The solution ("alice") and the two planted mistakes of MISTAKES, graded and fed back by nbgrader with the
     rest of the shared hw3 class (tests/shared_courses.py)."""
-    return graded_hw3(tmp_path_factory)
+    return graded_hw3
 
 
 def test_hw3_dense_backward_declares_its_split():

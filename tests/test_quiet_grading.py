@@ -15,7 +15,7 @@ import subprocess
 import pytest
 
 from attacks.course import BIN, ROOT, cell_by_id, load
-from shared_courses import HW3 as HW, HW3_GROUP, HW3_MISTAKES, graded_hw3
+from shared_courses import HW3 as HW, HW3_GROUP, HW3_MISTAKES
 from tools.env import tool_env
 
 # The class is graded once (tests/shared_courses.py), with the tests of the other modules that read it.
@@ -26,10 +26,10 @@ ALARM = re.compile(r"WARNING|ERROR|CRITICAL|Warning:|Traceback|changed|Restoring
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(graded_hw3):
     """alice: the solution; bob: half done; carol: the release untouched; li: the Chinese release untouched;
     dave: a tampered visible test; two students with an honest mistake in Part 1b (shared_courses.graded_hw3)."""
-    return graded_hw3(tmp_path_factory)
+    return graded_hw3
 
 
 def test_honest_and_untouched_submissions_log_no_warning(graded):

@@ -20,7 +20,7 @@ import pytest
 from attacks.course import ROOT, cell_by_id, load, run_nbgrader, scores, tree_bytes
 from ffgrader import exprs, seeds
 from grading_support import load_checks, loopback
-from shared_courses import HW2, HW2_GROUP, HW2_STUDENTS, graded_hw2_twice
+from shared_courses import HW2, HW2_GROUP, HW2_STUDENTS
 from tools.env import tool_env
 from tools.regrade import Recorder, plain
 
@@ -44,10 +44,10 @@ def gid(cell):
 
 
 @pytest.fixture(scope="module")
-def twice(tmp_path_factory):
+def twice(graded_hw2_twice):
     """alice: the solution; bob: the untouched release; carol: the solution with 1/N missing in 1b; autograded
     and fed back twice by the guide's commands (shared_courses.graded_hw2_twice)."""
-    return graded_hw2_twice(tmp_path_factory)
+    return graded_hw2_twice
 
 
 def test_the_secret_is_created_private_and_stays_out_of_everything_students_see(twice):
