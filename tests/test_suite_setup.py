@@ -105,3 +105,26 @@ def test_one_blas_thread_here_and_in_subprocesses():
     out = subprocess.run([sys.executable, "-c", code], env=tool_env(), capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[1]"
     assert all(tool_env()[k] == "1" for k in ONE_BLAS_THREAD)
+
+
+def test_the_venv_holds_the_bytecode_of_what_clean_processes_import():
+    """`make setup` byte-compiles the venv (pip --no-compile, then compileall): the sandboxed workers and the hub's
+    servers start with a clean environment and cannot write bytecode, so a missing or stale .pyc would be
+    compiled again in every one of them."""
+    import importlib.util
+
+    import matplotlib
+    import nbgrader
+    import sympy
+
+    missing, stale = [], []
+    for package in (np, sympy, nbgrader, matplotlib):
+        sources = sorted(Path(package.__file__).parent.rglob("*.py"))
+        assert len(sources) > 20, package.__name__
+        for src in sources:
+            pyc = Path(importlib.util.cache_from_source(str(src)))
+            if not pyc.is_file():
+                missing.append(str(src))
+            elif pyc.stat().st_mtime < src.stat().st_mtime:
+                stale.append(str(src))
+    assert not missing and not stale, {"missing": missing[:5], "stale": stale[:5], "counts": (len(missing), len(stale))}
