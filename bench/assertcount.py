@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import xdist_totals
+
 KINDS = ("assert_pass", "assert_fail", "raises", "warns", "np_testing")
 
 
@@ -140,8 +142,7 @@ def pytest_sessionfinish(session):
     counts = config.stash.get(_KEY, None)
     if counts is None:
         return
-    if hasattr(config, "workerinput"):  # an xdist worker: hand the counts to the controller
-        config.workeroutput["assertcount"] = json.dumps(counts.as_dict())
+    if xdist_totals.hand_over(config, "assertcount", counts.as_dict()):
         return
     per_file = config.stash.get(_TOTALS, {})
     _merge(per_file, counts.as_dict())
@@ -149,20 +150,12 @@ def pytest_sessionfinish(session):
     out = {"totals": totals, "checks": sum(totals.values()) - totals["assert_fail"],
            "tests_collected": session.testscollected, "tests_failed": session.testsfailed,
            "per_file": dict(sorted(per_file.items()))}
-    path = Path(config.getoption("--assert-count"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1) + "\n")
+    xdist_totals.write_json(config.getoption("--assert-count"), out)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
-    config = node.config
-    if config.stash.get(_KEY, None) is None:
-        return
-    data = getattr(node, "workeroutput", {}).get("assertcount")
-    if data:
-        totals = config.stash.setdefault(_TOTALS, {})
-        _merge(totals, json.loads(data))
+    xdist_totals.merge_from(node, "assertcount", _KEY, _TOTALS, _merge)
 
 
 def compare(before: Path, after: Path) -> str:

@@ -15,12 +15,12 @@ The JSON holds, per test file and per xdist group, the CPU seconds (self and chi
 
 from __future__ import annotations
 
-import json
 import resource
 import time
-from pathlib import Path
 
 import pytest
+
+from bench import xdist_totals
 
 
 def pytest_addoption(parser):
@@ -85,24 +85,16 @@ def pytest_sessionfinish(session):
     rows = config.stash.get(_KEY, None)
     if rows is None:
         return
-    if hasattr(config, "workerinput"):  # an xdist worker: hand the rows to the controller
-        config.workeroutput["cputime"] = json.dumps(rows)
+    if xdist_totals.hand_over(config, "cputime", rows):
         return
     totals = config.stash.get(_TOTALS, {})
     _merge(totals, rows)
     files, groups = _table(totals, "file"), _table(totals, "group")
     out = {"cpu_s": round(sum(v["cpu_s"] for v in files.values()), 1),
            "test_s": round(sum(v["test_s"] for v in files.values()), 1), "groups": groups, "files": files}
-    path = Path(config.getoption("--cpu-times"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=1) + "\n")
+    xdist_totals.write_json(config.getoption("--cpu-times"), out)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
-    config = node.config
-    if config.stash.get(_KEY, None) is None:
-        return
-    data = getattr(node, "workeroutput", {}).get("cputime")
-    if data:
-        _merge(config.stash.setdefault(_TOTALS, {}), json.loads(data))
+    xdist_totals.merge_from(node, "cputime", _KEY, _TOTALS, _merge)

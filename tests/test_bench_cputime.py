@@ -1,4 +1,5 @@
-"""bench/cputime.py charges each test file and xdist group with the CPU its tests and their children burned."""
+"""bench/cputime.py charges each test file and xdist group with the CPU its tests and their children burned, in one
+process and through xdist's workers (bench/xdist_totals.py, which bench/assertcount.py shares)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < {s}:\n    pass\n"
 
 
-def test_cpu_of_a_test_and_of_the_child_it_reaps_is_charged_to_its_file_and_group(tmp_path):
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["one process", "two xdist workers"])
+def test_cpu_of_a_test_and_of_the_child_it_reaps_is_charged_to_its_file_and_group(tmp_path, workers):
     (tmp_path / "test_child.py").write_text(
         "import subprocess, sys, pytest\n"
         "@pytest.mark.xdist_group('probe')\n"
@@ -23,7 +27,7 @@ def test_cpu_of_a_test_and_of_the_child_it_reaps_is_charged_to_its_file_and_grou
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    xdist_group: probe\n")
     out = tmp_path / "cpu.json"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-c", str(tmp_path / "pytest.ini"), "-p", "no:cacheprovider",
-                           "-p", "no:xdist", "-p", "bench.cputime", f"--cpu-times={out}", "-q", str(tmp_path)],
+                           *workers, "-p", "bench.cputime", f"--cpu-times={out}", "-q", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     data = json.loads(out.read_text())
