@@ -91,5 +91,8 @@ def pytest_configure(config):
 # The reader tests' site server, Chromium and crawl (tests/_browser.py) and the graded classes that several
 # modules read (tests/shared_courses.py): defined here so that each exists once per session, shared by every
 # module that asks for it.
+# shared_courses' asserts (the grading commands' return codes) are rewritten like a test module's: the same
+# messages on failure, and counted by bench/assertcount.py as they were before they moved there.
+pytest.register_assert_rewrite("shared_courses")
 from _browser import browser, crawl, site  # noqa: E402,F401
 from shared_courses import gradebook_class, graded_hw2_twice, graded_hw3  # noqa: E402,F401
