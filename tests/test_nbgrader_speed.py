@@ -129,7 +129,6 @@ def test_check_cell_metadata_refuses_what_nbgraders_own_refuses(break_it, error)
     assert str(ours.value) == str(theirs.value)
 
 
-
 # --- a new gradebook's schema revision ------------------------------------------------------------------------
 
 
