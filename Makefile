@@ -48,17 +48,11 @@ font-deps:
 
 # The English edition into _build/html and, at the same time on the other core, the Chinese edition (中文版)
 # from the same source and the locales/ catalogs (tools/i18n.py): each executes the notebooks into its own
-# cache, one process each. The Chinese build's output is shown after the English one's, then the Chinese
-# edition is copied into _build/html/zh.
+# cache, one process each (tools/book_build.py; it builds an edition again, alone, if one of its kernels lost
+# its port to the other build's). The Chinese build's output is shown after the English one's, then the
+# Chinese edition is copied into _build/html/zh.
 book: $(STAMP) $(NODE_STAMP) font-deps
-	@mkdir -p _build; start=$$(date +%s); \
-	$(BIN)/python -m tools.i18n html > _build/zh-html.log 2>&1 & zh=$$!; \
-	$(BIN)/jupyter-book build . --builder html -W -n --keep-going; en=$$?; \
-	wait $$zh; zhrc=$$?; \
-	echo "--- the Chinese edition's build (_build/zh-html.log) ---"; cat _build/zh-html.log; \
-	if [ $$en != 0 ]; then echo "The English build failed (above)." >&2; exit 1; fi; \
-	if [ $$zhrc != 0 ]; then echo "The Chinese build failed (_build/zh-html.log, above)." >&2; exit 1; fi; \
-	echo "Book built into _build/html in $$(( $$(date +%s) - start )) s (both editions)"
+	$(BIN)/python -m tools.book_build
 	$(BIN)/python -m tools.i18n install
 
 # The course as students get it, in _build/publish/ (tools/publish.py): the student site (its notebooks
