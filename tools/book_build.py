@@ -29,7 +29,9 @@ PORT_RACE = ("ZMQError: Address already in use", "Kernel died before replying to
 
 
 def english(whole: bool = False) -> list[str]:
-    return [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"] + (
+    """The English build (``whole``: every page read again, as after ``--all``)."""
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    return [jupyter_book, "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"] + (
         ["--all"] if whole else [])
 
 
@@ -69,7 +71,12 @@ def build(english_cmd=english, chinese_cmd=chinese, en_log: Path = EN_LOG, zh_lo
     start = time.monotonic()
     en_log.parent.mkdir(parents=True, exist_ok=True)
     zh = _start(chinese_cmd(), zh_log)
-    en_rc = _run_shown(english_cmd(), en_log)
+    try:
+        en_rc = _run_shown(english_cmd(), en_log)
+    except BaseException:  # interrupted (Ctrl-C): the Chinese build stops too
+        zh.terminate()
+        zh.wait()
+        raise
     zh_rc = zh.wait()
     if en_rc and lost_a_port(en_log):
         print("\nA kernel of the English build lost its port to the Chinese build's (jupyter_client picks ports "
@@ -79,7 +86,7 @@ def build(english_cmd=english, chinese_cmd=chinese, en_log: Path = EN_LOG, zh_lo
         print("A kernel of the Chinese build lost its port to the English build's: building the Chinese edition "
               "again, alone.", flush=True)
         zh_rc = _start(chinese_cmd(), zh_log).wait()
-    print(f"--- the Chinese edition's build ({zh_log}) ---")
+    print(f"--- the Chinese edition's build ({zh_log}) ---", flush=True)
     print(zh_log.read_text(encoding="utf-8", errors="replace"), end="", flush=True)
     if en_rc:
         print("The English build failed (above).", file=sys.stderr)
