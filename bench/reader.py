@@ -207,7 +207,7 @@ def main(argv=None):
         results_json = RESULTS.parent / "results.json"
         res = json.loads(results_json.read_text()) if results_json.exists() else {}
         (RESULTS.parent / "results.md").write_text(bench_run.markdown(res) + "\n")
-        bench_run._forget_cached_page(print)  # the appendix re-reads reader.json at the next `make book`
+        bench_run.forget_cached_page(print)  # the appendix re-reads reader.json at the next `make book`
         print(f"written {RESULTS.parent / 'results.md'}")
 
 

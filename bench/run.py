@@ -266,7 +266,7 @@ def markdown(res):
     return "\n".join(out)
 
 
-def _forget_cached_page(log):
+def forget_cached_page(log):
     """Drop the book's cached execution of the appendix page, so the next ``make book`` shows the new
     numbers: the execution cache is keyed on a page's code, and reading a new results.json does not
     change that code."""
@@ -338,7 +338,7 @@ def main(argv=None):
 
     path.write_text(json.dumps(res, indent=2) + "\n")
     (RESULTS / "results.md").write_text(markdown(res) + "\n")
-    _forget_cached_page(log)
+    forget_cached_page(log)
     log(f"wrote {path} and {RESULTS / 'results.md'}")
     return 0
 

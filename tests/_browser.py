@@ -25,7 +25,8 @@ import threading
 from pathlib import Path
 
 import pytest
-import yaml
+
+from tools import toc
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
@@ -38,27 +39,10 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
 
 
-def toc_pages() -> list[str]:
-    """Every page listed in _toc.yml, as paths relative to the book root without suffix."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                pages.append(entry["file"])
-            walk(entry.get("sections"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
-    return pages
-
-
 def built_pages() -> list[str]:
     """Pages of the built site that a reader can open: the toc's plus any built outside the toc
     (e.g. the performance appendix, linked from the instructor guide), plus the genindex."""
-    pages = toc_pages()
+    pages = toc.pages()
     if HTML.exists():
         for path in sorted((HTML / "book").rglob("*.html")):
             rel = path.relative_to(HTML).with_suffix("").as_posix()

@@ -18,12 +18,14 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-from _browser import HTML, ROOT, built_pages, toc_pages
+from _browser import HTML, ROOT, built_pages
 from html_helpers import anchors
+
+from tools import toc
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-PAGES = toc_pages()
+PAGES = toc.pages()
 
 
 # Ids and hrefs of one HTML file (tests/html_helpers.py), parsed once per file: pages link to each other.

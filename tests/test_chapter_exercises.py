@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml
 
 from _browser import PHONE, Visit  # the fixtures browser and site come from conftest (one Chromium per session)
+
+from tools import toc
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_EXERCISES = 4
@@ -46,10 +47,7 @@ MIN_EXERCISES = 4
 # ----------------------------------------------------------------------------- the pages
 def chapter_pages() -> list[tuple[int, str]]:
     """(chapter number, docname) for the introduction (0) and the "Chapters" part of _toc.yml (1, 2, ...)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    parts = [p for p in toc["parts"] if p.get("caption") == "Chapters"]
-    assert len(parts) == 1, "_toc.yml must have exactly one part captioned 'Chapters'"
-    return [(0, toc["root"])] + [(n, c["file"]) for n, c in enumerate(parts[0]["chapters"], start=1)]
+    return [(n, page) for page, n in toc.chapters().items()]
 
 
 # ----------------------------------------------------------------------------- parsing a MyST page

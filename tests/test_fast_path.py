@@ -21,6 +21,9 @@ from nnlib.layers import dense_backward, dense_forward, dropout_backward, dropou
 from nnlib.network import MLP
 from nnlib.optim import SGD
 
+# These are the fast path's own tests: they call nnlib._fast directly (tests/test_structure.py).
+WHITE_BOX = ("nnlib._fast",)
+
 TOL = {np.float64: dict(rtol=1e-9, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-6)}
 
 # (hidden activation, output activation, loss): the output/loss pairs cover the fused softmax and

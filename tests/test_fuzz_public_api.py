@@ -43,6 +43,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 CALL_SECONDS = 30  # a safety net for a hang, far above any call's time (the slowest is a SymPy proof)
 MARK = "fuzz-report: "  # the worker's report lines (the calls print tables of their own)
 MARGIN = 768 * 2**20  # address space beyond the budget: matplotlib's figures, SymPy's caches, the interpreter
+# The worker caps its address space at nnlib._checks' memory budget (tests/test_structure.py).
+WHITE_BOX = ("nnlib._checks",)
 
 
 # ----------------------------------------------------------------------------------------------------------

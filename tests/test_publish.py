@@ -30,7 +30,7 @@ from urllib.parse import unquote, urldefrag
 import pytest
 from html_helpers import anchors
 
-from tools import publish, wheelhouse
+from tools import publish, toc, wheelhouse
 from tools.course import Course
 from tools.env import ONE_BLAS_THREAD
 
@@ -206,7 +206,7 @@ def test_launch_buttons_open_notebooks_of_the_tree(tree):
                 assert target == tree / f"{notebook}.ipynb" and target.is_file(), f"{page.name}: {href}"
                 json.loads(target.read_text(encoding="utf-8"))  # a notebook Colab can open
                 launched.setdefault(doc, []).append(href.split("/")[2])
-    pages = [d for d in publish.docnames(publish.student_toc()) if (ROOT / f"{d}.md").is_file()]
+    pages = [d for d in toc.pages(publish.student_toc()) if (ROOT / f"{d}.md").is_file()]
     expected = {d: ["mybinder.org", "colab.research.google.com"] for d in pages if d not in publish.NOT_LAUNCHABLE}
     expected |= {f"zh/{d}": buttons for d, buttons in expected.items()}
     assert launched == expected  # Binder + Colab on every page (both editions) that can run from the wheel
@@ -411,7 +411,7 @@ def test_downloaded_notebooks_run_with_only_not_implemented_errors(tree, student
 def test_chapter_notebooks_run_from_the_wheel_alone(tree, student_env, tmp_path):
     """What the Colab/Binder buttons open: each chapter's .ipynb runs with only the course package."""
     notebooks = []
-    for doc in publish.docnames(publish.student_toc()):
+    for doc in toc.pages(publish.student_toc()):
         if (tree / f"{doc}.ipynb").is_file():
             target = tmp_path / doc.replace("/", "_") / Path(doc).with_suffix(".ipynb").name
             target.parent.mkdir(parents=True)

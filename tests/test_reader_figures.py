@@ -13,6 +13,8 @@ import pytest
 
 from _browser import HTML, built_pages
 
+from tools import toc
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 PAGES = built_pages()
@@ -154,10 +156,8 @@ def test_every_figure_is_referred_to_by_number():
 
 
 def test_figures_are_numbered_within_their_chapter_and_references_say_so():
-    from test_reader_math import _chapters
-
     numbers = {}  # (page, figure id) -> number in its caption
-    for page, k in _chapters().items():
+    for page, k in toc.chapters().items():
         shown = [fig["number"] for fig in figures(page).figures.values() if fig["images"]]
         expected = [f"{k}.{n}" for n in range(1, len(shown) + 1)]
         assert shown == expected, f"{page} (chapter {k}): figure numbers {shown}"

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 sys.path.insert(0, str(ROOT / "_ext"))
 from reader import breaking, typeset  # noqa: E402
+from tools import toc  # noqa: E402
 
 PAGES = built_pages()
 
@@ -111,18 +112,9 @@ def test_numbered_equations_have_numbers_and_links_land_on_them(width, crawl):
         assert f'href="#{eq["id"]}"' in html, f"{page}: no link to {eq['id']}"
 
 
-def _chapters() -> dict[str, int]:
-    """Page -> chapter number: the first page is chapter 0, the Chapters part of _toc.yml 1, 2, ..."""
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    part = next(p for p in toc["parts"] if p.get("caption") == "Chapters")
-    return {toc["root"]: 0, **{c["file"]: k for k, c in enumerate(part["chapters"], 1)}}
-
-
 def test_equations_are_numbered_within_their_chapter(crawl):
     # As the page shows them on a phone: (k.1), (k.2), ... in order, k the chapter's number.
-    chapters = _chapters()
+    chapters = toc.chapters()
     numbered = 0
     for page, k in chapters.items():
         shown = [eq["eqno"] for eq in crawl(page, "phone")["equations"] if eq["eqno"]]
@@ -215,7 +207,7 @@ def test_math_fonts_keep_every_character_the_pages_show():
     for path in fonts:
         original = set(TTFont(str(typeset.FONT / "chtml" / "woff2" / path.name)).getBestCmap() or {})
         kept = set(TTFont(str(path)).getBestCmap() or {})
-        if path.name in typeset._WHOLE_FONTS:
+        if path.name in typeset.WHOLE_FONTS:
             assert kept == original, path.name
         else:
             assert original & shown <= kept, f"{path.name}: lost {sorted(map(hex, (original & shown) - kept))[:5]}"

@@ -16,7 +16,9 @@ from html import unescape
 
 import pytest
 
-from _browser import HTML, ROOT, toc_pages
+from _browser import HTML
+
+from tools import toc
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -109,7 +111,7 @@ def test_bookmarks_for_every_chapter_and_section(reader):
     assert len(marks) >= 50, f"only {len(marks)} bookmarks"
     flat = "\n".join(marks)
     missing = []
-    for page in toc_pages():
+    for page in toc.pages():
         if page == "book/appendix/instructor_guide":
             continue  # printed too, but its section titles are commands: checked by the chapter title below
         for title in _titles(page):

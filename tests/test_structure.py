@@ -2,7 +2,9 @@
 
 No import cycle between nnlib modules (counting imports inside functions); the speed-ups (BLAS
 calls) live in nnlib/_fast.py only; the activation protocol is ``f``/``df`` plus one validating
-wrapper; no timings in the library's comments (they belong in bench/).
+wrapper; no timings in the library's comments (they belong in bench/). Across the repository (library,
+grader, tools, extensions, benchmarks, tests): no module reaches into another module's private names, except
+where a test or benchmark names the module it examines from the inside in its ``WHITE_BOX``.
 """
 
 import ast
@@ -99,11 +101,15 @@ def test_no_timings_in_comments_or_docstrings():
 # --- no module reaches into another module's private names ------------------------------------------------
 
 REPO = PKG.parent
-TREES = ("nnlib", "ffgrader", "tools", "_ext")
+# The library, the grader, the tools, the book's extensions, the benchmarks and the tests themselves.
+TREES = ("nnlib", "ffgrader", "tools", "_ext", "bench", "tests")
 
 
 # Underscored names the standard library documents as its public interface.
 DOCUMENTED = {"os._exit", "sys._getframe", "sys._current_frames"}
+# A module may name, in a module-level ``WHITE_BOX = ("pkg.module", ...)``, the modules whose private parts it
+# tests or times on purpose (the fast path's own tests and benchmark, the mutation tests' helpers); a reach into
+# any other module's private names is still found.
 
 
 def _private(name: str) -> bool:
@@ -111,36 +117,61 @@ def _private(name: str) -> bool:
     return name.startswith("_") and name != "_" and not (name.startswith("__") and name.endswith("__"))
 
 
-def _root_of(path: Path) -> Path:
-    """The directory a module is imported from: the repository, or _ext/ for the book's Sphinx extensions
-    (_config.yml puts _ext/ on sys.path; they import as ``reader``, not ``_ext.reader``)."""
-    ext = REPO / "_ext"
-    return ext if path.is_relative_to(ext) else REPO
+def _roots_of(path: Path) -> list[Path]:
+    """Where the module at ``path`` is imported from, first, then where the modules it imports live: the
+    book's Sphinx extensions import as ``reader`` (_config.yml puts _ext/ on sys.path) and the tests import
+    their helpers as ``_browser`` or ``attacks.course`` (pytest puts tests/ on sys.path)."""
+    for top in ("_ext", "tests"):
+        if path.is_relative_to(REPO / top):
+            return [REPO / top, REPO] + ([REPO / "_ext"] if top == "tests" else [])
+    return [REPO]
 
 
 def _module_of(path: Path) -> str:
-    parts = path.relative_to(_root_of(path)).with_suffix("").parts
+    parts = path.relative_to(_roots_of(path)[0]).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_package(module: str, root: Path) -> bool:
-    return (root / module.replace(".", "/") / "__init__.py").is_file()
+def _is_module(name: str, roots: list[Path]) -> bool:
+    """``name`` is a package or a module file under one of ``roots``."""
+    rel = name.replace(".", "/")
+    return any((r / rel / "__init__.py").is_file() or (r / f"{rel}.py").is_file() for r in roots)
+
+
+def _is_package(name: str, roots: list[Path]) -> bool:
+    return any((r / name.replace(".", "/") / "__init__.py").is_file() for r in roots)
+
+
+def white_box(tree: ast.Module) -> set[str]:
+    """The modules a module declares it tests from the inside (its ``WHITE_BOX`` tuple of names)."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "WHITE_BOX" for t in node.targets):
+            value = ast.literal_eval(node.value)
+            if not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
+                raise TypeError(f"WHITE_BOX must be a tuple of module names, got {value!r}")
+            return set(value)
+    return set()
 
 
 def private_reaches(path: Path) -> list[str]:
     """Where the module at ``path`` imports a private name of another module, imports a private module from
-    outside the package that holds it, or reads ``module._name`` of a module it imported."""
-    module, root = _module_of(path), _root_of(path)
+    outside the package that holds it, or reads ``module._name`` of a module it imported (except in the
+    modules it names in ``WHITE_BOX``)."""
+    roots = _roots_of(path)
+    module = _module_of(path)
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    found, module_names = [], set()
+    allowed = white_box(tree)
+    found, module_names = [], {}
 
     def check_module(target: str, line: int):
         parts = target.split(".")
         for i, part in enumerate(parts):
             if _private(part):
                 holder = ".".join(parts[:i])  # the package the private module belongs to
-                if not (package == holder or package.startswith(holder + ".")) or not holder:
+                inside = package == holder or package.startswith(holder + ".") if holder else \
+                    package == "" and (roots[0] / f"{part}.py").is_file()  # a helper beside a top-level module
+                if not inside and ".".join(parts[:i + 1]) not in allowed:
                     found.append(f"{module}:{line} imports the private module {'.'.join(parts[:i + 1])}")
                 return
 
@@ -148,7 +179,10 @@ def private_reaches(path: Path) -> list[str]:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 check_module(alias.name, node.lineno)
-                module_names.add(alias.asname or alias.name.split(".")[0])
+                if alias.asname:
+                    module_names[alias.asname] = alias.name
+                else:
+                    module_names[alias.name.split(".")[0]] = alias.name.split(".")[0]
         elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
             base = node.module or ""
             if node.level:
@@ -158,16 +192,16 @@ def private_reaches(path: Path) -> list[str]:
             for alias in node.names:
                 full = f"{base}.{alias.name}"
                 if _private(alias.name):
-                    if _is_package(base, root) and (root / full.replace(".", "/")).with_suffix(".py").is_file() \
-                            or _is_package(full, root):
+                    if _is_package(base, roots) and _is_module(full, roots):
                         check_module(full, node.lineno)      # a private submodule: the package rule above
-                    else:
+                    elif base not in allowed:
                         found.append(f"{module}:{node.lineno} imports the private name {full}")
-                elif _is_package(full, root) or (root / full.replace(".", "/")).with_suffix(".py").is_file():
-                    module_names.add(alias.asname or alias.name)
+                elif _is_module(full, roots):
+                    module_names[alias.asname or alias.name] = full
     for node in ast.walk(tree):
         if (isinstance(node, ast.Attribute) and _private(node.attr) and isinstance(node.value, ast.Name)
-                and node.value.id in module_names and f"{node.value.id}.{node.attr}" not in DOCUMENTED):
+                and node.value.id in module_names and f"{node.value.id}.{node.attr}" not in DOCUMENTED
+                and module_names[node.value.id] not in allowed):
             found.append(f"{module}:{node.lineno} reads {node.value.id}.{node.attr}, private to that module")
     return sorted(set(found))
 
@@ -195,6 +229,28 @@ def test_the_private_reach_check_finds_each_kind(tmp_path, monkeypatch):
     assert got == ["pkg.sub.user:1 imports the private name pkg.public._hidden",
                    "pkg.sub.user:4 reads public._hidden, private to that module",
                    "pkg.sub.user:5 imports the private module json._private_thing"], got
+
+
+def test_white_box_allows_only_the_modules_it_names(tmp_path, monkeypatch):
+    """A test that names ``pkg.public`` in WHITE_BOX may read its privates, and only its: the same reaches into
+    ``pkg.other`` are found; a helper module beside the tests (``_helper``) is theirs to import."""
+    pkg, tests = tmp_path / "pkg", tmp_path / "tests"
+    pkg.mkdir()
+    tests.mkdir()
+    for f in ("__init__.py", "_impl.py", "public.py", "other.py"):
+        (pkg / f).write_text("_hidden = 1\nshown = 2\n")
+    (tests / "_helper.py").write_text("shown = 1\n")
+    (tests / "test_user.py").write_text(
+        'WHITE_BOX = ("pkg.public", "pkg._impl")\n'
+        "from _helper import shown\n"
+        "from pkg import _impl, other, public\n"
+        "from pkg.public import _hidden\n"
+        "from pkg.other import _hidden as h\n"
+        "x = public._hidden + other._hidden\n")
+    monkeypatch.setattr(sys.modules[__name__], "REPO", tmp_path)
+    got = private_reaches(tests / "test_user.py")
+    assert got == ["test_user:5 imports the private name pkg.other._hidden",
+                   "test_user:6 reads other._hidden, private to that module"], got
 
 
 def test_the_fast_path_uses_only_public_hooks():

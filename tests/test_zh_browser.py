@@ -21,12 +21,12 @@ import pytest
 from _browser import DESKTOP, HTML, PHONE, ROOT, SHOTS, WIDTHS, Tabs, Visit
 
 sys.path.insert(0, str(ROOT))
-from tools import i18n  # noqa: E402
+from tools import toc  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_zh")]
 
 MEASURE = (ROOT / "tools" / "measure_overflow.js").read_text()
-PAGES = i18n._toc_pages()
+PAGES = toc.pages()
 ZH_SHOTS = SHOTS.parent / "zh"  # one folder of screenshots per edition, as the reader tests
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
 

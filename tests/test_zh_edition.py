@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tools import glossary as glossary_data  # noqa: E402
 from tools import i18n  # noqa: E402
+from tools import toc  # noqa: E402
 
 EN = ROOT / "_build" / "html"
 ZH = EN / "zh"
@@ -40,7 +41,7 @@ def report():
 
 def translated_pages() -> list[str]:
     pending = set(i18n.pending_pages())
-    return [p for p in i18n._toc_pages() if p not in pending]
+    return [p for p in toc.pages() if p not in pending]
 
 
 class _Page(HTMLParser):
@@ -90,7 +91,7 @@ def test_translated_pages_have_no_untranslated_or_fuzzy_strings(report):
 def test_pending_list_is_exactly_what_is_left(report):
     """Every page listed as pending is a page of the book and still has untranslated strings (a finished
     page must leave the list, so that the list is the truth about what is left)."""
-    pages = i18n._toc_pages()
+    pages = toc.pages()
     pending = i18n.pending_pages()
     assert len(pending) == len(set(pending))
     for page in pending:
@@ -101,7 +102,7 @@ def test_pending_list_is_exactly_what_is_left(report):
                                        "book/appendix/references", "book/appendix/linear_algebra"}
 
 
-@pytest.mark.parametrize("page", i18n._toc_pages())
+@pytest.mark.parametrize("page", toc.pages())
 def test_each_page_links_to_the_same_page_of_the_other_edition(page):
     en, zh = EN / f"{page}.html", ZH / f"{page}.html"
     assert en.exists() and zh.exists(), page
@@ -192,7 +193,7 @@ def test_glossary_is_sorted_by_pinyin():
     assert "activations.html" in row
 
 
-@pytest.mark.parametrize("page", i18n._toc_pages())
+@pytest.mark.parametrize("page", toc.pages())
 def test_untranslated_strings_are_marked_on_the_page(page, report):
     """A reader of the Chinese edition sees which paragraphs are still English: a note at the top of the
     page with their number, and a mark in the margin of each."""

@@ -392,10 +392,10 @@ def test_published_chinese_notebooks_next_to_the_english_ones(tmp_path):
     assert publish.leaks(tmp_path) == []
     sys.path.insert(0, str(ROOT / "_ext"))
     try:
-        from reader.links import _substitutions
+        from reader.links import substitutions
     finally:
         sys.path.remove(str(ROOT / "_ext"))
-    subs = _substitutions(ROOT)
+    subs = substitutions(ROOT)
     for hw in NAMES:
         en_path, zh_path = tmp_path / course.homework_path(hw), tmp_path / course.homework_path(hw, "zh_CN")
         assert en_path in written and zh_path in written and zh_path.name == en_path.name == f"{hw}.ipynb"

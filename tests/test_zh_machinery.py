@@ -128,7 +128,7 @@ def test_report_check_names_incomplete_pages_not_listed_as_pending(monkeypatch, 
     pending = tmp_path / "pending.txt"
     pending.write_text("# comment\nbook/neurons\n")
     monkeypatch.setattr(i18n, "PENDING", pending)
-    monkeypatch.setattr(i18n, "_toc_pages", lambda: ["book/neurons", "book/homework"])
+    monkeypatch.setattr(i18n, "toc_pages", lambda: ["book/neurons", "book/homework"])
     monkeypatch.setattr(i18n, "figure_report", lambda: {})
     done = {"total": 3, "translated": 3, "fuzzy": 0, "untranslated": 0, "fuzzy_strings": [], "untranslated_strings": []}
     todo = {"total": 3, "translated": 1, "fuzzy": 1, "untranslated": 1, "fuzzy_strings": ["b"],
@@ -243,7 +243,7 @@ def test_figure_strings_are_found_in_code():
     code = ('ax.set_xlabel("epoch"); ax.plot(x, y, label="training loss")\n'
             'ax.text(0.5, 0.2, "XOR = 1"); ax.set_title(f"M = {m}"); ax.set_ylabel("$z$")\n')
     assert i18n.figure_strings(code) == ["epoch", "training loss", "XOR = 1"]
-    assert i18n.figure_strings(i18n._cell_code(":tags: [hide-input]\nax.set_xlabel('loss')")) == ["loss"]
+    assert i18n.figure_strings(i18n.cell_code(":tags: [hide-input]\nax.set_xlabel('loss')")) == ["loss"]
 
 
 def test_figure_labels_are_drawn_in_the_catalog_language(tmp_path):

@@ -18,6 +18,7 @@ from _browser import DESKTOP, HTML, ROOT, Visit
 sys.path.insert(0, str(ROOT))
 from tools import glossary as glossary_data  # noqa: E402
 from tools import i18n  # noqa: E402
+from tools import toc  # noqa: E402
 from tools.edition.search import defined_terms  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_zh")]
@@ -53,7 +54,7 @@ ACTIVE = {q: page for q, page in EXPECTED.items() if page not in PENDING}
 
 def test_the_list_covers_the_book():
     assert len(GLOSSARY_TERMS) + len(PAGE_TERMS) >= 30
-    pages = set(i18n._toc_pages())
+    pages = set(toc.pages())
     assert set(EXPECTED.values()) <= pages
     # The bold definitions of the translated linear-algebra page name these terms.
     assert defined_terms("点积（dot product，也称内积）") == ["点积", "内积"]

@@ -38,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 
+from .toc import pages as toc_pages
+
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGE = "zh_CN"
 LOCALES = ROOT / "locales"
@@ -72,16 +74,6 @@ def pending_pages(path: Path | None = None) -> list[str]:
         if line:
             out.append(line)
     return out
-
-
-def _toc_pages() -> list[str]:
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-    for part in toc.get("parts", []):
-        pages += [c["file"] for c in part.get("chapters", [])]
-    return pages
 
 
 def figure_catalog(work: Path = ZH_BUILD) -> Path | None:
@@ -313,7 +305,7 @@ def figure_strings(source: str) -> list[str]:
     return [s for s in found if re.search(r"[A-Za-z]{2,}", re.sub(r"\$[^$]*\$", "", s))]
 
 
-def _cell_code(cell: str) -> str:
+def cell_code(cell: str) -> str:
     """A MyST code cell without its options (``:tags: [...]`` lines or a ``---`` block)."""
     lines = cell.splitlines()
     if lines and lines[0].strip() == "---":
@@ -327,9 +319,9 @@ def _cell_code(cell: str) -> str:
 def _figure_sources() -> dict[str, list[str]]:
     """page (or nnlib module) -> its figure strings, in order."""
     out = {}
-    for page in _toc_pages():
+    for page in toc_pages():
         text = (ROOT / f"{page}.md").read_text(encoding="utf-8")
-        out[page] = [s for cell in _CODE_CELL.findall(text) for s in figure_strings(_cell_code(cell))]
+        out[page] = [s for cell in _CODE_CELL.findall(text) for s in figure_strings(cell_code(cell))]
     for module in ("plotting", "diagrams"):
         path = ROOT / "nnlib" / f"{module}.py"
         out[f"nnlib/{module}"] = figure_strings(path.read_text(encoding="utf-8"))
@@ -422,7 +414,7 @@ def check(report: dict) -> list[str]:
     for page in pending:
         if page not in report["pages"]:
             problems.append(f"{PENDING.name}: {page} is not a page of the book")
-    for page in _toc_pages():
+    for page in toc_pages():
         r = report["pages"].get(page)
         if r is None:
             problems.append(f"{page}: not in the Chinese edition's report")

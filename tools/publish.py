@@ -38,6 +38,7 @@ import yaml
 
 from .course import ROOT, Course, rewrite_chapter_links
 from .env import tool_env
+from .toc import load as load_toc, pages as toc_pages
 
 OUT = ROOT / "_build" / "publish"
 # The student site is built into its own output dir (its execution cache makes rebuilds fast).
@@ -58,7 +59,7 @@ SETUP_IDS = ("course-setup-intro", "course-setup")
 
 def student_toc(root: Path = ROOT) -> dict:
     """The book's table of contents without the instructor-only pages."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    toc = load_toc(root)
 
     def keep(entries):
         return [e for e in entries if e.get("file") not in INSTRUCTOR_ONLY]
@@ -69,14 +70,6 @@ def student_toc(root: Path = ROOT) -> dict:
     toc["parts"] = [p for p in toc.get("parts", []) if p["chapters"]]
     return toc
 
-
-def docnames(toc: dict) -> list[str]:
-    names = [toc["root"]]
-    for part in toc.get("parts", []):
-        for chapter in part["chapters"]:
-            names.append(chapter["file"])
-            names.extend(s["file"] for s in chapter.get("sections", []))
-    return names
 
 
 def build_site(work: Path = WORK, root: Path = ROOT) -> Path:
@@ -261,7 +254,7 @@ def publish_chapters(out: Path, course: Course, toc: dict, root: Path = ROOT) ->
     import jupytext
 
     written = []
-    for doc in docnames(toc):
+    for doc in toc_pages(toc):
         src = root / f"{doc}.md"
         if not src.is_file() or doc in NOT_LAUNCHABLE:
             continue

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 
-def _substitutions(root: Path) -> dict:
+def substitutions(root: Path) -> dict:
+    """Name -> MyST text of every course link the Homework page shows, for the book at ``root``."""
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     from tools.course import Course
@@ -34,7 +35,7 @@ def _substitutions(root: Path) -> dict:
 
 def _add_substitutions(app, config):
     subs = dict(getattr(config, "myst_substitutions", None) or {})
-    subs.update(_substitutions(Path(app.srcdir)))
+    subs.update(substitutions(Path(app.srcdir)))
     config.myst_substitutions = subs
 
 

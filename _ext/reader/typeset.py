@@ -342,7 +342,7 @@ def _finish(app, exception) -> None:
 # MathJax's CHTML writes every character of a formula as the text of an <mjx-c> (its font chosen by a class).
 _MJX_CHAR = re.compile(r"<mjx-c\b[^>]*>([^<]*)</mjx-c>")
 # Fonts drawn only by generated content of the stylesheet (line-break spaces): a few hundred bytes, kept whole.
-_WHOLE_FONTS = ("mjx-ncm-brk.woff2", "mjx-ncm-zero.woff2")
+WHOLE_FONTS = ("mjx-ncm-brk.woff2", "mjx-ncm-zero.woff2")
 
 
 def used_characters(pages: Path) -> set[int]:
@@ -371,7 +371,7 @@ def write_assets(static: Path, css: str, thresholds: set[int], pages: Path | Non
     chars = used_characters(pages) if pages is not None else None
     for name in used:
         shutil.copyfile(source / name, fonts / name)
-        if chars is not None and name not in _WHOLE_FONTS:
+        if chars is not None and name not in WHOLE_FONTS:
             subset_font(fonts / name, chars)
         digest = hashlib.sha256((fonts / name).read_bytes()).hexdigest()[:8]
         css = css.replace(f"FONTURL/{name}", f"{FONT_DIR}/{name}?v={digest}")
