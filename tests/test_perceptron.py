@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from nnlib import data, perceptron as P
+from nnlib.gradcheck import numerical_gradient
 
 # Source 001, table 2-1 (y = not(x1) x2 + x2 not(x3), w = [-1, 2, -1], theta = 1/2), transcribed
 # row by row: x1 x2 x3 sum y_hat y
@@ -199,9 +200,8 @@ def test_delta_rule_sigmoid_unit_learns_and_gradient_matches():
         z = 1 / (1 + np.exp(-(Xr @ w + b)))
         return 0.5 * np.mean((tr - z) ** 2)
 
-    eps = 1e-6
-    g = np.array([(E(w0 + eps * e, b0) - E(w0 - eps * e, b0)) / (2 * eps) for e in np.eye(2)])
-    gb = (E(w0, b0 + eps) - E(w0, b0 - eps)) / (2 * eps)
+    g = numerical_gradient(lambda w: E(w, b0), w0.copy())
+    gb = numerical_gradient(lambda b: E(w0, b[0]), np.array([b0]))[0]
     one = P.train_delta_rule(Xr, tr, unit="sigmoid", lr=0.1, epochs=1, tol=0.0, w0=w0, b0=b0)
     np.testing.assert_allclose(one.w - w0, -0.1 * g, rtol=1e-6)
     assert one.b - b0 == pytest.approx(-0.1 * gb, rel=1e-6)
