@@ -168,8 +168,7 @@ def grade_class(course: Path, kinds: dict, jobs: int, logfile: Path, db: str | N
 def run(students: int = 300, jobs: int = 2, log=print) -> dict:
     """Each configuration grades the class twice, in the order course, plain, plain, course (the machine's load
     drifts; each side gets an early and a late slot); each configuration's faster run is reported, both are kept."""
-    sys.path.insert(0, str(ROOT))
-    from bench.grading import make_course
+    from .grading import make_course
 
     runs = {"course": [], "nbgrader_steps_no_pool": []}
     nbc, scores = None, {}
@@ -208,8 +207,7 @@ def run(students: int = 300, jobs: int = 2, log=print) -> dict:
 def run_on(db: str, students: int = 300, jobs: int = 2, log=print) -> dict:
     """The course's configuration once, into the gradebook at ``db`` (an empty database, e.g. PostgreSQL's:
     ``python -m tools.classroom --db URL register`` puts the assignment in it first)."""
-    sys.path.insert(0, str(ROOT))
-    from bench.grading import make_course
+    from .grading import make_course
 
     with tempfile.TemporaryDirectory(prefix="ffnn-class-bench-") as tmp:
         course = make_course(Path(tmp), [HW])

@@ -6,14 +6,11 @@
 value, Sphinx re-reads the pages when the address changes (no stale links from the execution cache).
 """
 
-import sys
 from pathlib import Path
 
 
 def substitutions(root: Path) -> dict:
     """Name -> MyST text of every course link the Homework page shows, for the book at ``root``."""
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     from tools.course import Course
 
     course = Course.load(root)

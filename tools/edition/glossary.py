@@ -10,7 +10,6 @@ that introduces the term, as in the English edition.
 
 from __future__ import annotations
 
-import sys
 
 from docutils import nodes
 
@@ -78,11 +77,7 @@ def _resolved(app, doctree, docname) -> None:
 
     if docname != GLOSSARY or not is_chinese(app.config) or app.builder.format != "html":
         return
-    from . import ROOT
-
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tools import glossary as data
+    from .. import glossary as data
 
     sections = _term_sections(doctree)
     if not sections:

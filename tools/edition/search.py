@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from pathlib import Path
 
 from sphinx.search.zh import SearchChinese
@@ -62,9 +61,7 @@ var splitQuery = (query) => {
 def synonym_groups() -> list[list[str]]:
     """Names that mean the same: each glossary row (its English and Chinese names) and each line of the
     reader extension's synonym list."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tools import glossary as data
+    from .. import glossary as data
 
     groups = []
     for row in data.rows():
@@ -80,9 +77,7 @@ def synonym_groups() -> list[list[str]]:
 
 def course_words() -> list[str]:
     """Every Chinese name the course uses as a term."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tools import glossary as data
+    from .. import glossary as data
 
     names = [n for row in data.rows() for n in row.names]
     names += [n for g in synonym_groups() for n in g if _CJK.search(n)]
@@ -138,9 +133,7 @@ def _definitions(app, doctree, docname) -> None:
 
     if not is_chinese(app.config) or app.builder.format != "html":
         return
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    from tools import glossary as data
+    from .. import glossary as data
 
     listed = {e.name for e in data.zh_entries()}
     entries = []
