@@ -253,6 +253,20 @@ def test_white_box_allows_only_the_modules_it_names(tmp_path, monkeypatch):
                    "test_user:6 reads other._hidden, private to that module"], got
 
 
+def test_the_installed_packages_do_not_edit_the_import_path():
+    """nnlib, ffgrader and tools are installed (pyproject.toml; make installs the repository): they import one
+    another as packages. The one exception is tools/glossary.py, which reads the book's Sphinx extension
+    ``reader`` from _ext/ (not a package that is installed), to see the glossary's names as the extension does."""
+    edits = []
+    for tree in ("nnlib", "ffgrader", "tools"):
+        for path in sorted((REPO / tree).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and ast.unparse(node.func.value) == "sys.path"):
+                    edits.append(f"{path.relative_to(REPO)}: {ast.unparse(node)} (line {node.lineno})")
+    assert [e.rpartition(" (line")[0] for e in edits] == ["tools/glossary.py: sys.path.insert(0, str(ROOT / '_ext'))"], edits
+
+
 def test_the_fast_path_uses_only_public_hooks():
     """nnlib/_fast.py reads no private attribute of the network, its layers, the loss or the optimizer."""
     tree = ast.parse((PKG / "_fast.py").read_text(encoding="utf-8"))
