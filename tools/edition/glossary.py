@@ -10,7 +10,6 @@ that introduces the term, as in the English edition.
 
 from __future__ import annotations
 
-
 from docutils import nodes
 
 GLOSSARY = "book/appendix/glossary"
