@@ -71,7 +71,6 @@ def student_toc(root: Path = ROOT) -> dict:
     return toc
 
 
-
 def build_site(work: Path = WORK, root: Path = ROOT) -> Path:
     """jupyter-book build of the student site (warnings are errors, as in `make book`); returns its html dir."""
     from tools import i18n
