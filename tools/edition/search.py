@@ -27,6 +27,9 @@ from pathlib import Path
 
 from sphinx.search.zh import SearchChinese
 
+from .. import glossary as data  # before reader: tools.glossary puts the reader extension (_ext) on the path
+from reader.search import Synonyms, synonym_groups as listed_groups  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 SYNONYMS = ROOT / "_ext" / "reader" / "synonyms.txt"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -61,24 +64,17 @@ var splitQuery = (query) => {
 def synonym_groups() -> list[list[str]]:
     """Names that mean the same: each glossary row (its English and Chinese names) and each line of the
     reader extension's synonym list."""
-    from .. import glossary as data
-
     groups = []
     for row in data.rows():
         english = [re.sub(r"\s*\([^)]*\)", "", n).strip() for n in data.english_names(row.english)]
         groups.append([n for n in [*english, *row.names] if n])
     if SYNONYMS.exists():
-        for line in SYNONYMS.read_text(encoding="utf-8").splitlines():
-            line = line.strip()
-            if line and not line.startswith("#"):
-                groups.append([n.strip() for n in line.split(" / ") if n.strip()])
+        groups += listed_groups(SYNONYMS)
     return [g for g in groups if len(g) > 1]
 
 
 def course_words() -> list[str]:
     """Every Chinese name the course uses as a term."""
-    from .. import glossary as data
-
     names = [n for row in data.rows() for n in row.names]
     names += [n for g in synonym_groups() for n in g if _CJK.search(n)]
     return list(dict.fromkeys(n for n in names if " " not in n))
@@ -97,21 +93,26 @@ class SearchChineseCourse(SearchChinese):
         for word in course_words():
             # A high frequency: the term wins over jieba's own cut of its characters.
             jieba.add_word(word, freq=200000)
-        self._groups = [(g, [self._pattern(n) for n in g]) for g in synonym_groups()]
-
-    @staticmethod
-    def _pattern(name: str) -> re.Pattern:
-        if _CJK.search(name):
-            return re.compile(re.escape(name))
-        return re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.I)
+        # Sphinx's SearchChinese (7.4) records every Latin word it splits in a list shared by the class, and looks
+        # each word it stems up in that list: quadratic in the size of the book, and the largest part of the
+        # Chinese build's indexing. The same words in this instance's own set: ``stem`` asks the same question.
+        self.latin_terms = _Terms()
+        self._synonyms = Synonyms(synonym_groups())
+        self._split_names: dict[str, list[str]] = {}
 
     def split(self, input: str) -> list[str]:
         words = super().split(input)
-        for group, patterns in self._groups:
-            if any(p.search(input) for p in patterns):
-                for name in group:
-                    words.extend(super().split(name))
+        for name in self._synonyms.named_in(input):
+            if name not in self._split_names:
+                self._split_names[name] = super().split(name)
+            words.extend(self._split_names[name])
         return words
+
+
+class _Terms(set):
+    """A set that SearchChinese can ``extend`` like the list it declares."""
+
+    extend = set.update
 
 
 _ALSO = re.compile(r"也称|又称|简称|或称|亦称|即")
@@ -133,8 +134,6 @@ def _definitions(app, doctree, docname) -> None:
 
     if not is_chinese(app.config) or app.builder.format != "html":
         return
-    from .. import glossary as data
-
     listed = {e.name for e in data.zh_entries()}
     entries = []
     for strong in doctree.findall(nodes.strong):
