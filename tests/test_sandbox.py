@@ -5,9 +5,10 @@ and what a crash costs. The network test talks only to a listener on 127.0.0.1 t
 """
 
 import os
+import shutil
 import socket
-import time
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -414,8 +415,11 @@ def test_a_submission_symlink_is_not_followed(tmp_path, libdir):
     secret.write_text("HIDDEN = 42")
     (d / "link.py").symlink_to(secret)
     (d / "checks.py").write_text("instructor only")
-    copy = S.private_copy(d)
-    assert sorted(os.listdir(copy)) == []
+    copy = S.private_copy(d)  # a new temporary directory: removed here, as SandboxStudent.close does
+    try:
+        assert sorted(os.listdir(copy)) == []
+    finally:
+        shutil.rmtree(copy)
 
 
 def test_markers_become_plain_callables_in_the_worker(student):
