@@ -73,10 +73,10 @@ def synonym_groups() -> list[list[str]]:
     return [g for g in groups if len(g) > 1]
 
 
-def course_words() -> list[str]:
-    """Every Chinese name the course uses as a term."""
+def course_words(groups: list[list[str]]) -> list[str]:
+    """Every Chinese name the course uses as a term (``groups``: ``synonym_groups()``)."""
     names = [n for row in data.rows() for n in row.names]
-    names += [n for g in synonym_groups() for n in g if _CJK.search(n)]
+    names += [n for g in groups for n in g if _CJK.search(n)]
     return list(dict.fromkeys(n for n in names if " " not in n))
 
 
@@ -90,14 +90,15 @@ class SearchChineseCourse(SearchChinese):
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
-        for word in course_words():
+        groups = synonym_groups()
+        for word in course_words(groups):
             # A high frequency: the term wins over jieba's own cut of its characters.
             jieba.add_word(word, freq=200000)
         # Sphinx's SearchChinese (7.4) records every Latin word it splits in a list shared by the class, and looks
         # each word it stems up in that list: quadratic in the size of the book, and the largest part of the
         # Chinese build's indexing. The same words in this instance's own set: ``stem`` asks the same question.
         self.latin_terms = _Terms()
-        self._synonyms = Synonyms(synonym_groups())
+        self._synonyms = Synonyms(groups)
         self._split_names: dict[str, list[str]] = {}
 
     def split(self, input: str) -> list[str]:
