@@ -12,7 +12,31 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["sigmoid", "logsumexp", "log_softmax", "softmax", "dropout_mask", "mse", "clip_eps", "bce", "cce", "bce_logits", "softmax_ce"]
+__all__ = ["exact_products", "sigmoid", "logsumexp", "log_softmax", "softmax", "dropout_mask", "mse", "clip_eps", "bce", "cce", "bce_logits", "softmax_ce"]
+
+# ---------------------------------------------------------------------------------------------
+# Matrix products
+# ---------------------------------------------------------------------------------------------
+
+
+def exact_products(func):
+    """Decorator: run ``func``, whose matrix products take finite operands (the public functions check
+    their arguments, a network its data), with numpy's "invalid" check off.
+
+    Why: OpenBLAS's float32 matrix-vector kernel for AVX-512 CPUs (``sgemv_t``, SkylakeX and later, in
+    the OpenBLAS 0.3.31 that numpy 2.4's wheels ship) adds two output rows in vector lanes, two of which
+    hold stack bytes the kernel never wrote. Those lanes are thrown away, so the product is exact; but
+    when the stale bytes happen to form a signalling NaN the CPU raises the invalid-operation flag and
+    numpy warns "invalid value encountered in matmul" about a correct result. It needs an inner
+    dimension of 5 and an output count of 2 or 3 modulo 4, and it comes and goes with whatever ran
+    before on the stack (``tests/test_matmul_flags.py`` provokes it on purpose).
+
+    Nothing real is hidden: with finite operands a product becomes NaN only through inf - inf, after
+    an overflow, and numpy still reports the overflow. (Parameters that training made infinite are
+    reported by ``fit`` itself, which stops at the first non-finite loss.)
+    """
+    return np.errstate(invalid="ignore")(func)
+
 
 # ---------------------------------------------------------------------------------------------
 # Stable sigmoid, softmax, log-softmax, log-sum-exp

@@ -63,11 +63,13 @@ def _check_a_prev(a_prev, W, name="a_prev"):
 # ---------------------------------------------------------------------------------------------
 
 
+@_kernels.exact_products
 def _forward(a_prev, W, b):
     """Net input of a batch: ``z = a_prev @ W.T + b`` (N, M_l)."""
     return a_prev @ W.T + b
 
 
+@_kernels.exact_products
 def _backward(delta, a_prev, W, need_da_prev=True):
     """``(da_prev, dW, db)`` from ``delta = dL/dz`` (N, M_l)."""
     dW = delta.T @ a_prev  # Σ_n delta_n a_n^T

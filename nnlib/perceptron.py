@@ -52,6 +52,7 @@ def _binary(x, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
+@_kernels.exact_products
 def mp_neuron(X, w, theta, inhibitory=None, return_sum: bool = False):
     """McCulloch–Pitts linear threshold neuron on a batch of Boolean inputs.
 
@@ -177,6 +178,7 @@ class PerceptronResult:
         return perceptron_predict(X, self.w, self.b, signed=self.rule == "sign")
 
 
+@_kernels.exact_products
 def perceptron_predict(X, w, b=0.0, signed: bool = False) -> np.ndarray:
     """Threshold unit output for ``X`` (N, D): 1 where ``X @ w + b >= 0``, else 0 (or -1 if ``signed``).
 
@@ -333,6 +335,7 @@ def _check_unit(unit) -> None:
         raise ValueError(f"unknown unit {unit!r:.40}; known: {sorted(_UNITS)}")
 
 
+@_kernels.exact_products
 def delta_rule_predict(X, w, b, unit: str = "linear") -> np.ndarray:
     """Output ŷ = f(X @ W.T + b) of a single layer of linear or sigmoid units.
 
