@@ -20,8 +20,10 @@ __all__ = ["exact_products", "sigmoid", "logsumexp", "log_softmax", "softmax", "
 
 
 def exact_products(func):
-    """Decorator: run ``func``, whose matrix products take finite operands (the public functions check
-    their arguments, a network its data), with numpy's "invalid" check off.
+    """Decorator: run ``func`` with numpy's "invalid" check off. For functions whose operands are finite
+    (the public functions check their arguments, a network its data) and whose floating-point work is
+    matrix products and what cannot be invalid for finite numbers (sums, comparisons, the stable
+    activations of this module).
 
     Why: OpenBLAS's float32 matrix-vector kernel for AVX-512 CPUs (``sgemv_t``, SkylakeX and later, in
     the OpenBLAS 0.3.31 that numpy 2.4's wheels ship) adds two output rows in vector lanes, two of which

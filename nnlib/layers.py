@@ -63,13 +63,11 @@ def _check_a_prev(a_prev, W, name="a_prev"):
 # ---------------------------------------------------------------------------------------------
 
 
-@_kernels.exact_products
 def _forward(a_prev, W, b):
     """Net input of a batch: ``z = a_prev @ W.T + b`` (N, M_l)."""
     return a_prev @ W.T + b
 
 
-@_kernels.exact_products
 def _backward(delta, a_prev, W, need_da_prev=True):
     """``(da_prev, dW, db)`` from ``delta = dL/dz`` (N, M_l)."""
     dW = delta.T @ a_prev  # Σ_n delta_n a_n^T
@@ -77,6 +75,12 @@ def _backward(delta, a_prev, W, need_da_prev=True):
     # The first layer's da_prev would be dL/dX: nobody needs it, and it is the widest product.
     da_prev = delta @ W if need_da_prev else None
     return da_prev, dW, db
+
+
+# Both run with numpy's "invalid" check off (their operands are finite; _kernels.exact_products says which
+# float32 BLAS kernel raises that flag for a correct product). Wrapped here rather than with "@" so that the
+# book's chapter on backpropagation prints the two functions exactly as above.
+_forward, _backward = _kernels.exact_products(_forward), _kernels.exact_products(_backward)
 
 
 # ---------------------------------------------------------------------------------------------
