@@ -47,7 +47,6 @@ _AXPY = {np.dtype(np.float64): _blas.daxpy, np.dtype(np.float32): _blas.saxpy}
 # ---------------------------------------------------------------------------------------------
 
 
-@_kernels.exact_products  # fit already runs with the check off; Workspace.step may also run on its own
 def dense_forward_into(a_prev, W, b, out):
     """``out[...] = a_prev @ W.T + b`` with ``out`` (N, M_l) of W's dtype; returns ``out``."""
     gemm = _GEMM.get(W.dtype) if a_prev.dtype == W.dtype else None
@@ -63,7 +62,6 @@ def dense_forward_into(a_prev, W, b, out):
     return out
 
 
-@_kernels.exact_products  # fit already runs with the check off; Workspace.step may also run on its own
 def dense_backward_into(delta, a_prev, W, work, need_da_prev=True):
     """``(da_prev, dW, db)`` of the textbook backward pass (``nnlib.layers``), written into ``work`` (a :class:`LayerWork`)."""
     dW, db = work.dW, work.db

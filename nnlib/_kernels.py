@@ -33,6 +33,9 @@ def exact_products(func):
     dimension of 5 and an output count of 2 or 3 modulo 4, and it comes and goes with whatever ran
     before on the stack (``tests/test_matmul_flags.py`` provokes it on purpose).
 
+    ``fit`` needs none of it: its loop runs with the check off already, and entering ``errstate`` for each
+    product of its fast path would slow a step at batch size 1 measurably.
+
     Nothing real is hidden: with finite operands a product becomes NaN only through inf - inf, after
     an overflow, and numpy still reports the overflow. (Parameters that training made infinite are
     reported by ``fit`` itself, which stops at the first non-finite loss.)

@@ -4,8 +4,9 @@ OpenBLAS's ``sgemv_t`` kernel for SkylakeX-class CPUs sums two output rows in ve
 hold stack bytes it never wrote (see ``nnlib._kernels.exact_products``). When those bytes form a
 signalling NaN the CPU sets the invalid-operation flag and numpy warns about an exact product; the suite
 turns that warning into an error, so a few float32 tests failed now and then, in whichever worker
-process had such bytes on its stack. Here the stale bytes are put there on purpose: a few bytes of x86-64 machine code fill the
-free stack below the caller with a signalling NaN, and the next product finds them.
+process had such bytes on its stack. Here the stale bytes are put there on purpose: a few bytes of
+x86-64 machine code fill the free stack below the caller with a signalling NaN, and the next product
+finds them.
 """
 
 from __future__ import annotations
@@ -20,12 +21,9 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from nnlib import _fast
 from nnlib.layers import Dense, dense_backward, dense_forward
 from nnlib.network import MLP
 from nnlib.perceptron import delta_rule_predict, mp_neuron, perceptron_predict
-
-WHITE_BOX = ("nnlib._fast",)  # fit's step, run on its own (tests/test_structure.py)
 
 SIGNALLING_NAN = 0x7FA00000  # float32: exponent all ones, quiet bit clear, payload non-zero
 QUIET_NAN = 0x7FC00000
@@ -132,23 +130,3 @@ def test_network_and_perceptron_products_are_quiet(fill_stack, N):
     W2, b2 = (np.asarray(p, np.float64) for p in (net.layers[1].W, net.layers[1].b))
     np.testing.assert_allclose(out, np.tanh(X.astype(np.float64) @ W1.T + b1) @ W2.T + b2, rtol=1e-4, atol=1e-5)
 
-
-@pytest.mark.parametrize("N", [1, 2, 5])
-def test_fits_step_is_quiet_outside_fit(fill_stack, N):
-    """``fit`` runs its loop with the check off already; its step, called alone, multiplies the same
-    shapes: a batch of 5 gives the column sum of delta as ``ones (1, 5) @ delta (5, 7)``."""
-    rng = np.random.default_rng(N)
-    X = rng.standard_normal((N, 5)).astype(np.float32)
-    Y = rng.integers(0, 7, N)
-    net = MLP([5, 7, 7], ["tanh", "identity"], "softmax_ce", rng=0, dtype=np.float32)
-    reference = MLP([5, 7, 7], ["tanh", "identity"], "softmax_ce", rng=0, dtype=np.float32)
-    step = _fast.Workspace(net).step
-    targets = net.prepare(X, Y)[1]
-    fill_stack()
-    loss, _, grads = _no_warning(lambda: step(X, targets))
-    want_loss = reference.loss(X, Y)
-    want = reference.backward()
-    assert loss == pytest.approx(want_loss, rel=1e-5)
-    for l, (got, ref) in enumerate(zip(grads, want)):
-        for k in ref:
-            np.testing.assert_allclose(got[k], ref[k], rtol=1e-4, atol=1e-6, err_msg=f"layer {l + 1} {k}")
