@@ -46,11 +46,11 @@ font-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-wqy-zenhei >/dev/null; \
 	  else echo "The Chinese edition's figures need a CJK font: run 'sudo apt-get install -y fonts-wqy-zenhei' (or make book as root)." >&2; exit 1; fi; fi
 
-# The English edition into _build/html and, at the same time on the other core, the Chinese edition (中文版)
-# from the same source and the locales/ catalogs (tools/i18n.py): each executes the notebooks into its own
-# cache, one process each (tools/book_build.py; it builds an edition again, alone, if one of its kernels lost
-# its port to the other build's). The Chinese build's output is shown after the English one's, then the
-# Chinese edition is copied into _build/html/zh.
+# The pages executed once for both editions, on both cores (tools/book_execute.py: every figure also drawn
+# with its words in Chinese); then the English edition into _build/html and, at the same time on the other
+# core, the Chinese edition (中文版) from the same source and the locales/ catalogs (tools/i18n.py), each
+# reading its own execution cache (tools/book_build.py). The Chinese build's output is shown after the
+# English one's, then the Chinese edition is copied into _build/html/zh.
 book: $(STAMP) $(NODE_STAMP) font-deps
 	$(BIN)/python -m tools.book_build
 	$(BIN)/python -m tools.i18n install

@@ -1,5 +1,9 @@
-"""`make book`: the English edition into _build/html and, at the same time on the other core, the Chinese
-edition into _build/zh/html (``python -m tools.i18n html``), one process each with its own execution cache.
+"""`make book`: every page executed once for both editions (``tools/book_execute.py``, on both cores), then
+the English edition into _build/html and, at the same time on the other core, the Chinese edition into
+_build/zh/html (``python -m tools.i18n html``), each reading its own execution cache.
+
+The Sphinx builds execute a page only if its execution step missed it (a page outside the toc, say); then
+what follows about ports applies.
 
 Two processes that start Jupyter kernels at the same time can give one TCP port to two kernels:
 jupyter_client picks a free port by binding and closing it, and the kernel binds it a moment later. Its
@@ -98,5 +102,14 @@ def build(english_cmd=english, chinese_cmd=chinese, en_log: Path = EN_LOG, zh_lo
     return 0
 
 
+def main() -> int:
+    from . import book_execute
+
+    if book_execute.run():
+        print("Executing the pages failed (above): the book is not built.", file=sys.stderr)
+        return 1
+    return build()
+
+
 if __name__ == "__main__":
-    sys.exit(build())
+    sys.exit(main())

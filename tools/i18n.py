@@ -9,7 +9,7 @@ language switch on its command line (jupyter-book issue 1791), so this module ca
 ``jupyter-book config sphinx`` + ``sphinx-build -D language=zh_CN``, without writing a ``conf.py``.
 
     python -m tools.i18n build            # the Chinese edition into _build/html/zh (after the English build)
-    python -m tools.i18n html             # ... into _build/zh/html, own execution cache (beside the English build)
+    python -m tools.i18n html             # ... into _build/zh/html, own execution cache (`make book`)
     python -m tools.i18n install          # ... then copied into the English site (`make book` runs these two)
     python -m tools.i18n update           # English changed: refresh every catalog (new strings, fuzzy ones)
     python -m tools.i18n report [--check] # per page: translated / fuzzy / untranslated strings
@@ -19,10 +19,12 @@ Layout: the English edition stays at ``_build/html/`` and the Chinese one is ser
 Sphinx builds it in ``_build/zh/html`` (myst-nb keeps its executed notebooks next to the output folder,
 which must not land inside the English site) and the result is copied into ``_build/html/zh``.
 
-Execution: the code cells are identical in both editions, so the Chinese build reads the English build's
-execution cache (nothing runs twice) — unless a figure catalog translates text drawn inside figures; then
-the Chinese build executes with its own cache (keyed by the figure catalog) and ``NNLIB_FIGURE_CATALOG``
-tells ``nnlib.plotstyle`` to draw those labels in Chinese (see ``locales/README.md``).
+Execution: the code cells are identical in both editions. While no figure catalog translates text drawn
+inside figures, the Chinese build can read the English build's execution cache (``build``). Otherwise it
+reads its own cache, keyed by the figure catalog (``own_cache``): `make book` fills it together with the
+English one from a single execution (``tools/book_execute.py``); a page it lacks is executed by the
+Chinese build itself, ``NNLIB_FIGURE_CATALOG`` telling ``nnlib.plotstyle`` to draw the labels in Chinese
+(see ``locales/README.md``).
 """
 
 from __future__ import annotations
