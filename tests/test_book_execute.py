@@ -159,7 +159,8 @@ def test_neither_sphinx_build_executed_a_page():
     for log in ("en-html.log", "zh-html.log"):
         text = _log(log)
         assert "Executing notebook" not in text, f"{log}: a page was executed by Sphinx, missed by tools.book_execute"
-        assert text.count("Using cached notebook") == len(pages), log
+    # The Chinese build reads every page each time (the English one only the pages that changed).
+    assert _log("zh-html.log").count("Using cached notebook") == len(pages)
 
 
 def _cached(cache_path, nb) -> nbformat.NotebookNode:
