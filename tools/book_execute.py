@@ -26,6 +26,7 @@ Usage: ``python -m tools.book_execute`` (``python -m tools.book_build`` runs it 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import os
 import sys
 import tempfile
@@ -91,9 +92,10 @@ def editions(nb, translated_png: str):
     return en, zh
 
 
-def _execute(path: str, source: str, catalog: str | None, timeout: int, allow_errors: bool) -> dict:
-    """In a worker process: run one notebook (nbformat JSON) in the page's folder, its kernel on IPC sockets
-    of this worker's own folder. Returns the executed notebook or the error, and the seconds it took."""
+def _execute(path: str, source: str, catalog: str | None, timeout: int, allow_errors: bool, in_temp: bool) -> dict:
+    """In a worker process: run one notebook (nbformat JSON) in the page's folder (``in_temp``: an empty one),
+    its kernel on IPC sockets of this worker's own folder. Returns the executed notebook or the error, and
+    the seconds it took."""
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
@@ -104,12 +106,13 @@ def _execute(path: str, source: str, catalog: str | None, timeout: int, allow_er
     nb = nbformat.reads(source, as_version=4)
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ffnn-kernel-") as sockets:
+        cwd = sockets if in_temp else str(Path(path).parent)
         km = KernelManager(kernel_name=nb.metadata.get("kernelspec", {}).get("name", "python3"),
                            transport="ipc", ip=os.path.join(sockets, "k"))
         # No timing metadata in the cells (MyST-NB records none): jupyter-cache hashes the cells' metadata,
         # and the page as read must match its executed notebook.
         client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=allow_errors, record_timing=False,
-                                resources={"metadata": {"path": str(Path(path).parent)}})
+                                resources={"metadata": {"path": cwd}})
         try:
             client.execute()
         except (CellExecutionError, CellTimeoutError) as err:
@@ -137,6 +140,12 @@ def run(en_cache: Path = EN_CACHE, zh_work: Path = i18n.ZH_BUILD, jobs: int = JO
     from nnlib.plotstyle import TRANSLATED_PNG
 
     start = time.monotonic()
+    execute = _config().get("execute", {})
+    if execute.get("execute_notebooks", "auto") != "cache":
+        # Only the cache mode reads what this step writes; any other mode is left to the Sphinx builds.
+        print(f"execute_notebooks is {execute.get('execute_notebooks', 'auto')!r} in _config.yml, not 'cache': "
+              "the Sphinx builds execute the pages themselves.", flush=True)
+        return 0
     catalog = i18n.figure_catalog(zh_work)
     caches = get_cache(str(en_cache)), get_cache(str(i18n.own_cache(zh_work)))
 
@@ -147,11 +156,13 @@ def run(en_cache: Path = EN_CACHE, zh_work: Path = i18n.ZH_BUILD, jobs: int = JO
             return False
         return True
 
-    todo = {path: nb for path, nb in notebooks(root, pages).items() if not all(cached(nb, c) for c in caches)}
+    excluded = execute.get("exclude_patterns", [])  # pages Sphinx shows unexecuted
+    todo = {path: nb for path, nb in notebooks(root, pages).items()
+            if not any(fnmatch.fnmatch(path.relative_to(root).as_posix(), pattern) for pattern in excluded)
+            and not all(cached(nb, c) for c in caches)}
     if not todo:
         print("Every page is in both editions' execution caches: nothing to execute.", flush=True)
         return 0
-    execute = _config().get("execute", {})
     timeout, allow_errors = execute.get("timeout", 30), bool(execute.get("allow_errors", False))
     last = _last_seconds(caches[0])
     # Never executed: the amount of code stands in for the time it takes.
@@ -162,7 +173,7 @@ def run(en_cache: Path = EN_CACHE, zh_work: Path = i18n.ZH_BUILD, jobs: int = JO
     failed = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         futures = {pool.submit(_execute, str(p), nbformat.writes(todo[p]), str(catalog) if catalog else None,
-                               timeout, allow_errors): p for p in order}
+                               timeout, allow_errors, bool(execute.get("run_in_temp", False))): p for p in order}
         for future in as_completed(futures):
             path, result = futures[future], future.result()
             shown = path.relative_to(root)
