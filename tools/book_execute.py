@@ -26,7 +26,6 @@ Usage: ``python -m tools.book_execute`` (``python -m tools.book_build`` runs it 
 from __future__ import annotations
 
 import copy
-import fnmatch
 import os
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import i18n
 from .toc import pages as toc_pages
@@ -158,7 +157,7 @@ def run(en_cache: Path = EN_CACHE, zh_work: Path = i18n.ZH_BUILD, jobs: int = JO
 
     excluded = execute.get("exclude_patterns", [])  # pages Sphinx shows unexecuted
     todo = {path: nb for path, nb in notebooks(root, pages).items()
-            if not any(fnmatch.fnmatch(path.relative_to(root).as_posix(), pattern) for pattern in excluded)
+            if not any(PurePosixPath(path.as_posix()).match(pattern) for pattern in excluded)  # as MyST-NB matches
             and not all(cached(nb, c) for c in caches)}
     if not todo:
         print("Every page is in both editions' execution caches: nothing to execute.", flush=True)
