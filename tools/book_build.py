@@ -2,8 +2,8 @@
 the English edition into _build/html and, at the same time on the other core, the Chinese edition into
 _build/zh/html (``python -m tools.i18n html``), each reading its own execution cache.
 
-The Sphinx builds execute a page only if its execution step missed it (a page outside the toc, say); then
-what follows about ports applies.
+The Sphinx builds execute a page only if the execution step left it out of their cache (it executes what
+MyST-NB would find missing, so this is the fallback); then what follows about ports applies.
 
 Two processes that start Jupyter kernels at the same time can give one TCP port to two kernels:
 jupyter_client picks a free port by binding and closing it, and the kernel binds it a moment later. Its
