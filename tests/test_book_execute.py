@@ -135,7 +135,7 @@ def test_editions_split_the_pictures():
         nbformat.v4.new_output("stream", name="stdout", text="no picture\n"),
     ]
     nb.cells = [cell, nbformat.v4.new_markdown_cell("text")]
-    en, zh = book_execute.editions(nb, TRANSLATED_PNG)
+    en, zh = book_execute.editions(nb)
     assert en.cells[0].outputs[0].data == {"image/png": "RU4=", "text/plain": "<Figure>"}
     assert en.cells[0].outputs[0].metadata == {"image/png": {"width": 10}}
     assert zh.cells[0].outputs[0].data == {"image/png": "Wkg=", "text/plain": "<Figure>"}
@@ -172,6 +172,10 @@ def _cached(cache_path, nb) -> nbformat.NotebookNode:
     return get_cache(str(cache_path)).merge_match_into_notebook(nb)[1]
 
 
+def _pictures(cell) -> list[str]:
+    return [o.data["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+
+
 @pytest.mark.browser
 def test_each_edition_shows_its_own_figures():
     with (i18n.FIGURES).open("rb") as f:
@@ -181,8 +185,7 @@ def test_each_edition_shows_its_own_figures():
         page = path.relative_to(ROOT).as_posix()
         en, zh = _cached(book_execute.EN_CACHE, nb), _cached(i18n.own_cache(), nb)
         for en_cell, zh_cell in zip(en.cells, zh.cells):
-            en_png = [o.data["image/png"] for o in en_cell.get("outputs", []) if "image/png" in o.get("data", {})]
-            zh_png = [o.data["image/png"] for o in zh_cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            en_png, zh_png = _pictures(en_cell), _pictures(zh_cell)
             assert len(en_png) == len(zh_png), page
             for o in en_cell.get("outputs", []) + zh_cell.get("outputs", []):
                 assert TRANSLATED_PNG not in o.get("data", {}), page

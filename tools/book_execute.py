@@ -35,6 +35,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 
+from nnlib.plotstyle import TRANSLATED_PNG
+
 from . import i18n
 from .toc import pages as toc_pages
 
@@ -75,19 +77,19 @@ def notebooks(root: Path = ROOT, pages: list[str] | None = None) -> dict[Path, o
     return out
 
 
-def editions(nb, translated_png: str):
+def editions(nb):
     """The executed notebook as each edition shows it: (English, Chinese). The English one loses the
     translated pictures; in the Chinese one they take the place of the pictures they translate."""
     en, zh = copy.deepcopy(nb), copy.deepcopy(nb)
     for en_cell, zh_cell in zip(en.cells, zh.cells):
         for en_out, zh_out in zip(en_cell.get("outputs", []), zh_cell.get("outputs", [])):
-            if translated_png not in en_out.get("data", {}):
+            if TRANSLATED_PNG not in en_out.get("data", {}):
                 continue
-            del en_out["data"][translated_png]
-            en_out.get("metadata", {}).pop(translated_png, None)
-            zh_out["data"]["image/png"] = zh_out["data"].pop(translated_png)
-            if translated_png in zh_out.get("metadata", {}):
-                zh_out["metadata"]["image/png"] = zh_out["metadata"].pop(translated_png)
+            del en_out["data"][TRANSLATED_PNG]
+            en_out.get("metadata", {}).pop(TRANSLATED_PNG, None)
+            zh_out["data"]["image/png"] = zh_out["data"].pop(TRANSLATED_PNG)
+            if TRANSLATED_PNG in zh_out.get("metadata", {}):
+                zh_out["metadata"]["image/png"] = zh_out["metadata"].pop(TRANSLATED_PNG)
     return en, zh
 
 
@@ -136,8 +138,6 @@ def run(en_cache: Path = EN_CACHE, zh_work: Path = i18n.ZH_BUILD, jobs: int = JO
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    from nnlib.plotstyle import TRANSLATED_PNG
-
     start = time.monotonic()
     execute = _config().get("execute", {})
     if execute.get("execute_notebooks", "auto") != "cache":
@@ -180,7 +180,7 @@ def run(en_cache: Path = EN_CACHE, zh_work: Path = i18n.ZH_BUILD, jobs: int = JO
                 failed.append(shown)
                 print(f"  {shown}: FAILED after {result['seconds']:.0f} s\n{result['error']}", flush=True)
                 continue
-            for nb, cache in zip(editions(nbformat.reads(result["notebook"], as_version=4), TRANSLATED_PNG),
+            for nb, cache in zip(editions(nbformat.reads(result["notebook"], as_version=4)),
                                  caches):
                 cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": result["seconds"]}),
                                             check_validity=False, overwrite=True)
