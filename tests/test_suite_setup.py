@@ -128,3 +128,71 @@ def test_the_venv_holds_the_bytecode_of_what_clean_processes_import():
             elif pyc.stat().st_mtime < src.stat().st_mtime:
                 stale.append(str(src))
     assert not missing and not stale, {"missing": missing[:5], "stale": stale[:5], "counts": (len(missing), len(stale))}
+
+
+class _Index:
+    """A package index on 127.0.0.1 that knows no package: it records the paths asked for and answers 404. As an
+    HTTP proxy it records the host asked for and refuses to connect."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        self.paths: list[str] = []
+        index = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                index.paths.append(self.path)
+                self.send_error(404)
+
+            def do_CONNECT(self):
+                index.paths.append(f"CONNECT {self.path}")
+                self.send_error(403)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("uv_index", [False, True], ids=["pip's index", "UV_DEFAULT_INDEX wins"])
+def test_make_setup_installs_from_the_index_pip_is_configured_with(tmp_path, uv_index):
+    """`make setup` installs with uv, which reads no pip configuration: a mirror a user set for pip (here
+    PIP_INDEX_URL) must still be where the requirements come from, unless uv's own index is set. The checkout's
+    Makefile runs in a folder whose venv has uv (from this venv, so nothing is downloaded) and whose one
+    requirement no index has; uv's cache is empty, so it must ask an index. Every other address goes to a proxy
+    here that connects nowhere, so a Makefile that forgot pip's index fails this test without reaching PyPI."""
+    import sysconfig
+
+    for name in ("Makefile", "pyproject.toml"):
+        (tmp_path / name).write_bytes((ROOT / name).read_bytes())
+    (tmp_path / "requirements.txt").write_text("ffnn-probe-requirement==1.0\n")
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / ".venv")], check=True, capture_output=True)
+    site = next((tmp_path / ".venv" / "lib").glob("python*/site-packages"))
+    (site / "this-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    pip_index, uv_index_server, proxy = _Index(), _Index(), _Index()
+    env = {k: v for k, v in tool_env().items() if not k.startswith("UV_") and not k.lower().endswith("_proxy")}
+    env.update({name: proxy.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}, NO_PROXY="127.0.0.1")
+    env.update(PIP_INDEX_URL=pip_index.url + "/simple/", UV_CACHE_DIR=str(tmp_path / "uv-cache"),
+               PATH=os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if Path(p) != Path(sys.prefix) / "bin"))
+    if uv_index:
+        env["UV_DEFAULT_INDEX"] = uv_index_server.url + "/simple/"
+    try:
+        run = subprocess.run(["make", "setup"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        for server in (pip_index, uv_index_server, proxy):
+            server.close()
+    out = run.stdout + run.stderr
+    assert run.returncode != 0 and "ffnn-probe-requirement" in out, out[-3000:]
+    asked = uv_index_server.paths if uv_index else pip_index.paths
+    assert "/simple/ffnn-probe-requirement/" in asked, (pip_index.paths, uv_index_server.paths, out[-3000:])
+    assert not (pip_index.paths if uv_index else uv_index_server.paths) and not proxy.paths, \
+        (pip_index.paths, uv_index_server.paths, proxy.paths)
+    assert not (tmp_path / ".venv" / ".installed").exists()
