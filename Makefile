@@ -19,7 +19,9 @@ all: book
 
 # uv installs the requirements (~10 s where pip takes ~35 s of one core; it does not byte-compile), and compileall then
 # compiles the venv on every core. The bytecode must be there: the sandboxed workers and the hub's servers start
-# with a clean environment and cannot write it, so without it each would compile numpy and SymPy again.
+# with a clean environment and cannot write it, so without it each would compile numpy and SymPy again. The
+# packages' own test suites (a quarter of the files, 40 % of the compiling) are left out: nothing imports them
+# but a process that can write its own bytecode (as deploy/setup.sh does for the hub).
 # uv reads no pip configuration: a package index set for pip (PIP_INDEX_URL, or index-url in pip.conf: a
 # mirror, say) is handed to it unless UV_INDEX_URL or UV_DEFAULT_INDEX is set. --link-mode=copy: the venv's files
 # are its own, not hard links into uv's cache.
@@ -31,7 +33,7 @@ $(STAMP): requirements.txt pyproject.toml
 	if [ -n "$$index" ] && [ -z "$${UV_INDEX_URL:-}$${UV_DEFAULT_INDEX:-}" ]; then export UV_DEFAULT_INDEX="$$index"; \
 	  echo "uv: pip's index $$index"; fi; \
 	set -x; $(UV_INSTALL) -r requirements.txt
-	$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+	$(BIN)/python -m compileall -q -j 0 -x '/tests/' "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 	$(UV_INSTALL) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
