@@ -70,12 +70,13 @@ book: $(STAMP) $(NODE_STAMP) font-deps
 publish: book
 	$(BIN)/python -m tools.publish
 
-# Chromium comes from Debian's packages; Playwright drives it (no browser download). A CJK font lets the
-# screenshots show the Chinese terms instead of empty boxes.
+# Chromium's headless shell comes from Debian's packages (chromium-headless-shell, tools/book_pdf.py says why);
+# Playwright drives it (no browser download). A CJK font lets the screenshots show the Chinese terms instead of
+# empty boxes.
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v pdffonts >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei poppler-utils >/dev/null; \
-	  else echo "The browser test needs Debian's chromium, a CJK font and poppler-utils: run 'sudo apt-get install -y chromium fonts-wqy-zenhei poppler-utils' (or make test as root)." >&2; exit 1; fi; fi
+	@if ! command -v chromium-headless-shell >/dev/null 2>&1 || ! command -v pdffonts >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell fonts-wqy-zenhei poppler-utils >/dev/null; \
+	  else echo "The browser test needs Debian's chromium-headless-shell, a CJK font and poppler-utils: run 'sudo apt-get install -y chromium-headless-shell fonts-wqy-zenhei poppler-utils' (or make test as root)." >&2; exit 1; fi; fi
 
 # Autograding runs student code in a bubblewrap sandbox (Debian's package); it refuses to grade without it.
 sandbox-deps:
@@ -131,8 +132,12 @@ check-assignments: $(STAMP)
 hub:
 	bash deploy/hub.sh
 
-# Lighthouse (npm, bench/package.json) with Debian's Chromium on the built book: bench/results/reader.json.
+# Lighthouse (npm, bench/package.json) with Debian's Chromium (the full browser, which Lighthouse starts itself)
+# on the built book: bench/results/reader.json.
 bench-reader: book browser-deps
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Lighthouse needs Debian's chromium: run 'sudo apt-get install -y chromium'." >&2; exit 1; fi; fi
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench.reader
 

@@ -27,12 +27,13 @@ from pathlib import Path
 import pytest
 
 from tools import toc
+# The headless shell (tools/book_pdf.py says why), which the book's PDF is printed with too.
+from tools.book_pdf import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 # One folder of screenshots per edition (_build/html -> "html", _build/html/zh -> "zh").
 SHOTS = ROOT / "_build" / "screenshots" / HTML.name
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
@@ -97,7 +98,7 @@ def browser():
     from playwright import sync_api
 
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium not found: `make test` installs Debian's chromium package (needs root)")
+        pytest.fail(f"{CHROMIUM} not found: `make test` installs Debian's chromium-headless-shell package (needs root)")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args())
         yield browser

@@ -47,13 +47,14 @@ import nbformat
 import pytest
 from waiting import wait_until
 
+from _browser import CHROMIUM
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 GUIDE = ROOT / "book" / "appendix" / "instructor_guide.md"
 PREFIX = Path("/opt/ffnn")
 SHOTS = ROOT / "_build" / "screenshots" / "hub"
 HW = "hw1_neurons"
-CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.nbgrader, pytest.mark.xdist_group("hub")]
 
@@ -143,7 +144,7 @@ def hub(tmp_path_factory):
         pytest.fail("the hub test needs root: deploy/setup.sh installs Debian packages and /opt/ffnn, "
                     "deploy/users.sh creates local users (run make test as root)")
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium not found: `make browser-deps` installs Debian's chromium (needs root)")
+        pytest.fail(f"{CHROMIUM} not found: `make browser-deps` installs Debian's chromium-headless-shell (needs root)")
     _run(["bash", str(DEPLOY / "setup.sh")])
     tmp = tmp_path_factory.mktemp("hub")
     os.chmod(tmp, 0o755)

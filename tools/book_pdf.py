@@ -36,6 +36,11 @@ PDF_NAME = "feedforward-neural-networks.pdf"
 MEASURE = (ROOT / "tools" / "measure_overflow.js").read_text()
 # A4 with 16 mm side margins leaves 178 mm = 673 CSS px of text.
 PRINT_WIDTH_PX = 673
+# Debian's headless shell (package chromium-headless-shell: the same Blink as its chromium, without the
+# browser's windowing layers), which is also Playwright's own choice for headless runs. Measured back to back
+# against the full chromium in headless mode, in machine CPU: printing this book 14 % less (39 -> 34 s), the
+# browser tests of the built book 23 % less (342 -> 265 s). The tests' browser is this one too.
+CHROMIUM = shutil.which("chromium-headless-shell") or "/usr/bin/chromium-headless-shell"
 
 
 def _serve(directory: Path):
@@ -83,13 +88,14 @@ PUBLISH_LINKS = """([base, site]) => {
 def print_pdf(html_dir: Path, out: Path, lang: str = "en") -> dict:
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} not found: install Debian's chromium-headless-shell (make pdf does, as root)")
     page_file = _single_page(html_dir)
     server = _serve(html_dir)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
             page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
             page.emulate_media(media="print")
