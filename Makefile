@@ -17,14 +17,14 @@ export MKL_NUM_THREADS := 1
 
 all: book
 
-# uv installs the requirements (~10 s where pip takes ~35 s of one core; it does not byte-compile), and compileall then
-# compiles the venv on every core. The bytecode must be there: the sandboxed workers and the hub's servers start
-# with a clean environment and cannot write it, so without it each would compile numpy and SymPy again. The
-# packages' own test suites (a quarter of the files, 40 % of the compiling) are left out: nothing imports them
-# but a process that can write its own bytecode (as deploy/setup.sh does for the hub).
+# uv installs the requirements (~10 s where pip takes ~35 s of one core) without byte-compiling, and compileall
+# then compiles the venv on every core. The bytecode must be there: the sandboxed workers and the hub's servers
+# start with a clean environment and cannot write it, so without it each would compile numpy and SymPy again.
+# The packages' own test suites (a quarter of the files, 40 % of the compiling) are left out: nothing imports
+# them but a process that can write its own bytecode (deploy/setup.sh leaves them out of the hub's too).
 # uv reads no pip configuration: a package index set for pip (PIP_INDEX_URL, or index-url in pip.conf: a
-# mirror, say) is handed to it unless UV_INDEX_URL or UV_DEFAULT_INDEX is set. --link-mode=copy: the venv's files
-# are its own, not hard links into uv's cache.
+# mirror, say) is handed to it unless UV_INDEX_URL or UV_DEFAULT_INDEX is set. --link-mode=copy: the venv's
+# files are its own, not hard links into uv's cache.
 UV_INSTALL = $(BIN)/python -m uv pip install --python $(BIN)/python --quiet --link-mode=copy
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
