@@ -16,9 +16,9 @@ catalog did (a new catalog is a new Chinese cache). A page that somehow reaches 
 still executed there, as before this step existed: slower, never wrong.
 
 Pages run in two worker processes, longest first (their last execution time in the cache, else the length
-of their code). Their kernels
-talk over IPC sockets in a folder of each worker's own, not TCP ports: two processes that start kernels
-at the same time can hand one TCP port to two kernels (``tools/book_build.py`` tells that story).
+of their code). Their kernels talk over IPC sockets in a folder of each worker's own, not TCP ports: two
+processes that start kernels at the same time can hand one TCP port to two kernels (``tools/book_build.py``
+tells that story).
 
 Usage: ``python -m tools.book_execute`` (``python -m tools.book_build`` runs it first).
 """
@@ -180,8 +180,7 @@ def run(en_cache: Path = EN_CACHE, zh_work: Path = i18n.ZH_BUILD, jobs: int = JO
                 failed.append(shown)
                 print(f"  {shown}: FAILED after {result['seconds']:.0f} s\n{result['error']}", flush=True)
                 continue
-            for nb, cache in zip(editions(nbformat.reads(result["notebook"], as_version=4)),
-                                 caches):
+            for nb, cache in zip(editions(nbformat.reads(result["notebook"], as_version=4)), caches):
                 cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": result["seconds"]}),
                                             check_validity=False, overwrite=True)
                 if not cached(todo[path], cache):  # else both Sphinx builds would execute the page again
