@@ -76,9 +76,14 @@ def site():
     server.shutdown()
 
 
-def chromium_args(hosts=("127.0.0.1",)) -> list[str]:
+def chromium_args(hosts=("127.0.0.1",), webgl=True) -> list[str]:
     """Chromium's command-line flags for the tests: ``hosts`` are the only names or addresses it resolves (the
-    hub test adds localhost and its subdomains, which Chromium maps to the loopback address itself)."""
+    hub test adds localhost and its subdomains, which Chromium maps to the loopback address itself).
+
+    ``webgl=False`` (the hub test): no WebGL, so JupyterLab's terminal draws with xterm.js's 2D-canvas renderer
+    instead of its WebGL one. This headless browser has no GPU and runs WebGL in SwiftShader on the CPU: fifteen
+    commands with some output cost its GPU process 61 s of CPU with WebGL and 5 s without (measured on JupyterLab
+    4.6). A student's browser may take either path; the commands and what they print are the same."""
     return [
         "--no-sandbox",
         "--disable-gpu",
@@ -90,7 +95,7 @@ def chromium_args(hosts=("127.0.0.1",)) -> list[str]:
         # No host resolves but these, where the tests' own servers listen: nothing a page asks for can leave
         # the machine (IP addresses and IPv6 literals included).
         "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(f"EXCLUDE {h}" for h in hosts),
-    ]
+    ] + ([] if webgl else ["--disable-3d-apis"])
 
 
 @pytest.fixture(scope="session")

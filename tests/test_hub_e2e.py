@@ -426,11 +426,13 @@ def _formgrader_frame(page):
 @pytest.fixture(scope="module")
 def hub_browser(browser):
     """Chromium as the shared one, but resolving the hub's names too: localhost and one subdomain of it per user
-    (Chromium maps them to the loopback address itself; every other name or address still resolves to nothing)."""
+    (Chromium maps them to the loopback address itself; every other name or address still resolves to nothing),
+    and without WebGL, which it would run on the CPU for the terminal (``chromium_args`` says why)."""
     from _browser import chromium_args
 
-    hub_chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                               args=chromium_args(("127.0.0.1", "localhost", "*.localhost")))
+    hub_chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=chromium_args(("127.0.0.1", "localhost", "*.localhost"), webgl=False))
     yield hub_chromium
     hub_chromium.close()
 
