@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import functools
 import gzip
-import http.server
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
+
+from tools.static_site import QuietHandler, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 LIGHTHOUSE = ROOT / "bench" / "node_modules" / ".bin" / "lighthouse"
@@ -68,16 +67,13 @@ def _encoding(accept: str) -> str | None:
     return "gzip" if "gzip" in offered else None
 
 
-class CompressingHandler(http.server.SimpleHTTPRequestHandler):
+class CompressingHandler(QuietHandler):
     """Static files over HTTP/1.1 keep-alive, text types brotli- or gzip-compressed when the client
     accepts it (compressed once per file version, as a static host stores them)."""
 
     protocol_version = "HTTP/1.1"
     _cache: dict = {}
     served: set = set()  # the encodings actually sent (Chromium offers brotli on some origins only)
-
-    def log_message(self, *args):
-        pass
 
     def end_headers(self):
         self.send_header("Cache-Control", "max-age=3600")
@@ -103,13 +99,6 @@ class CompressingHandler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(body)
             return
         super().do_GET()
-
-
-def serve(html: Path):
-    """A server for the built site on 127.0.0.1 (a free port); returns (server, base URL)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(CompressingHandler, directory=str(html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def lighthouse(url: str) -> dict:
@@ -139,9 +128,8 @@ def lighthouse(url: str) -> dict:
 def run(html: Path, pages: list[str], runs: int = 3, log=print) -> dict:
     if not LIGHTHOUSE.exists():
         raise SystemExit("lighthouse is not installed: `make bench-reader` runs npm ci in bench/")
-    server, base = serve(html)
     results = {}
-    try:
+    with serve(html, CompressingHandler) as base:
         for page in pages:
             rows = [lighthouse(f"{base}/{page}.html") for _ in range(runs)]
             scores = [r["performance"] for r in rows]
@@ -149,8 +137,6 @@ def run(html: Path, pages: list[str], runs: int = 3, log=print) -> dict:
             results[page] = {**median, "performance_runs": scores,
                              "performance_median": statistics.median(scores)}
             log(f"{page}: {results[page]}")
-    finally:
-        server.shutdown()
     return results
 
 

@@ -13,15 +13,11 @@ module-level copy would start a second browser).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -29,6 +25,7 @@ import pytest
 from tools import toc
 # The headless shell (tools/book_pdf.py says why), which the book's PDF is printed with too.
 from tools.book_pdf import CHROMIUM
+from tools.static_site import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
@@ -56,24 +53,8 @@ def built_pages() -> list[str]:
 def site():
     if not (HTML / "index.html").exists():
         pytest.fail("_build/html is missing: run `make book` (make test does it for you)")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):  # one line per request would drown pytest's report
-            pass
-
-    class Server(http.server.ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
-            # A tab closed while a file was still on its way (the crawl moves on at once): the browser hung up,
-            # nothing went wrong on this side. Anything else is reported as usual.
-            if not isinstance(sys.exc_info()[1], ConnectionError):
-                super().handle_error(request, client_address)
-
-    handler = functools.partial(Quiet, directory=str(HTML))
-    server = Server(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(HTML) as url:
+        yield url
 
 
 def chromium_args(hosts=("127.0.0.1",), webgl=True) -> list[str]:

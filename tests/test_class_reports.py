@@ -7,15 +7,12 @@ autograde`` exactly as the instructor guide says.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import io
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import threading
 
 import pytest
 
@@ -25,6 +22,7 @@ from tools import similarity, stats
 from tools.env import tool_env
 from tools.progress import Progress, ShardLog
 from tools.reports import class_notebooks, read_notebook
+from tools.static_site import serve
 
 ROOT = C.ROOT
 HW = SIM.HW
@@ -256,12 +254,8 @@ def test_similarity_refuses_bad_input(tmp_path):
 
 @pytest.fixture(scope="module")
 def report_site(graded_class):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(graded_class["course"] / "reports"))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(graded_class["course"] / "reports") as url:
+        yield url
 
 
 @pytest.mark.slow

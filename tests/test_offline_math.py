@@ -9,10 +9,7 @@ and TeX that MathJax cannot read is shown as text.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import threading
 from pathlib import Path
 
 import nbformat
@@ -23,6 +20,7 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from attacks import markup
 from ffgrader.offline_math import TypesetMath, formulas
+from tools.static_site import serve
 
 pytestmark = [pytest.mark.browser]
 
@@ -84,16 +82,8 @@ def feedback_page(tmp_path_factory):
     body, _ = _feedback_exporter().from_notebook_node(nb, resources=resources)
     site = tmp_path_factory.mktemp("feedback-math")
     (site / "hw.html").write_text(body, encoding="utf-8")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", body
-    server.shutdown()
-    server.server_close()
+    with serve(site) as url:
+        yield url, body
 
 
 def test_feedback_math_typesets_offline(feedback_page, browser):

@@ -41,13 +41,13 @@ new PerformanceObserver((list) => {
 
 @pytest.fixture(scope="module")
 def compressed_site():
-    from bench.reader import serve
+    from bench.reader import CompressingHandler
+    from tools.static_site import serve
 
     if not (HTML / "index.html").exists():
         pytest.fail("_build/html is missing: run `make book` (make test does it for you)")
-    server, base = serve(HTML)
-    yield base
-    server.shutdown()
+    with serve(HTML, CompressingHandler) as base:
+        yield base
 
 
 def _measure(browser, site: str, page: str) -> dict:

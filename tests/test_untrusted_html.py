@@ -29,8 +29,7 @@ formgrader page, does write a file and list the gradebook.
 
 from __future__ import annotations
 
-import functools
-import http.server
+import contextlib
 import json
 import os
 import re
@@ -49,6 +48,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from attacks import markup
 from waiting import wait_until
 from attacks.course import load, make_course, run_nbgrader, submit, tree_bytes
+from tools.static_site import serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.nbgrader, pytest.mark.xdist_group("untrusted")]
 
@@ -127,24 +127,6 @@ class Listener:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
-
-
-class StaticSite:
-    """A plain HTTP server of the test on 127.0.0.1 for a directory: no headers of its own (no CSP)."""
-
-    def __init__(self, directory: Path):
-        class Quiet(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                      functools.partial(Quiet, directory=str(directory)))
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _free_port():
@@ -246,12 +228,13 @@ def hostile(tmp_path_factory, browser):  # noqa: F811
     exfil = Listener()
     course = _hostile_class(tmp, exfil.port)
     ids = _submission_ids(course)
-    static = StaticSite(course / "feedback")
+    stack = contextlib.ExitStack()
+    static_url = stack.enter_context(serve(course / "feedback"))
     server = FormgraderServer(course, tmp)
     refused = []
-    context = _context(browser, (server.url, static.url), refused)
-    out = {"course": course, "ids": ids, "server": server, "static": static, "exfil": exfil, "refused": refused,
-           "context": context, "browser": browser, "pages": {}, "feedback": {}}
+    context = _context(browser, (server.url, static_url), refused)
+    out = {"course": course, "ids": ids, "server": server, "static_url": static_url, "exfil": exfil,
+           "refused": refused, "context": context, "browser": browser, "pages": {}, "feedback": {}}
     try:
         control = _context(browser, (server.url,), [])
         out["control"] = _attack_works_when_its_script_runs(control, server, course, exfil.port)
@@ -274,8 +257,8 @@ def hostile(tmp_path_factory, browser):  # noqa: F811
             out["pages"][student] = visit.report()
             out["pages"][student]["visit"] = visit
         for student in STUDENTS:
-            visit = Visit(context, static.url, exfil.port)
-            visit.page.goto(f"{static.url}/{student}/{HW}/{HW}.html")
+            visit = Visit(context, static_url, exfil.port)
+            visit.page.goto(f"{static_url}/{student}/{HW}/{HW}.html")
             visit.page.wait_for_load_state("networkidle")
             out["feedback"][student] = visit.report()
             out["feedback"][student]["text"] = visit.page.locator("body").inner_text()
@@ -287,7 +270,7 @@ def hostile(tmp_path_factory, browser):  # noqa: F811
     finally:
         context.close()
         server.stop()
-        static.close()
+        stack.close()
         exfil.close()
 
 
@@ -352,21 +335,20 @@ def test_control_the_live_payloads_run_in_an_unsanitized_page(hostile, tmp_path)
     live = [v for v in markup.MARKUP if v.live]
     body = HTMLExporter().markdown2html({"cell": {}}, markup.markdown_answer(port, live))
     (tmp_path / "raw.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{body}</body></html>")
-    site = StaticSite(tmp_path)
-    context = _context(hostile["browser"], (site.url,), [])
-    try:
-        visit = Visit(context, site.url, port)
-        visit.page.goto(f"{site.url}/raw.html")
-        names = {v.name for v in live}
+    names = {v.name for v in live}
+    with serve(tmp_path) as url:
+        context = _context(hostile["browser"], (url,), [])
         try:
-            visit.page.wait_for_function(f"() => new Set(window.{markup.HITS} || []).size >= {len(names)}",
-                                         timeout=30_000)
-        except PlaywrightTimeout:
-            pass                                 # the assertion below names the payloads that did not run
-        report = visit.report()
-    finally:
-        context.close()
-        site.close()
+            visit = Visit(context, url, port)
+            visit.page.goto(f"{url}/raw.html")
+            try:
+                visit.page.wait_for_function(f"() => new Set(window.{markup.HITS} || []).size >= {len(names)}",
+                                             timeout=30_000)
+            except PlaywrightTimeout:
+                pass                             # the assertion below names the payloads that did not run
+            report = visit.report()
+        finally:
+            context.close()
     assert set(report["dom"]["hits"]) == names
     assert report["dom"]["sentinel"].startswith("pwned:") and report["dialogs"]
 
@@ -449,7 +431,7 @@ def test_the_honest_page_works_under_the_policy(hostile):
 @pytest.mark.parametrize("student", STUDENTS)
 def test_feedback_pages_run_nothing_and_request_nothing(hostile, student):
     fb = hostile["feedback"][student]
-    url = f"{hostile['static'].url}/{student}/{HW}/{HW}.html"
+    url = f"{hostile['static_url']}/{student}/{HW}/{HW}.html"
     assert [u for _, u in fb["requests"]] == [url]
     dom = fb["dom"]
     assert fb["dialogs"] == [] and dom["sentinel"] == "untouched" and dom["hits"] == []

@@ -21,15 +21,13 @@ is the language of its text (hyphenation and the PDF's tags).
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import re
 import shutil
 import sys
-import threading
 from pathlib import Path
 
 from tools.course import Course
+from tools.static_site import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PDF_NAME = "feedforward-neural-networks.pdf"
@@ -41,16 +39,6 @@ PRINT_WIDTH_PX = 673
 # against the full chromium in headless mode, in machine CPU: printing this book 14 % less (39 -> 34 s), the
 # browser tests of the built book 23 % less (342 -> 265 s). The tests' browser is this one too.
 CHROMIUM = shutil.which("chromium-headless-shell") or "/usr/bin/chromium-headless-shell"
-
-
-def _serve(directory: Path):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def _single_page(html_dir: Path) -> str:
@@ -91,38 +79,33 @@ def print_pdf(html_dir: Path, out: Path, lang: str = "en") -> dict:
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} not found: install Debian's chromium-headless-shell (make pdf does, as root)")
     page_file = _single_page(html_dir)
-    server = _serve(html_dir)
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-            page.emulate_media(media="print")
-            page.goto(f"{base}/{page_file}", wait_until="load")
-            page.wait_for_function("() => document.documentElement.dataset.readerLayout === 'done'", timeout=180_000)
-            page.evaluate("(lang) => { document.documentElement.lang = lang; }", lang)
-            # Folded outputs are shown in print; folded inputs (setup code) stay folded.
-            page.evaluate("""() => document.querySelectorAll('details.below-input, details.hide-output, div.cell details')
-                                   .forEach(d => { if (!d.classList.contains('above-input')) d.open = true; })""")
-            page.evaluate(PUBLISH_LINKS, [base + "/", Course.load(ROOT).url])
-            page.evaluate("() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(r)))")
-            over = page.evaluate(MEASURE, {"paper": True})["over"]
-            if over:
-                raise SystemExit("not printing: wider than the printed column:\n  "
-                                 + "\n  ".join(f"{o['kind']} {o['px']} px ({o['what']})" for o in over[:20]))
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(
-                path=str(out), format="A4", print_background=True,
-                margin={"top": "16mm", "bottom": "16mm", "left": "16mm", "right": "16mm"},
-                display_header_footer=True, header_template="<span></span>",
-                footer_template='<div style="font-size:8px; width:100%; text-align:center">'
-                                '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
-                outline=True, tagged=True,
-            )
-            browser.close()
-    finally:
-        server.shutdown()
+    with serve(html_dir) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+        page.emulate_media(media="print")
+        page.goto(f"{base}/{page_file}", wait_until="load")
+        page.wait_for_function("() => document.documentElement.dataset.readerLayout === 'done'", timeout=180_000)
+        page.evaluate("(lang) => { document.documentElement.lang = lang; }", lang)
+        # Folded outputs are shown in print; folded inputs (setup code) stay folded.
+        page.evaluate("""() => document.querySelectorAll('details.below-input, details.hide-output, div.cell details')
+                               .forEach(d => { if (!d.classList.contains('above-input')) d.open = true; })""")
+        page.evaluate(PUBLISH_LINKS, [base + "/", Course.load(ROOT).url])
+        page.evaluate("() => document.fonts.ready.then(() => new Promise((r) => requestAnimationFrame(r)))")
+        over = page.evaluate(MEASURE, {"paper": True})["over"]
+        if over:
+            raise SystemExit("not printing: wider than the printed column:\n  "
+                             + "\n  ".join(f"{o['kind']} {o['px']} px ({o['what']})" for o in over[:20]))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        page.pdf(
+            path=str(out), format="A4", print_background=True,
+            margin={"top": "16mm", "bottom": "16mm", "left": "16mm", "right": "16mm"},
+            display_header_footer=True, header_template="<span></span>",
+            footer_template='<div style="font-size:8px; width:100%; text-align:center">'
+                            '<span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+            outline=True, tagged=True,
+        )
+        browser.close()
     return {"path": str(out), "bytes": out.stat().st_size}
 
 
