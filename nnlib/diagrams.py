@@ -101,7 +101,7 @@ def draw_neuron(n_inputs: int = 3, activation: str = "f", ax=None):
     _arrow(ax, body, (act[0] - 0.05, 0), shrink=16)
     ax.text((body[0] + act[0]) / 2, 0.12, "$z$", ha="center", va="bottom")
     _arrow(ax, act, out, shrink=16)
-    ax.text(out[0] + 0.05, 0, r"$a = f(z)$" if len(activation) == 1 else f"$a$", ha="left", va="center")
+    ax.text(out[0] + 0.05, 0, r"$a = f(z)$" if len(activation) == 1 else "$a$", ha="left", va="center")
     ax.text(body[0], -0.75, r"$z = \sum_d w_d x_d + b$", ha="center", va="top", fontsize=9)
     ax.set_xlim(-0.5, 6.8)
     ax.set_ylim(min(ys) - 1.1, max(ys) + 1.45)

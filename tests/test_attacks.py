@@ -22,7 +22,7 @@ import pytest
 
 from attacks import corpus
 from attacks.course import (
-    ROOT, autograde_shards, autograded_points, cell_by_id, feedback_texts, gradebook_rows, hidden_lines, load,
+    ROOT, autograde_shards, autograded_points, feedback_texts, gradebook_rows, hidden_lines, load,
     make_course, run_nbgrader, scores, submit, tree_bytes,
 )
 from grading_support import processes_with

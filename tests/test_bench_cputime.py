@@ -21,7 +21,7 @@ def test_cpu_of_a_test_and_of_the_child_it_reaps_is_charged_to_its_file_and_grou
         "import subprocess, sys, pytest\n"
         "@pytest.mark.xdist_group('probe')\n"
         f"def test_child():\n    subprocess.run([sys.executable, '-c', {BURN.format(s=0.6)!r}], check=True)\n")
-    (tmp_path / "test_self.py").write_text(f"def test_self():\n" + "".join(
+    (tmp_path / "test_self.py").write_text("def test_self():\n" + "".join(
         "    " + line + "\n" for line in BURN.format(s=0.3).splitlines()))
     (tmp_path / "test_idle.py").write_text("def test_idle():\n    pass\n")
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    xdist_group: probe\n")

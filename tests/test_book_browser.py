@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest

@@ -29,7 +29,6 @@ The self-tests at the bottom run the same checker on small made-up pages and sho
 from __future__ import annotations
 
 import ast
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

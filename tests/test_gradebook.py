@@ -220,6 +220,10 @@ def test_lms_files_refuse_students_they_cannot_match(tmp_path):
         write_moodle([row], tmp_path / "m.csv")
     with pytest.raises(ValueError, match="Canvas assignment id of hw1_neurons must be a number"):
         write_canvas([dict(row, lms_user_id="7")], tmp_path / "c.csv", {HW: "abc"})
+    # a misspelt assignment name: the error lists the gradebook's assignments
+    with pytest.raises(ValueError, match=rf"Canvas id given for \['hw1_nuerons'\], which the gradebook does not "
+                                         rf"have \({HW}\)"):
+        write_canvas([dict(row, lms_user_id="7")], tmp_path / "c.csv", {"hw1_nuerons": "4471"})
 
 
 def test_verdict_is_on_the_total_and_says_why():

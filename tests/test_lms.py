@@ -132,7 +132,7 @@ def test_moodle_download_names_flat_and_in_folders(course):
     _archive(course, "ffnn-hw1-all.zip", {
         f"Alice Liddell_1001_assignsubmission_file_{HW}.ipynb": sol,          # flat download
         f"Carol Danvers_1003_assignsubmission_file/{HW}.ipynb": blank,        # "in folders"
-        f"Bob Marley_1002_assignsubmission_onlinetext_onlinetext.html": b"<p>text</p>",
+        "Bob Marley_1002_assignsubmission_onlinetext_onlinetext.html": b"<p>text</p>",
     })
     _zip_collect(course, "MoodleCollector")
     assert (course / "submitted" / "alice" / HW / f"{HW}.ipynb").read_bytes() == sol

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from _browser import DESKTOP, HTML, PHONE, ROOT, WIDTHS, Visit, built_pages
+from _browser import DESKTOP, HTML, ROOT, WIDTHS, Visit, built_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

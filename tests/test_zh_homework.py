@@ -88,7 +88,7 @@ def test_catalogs_in_step_with_the_notebooks_and_the_code(tmp_path):
     shutil.copytree(H.CATALOGS, copies)
     assert H.update(catalogs=copies) == []
     for kind, path in H.COMPILED.items():
-        assert path.read_text(encoding="utf-8") == H.compiled_text(kind), f"run python -m tools.homework_i18n compile"
+        assert path.read_text(encoding="utf-8") == H.compiled_text(kind), "run python -m tools.homework_i18n compile"
 
 
 def test_an_english_change_shows_as_fuzzy_or_untranslated(tmp_path):

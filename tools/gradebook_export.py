@@ -142,9 +142,10 @@ def write_canvas(rows: list[dict], dest: Path, canvas_ids: dict | None = None, s
     create a new assignment. The columns: the assignments of ``canvas_ids`` if given, else every assignment
     with a graded submission. Students without an ``lms_user_id`` cannot be matched by Canvas: refused."""
     canvas_ids = {k: str(v) for k, v in (canvas_ids or {}).items()}
-    unknown = sorted(set(canvas_ids) - {r["assignment"] for r in rows})
+    known = sorted({r["assignment"] for r in rows})
+    unknown = sorted(set(canvas_ids) - set(known))
     if unknown:
-        raise ValueError(f"Canvas id given for {unknown}, which the gradebook does not have ({', '.join(assignments)})")
+        raise ValueError(f"Canvas id given for {unknown}, which the gradebook does not have ({', '.join(known)})")
     for k, v in canvas_ids.items():
         if not v.isdigit():
             raise ValueError(f"Canvas assignment id of {k} must be a number, got {v!r}")

@@ -13,7 +13,7 @@ checks the lecture's example and fresh inputs of the same kind (a hard-coded ans
 import numpy as np
 import sympy as sp
 
-from ffgrader.checks import (Fail, call, check, describe, expect_array, expect_equal, expect_expr, expect_scalar,
+from ffgrader.checks import (Fail, call, check, describe, expect_array, expect_equal, expect_expr,
                              first_match, grad_check)
 from ffgrader.visible_tests import array_problem, scalar_problem
 from nnlib import activations as A
