@@ -22,14 +22,18 @@ all: book
 # start with a clean environment and cannot write it, so without it each would compile numpy and SymPy again.
 # The packages' own test suites (a quarter of the files, 40 % of the compiling) are left out: nothing imports
 # them but a process that can write its own bytecode (deploy/setup.sh leaves them out of the hub's too).
-# uv reads no pip configuration: a package index set for pip (PIP_INDEX_URL, or index-url in pip.conf: a
-# mirror, say) is handed to it unless UV_INDEX_URL or UV_DEFAULT_INDEX is set. --link-mode=copy: the venv's
-# files are its own, not hard links into uv's cache.
+# uv reads no pip configuration: the package index pip install would use (a mirror, say) is handed to it unless
+# UV_INDEX_URL or UV_DEFAULT_INDEX is set. In pip install's order: PIP_INDEX_URL (:env: in `pip config list`),
+# then pip.conf's [install], then [global]; not simply the first one listed, as the list is sorted and would put
+# [download]'s, which pip install ignores, first. --link-mode=copy: the venv's files are its own, not hard links
+# into uv's cache.
 UV_INSTALL = $(BIN)/python -m uv pip install --python $(BIN)/python --quiet --link-mode=copy
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
-	@index=$$($(BIN)/python -m pip config list 2>/dev/null | sed -n "s/^[^ ]*\.index-url='\(.*\)'$$/\1/p" | head -n 1); \
+	@conf=$$($(BIN)/python -m pip config list 2>/dev/null); \
+	for section in :env: install global; do \
+	  index=$$(sed -n "s/^$$section\.index-url='\(.*\)'$$/\1/p" <<< "$$conf"); [ -n "$$index" ] && break; done; \
 	if [ -n "$$index" ] && [ -z "$${UV_INDEX_URL:-}$${UV_DEFAULT_INDEX:-}" ]; then export UV_DEFAULT_INDEX="$$index"; \
 	  echo "uv: pip's index $$index"; fi; \
 	set -x; $(UV_INSTALL) -r requirements.txt
