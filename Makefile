@@ -22,14 +22,18 @@ all: book
 # start with a clean environment and cannot write it, so without it each would compile numpy and SymPy again.
 # The packages' own test suites (a quarter of the files, 40 % of the compiling) are left out: nothing imports
 # them but a process that can write its own bytecode (deploy/setup.sh leaves them out of the hub's too).
-# uv reads no pip configuration: a package index set for pip (PIP_INDEX_URL, or index-url in pip.conf: a
-# mirror, say) is handed to it unless UV_INDEX_URL or UV_DEFAULT_INDEX is set. --link-mode=copy: the venv's
-# files are its own, not hard links into uv's cache.
+# uv reads no pip configuration: the package index pip install would use (a mirror, say) is handed to it unless
+# UV_INDEX_URL or UV_DEFAULT_INDEX is set. In pip install's order: PIP_INDEX_URL (:env: in `pip config list`),
+# then pip.conf's [install], then [global]; not simply the first one listed, as the list is sorted and would put
+# [download]'s, which pip install ignores, first. --link-mode=copy: the venv's files are its own, not hard links
+# into uv's cache.
 UV_INSTALL = $(BIN)/python -m uv pip install --python $(BIN)/python --quiet --link-mode=copy
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
-	@index=$$($(BIN)/python -m pip config list 2>/dev/null | sed -n "s/^[^ ]*\.index-url='\(.*\)'$$/\1/p" | head -n 1); \
+	@conf=$$($(BIN)/python -m pip config list 2>/dev/null); \
+	for section in :env: install global; do \
+	  index=$$(sed -n "s/^$$section\.index-url='\(.*\)'$$/\1/p" <<< "$$conf"); [ -n "$$index" ] && break; done; \
 	if [ -n "$$index" ] && [ -z "$${UV_INDEX_URL:-}$${UV_DEFAULT_INDEX:-}" ]; then export UV_DEFAULT_INDEX="$$index"; \
 	  echo "uv: pip's index $$index"; fi; \
 	set -x; $(UV_INSTALL) -r requirements.txt
@@ -53,8 +57,7 @@ node-deps: $(NODE_STAMP)
 # Debian's packages (a fresh machine has none, and the build fails without it).
 font-deps:
 	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig fonts-wqy-zenhei >/dev/null; \
-	  else echo "The Chinese edition's figures need a CJK font: run 'sudo apt-get install -y fonts-wqy-zenhei' (or make book as root)." >&2; exit 1; fi; fi
+	  bash tools/debian_packages.sh "The Chinese edition's figures need a CJK font" "make book" fontconfig fonts-wqy-zenhei; fi
 
 # The pages executed once for both editions, on both cores (tools/book_execute.py: every figure also drawn
 # with its words in Chinese); then the English edition into _build/html and, at the same time on the other
@@ -75,21 +78,19 @@ publish: book
 # empty boxes.
 browser-deps:
 	@if ! command -v chromium-headless-shell >/dev/null 2>&1 || ! command -v pdffonts >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell fonts-wqy-zenhei poppler-utils >/dev/null; \
-	  else echo "The browser test needs Debian's chromium-headless-shell, a CJK font and poppler-utils: run 'sudo apt-get install -y chromium-headless-shell fonts-wqy-zenhei poppler-utils' (or make test as root)." >&2; exit 1; fi; fi
+	  bash tools/debian_packages.sh "The browser test needs Debian's chromium-headless-shell, a CJK font and poppler-utils" "make test" \
+	    chromium-headless-shell fonts-wqy-zenhei poppler-utils; fi
 
 # Autograding runs student code in a bubblewrap sandbox (Debian's package); it refuses to grade without it.
 sandbox-deps:
 	@if ! command -v bwrap >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
-	  else echo "Autograding needs bubblewrap: run 'sudo apt-get install -y bubblewrap' (or make test as root)." >&2; exit 1; fi; fi
+	  bash tools/debian_packages.sh "Autograding needs bubblewrap" "make test" bubblewrap; fi
 
 # The gradebook can live on PostgreSQL (Debian's package; tests/test_gradebook_postgres.py starts its own server on
 # 127.0.0.1 with the package's initdb and pg_ctl); psycopg, its driver, comes from requirements.txt.
 db-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  else echo "The PostgreSQL gradebook test needs Debian's postgresql: run 'sudo apt-get install -y postgresql' (or make test as root)." >&2; exit 1; fi; fi
+	  bash tools/debian_packages.sh "The PostgreSQL gradebook test needs Debian's postgresql" "make test" postgresql; fi
 
 # Two xdist workers on two cores (tests/conftest.py gives every process one BLAS thread). loadgroup keeps an
 # xdist_group on one worker; without reordering, xdist starts the work units in collection order, which
@@ -136,8 +137,7 @@ hub:
 # on the built book: bench/results/reader.json.
 bench-reader: book browser-deps
 	@if ! command -v chromium >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Lighthouse needs Debian's chromium: run 'sudo apt-get install -y chromium'." >&2; exit 1; fi; fi
+	  bash tools/debian_packages.sh "Lighthouse needs Debian's chromium" "" chromium; fi
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m bench.reader
 

@@ -163,13 +163,16 @@ class _Index:
         self.server.server_close()
 
 
-@pytest.mark.parametrize("uv_index", [False, True], ids=["pip's index", "UV_DEFAULT_INDEX wins"])
-def test_make_setup_installs_from_the_index_pip_is_configured_with(tmp_path, uv_index):
+@pytest.mark.parametrize("case", ["PIP_INDEX_URL", "UV_DEFAULT_INDEX", "pip.conf"],
+                         ids=["pip's index", "UV_DEFAULT_INDEX wins", "pip.conf's [install] wins"])
+def test_make_setup_installs_from_the_index_pip_is_configured_with(tmp_path, case):
     """`make setup` installs with uv, which reads no pip configuration: a mirror a user set for pip (here
-    PIP_INDEX_URL) must still be where the requirements come from, unless uv's own index is set. The checkout's
-    Makefile runs in a folder whose venv has uv (from this venv, so nothing is downloaded) and whose one
-    requirement no index has; uv's cache is empty, so it must ask an index. Every other address goes to a proxy
-    here that connects nowhere, so a Makefile that forgot pip's index fails this test without reaching PyPI."""
+    PIP_INDEX_URL, or a pip.conf) must still be where the requirements come from, unless uv's own index is set.
+    The pip.conf names an index in three sections: `pip config list` prints [download]'s and [global]'s before
+    [install]'s, but pip install takes [install]'s (and never [download]'s). The checkout's Makefile runs in a
+    folder whose venv has uv (from this venv, so nothing is downloaded) and whose one requirement no index has;
+    uv's cache is empty, so it must ask an index. Every other address goes to a proxy here that connects nowhere,
+    so a Makefile that forgot pip's index fails this test without reaching PyPI."""
     import sysconfig
 
     for name in ("Makefile", "pyproject.toml"):
@@ -178,22 +181,32 @@ def test_make_setup_installs_from_the_index_pip_is_configured_with(tmp_path, uv_
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / ".venv")], check=True, capture_output=True)
     site = next((tmp_path / ".venv" / "lib").glob("python*/site-packages"))
     (site / "this-venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    pip_index, uv_index_server, proxy = _Index(), _Index(), _Index()
-    env = {k: v for k, v in tool_env().items() if not k.startswith("UV_") and not k.lower().endswith("_proxy")}
+    # "pip": the index pip install would use; the others must not be asked
+    indexes = {name: _Index() for name in ("pip", "download", "global", "uv")}
+    proxy = _Index()
+    env = {k: v for k, v in tool_env().items() if not k.startswith("UV_") and not k.lower().endswith("_proxy")
+           and k not in ("PIP_INDEX_URL", "PIP_CONFIG_FILE")}
     env.update({name: proxy.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}, NO_PROXY="127.0.0.1")
-    env.update(PIP_INDEX_URL=pip_index.url + "/simple/", UV_CACHE_DIR=str(tmp_path / "uv-cache"),
+    env.update(UV_CACHE_DIR=str(tmp_path / "uv-cache"),
                PATH=os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if Path(p) != Path(sys.prefix) / "bin"))
-    if uv_index:
-        env["UV_DEFAULT_INDEX"] = uv_index_server.url + "/simple/"
+    if case == "pip.conf":
+        conf = tmp_path / "pip.conf"
+        conf.write_text("".join(f"[{section}]\nindex-url = {indexes[name].url}/simple/\n" for section, name
+                                in [("download", "download"), ("global", "global"), ("install", "pip")]))
+        env["PIP_CONFIG_FILE"] = str(conf)
+    else:
+        env["PIP_INDEX_URL"] = indexes["pip"].url + "/simple/"
+    if case == "UV_DEFAULT_INDEX":
+        env["UV_DEFAULT_INDEX"] = indexes["uv"].url + "/simple/"
     try:
         run = subprocess.run(["make", "setup"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     finally:
-        for server in (pip_index, uv_index_server, proxy):
+        for server in (*indexes.values(), proxy):
             server.close()
     out = run.stdout + run.stderr
     assert run.returncode != 0 and "ffnn-probe-requirement" in out, out[-3000:]
-    asked = uv_index_server.paths if uv_index else pip_index.paths
-    assert "/simple/ffnn-probe-requirement/" in asked, (pip_index.paths, uv_index_server.paths, out[-3000:])
-    assert not (pip_index.paths if uv_index else uv_index_server.paths) and not proxy.paths, \
-        (pip_index.paths, uv_index_server.paths, proxy.paths)
+    asked = "uv" if case == "UV_DEFAULT_INDEX" else "pip"
+    paths = {name: index.paths for name, index in indexes.items()}
+    assert "/simple/ffnn-probe-requirement/" in paths[asked], (paths, out[-3000:])
+    assert not any(p for name, p in paths.items() if name != asked) and not proxy.paths, (paths, proxy.paths)
     assert not (tmp_path / ".venv" / ".installed").exists()
