@@ -324,18 +324,43 @@ class MLP:
         return self.forward(X)
 
     # -- loss and gradients ------------------------------------------------------------------------
+    def _check_batch(self, out, Y):
+        """``out`` and ``Y`` of :meth:`output_error` and :meth:`count_correct`: the forms :meth:`forward` and
+        :meth:`prepare` give them. Only what costs a few reductions per batch: the dtypes, the shapes, the
+        labels' range, the targets' finiteness (and [0, 1] for a cross-entropy); a NaN output is allowed
+        (its loss is infinite)."""
+        K = self.sizes[-1]
+        if type(out) is not np.ndarray or out.ndim != 2 or out.shape[1] != K or out.dtype.kind != "f":
+            raise TypeError(f"out must be the network's output, a real floating array (N, {K}), got "
+                            f"{describe(out) if isinstance(out, np.ndarray) else type(out).__name__}")
+        n = out.shape[0]
+        labels = self.task == "multiclass"
+        kinds, shape = ("iu", (n,)) if labels else ("f", (n, K))
+        if type(Y) is not np.ndarray or Y.dtype.kind not in kinds or Y.shape != shape:
+            form = f"integer labels ({n},)" if labels else f"real targets ({n}, {K})"
+            raise TypeError(f"Y must be the prepared targets of the batch, {form} (see prepare), got "
+                            f"{describe(Y) if isinstance(Y, np.ndarray) else type(Y).__name__}")
+        if n == 0:
+            return
+        if labels:
+            # one reduction: a negative label read as unsigned is beyond any K
+            if Y.view(f"u{Y.itemsize}").max() >= K:
+                bad = int(np.flatnonzero((Y < 0) | (Y >= K))[0])
+                raise ValueError(f"Y contains the label {int(Y[bad])} at index {bad}; labels must be in [0, {K})")
+        elif _loss_name(self.loss_fn) in ("bce", "bce_logits"):
+            if not (Y.min() >= 0 and Y.max() <= 1):  # (NaN fails both)
+                raise ValueError("Y must hold binary cross-entropy targets in [0, 1] (see prepare), got values "
+                                 f"from {Y.min()!r} to {Y.max()!r}")
+        elif not np.isfinite(Y).all():
+            raise ValueError("Y must hold finite targets (see prepare)")
+
     def output_error(self, out, Y):
         """``(loss, delta)`` of a batch from the network's output ``out`` (N, M_L) — the logits z_L when
         :attr:`fused_output` — and its targets ``Y`` as :meth:`prepare` returns them: the mean loss and its
         gradient w.r.t. ``out`` (``delta_L`` itself for a fused output). A non-finite output gives an
-        infinite loss and no gradient (None). Only the types and shapes are checked: ``fit`` calls this
-        on every batch of data it has validated once."""
-        if type(out) is not np.ndarray or out.ndim != 2 or out.shape[1] != self.sizes[-1]:
-            raise TypeError(f"out must be the network's output, an array (N, {self.sizes[-1]}), got "
-                            f"{describe(out) if isinstance(out, np.ndarray) else type(out).__name__}")
-        if type(Y) is not np.ndarray or Y.shape[:1] != out.shape[:1]:
-            raise TypeError(f"Y must be the prepared targets of the batch ({out.shape[0]} rows; see prepare), got "
-                            f"{describe(Y) if isinstance(Y, np.ndarray) else type(Y).__name__}")
+        infinite loss and no gradient (None). ``fit`` calls this on every batch of data it has validated
+        once, so the checks are the cheap ones of :meth:`_check_batch`, not :meth:`prepare`'s."""
+        self._check_batch(out, Y)
         if self._fused == "softmax":
             return _kernels.softmax_ce(out, Y)
         if self._fused == "sigmoid":
@@ -429,14 +454,11 @@ class MLP:
     def count_correct(self, out, Y, *, logits=None):
         """Number of correct predictions (multi-label: correct entries / M_L) in a batch: the network's
         output ``out`` (N, M_L) — logits when ``logits`` (default: as :attr:`outputs_logits`) — against the
-        targets ``Y`` as :meth:`prepare` returns them. Only types and shapes are checked (``fit`` counts
+        targets ``Y`` as :meth:`prepare` returns them (checked as by :meth:`output_error`: ``fit`` counts
         every batch)."""
         if self.task == "regression":
             raise ValueError("count_correct is defined for classifiers; this network is a regressor (task='regression')")
-        if type(out) is not np.ndarray or out.ndim != 2 or out.shape[1] != self.sizes[-1]:
-            raise TypeError(f"out must be the network's output, an array (N, {self.sizes[-1]})")
-        if type(Y) is not np.ndarray or Y.shape[:1] != out.shape[:1]:
-            raise TypeError(f"Y must be the prepared targets of the batch ({out.shape[0]} rows; see prepare)")
+        self._check_batch(out, Y)
         if self.task == "multiclass":
             return float(np.count_nonzero(out.argmax(axis=1) == Y))
         pred = self._labels_from_output(out, logits).reshape(Y.shape)

@@ -460,7 +460,7 @@ def test_training_hooks_refuse_bad_input_at_their_entry():
     with pytest.raises(TypeError, match="flag"):
         net.set_training("yes")
     out = net.forward(X)
-    with pytest.raises(TypeError, match=r"out must be the network's output, an array \(N, 2\)"):
+    with pytest.raises(TypeError, match=r"out must be the network's output, a real floating array \(N, 2\)"):
         net.output_error(out[:, :1], yp)
     with pytest.raises(TypeError, match="Y must be the prepared targets of the batch"):
         net.output_error(out, [0, 1, 0, 1, 1])
@@ -475,6 +475,44 @@ def test_training_hooks_refuse_bad_input_at_their_entry():
         layer.activation_delta([[1.0] * 4], None)
     with pytest.raises(TypeError, match="p must be the parameter array"):
         SGD(0.1, momentum=0.5).velocity(0, "W", [1.0])
+
+
+@pytest.mark.parametrize("sizes, acts, loss", [([3, 4, 3], ["tanh", "softmax"], "cce"),
+                                              ([3, 4, 3], ["tanh", "softmax"], "mse"),
+                                              ([3, 4, 1], ["tanh", "sigmoid"], "bce"),
+                                              ([3, 4, 2], ["tanh", "identity"], "mse")])
+def test_the_batch_hooks_refuse_what_prepare_would_not_give(sizes, acts, loss):
+    """output_error and count_correct are public (a hand-written training loop calls them): a complex, integer or
+    object output, labels of the wrong dtype, a negative label (numpy's indexing would wrap it to the last
+    class), a label past the last class or a cross-entropy target outside [0, 1] is an error naming Y or out,
+    not a silently wrong loss or an IndexError from numpy."""
+    net = MLP(sizes, acts, loss, rng=0)
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    K = sizes[-1]
+    Xp, Yp = net.prepare(X, np.array([0, 1, 2, 0, 1]) if net.task == "multiclass" else np.full((5, K), 0.5))
+    out = net.forward(Xp)
+    loss_value, delta = net.output_error(out, Yp)
+    assert np.isfinite(loss_value) and delta.shape == out.shape
+    hooks = [net.output_error] + ([net.count_correct] if net.task != "regression" else [])
+    for hook in hooks:
+        for bad in (out.astype(complex), out.astype(int), out.astype(object)):
+            with pytest.raises(TypeError, match=r"out must be the network's output, a real floating array"):
+                hook(bad, Yp)
+        wrong_kind = Yp.astype(float) if net.task == "multiclass" else Yp.astype(int)
+        for bad in (Yp.astype(complex), Yp.astype(str), wrong_kind):
+            with pytest.raises(TypeError, match="Y must be the prepared targets of the batch"):
+                hook(out, bad)
+        if net.task == "multiclass":
+            for label in (-1, K):
+                with pytest.raises(ValueError, match=rf"Y contains the label {label} at index 2; labels must be in "
+                                                     rf"\[0, {K}\)"):
+                    hook(out, np.where(np.arange(5) == 2, label, Yp))
+        elif loss == "bce":
+            with pytest.raises(ValueError, match=r"targets in \[0, 1\]"):
+                hook(out, Yp - 1.0)
+        else:
+            with pytest.raises(ValueError, match="finite targets"):
+                hook(out, np.where(np.arange(5)[:, None] == 2, np.nan, Yp))
 
 
 def test_the_hooks_agree_with_the_public_methods():
