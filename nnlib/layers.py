@@ -187,10 +187,17 @@ def _resolve_activation(activation):
     return activation
 
 
-def _shape_error(name, value, columns) -> Exception:
-    if not isinstance(value, np.ndarray):
-        return TypeError(f"{name} must be a numpy array (N, {columns}), got {type(value).__name__}")
-    return ValueError(f"{name} has {describe(value)}; expected a 2-d array with {columns} columns")
+def _batch_array(name, value, columns, dtype) -> np.ndarray:
+    """``value`` as a training step hands it to the layer's hooks: a real numpy array (N, columns), in the
+    layer's dtype (integers are converted; complex, boolean and object arrays are refused, as the checked
+    passes refuse them). Costs nothing when it is already right: no pass over the values."""
+    if type(value) is not np.ndarray:
+        raise TypeError(f"{name} must be a numpy array (N, {columns}), got {type(value).__name__}")
+    if value.ndim != 2 or value.shape[1] != columns:
+        raise ValueError(f"{name} has {describe(value)}; expected a 2-d array with {columns} columns")
+    if value.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold real numbers, got {describe(value)}")
+    return value if value.dtype == dtype else value.astype(dtype)
 
 
 def _uses_batch_passes(act, which: str) -> bool:
@@ -304,12 +311,11 @@ class Dense:
     # nnlib's activations are called through their unchecked batch passes (the layer's own net input
     # has the right shape by construction, and a training step has validated X once); any other object
     # with forward/backward (or an Activation subclass that overrides the public pair) through its public
-    # methods. Only the type and shape of the array are checked here, which costs nothing per step.
+    # methods. Only the type, shape and dtype of the array are checked here, which costs nothing per step.
     def activate(self, z):
         """``(a, cache)``: the activation of this layer's net input ``z`` (N, M_l·K) and what its
         backward pass needs (nnlib._fast's training step calls it on its own product)."""
-        if type(z) is not np.ndarray or z.ndim != 2 or z.shape[1] != self.W.shape[0]:
-            raise _shape_error("z", z, self.W.shape[0])
+        z = _batch_array("z", z, self.W.shape[0], self.W.dtype)
         act = self.activation
         if not _uses_batch_passes(act, "forward"):
             return act.forward(z)
@@ -319,8 +325,7 @@ class Dense:
     def activation_delta(self, da, cache):
         """``delta = f'(z) ⊙ da``: the error term from ``da = dL/da`` (N, M_l) and the ``cache`` of
         :meth:`activate` (for learnable activations this also fills ``activation.grads``)."""
-        if type(da) is not np.ndarray or da.ndim != 2 or da.shape[1] != self.units:
-            raise _shape_error("da", da, self.units)
+        da = _batch_array("da", da, self.units, self.W.dtype)
         act = self.activation
         if not _uses_batch_passes(act, "backward"):
             return act.backward(da, cache)

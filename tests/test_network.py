@@ -473,6 +473,17 @@ def test_training_hooks_refuse_bad_input_at_their_entry():
         layer.activate(np.ones((2, 3)))
     with pytest.raises(TypeError, match="da must be a numpy array"):
         layer.activation_delta([[1.0] * 4], None)
+    # complex, boolean and object arrays are refused (a complex da came back complex, silently); integers are
+    # converted to the layer's dtype, as maxout's output now is too (it kept the input's dtype)
+    a, cache = layer.activate(np.ones((2, 4), dtype=int))
+    assert a.dtype == np.float64 and layer.activation_delta(np.ones((2, 4), dtype=int), cache).dtype == np.float64
+    for bad in (np.ones((2, 4), dtype=complex), np.ones((2, 4), dtype=bool), np.ones((2, 4), dtype=object)):
+        with pytest.raises(TypeError, match="z must hold real numbers"):
+            layer.activate(bad)
+        with pytest.raises(TypeError, match="da must hold real numbers"):
+            layer.activation_delta(bad, cache)
+    maxout = Dense.create(3, 2, "maxout", rng=0)
+    assert maxout.activate(np.ones((2, maxout.W.shape[0]), dtype=int))[0].dtype == np.float64
     with pytest.raises(TypeError, match="p must be the parameter array"):
         SGD(0.1, momentum=0.5).velocity(0, "W", [1.0])
 
