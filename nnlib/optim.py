@@ -163,8 +163,9 @@ class SGD(_Scheduled):
     def velocity(self, l: int, key: str, p: np.ndarray) -> np.ndarray:
         """The velocity of parameter ``key`` of layer ``l`` (zeros shaped like ``p`` until it has moved);
         updated in place by :meth:`step`."""
-        if not isinstance(p, np.ndarray):
-            raise TypeError(f"p must be the parameter array, got {type(p).__name__}")
+        if not isinstance(p, np.ndarray) or p.dtype not in (np.float32, np.float64):
+            raise TypeError(f"p must be the parameter array (float32 or float64), got "
+                            f"{describe(p) if isinstance(p, np.ndarray) else type(p).__name__}")
         v = self._velocity.get((l, key))
         if v is None or v.shape != p.shape or v.dtype != p.dtype:
             v = self._velocity[(l, key)] = np.zeros_like(p)

@@ -86,6 +86,26 @@ def test_backward_is_the_vjp(name, kwargs, kinks, z, seed):
     assert relative_error(dz, vjp_fd(act, z, da)) < TOL
 
 
+@pytest.mark.parametrize("act, f_limits, df_limits", [
+    (A.Swish(), (0.0, math.inf), (0.0, 1.0)),
+    (A.Swish(beta=-2.0), (-math.inf, 0.0), (1.0, 0.0)),
+    (A.Swish(beta=0.0), (-math.inf, math.inf), (0.5, 0.5)),
+    (A.GELU(), (0.0, math.inf), (0.0, 1.0)),
+])
+def test_formulas_give_their_limits_at_infinity(act, f_limits, df_limits):
+    """f and df map ±inf like any number (forward refuses them): z·σ(βz) and z·Φ(z) are ∞·0 = NaN there as
+    written, so the limits are put in, with no RuntimeWarning; NaN stays NaN."""
+    import warnings
+
+    z = np.array([-np.inf, np.inf, np.nan, -3.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a, d = act.f(z), act.df(z, act.f(z))
+    assert a[:2].tolist() == list(f_limits) and np.isnan(a[2])
+    assert d[:2].tolist() == list(df_limits)
+    assert np.allclose(a[3:], act(z[3:])) and np.allclose(d[3:], act.derivative(z[3:]))
+
+
 def test_step_is_a_threshold_with_zero_derivative():
     act = A.get("step")
     z = np.array([-2.0, -1e-9, 0.0, 1e-9, 3.0])

@@ -484,8 +484,9 @@ def test_training_hooks_refuse_bad_input_at_their_entry():
             layer.activation_delta(bad, cache)
     maxout = Dense.create(3, 2, "maxout", rng=0)
     assert maxout.activate(np.ones((2, maxout.W.shape[0]), dtype=int))[0].dtype == np.float64
-    with pytest.raises(TypeError, match="p must be the parameter array"):
-        SGD(0.1, momentum=0.5).velocity(0, "W", [1.0])
+    for bad in ([1.0], np.ones(2, dtype=complex), np.ones(2, dtype=int)):  # a complex velocity came back
+        with pytest.raises(TypeError, match=r"p must be the parameter array \(float32 or float64\)"):
+            SGD(0.1, momentum=0.5).velocity(0, "W", bad)
 
 
 @pytest.mark.parametrize("sizes, acts, loss", [([3, 4, 3], ["tanh", "softmax"], "cce"),

@@ -183,11 +183,29 @@ class Swish(Activation):
         return f"Swish(beta={self.beta})"
 
     def f(self, z):
-        return z * _kernels.sigmoid(self.beta * z)
+        if self.beta == 0.0:  # σ(0) = ½ (and no 0·∞ inside σ at z = ±∞)
+            return 0.5 * z
+        s = _kernels.sigmoid(self.beta * z)
+        with np.errstate(invalid="ignore"):  # z = ±∞ where σ(βz) = 0: ∞·0, whose limit is 0 (below)
+            a = z * s
+        return _at_infinity(a, z, lambda: np.where(s == 0.0, 0.0, z))
 
     def df(self, z, a):
+        if self.beta == 0.0:
+            return np.full_like(z, 0.5)
         s = _kernels.sigmoid(self.beta * z)
-        return s + self.beta * z * s * (1.0 - s)
+        # z = ±∞: βz·σ(1 − σ) is ∞·0 there, and the limit of f' is σ(βz), 0 or 1
+        with np.errstate(invalid="ignore"):
+            d = s + self.beta * z * s * (1.0 - s)
+        return _at_infinity(d, z, lambda: s)
+
+
+def _at_infinity(out, z, limit):
+    """``out`` with ``limit()`` (an array like ``out``) where ``z`` is ±∞; ``out`` itself when z is finite, which
+    one pass over z tells (the formulas' own passes are several)."""
+    if np.isfinite(z).all():
+        return out
+    return np.where(np.isinf(z), limit(), out)
 
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -203,9 +221,12 @@ class GELU(Activation):
     name = "gelu"
 
     def f(self, z):
-        return z * _special.ndtr(z)
+        # Φ(z) is exactly 0 below −40 (≈ 4e-350 in float64): −40·Φ(z) is the same 0 there, and 0 (the limit)
+        # rather than −∞·0 = NaN at z = −∞.
+        return np.maximum(z, -40.0) * _special.ndtr(z)
 
     def df(self, z, a):
-        # φ(40) ≈ 1e-348 is already 0 in float64; clipping keeps z² finite for any float input.
+        # φ(40) ≈ 1e-348 is already 0 in float64; clipping keeps z² finite for any float input, and z·φ(z)
+        # its limit 0 at z = ±∞ (z·φ(40) would be ∞·0 = NaN there).
         zc = np.clip(z, -40.0, 40.0)
-        return _special.ndtr(z) + z * (_INV_SQRT_2PI * np.exp(-0.5 * zc * zc))
+        return _special.ndtr(z) + zc * (_INV_SQRT_2PI * np.exp(-0.5 * zc * zc))
