@@ -177,6 +177,15 @@ def test_stats_without_a_graded_assignment_says_what_to_do(tmp_path):
     assert proc.returncode == 1 and "assignment 'hw9' is not in" in proc.stderr and "register" in proc.stderr
 
 
+def test_a_file_that_cannot_be_written_is_an_error_naming_it(tmp_path):
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    dest = tmp_path / "no-such-folder" / "grades.csv"
+    proc = subprocess.run([sys.executable, "-m", "tools.classroom", "export", str(dest)], cwd=tmp_path, env=tool_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ") and str(dest) in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
 # ------------------------------------------------------------------ similarity
 
 @pytest.mark.slow

@@ -131,6 +131,8 @@ def test_a_chosen_subset_is_graded_and_no_one_else(tmp_path):
     assert sorted(p.name for p in (course / "autograded").iterdir()) == ["Carol-Y", "dan_x"]
     with pytest.raises(ValueError, match="no submission of hw1_neurons for \\['mallory'\\]"):
         C.autograde(HW, course, jobs=2, students=["mallory"])
+    with pytest.raises(ValueError, match=r"assignment 'hw1_nuerons' is not in .*solutions \(known: hw1_neurons\)"):
+        C.autograde("hw1_nuerons", course)
 
 
 def _burn(seconds):

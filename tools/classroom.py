@@ -215,6 +215,9 @@ def autograde(assignment: str, course: Path = ROOT, jobs: int = 1, students=None
     from .progress import Progress, ShardLog
 
     course = Path(course).resolve()
+    known = assignment_names(course)
+    if assignment not in known:  # nbgrader itself would grade nothing and say so only in its log
+        raise ValueError(f"assignment {assignment!r} is not in {course / 'solutions'} (known: {', '.join(known)})")
     everyone = submitted_ids(course, assignment)
     wanted = sorted(set(students)) if students else everyone
     missing = [s for s in wanted if s not in everyone]
@@ -425,7 +428,7 @@ def main(argv=None) -> int:
             n = export(args.csv, course, args.db, args.canvas, ids, args.moodle, args.section)
             print(f"{n} row(s) written to {args.csv}" + "".join(f"; {what} import file {path}" for what, path in
                                                                (("Canvas", args.canvas), ("Moodle", args.moodle)) if path))
-    except (ValueError, TypeError, RuntimeError) as exc:
+    except (ValueError, TypeError, RuntimeError, OSError) as exc:  # OSError: a file named on the command line
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
