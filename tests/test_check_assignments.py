@@ -112,6 +112,12 @@ def test_the_guides_table_is_the_commands_output(shipped):
 
 # --- each mistake, planted ----------------------------------------------------------------------------------
 
+def test_a_misspelt_assignment_name_is_refused_by_both_commands():
+    for command in ("generate", "check"):
+        with pytest.raises(SystemExit, match=r"^hw1_nuerons: no such assignment \(not .*hw1_neurons"):
+            T.main([command, "hw1_nuerons"])
+
+
 def test_a_test_cell_whose_grade_id_has_no_check(tmp_path):
     found = findings(planted(tmp_path, cells={"test_1b": rename("test_1bb")}))
     line = one(found, f"{HW}: test_1bb:", "no check in checks.py")

@@ -230,6 +230,10 @@ def main(argv=None) -> int:
                         help="check: do not compare exercises/ with a fresh generation (authoring checks only)")
     args = parser.parse_intermixed_args(argv)
     if args.command == "generate":
+        known = assignments(ROOT)
+        for name in args.names:
+            if name not in known:
+                raise SystemExit(f"{name}: no such assignment (not one of solutions/: {', '.join(known) or 'none'})")
         langs = list(RELEASES) if args.lang == "all" else [args.lang]
         done = generate_releases({lang: ROOT / RELEASES[lang] for lang in langs}, args.names or None)
         for lang in langs:
