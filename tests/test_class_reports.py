@@ -186,6 +186,19 @@ def test_a_file_that_cannot_be_written_is_an_error_naming_it(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("command", [["stats", "hw1_neurons"], ["register", "hw1_neurons"]])
+def test_a_gradebook_that_cannot_be_opened_is_one_line(tmp_path, command):
+    """A database the commands cannot reach (here SQLite in a missing folder; a PostgreSQL server that is not
+    running is the same OperationalError): one line naming it, not a traceback or nbgrader's advice to upgrade."""
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    shutil.copytree(ROOT / "solutions" / "hw1_neurons", tmp_path / "solutions" / "hw1_neurons")
+    url = f"sqlite:///{tmp_path / 'no-such-folder' / 'gradebook.db'}"
+    proc = subprocess.run([sys.executable, "-m", "tools.classroom", "--db", url, *command], cwd=tmp_path,
+                          env=tool_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == f"error: the gradebook database {url} cannot be reached: unable to open database file"
+
+
 # ------------------------------------------------------------------ similarity
 
 @pytest.mark.slow

@@ -45,7 +45,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .env import tool_env
-from .gradebook_db import check_db_url, course_config, db_url, gradebook, registered_assignment
+from .gradebook_db import check_db_url, course_config, db_url, gradebook, registered_assignment, shown
 
 ROOT = Path(__file__).resolve().parent.parent
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
@@ -97,6 +97,8 @@ def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict
     # otherwise store an aware time shifted into the server's time zone)
     duedates = {k: v.astimezone(timezone.utc).replace(tzinfo=None) if v.tzinfo else v for k, v in duedates.items()}
     url = db_url(course, db)
+    # Opened here first: a database that cannot be reached is one clear line, not nbgrader's advice to upgrade it.
+    gradebook(course, db).close()
     for name in duedates:
         if name not in names:
             raise ValueError(f"duedate given for {name!r}, which is not being registered ({', '.join(names)})")
@@ -327,13 +329,6 @@ def export(dest: Path, course: Path = ROOT, db: str | None = None, canvas: Path 
     return n
 
 
-def _shown(url: str) -> str:
-    """A database URL without its password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.classroom", description=__doc__.splitlines()[0])
     ap.add_argument("--course", type=Path, default=Path.cwd(), help="course directory (default: the current one)")
@@ -387,9 +382,9 @@ def main(argv=None) -> int:
                     raise ValueError(f"--duedate {item!r}: write it as HW=2026-12-08T23:59:00+00:00")
                 due[name] = when
             done = register(course, args.names or None, due, db=args.db)
-            print(f"registered in {_shown(db_url(course, args.db))}: {', '.join(done)}")
+            print(f"registered in {shown(db_url(course, args.db))}: {', '.join(done)}")
         elif args.command == "roster":
-            print(f"{import_roster(args.csv, course, args.db)} student(s) in {_shown(db_url(course, args.db))}")
+            print(f"{import_roster(args.csv, course, args.db)} student(s) in {shown(db_url(course, args.db))}")
         elif args.command == "autograde":
             students = args.student or None
             if args.shard:

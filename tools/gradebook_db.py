@@ -50,8 +50,22 @@ def gradebook(course: Path, db: str | None = None):
 
     from ffgrader.nbgrader_speed import use_alembic_head
 
+    from sqlalchemy.exc import OperationalError
+
     use_alembic_head()
-    return Gradebook(db_url(course, db))
+    url = db_url(course, db)
+    try:
+        return Gradebook(url)
+    except OperationalError as exc:  # a server that is not running, a wrong host, port, user or password
+        reason = " ".join(str(exc.orig or exc).split())  # the driver's message, on one line
+        raise RuntimeError(f"the gradebook database {shown(url)} cannot be reached: {reason}") from None
+
+
+def shown(url: str) -> str:
+    """A database URL without its password (for messages and logs)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def registered_assignment(gb, name: str, then: str = ""):
