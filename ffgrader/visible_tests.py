@@ -162,7 +162,10 @@ def as_real(value):
     if t is bool or t is np.bool_:
         return None
     if t in (int, float) or (isinstance(value, np.generic) and isinstance(value, (np.floating, np.integer))):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond float's range (10**400): as far from any finite answer as inf
+            return math.inf if value > 0 else -math.inf
     if t is np.ndarray and value.ndim == 0 and value.dtype.kind in "fi":
         return float(value[()])
     return None

@@ -59,6 +59,7 @@ def test_scalar_equal_truth_table():
     assert G.check_scalar("s", np.float32(0.25), 0.25) is None and G.check_scalar("s", np.array(0.25), 0.25) is None
     assert "got 0.3, expected 0.25" in fails(G.check_scalar, "s", 0.3, 0.25)
     assert "got the bool True" in fails(G.check_scalar, "s", True, 1.0)
+    assert "got inf, expected 0.25 (look for overflow" in fails(G.check_scalar, "s", 10**400, 0.25)  # not OverflowError
     assert G.check_equal("e", (1, (True, "a")), (np.int64(1), (np.bool_(True), "a"))) is None
     assert "expected True (bool)" in fails(G.check_equal, "e", 1, True)
     table = [((0, 0), 0), ((0, 1), 1), ((1, 0), 1), ((1, 1), 0)]
