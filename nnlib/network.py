@@ -361,6 +361,8 @@ class MLP:
         infinite loss and no gradient (None). ``fit`` calls this on every batch of data it has validated
         once, so the checks are the cheap ones of :meth:`_check_batch`, not :meth:`prepare`'s."""
         self._check_batch(out, Y)
+        if out.shape[0] == 0:  # the mean over no samples is 0/0
+            raise ValueError("out is an empty batch (0 rows); the loss is a mean over at least one sample")
         if self._fused == "softmax":
             return _kernels.softmax_ce(out, Y)
         if self._fused == "sigmoid":

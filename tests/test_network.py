@@ -505,6 +505,8 @@ def test_the_batch_hooks_refuse_what_prepare_would_not_give(sizes, acts, loss):
     out = net.forward(Xp)
     loss_value, delta = net.output_error(out, Yp)
     assert np.isfinite(loss_value) and delta.shape == out.shape
+    with pytest.raises(ValueError, match=r"out is an empty batch"):  # NaN and a RuntimeWarning before
+        net.output_error(out[:0], Yp[:0])
     hooks = [net.output_error] + ([net.count_correct] if net.task != "regression" else [])
     for hook in hooks:
         for bad in (out.astype(complex), out.astype(int), out.astype(object)):
