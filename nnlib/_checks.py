@@ -32,6 +32,7 @@ import numpy as np
 __all__ = [
     "as_float_array",
     "as_float_scalar",
+    "finite_float",
     "as_int_scalar",
     "check_finite",
     "check_same_shape",
@@ -178,13 +179,23 @@ def as_float_scalar(
     if isinstance(value, np.ndarray):
         if value.shape != () or value.dtype.kind not in "iuf":
             raise TypeError(f"{name} must be a real number, got an array with {describe(value)}")
-    v = float(value)
-    if not np.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
+    v = finite_float(value, name)
     if min_value is not None and (v <= min_value if strict_min else v < min_value):
         raise ValueError(f"{name} must be {'>' if strict_min else '>='} {min_value}, got {v}")
     if max_value is not None and (v >= max_value if strict_max else v > max_value):
         raise ValueError(f"{name} must be {'<' if strict_max else '<='} {max_value}, got {v}")
+    return v
+
+
+def finite_float(value, name: str) -> float:
+    """``float(value)`` of a real number, which must be finite: NaN, ±inf and an int beyond float's range
+    (``10**400``, which ``float`` refuses with an OverflowError) are a ValueError naming ``name``."""
+    try:
+        v = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got a number beyond float's range ({str(value)[:20]}...)") from None
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
     return v
 
 

@@ -20,7 +20,7 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from ._checks import as_int_scalar
+from ._checks import as_int_scalar, finite_float
 
 __all__ = ["AutodiffTable", "DivisionByZeroError", "FloatOverflowError", "Value", "sigmoid_example"]
 
@@ -38,10 +38,7 @@ class DivisionByZeroError(ValueError, ZeroDivisionError):
 def _as_number(x, name: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{name} must be a real number or a Value, got {type(x).__name__} {x!r:.40}")
-    v = float(x)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    return v
+    return finite_float(x, name)
 
 
 class Value:

@@ -171,6 +171,10 @@ def test_bad_input_messages():
         Value(True)
     with pytest.raises(ValueError, match="finite"):
         Value(float("nan"))
+    with pytest.raises(ValueError, match="data must be finite, got a number beyond float's range"):
+        Value(10**400)  # OverflowError from float() before
+    with pytest.raises(ValueError, match="beyond float's range"):
+        Value(1.0) * 10**400
     with pytest.raises(TypeError, match=r"cannot apply '\+' to a Value and a str"):
         Value(1.0) + "a"
     with pytest.raises(TypeError, match=r"cannot apply '\*' to a Value and a list"):

@@ -156,7 +156,7 @@ def test_sgd_keeps_float32():
 
 
 def test_sgd_validation():
-    for bad in (0.0, -1.0, float("nan")):
+    for bad in (0.0, -1.0, float("nan"), 10**400):  # 10**400: an OverflowError from float() before
         with pytest.raises(ValueError, match="lr"):
             SGD(lr=bad)
     with pytest.raises(ValueError, match="momentum"):
