@@ -164,7 +164,7 @@ def _pools():
 
     bad = [
         lambda: None, lambda: True, lambda: False, lambda: "nope", lambda: "__import__('os').getcwd()",
-        lambda: -1, lambda: 0, lambda: 10**12, lambda: 2**64, lambda: 2.5, lambda: float("nan"),
+        lambda: -1, lambda: 0, lambda: 10**12, lambda: 2**64, lambda: 10**400, lambda: 2.5, lambda: float("nan"),
         lambda: float("inf"), lambda: -float("inf"), lambda: 1j, lambda: 1e-320, lambda: [], lambda: [[1.0, 2.0], [3.0]],
         lambda: object(), lambda: {"a": 1}, lambda: np.array(3.0), lambda: np.zeros((0, 3)), lambda: np.zeros(0),
         lambda: np.ones((2, 3, 4, 5)), lambda: np.full((4, 3), np.nan), lambda: np.full((4, 2), np.inf),
