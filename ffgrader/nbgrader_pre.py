@@ -82,7 +82,7 @@ def _role_changes(nbg, new) -> list:
     if "points" in new:
         try:
             same = float(nbg.get("points")) == float(new["points"])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # the submission's metadata: anything at all (10**400)
             same = False
         if not same:
             changes.append(f"points {new['points']:g} -> {str(nbg.get('points'))[:20]}")

@@ -204,8 +204,9 @@ except Exception:
 
 
 def _tamper_metadata(blank, solution):
-    """Answers left blank, but: test cells turned into manually graded answers, points raised, a bonus grade
-    cell invented, the locked test cells replaced by `pass` with a matching checksum."""
+    """Answers left blank, but: test cells turned into manually graded answers, points raised (one to 10**400,
+    which float() refuses), a bonus grade cell invented, the locked test cells replaced by `pass` with a matching
+    checksum."""
     from nbgrader.utils import compute_checksum
 
     nb = copy.deepcopy(blank)
@@ -217,6 +218,8 @@ def _tamper_metadata(blank, solution):
             c.metadata.nbgrader["solution"] = True
         c.metadata.nbgrader["points"] = 100
         c.metadata.nbgrader["checksum"] = compute_checksum(c)
+        if k == 1:
+            c.metadata.nbgrader["points"] = 10**400  # (after the checksum, which nbgrader computes with float())
     bonus = new_code_cell("pass", metadata={"nbgrader": {"grade": True, "grade_id": "bonus", "locked": True,
                                                          "points": 50, "schema_version": 3, "solution": False,
                                                          "task": False}})
