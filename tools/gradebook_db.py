@@ -47,10 +47,9 @@ def gradebook(course: Path, db: str | None = None):
     """The course's nbgrader Gradebook (a new one is stamped in this process, as nbgrader_config.py has it:
     ffgrader.nbgrader_speed.use_alembic_head)."""
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import OperationalError
 
     from ffgrader.nbgrader_speed import use_alembic_head
-
-    from sqlalchemy.exc import OperationalError
 
     use_alembic_head()
     url = db_url(course, db)
