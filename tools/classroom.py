@@ -97,8 +97,6 @@ def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict
     # otherwise store an aware time shifted into the server's time zone)
     duedates = {k: v.astimezone(timezone.utc).replace(tzinfo=None) if v.tzinfo else v for k, v in duedates.items()}
     url = db_url(course, db)
-    # Opened here first: a database that cannot be reached is one clear line, not nbgrader's advice to upgrade it.
-    gradebook(course, db).close()
     for name in duedates:
         if name not in names:
             raise ValueError(f"duedate given for {name!r}, which is not being registered ({', '.join(names)})")
@@ -115,7 +113,13 @@ def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict
         # They all write the same gradebook: one command, one after the other inside it (a glob over the
         # copied assignments saves nbgrader's start-up per assignment).
         for target in (["*"] if len(names) > 1 else names):
-            _run([NBGRADER, "generate_assignment", target, "--force", "--db", url], cwd=work)
+            try:
+                _run([NBGRADER, "generate_assignment", target, "--force", "--db", url], cwd=work)
+            except RuntimeError:
+                # A database that cannot be reached is one clear line (gradebook() says so), not nbgrader's
+                # advice to upgrade it; opened only now, as it costs a second of imports.
+                gradebook(course, db).close()
+                raise
     if duedates:
         with gradebook(course, url) as gb:
             for name, when in duedates.items():
