@@ -15,14 +15,14 @@ import warnings
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, ClearHiddenTests, ClearMarkScheme, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
-    LimitOutput, OverwriteKernelspec,
+    AssignLatePenalties, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteKernelspec,
 )
 
 import ffgrader
 import nbgrader
 from ffgrader.offline_math import TypesetMath, feedback_markdown, typeset_math
-from ffgrader.nbgrader_pre import OverwriteCells, RestoreCellRoles, SandboxedGrading, ScrubPaths
+from ffgrader.nbgrader_pre import (FeedbackClearHiddenTests, FeedbackClearMarkScheme, OverwriteCells,
+                                   RestoreCellRoles, SandboxedGrading, ScrubPaths)
 # nbgrader's CheckCellMetadata and SaveAutoGrades without their per-cell repeated work (a schema validator built per
 # cell, a commit per cell): the same checks and rows, measured in bench/grading_class.py
 from ffgrader.nbgrader_speed import CheckCellMetadata, SaveAutoGrades, use_alembic_head
@@ -103,9 +103,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Feedback shows neither hidden tests, nor the mark scheme of manually graded answers, nor any absolute path; its
-# formulas are typeset here, so that the page shows them offline with no script (ffgrader/offline_math.py).
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, ClearMarkScheme, ScrubPaths, TypesetMath,
-                                    CSSHTMLHeaderPreprocessor]
+# formulas are typeset here, so that the page shows them offline with no script (ffgrader/offline_math.py). The
+# regions are removed from the student's own cells too, where nbgrader's versions refuse the whole notebook.
+c.GenerateFeedback.preprocessors = [GetGrades, FeedbackClearHiddenTests, FeedbackClearMarkScheme, ScrubPaths,
+                                    TypesetMath, CSSHTMLHeaderPreprocessor]
 
 # The formgrader draws each submission with nbgrader's "formgrade" template and the feedback with its "feedback"
 # template; the course's versions of both (ffgrader/templates/) come first on the path (nbgrader's own directory

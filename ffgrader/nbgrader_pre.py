@@ -439,6 +439,21 @@ def scrub_paths(text: str, extra=()) -> str:
     return _PATH.sub(lambda m: "…/" + m.group(2), text)
 
 
+# In the feedback, a cell that is not a grade cell is the student's own: RestoreCellRoles took nbgrader's metadata
+# off every cell that is not one of the gradebook's. nbgrader refuses a notebook with a hidden-test or mark-scheme
+# region in such a cell (a guard against an author's misplaced region), which left a student who typed the marker
+# lines without any feedback and made generate_feedback fail. These two remove the region all the same, so
+# nothing between the markers is shown, and go on.
+class FeedbackClearHiddenTests(ClearHiddenTests):
+    enforce_metadata = Bool(False, help="Refuse a hidden-test region outside a grade cell (off: removed)").tag(
+        config=True)
+
+
+class FeedbackClearMarkScheme(ClearMarkScheme):
+    enforce_metadata = Bool(False, help="Refuse a mark-scheme region outside a task cell (off: removed)").tag(
+        config=True)
+
+
 class ScrubPaths(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         coursedir = CourseDirectory(config=self.config)

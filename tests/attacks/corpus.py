@@ -336,6 +336,11 @@ GENERIC = [
 
 
 # All the escapes and crashes of GENERIC in one submission (a cheaper run on every real assignment).
+# nbgrader's own marker lines typed into a cell of the student's (an honest student may paste them too): the
+# feedback must still be written for this student, with nothing between the markers shown.
+MARKERS = ("x = 1\n### BEGIN HIDDEN TESTS\nassert x == 1  # the student's own line between the markers\n"
+           "### END HIDDEN TESTS\n# === BEGIN MARK SCHEME ===\n# mine too\n# === END MARK SCHEME ===\n")
+
 ESCAPES = Attack("escapes", lambda sol, blank, ctx: _with_cells(
     sol, [fs_escape(ctx), network(ctx), detached(ctx), EXIT, SEGFAULT, print_hidden(ctx)], at="imports"), set(),
     "filesystem, gradebook, network and detached-process escapes, os._exit, a segfault, printing hidden tests")
@@ -456,6 +461,8 @@ def _set(nb, grade_id, source):
 
 
 FX = [
+    Attack("markers", lambda sol, blank, ctx: _with_cells(sol, [MARKERS]), set(),
+           "nbgrader's hidden-test and mark-scheme marker lines in a cell of the student's own"),
     Attack("liars", lambda sol, blank, ctx: _set(sol, "answer_3", LIARS), {"test_3"},
            "a float subclass whose == and float() lie"),
     Attack("liar_array", lambda sol, blank, ctx: _set(sol, "answer_1", LIARS + "def double(x):\n    "
