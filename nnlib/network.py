@@ -343,8 +343,7 @@ class MLP:
         if n == 0:
             return
         if labels:
-            # one reduction: a negative label read as unsigned is beyond any K
-            if Y.view(f"u{Y.itemsize}").max() >= K:
+            if Y.min() < 0 or Y.max() >= K:
                 bad = int(np.flatnonzero((Y < 0) | (Y >= K))[0])
                 raise ValueError(f"Y contains the label {int(Y[bad])} at index {bad}; labels must be in [0, {K})")
         elif _loss_name(self.loss_fn) in ("bce", "bce_logits"):
