@@ -334,13 +334,13 @@ GENERIC = [
 ]
 
 
-
-# All the escapes and crashes of GENERIC in one submission (a cheaper run on every real assignment).
 # nbgrader's own marker lines typed into a cell of the student's (an honest student may paste them too): the
 # feedback must still be written for this student, with nothing between the markers shown.
 MARKERS = ("x = 1\n### BEGIN HIDDEN TESTS\nassert x == 1  # the student's own line between the markers\n"
            "### END HIDDEN TESTS\n# === BEGIN MARK SCHEME ===\n# mine too\n# === END MARK SCHEME ===\n")
 
+
+# All the escapes and crashes of GENERIC in one submission (a cheaper run on every real assignment).
 ESCAPES = Attack("escapes", lambda sol, blank, ctx: _with_cells(
     sol, [fs_escape(ctx), network(ctx), detached(ctx), EXIT, SEGFAULT, print_hidden(ctx)], at="imports"), set(),
     "filesystem, gradebook, network and detached-process escapes, os._exit, a segfault, printing hidden tests")
