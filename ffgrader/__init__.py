@@ -7,7 +7,8 @@ Layout by trust:
 * the trusted side runs in the nbgrader process: ``launcher`` (bubblewrap, limits, seccomp, staging),
   ``session`` (one notebook's sandboxed workers), ``runner`` (grade one notebook), ``checks`` (the API hidden
   checks are written in), ``exprs`` (SymPy answers, judged in limited child processes), ``nocalculus``
-  (a SymPy without calculus for by-hand parts) and ``nbgrader_pre`` (nbgrader preprocessors);
+  (a SymPy without calculus for by-hand parts), ``nbgrader_pre`` (nbgrader preprocessors), and for authors
+  ``authoring`` (the text format of an assignment) and ``cell_rules`` (what an instructor notebook's cells may hold);
 * ``visible_tests`` is the students' own helper module of the notebooks' visible tests (published in the
   course wheel; also staged into the sandbox because the notebooks import it).
 """

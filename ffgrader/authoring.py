@@ -9,7 +9,11 @@ An assignment ``hw7_softmax`` in this format is two files the instructor writes:
   ``### BEGIN SOLUTION`` / ``### END SOLUTION``), ``# %% [markdown] task 3`` a written part graded by hand
   (with ``=== BEGIN MARK SCHEME ===`` / ``=== END MARK SCHEME ===``; an empty cell for the student's answer
   follows it), ``# %% test 1c points=2`` the visible test of a part checked by an ``@check`` function of
-  ``checks.py``; any other cell is read-only text or code.
+  ``checks.py``; ``# %% variant`` (left empty) the read-only cell that shows a student's parameters, written
+  from ``VARIANTS`` of ``checks.py`` (``ffgrader.variants``); any other cell is read-only text or code. The
+  builder refuses what ``ffgrader.cell_rules`` refuses (misspelt or misplaced nbgrader markers, a missing
+  variant cell, partial-credit shares that do not add up), a part without points, and a ``compare``/``expr``
+  whose function no answer cell defines.
   It lives beside the assignment's folder, not in it, so nbgrader never releases it.
 - ``solutions/hw7_softmax/checks.py``: one line per graded part::
 
@@ -39,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import cell_rules
+from . import variants as _variants
 from . import visible_tests as V
 from .checks import Sym, call, check, expect_array, expect_expr, expect_scalar
 
@@ -318,14 +324,17 @@ def build_notebook(source, checks_path=None):
     checks_path = Path(checks_path) if checks_path else source.parent / source.stem / "checks.py"
     if not source.is_file():
         raise FileNotFoundError(f"notebook source not found: {source}")
-    registered = load(checks_path).checks
+    assignment = load(checks_path)
+    registered = assignment.checks
+    spec = _variants.spec_of(checks_path)
     parts = {p.label: p for p in registered.values() if isinstance(p, Part)}
     text = jupytext.read(source, fmt="py:percent")
-    cells, answered, tasks, tested = [], set(), set(), set()
+    cells, answered, tasks, tested, defined = [], set(), set(), set(), set()
     for k, cell in enumerate(text.cells, start=1):
         title = str(cell.metadata.get("title", "")).split()
         role, label = (title + ["", ""])[:2]
         where = f"{source.name}, cell {k} ('# %% {' '.join(title)}')"
+        first = len(cells)
         if role == "answer" and cell.cell_type == "code":
             if label not in parts and f"test_{label}" not in registered:
                 raise ValueError(f"{where}: checks.py declares no part {label!r} "
@@ -333,12 +342,16 @@ def build_notebook(source, checks_path=None):
             if label in answered:
                 raise ValueError(f"{where}: a second answer cell for part {label}")
             answered.add(label)
+            defined |= cell_rules.bound_names(cell.source)
             cells.append(nbformat.v4.new_code_cell(cell.source, metadata=_meta(f"answer_{label}", solution=True,
                                                                                  locked=False)))
             if label in parts:
                 part = parts[label]
+                if part.points is None:
+                    raise ValueError(f"{where}: part {label} has no points: give points=<n> in one of its "
+                                     f"compare/expr lines of {checks_path.name}")
                 cells.append(nbformat.v4.new_code_cell(visible_source(part), metadata=_meta(
-                    part.grade_id, grade=True, points=part.points or 1)))
+                    part.grade_id, grade=True, points=part.points)))
                 tested.add(part.grade_id)
         elif role == "test" and cell.cell_type == "code":
             # The visible test of a part checked by an @check function of checks.py (compare/expr parts write
@@ -361,17 +374,40 @@ def build_notebook(source, checks_path=None):
             cells.append(nbformat.v4.new_markdown_cell(cell.source, metadata=_meta(f"task_{label}", task=True,
                                                                                    points=points)))
             cells.append(nbformat.v4.new_markdown_cell(WRITTEN_ANSWER))  # no role: the student's to edit
+        elif role == "variant" and cell.cell_type == "code" and len(title) == 1:
+            # Written from VARIANTS, as a test cell is from its declaration: one home for the default values.
+            if not spec:
+                raise ValueError(f"{where}: a variant cell needs VARIANTS in {checks_path.name}")
+            if any(line.strip() and not line.lstrip().startswith("#") for line in cell.source.splitlines()):
+                raise ValueError(f"{where}: leave the variant cell empty; it is written from VARIANTS in "
+                                 f"{checks_path.name} (each student's copy shows their own values)")
+            cells.append(nbformat.v4.new_code_cell(_variants.render(_variants.default(spec)),
+                                                   metadata=_meta(_variants.VARIANT_CELL)))
         elif title:
             raise ValueError(f"{where}: unknown cell title; use 'answer <label>' or 'test <label> points=<n>' "
-                             "(code), '[markdown] task <label> points=<n>', or no title for read-only cells")
+                             "(code), '[markdown] task <label> points=<n>', 'variant' (code), or no title for "
+                             "read-only cells")
         elif cell.cell_type in ("code", "markdown"):
             new = nbformat.v4.new_code_cell if cell.cell_type == "code" else nbformat.v4.new_markdown_cell
             cells.append(new(cell.source, metadata=_meta(f"cell_{k:02d}")))
+        for built in cells[first:first + 1]:
+            problems = cell_rules.marker_problems(cell_rules.role(built), built.source, need_solution=True)
+            if problems:
+                raise ValueError(f"{where}: " + "; ".join(problems))
     missing = sorted(set(parts) - answered) + sorted(g[5:] for g in set(registered) - tested
                                                       if g[5:] not in parts)
     if missing:
         raise ValueError(f"{source.name}: no '# %% answer <label>' (or '# %% test <label>') cell for the "
                          f"part(s) {', '.join(missing)} declared in {checks_path.name}")
+    for part in parts.values():
+        for item in part.items:
+            if item.name not in defined:
+                raise ValueError(f"{checks_path.name}: part {part.label} calls the student's {item.name!r}, which "
+                                 f"no answer cell of {source.name} defines (they define: "
+                                 f"{', '.join(sorted(defined)) or 'nothing'})")
+    problems = cell_rules.variant_problems(cells, spec) + cell_rules.parts_problems(cells, assignment.parts)
+    if problems:
+        raise ValueError(f"{source.name}: " + "; ".join(f"{where}: {what}" for where, what in problems))
     for cell in cells:  # stable ids: a rebuild of an unchanged source writes the same notebook
         cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"written-{cells.index(cell)}"
     nb = nbformat.v4.new_notebook(cells=cells, metadata={
@@ -392,6 +428,7 @@ def try_notebooks(assignment_dir, notebooks):
     import tempfile
 
     import nbformat
+    from nbgrader.utils import determine_grade
 
     from . import launcher
     from .checks import load
@@ -424,11 +461,16 @@ def try_notebooks(assignment_dir, notebooks):
                 gid = cell.metadata.get("nbgrader", {}).get("grade_id")
                 if gid not in points or cell.cell_type != "code":
                     continue
-                errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-                if errors:
-                    failures.append(errors[0].get("evalue", ""))
-                elif cell.outputs:
-                    earned += points[gid]
+                # Scored by nbgrader's own rule (an error is 0, a number as the result is partial credit), with
+                # the solution's points: what autograding would record.
+                scored = nbformat.from_dict({**cell, "metadata": {"nbgrader": {
+                    "grade": True, "solution": False, "grade_id": gid, "points": points[gid]}}})
+                got = determine_grade(scored)[0] if cell.outputs else 0.0  # no verdict is no points here
+                earned += got
+                if got < points[gid]:
+                    failures.append(next((o.get("evalue") or o.get("text", "") for o in cell.outputs
+                                          if o.get("output_type") in ("error", "stream")),
+                                         f"[{gid}] not graded").rstrip("\n"))
             results.append((Path(path), earned, sum(points.values()), failures))
     return results
 
@@ -446,11 +488,19 @@ def main(argv=None) -> int:
 
     try:
         if args.command == "try":
+            short = []
+            solution = (args.assignment / f"{args.assignment.name}.ipynb").resolve()
             for path, earned, total, failures in try_notebooks(args.assignment, args.notebooks):
                 print(f"{path}: {earned:g} of {total:g} points")
                 for message in failures:
                     print("    " + message.replace("\n", "\n    "))
-            return 0
+                if path.resolve() == solution and earned < total:
+                    short.append(f"{path}: the solution earns {earned:g} of {total:g} points: fix the solution or "
+                                 "the checks before release (python -m tools.assignments check "
+                                 f"{args.assignment.name} says more)")
+            for line in short:
+                print(f"error: {line}", file=sys.stderr)
+            return 1 if short else 0
         nb = build_notebook(args.source)
     except (ValueError, TypeError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

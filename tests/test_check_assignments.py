@@ -205,6 +205,48 @@ def test_a_blank_notebook_that_earns_points(tmp_path):
     assert len([f for f in found if "blank notebook" in f]) == 1, found
 
 
+def test_nbgrader_markers_misspelt_or_out_of_place(tmp_path):
+    # nbgrader finds a region by its exact words: the misspelt mark scheme would be released with the notebook
+    path = planted(tmp_path, cells={
+        "task_4": replace_source("=== BEGIN MARK SCHEME ===", "=== BEGIN MARKSCHEME ==="),
+        "answer_1c": lambda cell: setattr(cell, "source",
+                                          cell.source.replace("### END SOLUTION", "### END SOLUTON", 1)),
+        "p2b": lambda cell: setattr(cell, "source", cell.source + "\n\n### BEGIN SOLUTION\n### END SOLUTION")})
+    found = A.static_findings(HW, nbformat.read(path / f"{HW}.ipynb", as_version=4), C.load(path / "checks.py"))
+    found = [str(f) for f in found]
+    one(found, f"{HW}: task_4: line", "'=== BEGIN MARKSCHEME ===' is not nbgrader's marker 'BEGIN MARK SCHEME'")
+    one(found, f"{HW}: task_4: line", "an unpaired END MARK SCHEME marker")
+    one(found, f"{HW}: answer_1c:", "'### END SOLUTON' is not nbgrader's marker 'END SOLUTION'")
+    one(found, f"{HW}: answer_1c: line 8: an unpaired BEGIN SOLUTION marker")
+    one(found, f"{HW}: p2b:", "'### BEGIN SOLUTION'", "in a read-only cell")
+    assert len(found) == 5, found
+
+
+def test_variant_cell_missing_or_its_parameter_assigned_elsewhere(tmp_path):
+    # hw1 declares VARIANTS = {"AND_INPUT": ...}: without the variant cell a correct answer is checked against
+    # the student's own value while the notebook shows the default
+    path = planted(tmp_path, cells={"variant": rename("cell_99")})
+    found = findings(path)
+    one(found, f"{HW}: notebook: checks.py declares VARIANTS (AND_INPUT) but no code cell has the grade id "
+               "'variant'")
+    path = planted(tmp_path / "again", cells={"answer_2b": lambda cell: setattr(
+        cell, "source", "AND_INPUT = 1\n" + cell.source)})
+    found = [str(f) for f in A.static_findings(HW, nbformat.read(path / f"{HW}.ipynb", as_version=4),
+                                               C.load(path / "checks.py"))]
+    one(found, f"{HW}: answer_2b: assigns AND_INPUT of VARIANTS: that would replace the student's own values "
+               "(which only the 'variant' cell defines)")
+
+
+def test_partial_credit_shares_that_do_not_add_up_to_the_cells_points(tmp_path):
+    hw = "hw3_backprop"  # test-dense-backward: parts {"dW and db": 1, "da_prev": 1}, 2 points
+    path = planted(tmp_path, hw=hw, cells={"test-dense-backward": lambda cell: cell.metadata.nbgrader.update(
+        points=3)})
+    found = [str(f) for f in A.static_findings(hw, nbformat.read(path / f"{hw}.ipynb", as_version=4),
+                                               C.load(path / "checks.py"))]
+    assert found == [f"{hw}: test-dense-backward: the cell is worth 3 points but its check's parts add up to 2: the "
+                     "feedback would say 'Partial credit: ... of 2 points' while the gradebook counts 3"]
+
+
 def test_a_notebook_without_autograded_test_cells(tmp_path):
     nb = S.load_nb("solutions", HW)
     gone = [S.meta(c)["grade_id"] for c in nb.cells if S.is_test_cell(c)]

@@ -8,8 +8,10 @@ Unit cases use checks files written here; the shipped use is hw3's Part 1b (dens
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -173,6 +175,31 @@ def test_hw3_one_wrong_gradient_earns_half_of_part_1b(hw3, student):
     for line in (f"Sub-check {failed!r} failed (1 of 2 points).", f"Partial credit: 1 of 2 points (passed: {passed!r})."):
         assert line in text, text
         assert line in hw3["feedback"][student]
+
+
+@pytest.mark.slow
+def test_authoring_try_counts_partial_credit_and_fails_a_solution_short_of_full_marks(tmp_path, capsys):
+    # `try` promises the points autograding would give: half of part 1b, not the whole part
+    from attacks.course import ROOT
+    from ffgrader import authoring
+
+    folder = tmp_path / HW
+    shutil.copytree(ROOT / "solutions" / HW, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    path = folder / f"{HW}.ipynb"
+    nb = load(path)
+    total = sum(c.metadata["nbgrader"]["points"] for c in nb.cells
+                if c.cell_type == "code" and c.metadata["nbgrader"].get("grade"))
+    (old, new), failed, passed = MISTAKES["dw_transposed"]
+    cell = cell_by_id(nb, "dense")
+    cell.source = cell.source.replace(old, new)
+    nbformat.write(nb, str(path))
+    assert authoring.main(["try", str(folder), str(path)]) == 1
+    out, err = capsys.readouterr()
+    # half of 1b (1 point); 1c, the gradient check of the same dense_backward, fails whole (1 point)
+    assert f"{path}: {total - 2:g} of {total:g} points" in out, out
+    assert f"Sub-check {failed!r} failed (1 of 2 points)." in out
+    assert f"Partial credit: 1 of 2 points (passed: {passed!r})." in out
+    assert f"error: {path}: the solution earns {total - 2:g} of {total:g} points" in err
 
 
 @HW3_GROUP

@@ -262,8 +262,14 @@ def test_a_label_typo_is_refused_naming_the_cell(tmp_path):
 def test_a_missing_answer_cell_is_refused(tmp_path):
     from ffgrader.authoring import build_notebook
 
-    source = _example_files(tmp_path, [("solutions/hw7_softmax.py", ("# %% answer 2\n", "# %%\n"))])
+    answer = "# %% answer 2\ndef tanh_prime_expr(x):\n    ### BEGIN SOLUTION\n    return 1 - sp.tanh(x)**2\n" \
+             "    ### END SOLUTION\n"
+    source = _example_files(tmp_path, [("solutions/hw7_softmax.py", (answer, ""))])
     with pytest.raises(ValueError, match=r"no '# %% answer <label>'.* part\(s\) 2 declared in checks.py"):
+        build_notebook(source)
+    # the answer cell's title forgotten: its solution markers are then in a read-only cell
+    source = _example_files(tmp_path, [("solutions/hw7_softmax.py", ("# %% answer 2\n", "# %%\n"))])
+    with pytest.raises(ValueError, match=r"'### BEGIN SOLUTION' \(line 2\) in a read-only cell"):
         build_notebook(source)
 
 
@@ -305,3 +311,70 @@ def test_the_built_notebook_is_stable(tmp_path):
     first, second = (nbformat.writes(build_notebook(source)) for _ in range(2))
     assert first == second
     assert json.loads(first)["cells"][0]["id"] == "cell_01"
+
+
+def test_misspelt_or_misplaced_markers_are_refused_naming_the_cell(tmp_path):
+    # nbgrader finds a region by its exact words: a misspelt mark scheme would reach the students' copy
+    from ffgrader.authoring import build_notebook
+
+    for old, new, message in [
+            ("=== BEGIN MARK SCHEME ===", "=== BEGIN MARKSCHEME ===",
+             r"cell \d+ \('# %% task 3'\): line \d+ '=== BEGIN MARKSCHEME ===' is not nbgrader's marker "
+             r"'BEGIN MARK SCHEME'"),
+            ("    return (softmax(z) - y) / len(z)\n    ### END SOLUTION", "    return (softmax(z) - y) / len(z)\n"
+             "    ### END SOLUTON", r"\('# %% answer 1b'\): line \d+ '### END SOLUTON' is not nbgrader's marker"),
+            ("# %%\nimport numpy as np", "# %%\n### BEGIN SOLUTION\nimport numpy as np\n### END SOLUTION",
+             r"'### BEGIN SOLUTION' \(line 1\) in a read-only cell: nbgrader's solution regions belong in answer"),
+            ("    ### BEGIN SOLUTION\n    return 1 - sp.tanh(x)**2\n    ### END SOLUTION",
+             "    return 1 - sp.tanh(x)**2",
+             r"\('# %% answer 2'\): an answer cell needs its solution between '### BEGIN SOLUTION'")]:
+        source = _example_files(tmp_path, [("solutions/hw7_softmax.py", (old, new))])
+        with pytest.raises(ValueError, match=message):
+            build_notebook(source)
+
+
+def test_a_function_no_answer_cell_defines_and_a_part_without_points_are_refused(tmp_path):
+    from ffgrader.authoring import build_notebook
+
+    source = _example_files(tmp_path, [("solutions/hw7_softmax/checks.py",
+                                        ('"1b", "cross_entropy_grad"', '"1b", "cross_entropy_grd"'))])
+    with pytest.raises(ValueError, match=r"part 1b calls the student's 'cross_entropy_grd', which no answer cell "
+                                         r"of hw7_softmax.py defines \(they define: cross_entropy_grad, softmax, "):
+        build_notebook(source)
+    source = _example_files(tmp_path, [("solutions/hw7_softmax/checks.py", (", by_hand=True, points=1)",
+                                                                           ", by_hand=True)"))])
+    with pytest.raises(ValueError, match=r"\('# %% answer 2'\): part 2 has no points: give points=<n>"):
+        build_notebook(source)
+
+
+def test_the_variant_cell_is_written_from_variants_and_required_by_them(tmp_path):
+    from ffgrader import variants
+    from ffgrader.authoring import build_notebook
+
+    declared = ("checks.py", ("BIG = ", 'VARIANTS = {"SHIFT": (0.0, 1.5, -2.0)}\nBIG = '))
+    cell = ("hw7_softmax.py", ("# %% [markdown]\n# **1a", "# %% variant\n\n# %% [markdown]\n# **1a"))
+    source = _example_files(tmp_path / "both", [("solutions/hw7_softmax/" + declared[0], declared[1]),
+                                                ("solutions/" + cell[0], cell[1])])
+    nb = build_notebook(source)
+    found = [c for c in nb.cells if variants.is_variant_cell(c)]
+    assert len(found) == 1 and found[0].source == variants.render({"SHIFT": 0.0})
+    assert found[0].metadata.nbgrader == {"grade": False, "grade_id": "variant", "locked": True, "schema_version": 3,
+                                          "solution": False, "task": False}
+    source = _example_files(tmp_path / "no_cell", [("solutions/hw7_softmax/" + declared[0], declared[1])])
+    with pytest.raises(ValueError, match=r"checks.py declares VARIANTS \(SHIFT\) but no code cell has the grade id "
+                                         r"'variant'.*an empty '# %% variant' cell"):
+        build_notebook(source)
+    source = _example_files(tmp_path / "no_spec", [("solutions/" + cell[0], cell[1])])
+    with pytest.raises(ValueError, match=r"\('# %% variant'\): a variant cell needs VARIANTS in checks.py"):
+        build_notebook(source)
+    source = _example_files(tmp_path / "filled", [("solutions/hw7_softmax/" + declared[0], declared[1]),
+                                                  ("solutions/" + cell[0], (cell[1][0], cell[1][1].replace(
+                                                      "variant\n", "variant\nSHIFT = 1.5\n")))])
+    with pytest.raises(ValueError, match="leave the variant cell empty; it is written from VARIANTS"):
+        build_notebook(source)
+    source = _example_files(tmp_path / "rebound", [("solutions/hw7_softmax/" + declared[0], declared[1]),
+                                                   ("solutions/" + cell[0], cell[1]),
+                                                   ("solutions/hw7_softmax.py", ("import sympy as sp\n",
+                                                                                 "import sympy as sp\nSHIFT = 0.0\n"))])
+    with pytest.raises(ValueError, match=r"cell_\d+: assigns SHIFT of VARIANTS"):
+        build_notebook(source)

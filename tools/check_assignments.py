@@ -7,6 +7,9 @@ one finding per line:
 - grade ids that differ between the notebook's autograded test cells and the registered checks (both ways);
 - names in ``BY_HAND`` / ``SKIP_CELLS`` / ``NNLIB_ALLOWED`` that name nothing;
 - a notebook with no autograded test cell (nothing would be graded automatically);
+- nbgrader's markers misspelt, unpaired or in the wrong kind of cell, a missing or extra variant cell, a cell
+  other than the variant cell that assigns a parameter of ``VARIANTS``, partial-credit shares that do not add
+  up to their cell's points (``ffgrader.cell_rules``);
 - visible tests whose expected value is computed from the student's answer (``visible_self_comparisons``);
 - a solution that does not earn full marks, a blank notebook (the release nbgrader makes) that earns anything,
   each on every one of the K seeds;
@@ -44,6 +47,8 @@ from pathlib import Path
 
 import nbformat
 import numpy as np
+
+from ffgrader import cell_rules, variants
 
 DEFAULT_SEEDS = 3                  # K: every mutant must fail on each of these seeds
 GUIDE = "book/appendix/writing_assignments.md"
@@ -131,26 +136,7 @@ def parts(nb) -> dict[str, tuple]:
 
 def student_names(nb) -> set[str]:
     """Names the answer cells bind at top level (functions, classes, values; not imports)."""
-    names = set()
-    for cell in nb.cells:
-        if not is_answer(cell):
-            continue
-        try:
-            tree = ast.parse(_clean(_source(cell)))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.For)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-    return names
-
-
-def _clean(source: str) -> str:
-    """Cell source without IPython magics and shell escapes (lines that are not Python)."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    return {name for cell in nb.cells if is_answer(cell) for name in cell_rules.bound_names(_source(cell), False)}
 
 
 # ------------------------------------------------------------------------------ visible tests (static)
@@ -306,7 +292,7 @@ def visible_self_comparisons(source: str, sources: set[str]) -> list[str]:
     names the answer cells define), e.g. ``assert f(x) == f(x)`` or ``expected = f(x)`` then ``check(got,
     expected)``. Each problem is "line N: what"."""
     try:
-        tree = ast.parse(_clean(source))
+        tree = ast.parse(cell_rules.python_source(source))
     except SyntaxError as e:
         return [f"line {e.lineno}: the test cell is not valid Python ({e.msg})"]
     taint = _Taint(sources)
@@ -334,7 +320,8 @@ def _suggest(name, choices) -> str:
 
 
 def static_findings(name: str, nb, assignment) -> list[Finding]:
-    """Mismatched grade ids, unknown declared names, no test cell, self-comparing visible tests."""
+    """Mismatched grade ids, unknown declared names, no test cell, self-comparing visible tests, and what
+    ``ffgrader.cell_rules`` refuses (markers out of place or misspelt, the variant cell, partial-credit shares)."""
     out = []
     tests = [_meta(c)["grade_id"] for c in nb.cells if is_test(c)]
     answers = {_meta(c)["grade_id"] for c in nb.cells if is_answer(c)}
@@ -378,6 +365,12 @@ def static_findings(name: str, nb, assignment) -> list[Finding]:
         for module in assignment.NNLIB_ALLOWED:
             if module not in modules:
                 out.append(Finding(name, "NNLIB_ALLOWED", f"{module!r} is not a module of nnlib{_suggest(module, modules)}"))
+        for where, what in (cell_rules.variant_problems(nb.cells, variants.spec_of(assignment.path))
+                            + cell_rules.parts_problems(nb.cells, assignment.parts)):
+            out.append(Finding(name, where, what))
+    for k, cell in enumerate(nb.cells, start=1):
+        for problem in cell_rules.marker_problems(cell_rules.role(cell), _source(cell)):
+            out.append(Finding(name, _meta(cell).get("grade_id") or f"cell {k}", problem))
     sources = student_names(nb)
     for cell in nb.cells:
         if is_test(cell):
@@ -391,7 +384,7 @@ def calculus_calls(source: str) -> str:
     from ffgrader.nocalculus import CALCULUS_CLASSES, CALCULUS_TOKENS
 
     try:
-        tree = ast.parse(_clean(source))
+        tree = ast.parse(cell_rules.python_source(source))
     except SyntaxError:
         return ""
     found = []
