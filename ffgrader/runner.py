@@ -130,7 +130,10 @@ def grade_notebook(nb, assignment, *, submission_dir: Path | None, libdir: Path 
     cap = _OutputCap(caps.output_bytes)
     if variant is not None and not variants.apply(nb, variant):
         # the student deleted the cell: the parameters are defined all the same, before everything else
-        nb.cells.insert(0, NotebookNode(cell_type="code", source=variants.render(variant), metadata={},
+        # (with an id of its own: nbformat 4.5 wants one, and warns in the log about a cell without)
+        taken = {c.get("id") for c in nb.cells}
+        cell_id = next(f"ffgrader-variant-{k}" for k in range(len(taken) + 1) if f"ffgrader-variant-{k}" not in taken)
+        nb.cells.insert(0, NotebookNode(cell_type="code", id=cell_id, source=variants.render(variant), metadata={},
                                         outputs=[], execution_count=None))
     code = [c for c in nb.cells if c.cell_type == "code"]
     runnable, added = [], 0

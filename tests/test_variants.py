@@ -208,6 +208,25 @@ def test_hw1_solution_reads_its_variant(filed):
     assert verdict.passed, verdict.message
 
 
+def test_a_deleted_variant_cell_is_put_back_with_the_filed_values(tmp_path, recwarn):
+    """A student who deleted the read-only variant cell is graded with their own values all the same, and the
+    notebook stays valid (the cell put back has an id: nbformat warned about it in the grading log)."""
+    from ffgrader import launcher
+    from ffgrader.runner import grade_notebook
+
+    nb = nbformat.read(ROOT / "solutions" / HW1 / f"{HW1}.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if not variants.is_variant_cell(c)]
+    checks = load_checks(HW1)
+    launcher.stage_library(tmp_path, tuple(checks.NNLIB_ALLOWED))
+    grade_notebook(nb, checks, submission_dir=None, libdir=tmp_path, test_ids={"test_2b"},
+                   variant={"AND_INPUT": 3})
+    assert nb.cells[0].source == variants.render({"AND_INPUT": 3}) and nb.cells[0].id.startswith("ffgrader-")
+    assert [o.get("text") for o in cell_by_id(nb, "test_2b").outputs if o.get("name") == "stdout"], \
+        cell_by_id(nb, "test_2b").outputs
+    nbformat.validate(nb)
+    assert not [w for w in recwarn if "id field" in str(w.message)]
+
+
 @pytest.mark.parametrize("filed, written", [(1, 1), (2, 2), (3, 3), (2, 1), (3, 2), (1, 3)])
 def test_hw1_part_2b_graded_against_the_filed_variant(filed, written):
     nb = nbformat.read(ROOT / "solutions" / HW1 / f"{HW1}.ipynb", as_version=4)
