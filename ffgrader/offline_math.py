@@ -47,6 +47,12 @@ from traitlets import Float, Unicode
 # (D display, I inline) and the TeX as escaped text.
 OPEN, CLOSE = "\ue000", "\ue001"
 _MARKER = re.compile(OPEN + "([DI])(.*?)" + CLOSE, re.S)
+# A student can type the marker characters too: a marker of theirs opened inside an attribute and closed in
+# the text after it would let typeset_math cut the attribute's end away (their text then became attributes,
+# a style that drew a fake score over the page). So theirs become U+FFFD before rendering, and a marker is
+# typeset only in text, never inside a tag (nh3 escapes ">" in attribute values, so a tag is "<...>").
+_TYPED = str.maketrans({OPEN: "\ufffd", CLOSE: "\ufffd"})
+_TAG = re.compile(r"(<[^>]*>)")
 FONT_PACKAGE = Path("@mathjax") / "mathjax-newcm-font"
 # Never kept on MathJax's elements (guard): what could link, load, name an element or run something.
 _DENIED_ATTRIBUTES = {"href", "src", "srcset", "id", "name", "action", "formaction", "data", "background", "poster"}
@@ -119,7 +125,7 @@ class _FormulasOnly(_MarkedMath):
 
 def _render(source: str, attachments=None, path: str = "", renderer_class=_MarkedMath) -> str:
     renderer = renderer_class(escape=False, attachments=attachments or {}, path=path)
-    return MarkdownWithMath(renderer=renderer).render(source)
+    return MarkdownWithMath(renderer=renderer).render(source.translate(_TYPED))
 
 
 @pass_context
@@ -148,7 +154,11 @@ def typeset_math(context, fragment) -> str:
         shown = html.escape(tex)
         return f"<code>$${shown}$$</code>" if display else f"<code>${shown}$</code>"
 
-    return _MARKER.sub(one, str(fragment))
+    def as_text(m):  # a formula inside a tag (an image's alt text): its TeX, escaped for an attribute value
+        return html.escape(html.unescape(m.group(2)), quote=True)
+
+    parts = _TAG.split(str(fragment))
+    return "".join(_MARKER.sub(as_text if k % 2 else one, part) for k, part in enumerate(parts))
 
 
 def _default_node_modules() -> str:

@@ -86,6 +86,36 @@ def feedback_page(tmp_path_factory):
         yield url, body
 
 
+def test_marker_characters_a_student_types_and_math_inside_an_attribute_stay_text():
+    """The formula markers are private-use characters a student can type: one opened in an attribute and closed
+    in the text after it cut the attribute's end away, and the text became an id and a style of the student's
+    (a fake score over the page). A formula in an image's alt text was typeset into the attribute."""
+    from html.parser import HTMLParser
+
+    forged = ('<abbr title="\ue000Iq{">linearity\ue001 " id="forged" style="position:fixed;top:0" x="" '
+              '<b>Score: 6 / 6</b></abbr>')
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        forged + "\n\n![a $x^2$ b](data:image/png;base64," + markup.PNG_1X1 + ") and $x^2$")])
+    resources = {"nbgrader": {"notebook": "hw", "score": 0.0, "max_score": 0.0, "late_penalty": 0.0},
+                 "metadata": {"path": ""}}
+    body, _ = _feedback_exporter().from_notebook_node(nb, resources=resources)
+    cells = body[body.index('<div class="text_cell_render'):]
+
+    class Attributes(HTMLParser):
+        found, alts = [], []
+
+        def handle_starttag(self, tag, attrs):
+            if not tag.startswith("mjx-"):  # MathJax's own markup (its styles come from MathJax, guarded)
+                self.found += [(tag, name, value) for name, value in attrs if name in ("id", "style")]
+            self.alts += [value for name, value in attrs if tag == "img" and name == "alt"]
+
+    parser = Attributes()
+    parser.feed(cells)
+    assert parser.found == [] and parser.alts == ["a x^2 b"], (parser.found, parser.alts)
+    assert "\ue000" not in body and "\ue001" not in body
+    assert cells.count("<mjx-container") == 1   # the formula in the text is typeset
+
+
 def test_feedback_math_typesets_offline(feedback_page, browser):
     url, body = feedback_page
     assert "<script" not in body and not re.search(r"""(src|href)=["']?(https?:)?//""", body)

@@ -65,7 +65,8 @@ OWN_PREFIXES = ("/formgrader/static/", "/static/jupyter_server_mathjax/", "/form
 
 DOM_REPORT = """() => {
   const out = {onattrs: [], bad_urls: [], scripts_without_nonce: [], foreign: [], inputs_in_cells: 0,
-               ids_in_cells: [], scheme_boxes: [], score_ids: [], math: 0, html: document.documentElement.outerHTML.length};
+               ids_in_cells: [], styled_in_cells: [], scheme_boxes: [], score_ids: [], math: 0,
+               html: document.documentElement.outerHTML.length};
   const bad = /^(javascript|vbscript|data:text|data:image\\/svg)/i;
   for (const el of document.querySelectorAll("*")) {
     for (const a of el.attributes) {
@@ -85,6 +86,10 @@ DOM_REPORT = """() => {
   for (const box of document.querySelectorAll(".text_cell_render")) {
     out.inputs_in_cells += box.querySelectorAll("input,textarea,button,select").length;
     for (const el of box.querySelectorAll("[id]")) out.ids_in_cells.push(el.id);
+    for (const el of box.querySelectorAll("[style]")) {   // MathJax's own markup styles itself
+      if (!el.closest(".MathJax, .MathJax_Display, .MathJax_Preview, .MJX_Assistive_MathML, mjx-container"))
+        out.styled_in_cells.push(el.tagName + " " + el.getAttribute("style").slice(0, 60));
+    }
   }
   for (const el of document.querySelectorAll(".ffnn-mark-scheme")) out.scheme_boxes.push(el.innerText);
   for (const el of document.querySelectorAll("input.score")) out.score_ids.push(el.id);
@@ -437,6 +442,8 @@ def test_feedback_pages_run_nothing_and_request_nothing(hostile, student):
     assert fb["dialogs"] == [] and dom["sentinel"] == "untouched" and dom["hits"] == []
     assert dom["onattrs"] == [] and dom["bad_urls"] == [] and dom["foreign"] == [] and dom["inputs_in_cells"] == 0
     assert dom["csp"] == []
+    assert all(i.startswith(("user-content-", "MathJax")) for i in dom["ids_in_cells"]), dom["ids_in_cells"]
+    assert dom["styled_in_cells"] == [], dom["styled_in_cells"]
     assert "Score:" in fb["text"]
     page = (hostile["course"] / "feedback" / student / HW / f"{HW}.html").read_text()
     head = page[:page.index("</head>")]

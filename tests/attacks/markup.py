@@ -116,6 +116,11 @@ MARKUP = [
     _v("fake_score_field", False,
        lambda js, port: '<input class="score tabbable" id="task_4" type="number" value="99">'
                         '<textarea class="comment" id="task_4-comment">fake</textarea>'),
+    # The feedback page's formula markers are private-use characters: typed by a student, opened in an attribute
+    # and closed after it, they once cut the attribute's end away (ffgrader/offline_math.py).
+    _v("forged_math_marker", False,
+       lambda js, port: '<abbr title="\ue000Iq{">linearity\ue001 " id="task_4" style="position:fixed;top:0;left:0;'
+                        'width:100%;height:100%;z-index:99999;background:#fff" x="" <b>Score: 99 / 6</b></abbr>'),
     _v("dom_clobbering", False,
        lambda js, port: '<form id="formgrader"></form><a id="MathJax" name="MathJax"></a><img name="submission_id">'),
 ]
