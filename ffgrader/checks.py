@@ -261,8 +261,9 @@ def first_match(candidates, problem):
     """The first of ``candidates`` (zero-argument functions computing an acceptable reference) for which
     ``problem(reference)`` returns None, or the first problem found. Used where one part composes another
     part's functions: the output is right if it matches the reference, or the reference glue computed here
-    around the student's own sub-functions (so a mistake in those is not counted twice). A candidate that
-    raises (the student's sub-function failed) is skipped."""
+    around the student's own sub-functions (so a mistake in those is not counted twice; compute that glue with
+    ``student.clean()``, which the student's functions cannot have told what the composite returned). A
+    candidate that raises (the student's sub-function failed) is skipped."""
     first = None
     for make in candidates:
         try:

@@ -140,6 +140,11 @@ class SandboxStudent:
         self.submission_dir, self.limits = submission_dir, limits
         self.start_timeout, self.call_timeout = start_timeout, call_timeout
         self.budget = budget or Budget()
+        # What a clean twin of this worker is made from (``clean``); its requests count against the same caps.
+        self._twin_args = dict(libdir=libdir, limits=limits, start_timeout=start_timeout, call_timeout=call_timeout,
+                               bwrap=bwrap, sympy_override=sympy_override, budget=self.budget, channel=channel,
+                               pool=pool)
+        self._clean, self._clean_of = None, []
         self.deadline = None                # absolute monotonic time a check must finish by (set by the runner)
         self.variant = None                 # the trusted parameters of this submission's variant (set by the runner)
         self.history: list[dict] = []       # cell requests replayed after a restart
@@ -190,7 +195,27 @@ class SandboxStudent:
         self.timings.sandbox_start += time.monotonic() - self._t0
         return self
 
+    def clean(self) -> "SandboxStudent":
+        """A second worker of this notebook that has run its cells and has answered nothing else: for what a check
+        computes around the student's own functions (the glue of ``first_match``). In the worker the checks talk
+        to, the student's functions may remember earlier calls (the composite function's arguments and answer)
+        and steer the glue onto that answer. Started on first use (the cells replayed), kept while the cells
+        that ran stay the same, closed with this one."""
+        if self._clean is not None and (len(self._clean_of) != len(self.history)
+                                        or any(a is not b for a, b in zip(self._clean_of, self.history))):
+            self._clean.close()
+            self._clean = None
+        if self._clean is None:
+            twin = SandboxStudent(self.submission_dir, **self._twin_args)
+            twin.history, twin.variant = list(self.history), self.variant
+            self._clean, self._clean_of = twin, list(self.history)
+        self._clean.deadline = self.deadline
+        return self._clean
+
     def close(self):
+        if self._clean is not None:
+            self._clean.close()
+            self._clean = None
         self._drop_worker()
         if self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -220,8 +245,9 @@ class SandboxStudent:
                 raise OverBudget(over)
             if self._restarts >= MAX_RESTARTS:
                 raise StudentCrashed(what, f"more than {MAX_RESTARTS} restarts in this notebook")
-            self._restarts += 1
-            self.timings.restarts += 1
+            if self._started:  # a twin's first start (``clean``) replays the cells too, but restarts nothing
+                self._restarts += 1
+                self.timings.restarts += 1
             if self._workdir is not None:
                 shutil.rmtree(self._workdir, ignore_errors=True)
                 self._workdir = None

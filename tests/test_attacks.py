@@ -288,14 +288,15 @@ def test_fx_by_hand_parts_are_graded_without_sympy_calculus(fx):
 # bombs, huge output, file floods), whose cost does not depend on the assignment and which the fixture run
 # already covers. hw1 gets each attack as its own submission; the other assignments get the attacks that start
 # from the blank notebook (cheap) plus all escapes and crashes combined in one submission; every assignment gets
-# its wrong work (issue 18, family 3), hw3 the order attack and hw5 the request capture.
+# its wrong work (issue 18, family 3), hw3 the order attack and the glue steering, hw5 the request capture.
 BOMBS = {"sigint_loop", "fork_bomb", "memory", "huge_output", "hang_scratch", "huge_cells", "many_files"}
 REAL_ATTACKS = [a for a in corpus.GENERIC if a.name not in BOMBS]
 LIGHT_ATTACKS = [a for a in REAL_ATTACKS if a.attacked in ("all", "ungraded")] + [corpus.ESCAPES]
 
 
 def _attacks_for(hw):
-    extra = {"hw3_backprop": [corpus.ORDER_CAPTURE], "hw5_approximation": [corpus.REQUEST_CAPTURE]}.get(hw, [])
+    extra = {"hw3_backprop": [corpus.ORDER_CAPTURE, corpus.GLUE_STEER],
+             "hw5_approximation": [corpus.REQUEST_CAPTURE]}.get(hw, [])
     return (REAL_ATTACKS if hw == "hw1_neurons" else LIGHT_ATTACKS) + [corpus.wrong_work(hw)] + extra
 
 

@@ -451,6 +451,25 @@ def test_loopback_runs_the_real_worker_and_protocol():
         s.close()
 
 
+def test_the_clean_twin_has_run_the_cells_and_answered_nothing_else():
+    """``clean()``: the worker a check's glue talks to knows nothing of the calls made to the first one (a student's
+    function that counts its calls starts from zero there); one twin while the cells stay the same, a new one after
+    another cell ran, closed with the first, and its first start is no restart."""
+    s = loopback_student(call_timeout=5).start()
+    try:
+        assert s.run_cell("a", "_seen = []\ndef f():\n    _seen.append(1)\n    return len(_seen)\n", 10).ok
+        assert [s.call("f") for _ in range(3)] == [1, 2, 3]
+        twin = s.clean()
+        assert twin.call("f") == 1 and twin.call("f") == 2 and s.call("f") == 4
+        assert s.clean() is twin and twin.timings.restarts == 0 and s.timings.restarts == 0
+        assert s.run_cell("b", "def g():\n    return len(_seen)\n", 10).ok
+        again = s.clean()
+        assert again is not twin and twin._box is None and again.call("g") == 0
+    finally:
+        s.close()
+    assert again._box is None
+
+
 def test_a_replay_cut_short_by_the_budget_is_not_dropped(submission, libdir):
     """A cell replayed after a restart, stopped because the cells' budget ran out (not by its own timeout), stays
     in the history: the checks replay it with their own budget (before, an honest imports cell was lost that way,

@@ -431,6 +431,12 @@ class Recorder:
     def has(self, name):
         return self._do("has", name, lambda: self.student.has(name))
 
+    def clean(self):
+        """The clean twin (``SandboxStudent.clean``), recorded into the same log: the glue is received too."""
+        twin = Recorder(self.student.clean())
+        twin.log = self.log
+        return twin
+
 
 def same(a, b) -> bool:
     """Exactly the same decoded student data (arrays bit for bit, NaN equal to NaN; SymPy answers equivalent)."""

@@ -142,6 +142,12 @@ class Recorder:
     def has(self, name):
         return self._student.has(name)
 
+    def clean(self):
+        """The clean twin (``SandboxStudent.clean``), its requests written down in the same record."""
+        twin = Recorder(self._student.clean())
+        twin.calls = self.calls
+        return twin
+
 
 def plain(value):
     """JSON-able data for the record of a call (arrays as lists, markers by their fields, else repr)."""

@@ -156,7 +156,9 @@ def _student_mlp(student, part, params, X, Y):
 
 def _references(student, part, params, X, Y):
     """The reference (loss, grads), then the glue around the student's dense layers (computed on demand)."""
-    return [lambda: _reference(params, X, Y), lambda: _glue(student, part, params, X, Y)]
+    # The glue in a clean worker (session.SandboxStudent.clean): the student's layers must not know what their
+    # mlp_loss_and_grads was asked and answered.
+    return [lambda: _reference(params, X, Y), lambda: _glue(student.clean(), part, params, X, Y)]
 
 
 def _grads_problem(got, ref, rtol=1e-6):
@@ -216,7 +218,7 @@ def _(student, rng):
     except Fail:
         # ... or exactly what the reference algorithm gives around your own Part 1 layers (a mistake there is
         # graded in Part 1); a pair that is merely consistent with itself earns nothing.
-        problem = first_match([lambda: _glue(student, part, params, X, Y)],
+        problem = first_match([lambda: _glue(student.clean(), part, params, X, Y)],
                               lambda ref: scalar_problem(loss, ref[0]) or _grads_problem(grads, ref[1]))
         if problem:
             raise

@@ -234,7 +234,7 @@ def _check_train(student, rng, part, momentum, wd):
         return f"final params: {found}" if found else None
 
     found = first_match([lambda: _ref_train(p0, X, y, act, lr, epochs, bs, seed, momentum, wd),
-                         lambda: _glue_train(student, part, p0, X, y, act, lr, epochs, bs, seed, momentum, wd)],
+                         lambda: _glue_train(student.clean(), part, p0, X, y, act, lr, epochs, bs, seed, momentum, wd)],
                         problem)
     if found:
         raise Fail(f"[{part} ({setting})] {found}\nHint: one loss per epoch, on the whole training set, after the "

@@ -278,7 +278,7 @@ def _(student, rng):
         build = Lookup(1, [(M, w) for M, w in zip(Ms, weights)])   # build(f, M) -> (v, w, b, c), drawn here
         part = f"3c error_curve ({act}, f = {name}, Ms={list(Ms)}, n={n})"
         got = call(student, part, "error_curve", build, act, f, Ms, n)
-        problem = first_match(_curve_references(student, part, act, f, weights, n),
+        problem = first_match(_curve_references(student.clean(), part, act, f, weights, n),
                               lambda ref: array_problem(got, np.array(ref), 1e-9, 1e-10))
         if problem:
             raise Fail(f"[{part}] {problem}\nHint: entry i is the max error of the network build(f, Ms[i]), "

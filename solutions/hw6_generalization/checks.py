@@ -210,7 +210,7 @@ def _(student, rng):
         part = f"3c hidden_layer (training, {setting})"
         got = call(student, part, "hidden_layer", a_prev, W, b, p, Rng(seed), True)
         found = first_match([lambda: A.get("tanh")(z) * _mask(z.shape, p, seed),
-                             lambda: _glue_hidden(student, part, z, p, seed)],
+                             lambda: _glue_hidden(student.clean(), part, z, p, seed)],
                             lambda ref: array_problem(got, ref))
         if found:
             raise Fail(f"[{part}] {found}\nHint: a = tanh(a_prev @ W.T + b), then your dropout_forward(a, p, rng) "
@@ -329,7 +329,7 @@ def _(student, rng):
                 return f"y_aug: first mismatch at index {int(np.argmax(out[1] != expected[1]))}."
             return None
 
-        found = first_match([lambda: ref, lambda: _augment_glue(student, part, X, y, shifts)], problem)
+        found = first_match([lambda: ref, lambda: _augment_glue(student.clean(), part, X, y, shifts)], problem)
         if found:
             raise Fail(f"[{part}] {found}\nHint: the original images first, then one shifted copy of all of them per "
                        "shift, in the order given; each copy keeps its labels")

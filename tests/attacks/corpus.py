@@ -607,6 +607,42 @@ ORDER_CAPTURE = Attack("order_capture", _order_capture,
                         "test-mlp-grads", "test-mlp-gradcheck"},
                        "Part 2's test cells moved first; Part 2 keeps helpers a check put into the notebook")
 
+# hw3: Part 2 accepts the reference chain computed by the check around the student's own Part 1 layers (the
+# glue). Layers that remember what mlp_loss_and_grads was asked and answered steer that glue onto the answer:
+# called by the glue with the same parameters, the last layer outputs the targets and the backward pass hands
+# back the gradients mlp_loss_and_grads made up; called directly (Part 1's checks) they are honest.
+GLUE_DENSE = """\
+_S = {}   # filled by mlp_loss_and_grads
+
+def dense_forward(a_prev, W, b):
+    z = a_prev @ W.T + b
+    for l, p in enumerate(_S.get("params", ())):
+        if p["W"].shape == W.shape and np.array_equal(p["W"], W) and np.array_equal(p["b"], b):
+            if l == len(_S["params"]) - 1:
+                z = _S["Y"].copy()
+            return z, ("glue", l, a_prev)
+    return z, (a_prev, W)
+
+def dense_backward(delta, cache):
+    if isinstance(cache[0], str):
+        _, l, a_prev = cache
+        g = _S["G"][l]
+        return np.zeros_like(a_prev), g["W"].copy(), g["b"].copy()
+    a_prev, W = cache
+    return delta @ W, delta.T @ a_prev, delta.sum(axis=0)
+"""
+GLUE_MLP = """\
+from scipy.special import expit as sigmoid
+
+def mlp_loss_and_grads(params, X, Y):
+    G = [{"W": np.ones_like(p["W"]), "b": np.ones_like(p["b"])} for p in params]
+    _S.update(params=params, Y=Y, G=G)
+    return 0.0, G
+"""
+GLUE_STEER = Attack("glue_steer", lambda sol, blank, ctx: _set(_set(sol, "dense", GLUE_DENSE), "mlp", GLUE_MLP),
+                    {"test-mlp-loss", "test-mlp-grads", "test-mlp-gradcheck"},
+                    "Part 1's layers remember Part 2's call and steer the check's glue onto its made-up answer")
+
 # hw5: the worker's own request handler wrapped, every request kept, and shown in a failure message
 SPY = """\
 import gc
