@@ -149,12 +149,12 @@ def autodiff(claim):
 
 
 @section({
-    "bias_augmented_gradient": ("W̃ = [W b], ã = (a, 1): W̃ã = Wa + b and ∂L/∂W̃ = δ ãᵀ (its last column is δ = ∂L/∂b), "
+    "bias_augmented_gradient": ("W̃ = [b W], ã = (1, a): W̃ã = Wa + b and ∂L/∂W̃ = δ ãᵀ (its first column is δ = ∂L/∂b), "
                                 "W 2×3, for L with ∂L/∂z = δ", "003 (bias folded into W)"),
 })
 def augmented(claim):
     W, b, a, d = mat("w", 2, 3, real=True), vec("b", 2, real=True), vec("a", 3, real=True), vec("delta", 2, real=True)
-    Wt, at = W.row_join(b), a.col_join(sp.Matrix([1]))
+    Wt, at = b.row_join(W), sp.Matrix([1]).col_join(a)
     L = (d.T * (Wt * at))[0]                       # a loss whose gradient with respect to z = W̃ã is δ
     yield claim("bias_augmented_gradient", sp.Matrix([*(Wt * at), *grad(L, Wt)]),
                 sp.Matrix([*(W * a + b), *(d * at.T)]))
