@@ -12,6 +12,10 @@ too and aborts the whole collect. Two pieces replace that (``nbgrader_config.py`
   entry is opened relative to its parent's descriptor without following links (``O_NOFOLLOW``), checked on the
   open descriptor, and copied only if it is a regular file with one link, within the caps; anything else is
   skipped with a log line naming the student, the path and the reason. Nothing is ever read through a link.
+  It also decides when the submission was handed in (``handed_in``): not the time in the folder's name or in its
+  ``timestamp.txt``, which the student writes, but at least the last time the folder or anything in it changed
+  (``st_ctime``, which only the clock sets); that time goes into ``submitted/<student>/<hw>/timestamp.txt``,
+  where autograde and the late policy read it.
 - ``screen_submitted`` (``c.Autograde.pre_convert_hook``): before nbgrader copies ``submitted/<student>/<hw>``
   (and before autograde reads its ``timestamp.txt``), every entry that ``copy_submission`` would skip -- and a
   linked ``submitted/<student>`` or ``<hw>`` folder -- is moved (renamed, never read) to
@@ -22,12 +26,15 @@ too and aborts the whole collect. Two pieces replace that (``nbgrader_config.py`
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import errno
 import fnmatch
 import logging
 import os
+import shutil
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from nbgrader.exchange.default.collect import ExchangeCollect as NbgraderExchangeCollect
 
@@ -57,6 +64,29 @@ CAPS = Caps()
 class Skipped:
     path: str                    # relative to the submission folder
     reason: str
+
+
+class Copied(NamedTuple):
+    copied: list[str]            # relative paths of the files copied
+    skipped: list[Skipped]
+    changed_ns: int | None       # the latest st_ctime of the folder and all it holds, seen while copying
+
+
+def handed_in(claimed: datetime.datetime | None, changed_ns: int | None) -> datetime.datetime | None:
+    """When a submission counts as handed in (naive UTC, as nbgrader keeps times): the later of the time the
+    student claims (in the folder's name, where ``nbgrader submit`` puts it) and the last change of the folder or
+    anything in it. A student can set the claim but not a ctime (any write, chmod, rename or link sets it to the clock's
+    time), so she can make herself later, never earlier."""
+    if changed_ns is None:
+        return claimed
+    # Rounded up: the result is never before the change, not even by a nanosecond.
+    observed = datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=-(-changed_ns // 1000))
+    return observed if claimed is None else max(claimed, observed)
+
+
+def format_utc(when: datetime.datetime) -> str:
+    """nbgrader's timestamp.txt format for a naive UTC time (what ``nbgrader submit`` writes, in UTC)."""
+    return when.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC"
 
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
@@ -94,6 +124,12 @@ class _Walk:
         self.caps, self.ignore, self.include, self.owner_uid = caps, tuple(ignore), tuple(include), owner_uid
         self.files = self.bytes = self.seen = 0
         self.over_entries = False
+        self.changed_ns = None
+
+    def note(self, st):
+        """Take ``st`` (of anything looked at, copied or not) into the latest change of the submission."""
+        if st is not None and (self.changed_ns is None or st.st_ctime_ns > self.changed_ns):
+            self.changed_ns = st.st_ctime_ns
 
     def entries(self, dir_fd: int, rel: str = "", depth: int = 0):
         try:
@@ -112,6 +148,7 @@ class _Walk:
         # file budget by a subfolder of many files.
         stats.sort(key=lambda t: (stat.S_ISDIR(t[2].st_mode), t[1]))
         for path, name, st in stats:
+            self.note(st)
             if self.owner_uid is not None and st.st_uid != self.owner_uid:
                 # The student's own folder is world-writable (nbgrader's submit makes it 0777): what someone
                 # else put there is not the student's.
@@ -167,8 +204,9 @@ def _open_dir(path, dir_fd=None, expect=None) -> int:
     return fd
 
 
-def _copy_file(name: str, dir_fd: int, st, dest: Path, caps: Caps):
-    """Copy one regular file read through a descriptor opened without following links; None or the reason."""
+def _copy_file(name: str, dir_fd: int, st, dest: Path, caps: Caps, note=lambda st: None):
+    """Copy one regular file read through a descriptor opened without following links; None or the reason.
+    ``note`` gets the file's status taken after the last byte was read."""
     try:
         fd = os.open(name, _OPEN_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
@@ -191,6 +229,8 @@ def _copy_file(name: str, dir_fd: int, st, dest: Path, caps: Caps):
                     raise OverflowError
                 os.write(out, chunk)
             os.utime(out, ns=(fst.st_atime_ns, fst.st_mtime_ns))
+            # A write while the file was read shows in its ctime from then on: what was copied is no older.
+            note(os.fstat(fd))
         except OverflowError:
             os.close(out)
             out = None
@@ -204,11 +244,11 @@ def _copy_file(name: str, dir_fd: int, st, dest: Path, caps: Caps):
         os.close(fd)
 
 
-def copy_submission(src, dest, caps: Caps = CAPS, ignore=(), include=(), owner_uid=None,
-                    log=None) -> tuple[list[str], list[Skipped]]:
+def copy_submission(src, dest, caps: Caps = CAPS, ignore=(), include=(), owner_uid=None, log=None) -> Copied:
     """Copy the submission folder ``src`` to ``dest`` (which must not exist): regular files only, within ``caps``,
-    never through a link; ``src`` itself must be a real folder (owned by ``owner_uid`` if given). Returns (copied
-    relative paths, skipped entries) and logs one line per skipped entry."""
+    never through a link; ``src`` itself must be a real folder (owned by ``owner_uid`` if given). Returns the
+    copied relative paths, the skipped entries and the latest ctime of everything looked at (the folder and its
+    folders taken after they were read), and logs one line per skipped entry."""
     log = log or logging.getLogger(__name__)
     src, dest = Path(src), Path(dest)
     copied, skipped = [], []
@@ -218,12 +258,12 @@ def copy_submission(src, dest, caps: Caps = CAPS, ignore=(), include=(), owner_u
         reason = "a symbolic link" if exc.errno in (errno.ELOOP, errno.ENOTDIR) else f"unreadable ({exc.strerror})"
         skipped.append(Skipped(".", f"the submission folder itself is {reason}"))
         log.error("Skipped %s: the submission folder itself is %s; nothing collected", src, reason)
-        return copied, skipped
+        return Copied(copied, skipped, None)
     if owner_uid is not None and os.fstat(top).st_uid != owner_uid:
         os.close(top)
         skipped.append(Skipped(".", "the submission folder changed owner while being collected"))
         log.error("Skipped %s: the submission folder changed owner while being collected; nothing collected", src)
-        return copied, skipped
+        return Copied(copied, skipped, None)
     walk = _Walk(caps, ignore, include, owner_uid)
     dest.mkdir(parents=True)
 
@@ -241,27 +281,68 @@ def copy_submission(src, dest, caps: Caps = CAPS, ignore=(), include=(), owner_u
                 try:
                     (dest_dir / name).mkdir()
                     visit(sub, path, depth + 1, dest_dir / name)
+                    # After its listing was used: a file renamed into or out of it meanwhile moved its ctime.
+                    walk.note(os.fstat(sub))
                 finally:
                     os.close(sub)
             elif verdict == "file":
-                reason = _copy_file(name, dir_fd, st, dest_dir / name, caps)
+                reason = _copy_file(name, dir_fd, st, dest_dir / name, caps, walk.note)
                 (skipped.append(Skipped(path, reason)) if reason else copied.append(path))
 
     try:
         visit(top, "", 0, dest)
+        walk.note(os.fstat(top))
     finally:
         os.close(top)
     if walk.over_entries:
         skipped.append(Skipped(".", f"more than {caps.entries} entries: the rest was not looked at"))
     for s in skipped:
         log.warning("Skipped %s: %s", os.path.join(str(src), s.path) if s.path != "." else src, s.reason)
-    return copied, skipped
+    return Copied(copied, skipped, walk.changed_ns)
+
+
+def last_change_ns(src, caps: Caps = CAPS) -> int | None:
+    """The latest st_ctime of the folder ``src`` and everything in it that ``copy_submission`` would look at,
+    read without following links or opening anything but folders (FIFOs and devices are only lstat'ed); None if
+    ``src`` is not a real folder."""
+    try:
+        top = _open_dir(src)
+    except OSError:
+        return None
+    walk = _Walk(caps)
+
+    def visit(dir_fd, rel, depth):
+        for path, verdict, st in walk.entries(dir_fd, rel, depth):
+            if verdict == "dir":
+                try:
+                    sub = _open_dir(path.rsplit("/", 1)[-1], dir_fd, expect=st)
+                except OSError:
+                    continue                    # replaced since: its parent's ctime moved with it
+                try:
+                    visit(sub, path, depth + 1)
+                    walk.note(os.fstat(sub))
+                finally:
+                    os.close(sub)
+
+    try:
+        visit(top, "", 0)
+        walk.note(os.fstat(top))
+    finally:
+        os.close(top)
+    return walk.changed_ns
 
 
 class ExchangeCollect(NbgraderExchangeCollect):
-    """nbgrader's collect, taking only real folders of the student they are named after, copied as files."""
+    """nbgrader's collect, taking only real folders of the student they are named after, copied as files, each
+    with the time it was handed in (``handed_in``) instead of the one its name and its timestamp.txt claim.
+
+    nbgrader orders a student's folders, picks the one before the due date (``--before-duedate``) and decides
+    whether ``--update`` replaces the collected one by each record's ``timestamp``; here that is the handed-in
+    time, so a new folder named with an old time is still the newest and still late."""
 
     caps = CAPS
+    # An honest folder is written within moments of the time it names; a wider gap is worth a line in the log.
+    claim_slack = datetime.timedelta(minutes=1)
 
     def _path_to_record(self, path):
         try:
@@ -311,7 +392,10 @@ class ExchangeCollect(NbgraderExchangeCollect):
             if reason:
                 self.log.warning("Skipped %s: %s", entry.path, reason)
                 continue
+            rec["claimed"] = rec["timestamp"]
+            rec["timestamp"] = handed_in(rec["claimed"], last_change_ns(entry.path, self.caps))
             records.append(rec)
+        self._by_filename = {rec["filename"]: rec for rec in records}
         from nbgrader.api import Gradebook, MissingEntry
 
         with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
@@ -340,7 +424,25 @@ class ExchangeCollect(NbgraderExchangeCollect):
                 owner = pwd.getpwnam(student).pw_uid
             except KeyError:
                 owner = -1                      # init_src checked it; a user that vanished since owns nothing
-        copy_submission(src, dest, caps, ignore=ignore, include=include, owner_uid=owner, log=self.log)
+        result = copy_submission(src, dest, caps, ignore=ignore, include=include, owner_uid=owner, log=self.log)
+        if result.changed_ns is not None and os.path.isdir(dest):
+            self._write_handed_in(src, dest, result.changed_ns)
+
+    def _write_handed_in(self, src, dest, changed_ns):
+        """Replace the student's timestamp.txt in the copy by the time the folder was handed in: autograde and
+        the late policy read it there. The time seen while copying counts too: the folder may have changed since
+        ``init_src`` looked at it, and the copy holds what it was then."""
+        rec = getattr(self, "_by_filename", {}).get(os.path.basename(src), {})
+        claimed = rec.get("claimed")
+        when = handed_in(rec.get("timestamp"), changed_ns)
+        target = os.path.join(dest, "timestamp.txt")
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)               # the student's folder named timestamp.txt, copied as real folders
+        with open(target, "w") as fh:
+            fh.write(format_utc(when))
+        if claimed is not None and when - claimed > self.claim_slack:
+            self.log.warning("%s was written at %s, later than the time it names (%s): the later time counts",
+                             src, format_utc(when), format_utc(claimed))
 
 
 def _app_log():

@@ -15,6 +15,10 @@ solution notebook. The instructor then runs `nbgrader collect`, puts two folders
 with a link and a FIFO, one that is a link to alice's folder) and runs `nbgrader autograde` and
 `nbgrader generate_feedback`. Asserted: nothing linked is in submitted/, autograded/ or any feedback; every course
 file is byte-identical; the log names each skipped entry; alice and bob are graded as an honest run grades them.
+
+Submission time: a folder written into inbound/ after the due date but named (and with a timestamp.txt) before it
+is collected and graded as late, also as a second submission taken by `collect --update`; an honest folder keeps
+its time.
 """
 
 from __future__ import annotations
@@ -28,13 +32,16 @@ import stat
 import subprocess
 import sys
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
+from nbgrader.utils import parse_utc
 
 from attacks.course import ROOT, autograded_points, hidden_lines, load, make_course, run_nbgrader, scores, tree_bytes
-from ffgrader.submissions import CAPS, Caps, copy_submission, screen_submitted
+from ffgrader.submissions import CAPS, Caps, copy_submission, last_change_ns, screen_submitted
 
 pytestmark = [pytest.mark.xdist_group("exchange")]
 
@@ -83,7 +90,7 @@ def test_copy_submission_takes_regular_files_within_the_caps_only(tmp_path, capl
     outside.mkdir()
     _hostile_folder(tmp_path / "src", outside, tiny)
     with caplog.at_level(logging.WARNING):
-        copied, skipped = copy_submission(tmp_path / "src", tmp_path / "dest", tiny, ignore=["*.pyc"])
+        copied, skipped, changed_ns = copy_submission(tmp_path / "src", tmp_path / "dest", tiny, ignore=["*.pyc"])
     reasons = {s.path: s.reason for s in skipped}
     assert "answer.ipynb" in copied and "data/x.csv" in copied
     assert reasons["link.txt"].startswith("a symbolic link to") and str(outside) in reasons["link.txt"]
@@ -105,6 +112,9 @@ def test_copy_submission_takes_regular_files_within_the_caps_only(tmp_path, capl
     # One log line per skipped entry, naming it.
     for s in skipped:
         assert any(s.path in r.getMessage() and s.reason in r.getMessage() for r in caplog.records), s
+    # The folder's last change counts every kind of entry, the links and the FIFO too (lstat'ed, never followed).
+    latest = max(os.lstat(p).st_ctime_ns for p in [tmp_path / "src", *(tmp_path / "src").iterdir()])
+    assert changed_ns == last_change_ns(tmp_path / "src", tiny) >= latest
 
 
 def test_copy_submission_refuses_a_folder_that_is_a_link(tmp_path, caplog):
@@ -112,8 +122,8 @@ def test_copy_submission_refuses_a_folder_that_is_a_link(tmp_path, caplog):
     real.mkdir()
     (real / "a.txt").write_text(SECRET)
     os.symlink(real, tmp_path / "linked")
-    copied, skipped = copy_submission(tmp_path / "linked", tmp_path / "dest")
-    assert copied == [] and not (tmp_path / "dest").exists()
+    copied, skipped, changed_ns = copy_submission(tmp_path / "linked", tmp_path / "dest")
+    assert copied == [] and changed_ns is None and not (tmp_path / "dest").exists()
     assert "itself is a symbolic link" in skipped[0].reason and "itself is a symbolic link" in caplog.text
 
 
@@ -330,7 +340,10 @@ def test_collect_takes_files_and_names_everything_it_skips(exchange_class):
     log = _log(c["collect"])
     assert c["collect"].returncode == 0, log
     got = c["course"] / "submitted" / ids["mallory"] / HW
-    assert sorted(p.name for p in got.iterdir() if not p.is_dir()) == [f"{HW}.ipynb", "submission_secret.txt"]
+    # Her timestamp.txt, a link to /dev/null, is skipped; the collect writes the time she handed in instead.
+    assert sorted(p.name for p in got.iterdir() if not p.is_dir()) == [f"{HW}.ipynb", "submission_secret.txt",
+                                                                        "timestamp.txt"]
+    assert parse_utc((got / "timestamp.txt").read_text()) >= _changed(c["folders"]["mallory"])
     assert len(list((got / "many").iterdir())) <= CAPS.files
     checks = hidden_lines(nbformat.v4.new_notebook(), c["course"] / "solutions" / HW / "checks.py")
     for p in (c["course"] / "submitted").rglob("*"):
@@ -412,3 +425,75 @@ def test_honest_classmates_are_graded_normally(exchange_class):
     assert got["zed"] == {g: float(p) for g, p in full.items()}        # its notebook is a file: graded
     assert got[ids["trudy"]] is None                                   # a link is not a submission
     assert sum(got[ids["mallory"]].values()) == 0
+
+
+# ------------------------------------------------------------------------------------------ submission time
+
+def _inbound_folder(course, student, claimed: str, nb) -> Path:
+    """A folder in inbound/ as a student's own process can write it: any name, any timestamp.txt."""
+    d = course / "exchange" / "ffnn" / "inbound" / f"{student}+{HW}+{claimed}+{secrets.token_hex(8)}"
+    d.mkdir(parents=True)
+    nbformat.write(nb, str(d / f"{HW}.ipynb"))
+    (d / "timestamp.txt").write_text(claimed)
+    return d
+
+
+def _changed(folder: Path) -> datetime:
+    """The latest ctime of the folder and its entries (UTC): when it was last written, which no student can set."""
+    ns = max(os.lstat(p).st_ctime_ns for p in [folder, *folder.rglob("*")])
+    return datetime(1970, 1, 1) + timedelta(microseconds=ns // 1000)
+
+
+def _set_duedate(course, due: datetime):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.update_or_create_assignment(HW, duedate=due)
+
+
+# The folders below belong to root (this process), not to a Unix user named after the student.
+NO_OWNER = "--ExchangeCollect.check_owner=False"
+
+
+@e2e
+def test_a_backdated_inbound_folder_is_graded_late(tmp_path):
+    """The audit's reproduction: mallory writes, after the due date, a folder whose name and timestamp.txt say
+    an hour before it. The time that counts is when the folder was written, so she is late."""
+    course = make_course(tmp_path / "course", HW, extra_config=CONFIG)
+    _set_duedate(course, datetime(2025, 1, 1))
+    blank = load(course / "exercises" / HW / f"{HW}.ipynb")
+    first = _inbound_folder(course, "mallory", "2024-12-31 23:00:00.000000 UTC", blank)
+    collect = run_nbgrader(course, "collect", HW, NO_OWNER)
+    assert "later than the time it names (2024-12-31 23:00:00.000000 UTC)" in _log(collect)
+    run_nbgrader(course, "autograde", HW)
+    submitted = course / "submitted" / "mallory" / HW
+    when = parse_utc((submitted / "timestamp.txt").read_text())
+    assert when >= _changed(first)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        sub = gb.find_submission(HW, "mallory")
+        assert sub.timestamp == when and sub.total_seconds_late > 0
+    # A second folder, named even earlier but written after the first was collected and graded (which took
+    # seconds, so its ctime is later): it is her newest submission, `collect --update` takes it, and its own
+    # write time counts.
+    second_nb = nbformat.from_dict(json.loads(nbformat.writes(blank)))
+    second_nb.cells.append(nbformat.v4.new_markdown_cell("second-submission-4471"))
+    second = _inbound_folder(course, "mallory", "2020-01-01 00:00:00.000000 UTC", second_nb)
+    run_nbgrader(course, "collect", "--update", HW, NO_OWNER)
+    assert "second-submission-4471" in (submitted / f"{HW}.ipynb").read_text()
+    assert parse_utc((submitted / "timestamp.txt").read_text()) >= _changed(second) > when
+
+
+@pytest.mark.nbgrader
+def test_an_honest_submission_keeps_its_time(tmp_path):
+    """alice hands in as `nbgrader submit` does (the folder named with the time it is written) before her due
+    date: collected on time. bob's folder claims a later time than it was written: a student may make herself
+    later, never earlier."""
+    course = make_course(tmp_path / "course", HW, extra_config=CONFIG)
+    blank = load(course / "exercises" / HW / f"{HW}.ipynb")
+    claimed = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    alice = _inbound_folder(course, "alice", claimed, blank)
+    _inbound_folder(course, "bob", "2099-01-01 00:00:00.000000 UTC", blank)
+    due = _changed(alice) + timedelta(hours=1)             # after she really handed in
+    _set_duedate(course, due)
+    run_nbgrader(course, "collect", HW, NO_OWNER)
+    when = parse_utc((course / "submitted" / "alice" / HW / "timestamp.txt").read_text())
+    assert parse_utc(claimed) <= when <= due and when >= _changed(alice)
+    assert parse_utc((course / "submitted" / "bob" / HW / "timestamp.txt").read_text()) == datetime(2099, 1, 1)
