@@ -242,3 +242,30 @@ def test_hw1_part_2b_graded_against_the_filed_variant(filed, written):
     assert verdict.passed == (filed == written), verdict.message
     if filed != written:
         assert f"x{filed} AND" in verdict.message
+
+
+# --- tools.variants release of a notebook without a variant cell -------------------------------------------
+
+
+def test_release_without_a_variant_cell_writes_nothing(tmp_path, capsys):
+    """A new assignment whose notebook lacks the variant cell: one error naming the notebook and the cell to
+    add, and no student folder on disk (a copy with the default values looked like a released variant)."""
+    from nbgrader.api import Gradebook
+
+    from tools import variants as tool
+
+    hw = "hw7_new"
+    (tmp_path / "solutions" / hw).mkdir(parents=True)
+    (tmp_path / "solutions" / hw / "checks.py").write_text('VARIANTS = {"N": (1, 2, 3)}\n')
+    (tmp_path / "exercises" / hw).mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("N = 1")])
+    nbformat.write(nb, str(tmp_path / "exercises" / hw / f"{hw}.ipynb"))
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        for sid in ("alice", "bob"):
+            gb.update_or_create_student(sid, lms_user_id=f"lms-{sid}")
+    assert tool.main(["release", hw, "--course", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert f"{hw}.ipynb" in err and "read-only code cell with grade id 'variant'" in err
+    assert "'# %% variant'" in err
+    assert not (tmp_path / "variants").exists(), sorted(p.name for p in (tmp_path / "variants").rglob("*"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -65,19 +66,45 @@ def release(course: Path, assignment: str, students=None, lang: str = "en") -> l
     unknown = [s for s in wanted if s not in people]
     if unknown:
         raise ValueError(f"not in the roster: {unknown} (python -m tools.classroom roster ...)")
-    written = []
-    lms_dir = course / OUT / assignment / "lms"
-    for sid, values in student_values(course, assignment, wanted).items():
-        dest = course / OUT / assignment / sid / assignment
-        if dest.exists():
-            shutil.rmtree(dest)
-        shutil.copytree(source, dest)
-        for path in sorted(dest.glob("*.ipynb")):
-            nbformat.write(exchange.personalize(nbformat.read(str(path), as_version=4), values), str(path))
-            written.append(path)
-            if people.get(sid):
-                lms_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, lms_dir / f"{people[sid]}_{path.name}")
+    notebooks = sorted(source.glob("*.ipynb"))
+    # Every notebook is checked before anything is written: a failure halfway left a copy with the
+    # default values in a student's folder, which looks like a released variant.
+    missing = [nb.name for nb in notebooks
+               if not any(variants.is_variant_cell(c) for c in nbformat.read(str(nb), as_version=4).cells)]
+    if missing:
+        raise ValueError(f"{', '.join(str(source / m) for m in missing)} has no code cell with grade id "
+                         f"{variants.VARIANT_CELL!r}: add a read-only code cell with grade id "
+                         f"{variants.VARIANT_CELL!r} (in the text format: a '# %% variant' cell) to "
+                         f"solutions/{assignment}/ and generate the release again")
+    values_of = student_values(course, assignment, wanted)
+    out = course / OUT / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    # Each student's copy is made in a temporary folder and moved into place whole, so that an error
+    # (a notebook that cannot be read, a full disk) never leaves a half-written release behind.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        copies = {}
+        for sid, values in values_of.items():
+            dest = staging / sid / assignment
+            shutil.copytree(source, dest)
+            for path in sorted(dest.glob("*.ipynb")):
+                nbformat.write(exchange.personalize(nbformat.read(str(path), as_version=4), values), str(path))
+            copies[sid] = dest
+        written = []
+        lms_dir = out / "lms"
+        for sid, staged in copies.items():
+            dest = out / sid / assignment
+            if dest.exists():
+                shutil.rmtree(dest)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            staged.rename(dest)
+            for path in sorted(dest.glob("*.ipynb")):
+                written.append(path)
+                if people.get(sid):
+                    lms_dir.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, lms_dir / f"{people[sid]}_{path.name}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written
 
 
