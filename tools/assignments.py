@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -45,6 +46,36 @@ def assignments(root: Path = ROOT) -> list[str]:
     return sorted(p.name for p in src.iterdir() if p.is_dir() and (p / f"{p.name}.ipynb").exists()) \
         if src.is_dir() else []
 
+
+
+class NbgraderFailed(RuntimeError):
+    """An nbgrader command that failed, said in one line with nbgrader's own reason (its log is ``output``)."""
+
+    def __init__(self, message: str, output: str = ""):
+        super().__init__(message)
+        self.output = output
+
+
+# nbgrader logs a failure as a traceback; the message of its last exception line is nbgrader's reason.
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?\w*(?:Error|Exception): (?P<reason>.+?)\s*$")
+_CONVERTING = re.compile(r"Converting notebook (?P<path>\S+)")
+_SUMMARIES = ("Please see", "There was an error processing")
+
+
+def nbgrader_reason(output: str) -> str:
+    """nbgrader's reason for a failure in ``output`` (its log), on one line: the message of the last exception,
+    with the notebook it was converting and the first line of the cell when its log shows them."""
+    lines = output.splitlines()
+    reasons = [m["reason"] for m in map(_EXCEPTION_LINE.match, lines) if m]
+    if not reasons:  # no traceback: nbgrader stopped on an error it logged
+        reasons = [ln.split("]", 1)[1].strip() for ln in lines if "| ERROR]" in ln]
+        reasons = [r for r in reasons if r and not r.startswith(_SUMMARIES)]
+    reason = reasons[-1] if reasons else next((ln.strip() for ln in reversed(lines) if ln.strip()), "no output")
+    where = [re.sub(r"^.*?/solutions/(\./)?", "solutions/", m["path"]) for m in map(_CONVERTING.search, lines) if m]
+    cells = [next((ln.strip() for ln in lines[k + 1:] if ln.strip()), "") for k, ln in enumerate(lines)
+             if ln.rstrip().endswith("Cell contents are:")]
+    context = ([where[-1]] if where else []) + ([f"the cell starting {cells[-1]!r}"] if cells and cells[-1] else [])
+    return reason + (f" (in {', '.join(context)})" if context else "")
 
 
 def dumps(nb: dict) -> bytes:
@@ -85,8 +116,9 @@ def generate_releases(outs: dict[str, Path], names: list[str] | None = None, roo
                "*" if len(names) > 1 else names[0], "--force", "--db", f"sqlite:///{course / 'gradebook.db'}"]
         proc = subprocess.run(cmd, cwd=course, env=tool_env(), capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"nbgrader generate_assignment {' '.join(names)} failed (rc={proc.returncode}):\n"
-                               f"{proc.stdout}\n{proc.stderr}")
+            output = f"{proc.stdout}\n{proc.stderr}"
+            raise NbgraderFailed(f"nbgrader generate_assignment {' '.join(names)} failed: {nbgrader_reason(output)}",
+                                 output)
         for name in names:
             released = course / "exercises" / name
             if not released.is_dir():
@@ -235,7 +267,11 @@ def main(argv=None) -> int:
             if name not in known:
                 raise SystemExit(f"{name}: no such assignment (not one of solutions/: {', '.join(known) or 'none'})")
         langs = list(RELEASES) if args.lang == "all" else [args.lang]
-        done = generate_releases({lang: ROOT / RELEASES[lang] for lang in langs}, args.names or None)
+        try:
+            done = generate_releases({lang: ROOT / RELEASES[lang] for lang in langs}, args.names or None, root=ROOT)
+        except NbgraderFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         for lang in langs:
             print("generated: " + ", ".join(f"{RELEASES[lang]}/{n}/" for n in done))
         return 0
@@ -249,7 +285,11 @@ def main(argv=None) -> int:
     problems = []
     ours = [d.name for d in dirs if d.parent == (ROOT / "solutions").resolve()]
     if not args.no_release and ours:
-        problems = check(names=ours)
+        try:
+            problems = check(names=ours)
+        except NbgraderFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         for p in problems:
             print(p, file=sys.stderr)
         print("exercises/ is up to date" if not problems else f"{len(problems)} problem(s)")
