@@ -59,3 +59,26 @@ def test_generate_says_nbgraders_reason_in_one_line(tmp_path, monkeypatch, capsy
     assert reason in line and f"solutions/{HW}/{HW}.ipynb" in line, line
     assert repr(cell.source.splitlines()[0]) in line, line  # the cell, by its first line
     assert not (root / "exercises").exists()
+
+
+def test_register_after_submissions_with_changed_cells_says_what_to_do(tmp_path, capsys):
+    """nbgrader refuses to add or remove cells of a notebook that has submissions: one line saying so, with the
+    instructor's two ways out, instead of nbgrader's forty lines of traceback."""
+    from nbgrader.api import Gradebook
+
+    from tools import classroom
+
+    answer = code("def f():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION\n", "answer_1", solution=True)
+    test = code("assert f() == 2\n", "test_1", grade=True, locked=True, points=1)
+    root = course(tmp_path, notebook(answer, test))
+    assert classroom.main(["--course", str(root), "register", HW]) == 0
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        gb.add_student("alice")
+        gb.add_submission(HW, "alice")
+    extra = code("assert f() > 0\n", "test_2", grade=True, locked=True, points=1)
+    nbformat.write(notebook(answer, test, extra), str(root / "solutions" / HW / f"{HW}.ipynb"))
+    capsys.readouterr()
+    assert classroom.main(["--course", str(root), "register", HW]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert f"{HW} already has submissions" in line and "keep the cells as they were registered" in line, line
+    assert f"`nbgrader db assignment remove {HW} --force`" in line and "register" in line, line

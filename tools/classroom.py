@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .assignments import nbgrader_reason
 from .env import tool_env
 from .gradebook_db import check_db_url, course_config, db_url, gradebook, registered_assignment, shown
 
@@ -56,6 +58,10 @@ _CONFIG_PACKAGES = ("ffgrader",)
 # One thread per process for every BLAS/OpenMP runtime numpy may be linked against.
 _ONE_THREAD = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                 "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+
+
+# nbgrader's refusal to change the cells of a notebook that has submissions (nbgrader.preprocessors.savecells)
+_LOCKED = re.compile(r"Cannot add or remove cells for notebook '(?P<notebook>[^']+)' because there are submissions")
 
 
 def _run(cmd, cwd, env=None):
@@ -81,6 +87,20 @@ def parse_duedate(text: str) -> datetime:
     if when.tzinfo is None:
         raise ValueError(f"duedate {text!r} has no UTC offset: write it like 2026-12-08T23:59:00+00:00")
     return when
+
+
+def _register_failure(output: str, names: list[str], db: str | None) -> str:
+    """One line for a failed ``nbgrader generate_assignment`` into the gradebook: nbgrader's reason, and for
+    cells changed under existing submissions (which nbgrader refuses) the instructor's two ways out."""
+    locked = _LOCKED.search(output)
+    if not locked:
+        return f"registering {', '.join(names)} failed: {nbgrader_reason(output)}"
+    hw = locked["notebook"] if locked["notebook"] in names or len(names) != 1 else names[0]
+    return (f"{hw} already has submissions in the gradebook, and its notebook's cells changed since it was "
+            f"registered (a cell with a grade id added, removed or renamed), which nbgrader refuses: either keep "
+            f"the cells as they were registered (changing a cell's content is fine), or run `nbgrader db "
+            f"assignment remove {hw} --force{' --db URL' if db else ''}` (it deletes {hw}'s submissions and "
+            f"grades from the gradebook), then register {hw} and autograde it again")
 
 
 def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict | None = None,
@@ -115,11 +135,11 @@ def register(course: Path = ROOT, names: list[str] | None = None, duedates: dict
         for target in (["*"] if len(names) > 1 else names):
             try:
                 _run([NBGRADER, "generate_assignment", target, "--force", "--db", url], cwd=work)
-            except RuntimeError:
+            except RuntimeError as exc:
                 # A database that cannot be reached is one clear line (gradebook() says so), not nbgrader's
                 # advice to upgrade it; opened only now, as it costs a second of imports.
                 gradebook(course, db).close()
-                raise
+                raise ValueError(_register_failure(str(exc), names, db)) from None
     if duedates:
         with gradebook(course, url) as gb:
             for name, when in duedates.items():
