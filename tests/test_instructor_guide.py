@@ -145,6 +145,21 @@ def test_guide_blocks_parse_and_directives_are_attached():
         blocks("% guide-test: before true\nsome text\n```bash\ntrue\n```\n")
 
 
+def test_what_the_guide_says_a_make_target_runs_is_its_recipe():
+    """`make X  # = command` in the guide is what the Makefile runs: a comment is not executed by the guide
+    test, so a recipe that gained an option (``--lang all``) left the guide showing the old command."""
+    recipes, target = {}, None
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        if re.match(r"^[\w-]+:", line):
+            target = line.split(":", 1)[0]
+        elif line.startswith("\t") and target and target not in recipes:
+            recipes[target] = line.strip().replace("$(BIN)/python", "python")
+    said = re.findall(r"^make ([\w-]+)\s+# = (.+?)(?:\s{2,}|$)", GUIDE.read_text(encoding="utf-8"), re.M)
+    assert said, "the guide shows no `make X  # = command`"
+    for target, command in said:
+        assert recipes.get(target) == command.strip(), (target, command, recipes.get(target))
+
+
 def test_the_script_reports_seconds_per_block(tmp_path):
     """The announce line before each block carries the time, so a slow or failing run says where."""
     text = "```bash\npython -c 'sum(range(3 * 10**6))'\n```\n\n% guide-test: after test -d .\n```bash\ntrue\n```\n"
