@@ -446,3 +446,31 @@ def test_feedback_keeps_the_chinese_instructions_and_messages(graded):
     forged = texts["forged_wrong"]
     assert heading not in forged and "Part 2 — A sign-activation network learns AND" in forged
     assert "first mismatch at index" in forged
+
+
+def test_report_check_fails_for_an_assignment_without_a_catalog(tmp_path, monkeypatch, capsys):
+    """A new assignment of solutions/ with no catalog at all had no row in the report, and --check passed."""
+    import shutil
+
+    root = tmp_path / "repo"
+    for name in NAMES:
+        (root / "solutions" / name).mkdir(parents=True)
+        shutil.copy(ROOT / "solutions" / name / f"{name}.ipynb", root / "solutions" / name)
+    new = root / "solutions" / "hw7_new"
+    new.mkdir()
+    shutil.copy(ROOT / "solutions" / HW / f"{HW}.ipynb", new / "hw7_new.ipynb")
+    catalogs = root / "locales" / "zh_CN" / "LC_MESSAGES" / "homework"
+    shutil.copytree(H.CATALOGS, catalogs)
+    monkeypatch.setattr(H, "ROOT", root)
+    monkeypatch.setattr(H, "CATALOGS", catalogs)
+    assert H.main(["report", "--check"]) == 1
+    out = capsys.readouterr().out
+    said = [line for line in out.splitlines() if line.startswith("hw7_new")]
+    assert len(said) == 1 and "no catalog" in said[0] and "hw7_new.po" in said[0], out
+    assert "python -m tools.homework_i18n update" in said[0], said
+    shutil.copy(ROOT / "locales" / "zh_CN" / "LC_MESSAGES" / "homework" / f"{HW}.po", catalogs / "hw7_new.po")
+    assert H.main(["report", "--check"]) == 0, capsys.readouterr().out
+
+
+def test_report_check_passes_on_the_shipped_assignments(capsys):
+    assert H.main(["report", "--check"]) == 0, capsys.readouterr().out

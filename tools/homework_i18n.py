@@ -306,6 +306,12 @@ def report(catalogs: Path = CATALOGS) -> dict[str, dict]:
     return out
 
 
+def missing_catalogs(root: Path = ROOT, catalogs: Path = CATALOGS) -> list[str]:
+    """The assignments of ``root``'s solutions/ that have no catalog in ``catalogs`` at all (a new assignment):
+    ``report`` has no row for them, and their Chinese release would be English throughout."""
+    return [name for name in assignments(root) if not (catalogs / f"{name}.po").is_file()]
+
+
 def translations(name: str, catalogs: Path = CATALOGS) -> dict[str, str]:
     """msgid -> translation of an assignment's prose (its catalog and the shared one); fuzzy ones are not used."""
     out = {}
@@ -365,11 +371,17 @@ def main(argv=None) -> int:
         for p in compile_messages():
             print(f"wrote {p.relative_to(ROOT)}")
         return 0
-    rep_ = report()
+    rep_ = report(CATALOGS)
     print(f"{'catalog':24} {'strings':>7} {'translated':>10} {'fuzzy':>6} {'untranslated':>12}")
     for name, r in rep_.items():
         print(f"{name:24} {r['total']:7d} {r['translated']:10d} {len(r['fuzzy']):6d} {len(r['untranslated']):12d}")
-    bad = sum(len(r["fuzzy"]) + len(r["untranslated"]) for r in rep_.values())
+    missing = missing_catalogs(ROOT, CATALOGS)
+    for name in missing:
+        path = CATALOGS / f"{name}.po"
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"{name}: no catalog ({shown} does not exist), so its Chinese release is all English: start it with "
+              "`python -m tools.homework_i18n update`, translate it, then run `python -m tools.homework_i18n compile`")
+    bad = sum(len(r["fuzzy"]) + len(r["untranslated"]) for r in rep_.values()) + len(missing)
     return 1 if args.check and bad else 0
 
 
