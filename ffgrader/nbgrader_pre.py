@@ -42,6 +42,7 @@ from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells
 from traitlets import Bool, Float, Integer, Unicode
 
 from ffgrader import i18n, launcher, reproducible, variants
+from ffgrader.offline_math import FeedbackPreprocessor
 from ffgrader.runner import Caps, grade_notebook
 from ffgrader.session import Budget
 
@@ -444,17 +445,17 @@ def scrub_paths(text: str, extra=()) -> str:
 # region in such a cell (a guard against an author's misplaced region), which left a student who typed the marker
 # lines without any feedback and made generate_feedback fail. These two remove the region all the same, so
 # nothing between the markers is shown, and go on.
-class FeedbackClearHiddenTests(ClearHiddenTests):
+class FeedbackClearHiddenTests(FeedbackPreprocessor, ClearHiddenTests):
     enforce_metadata = Bool(False, help="Refuse a hidden-test region outside a grade cell (off: removed)").tag(
         config=True)
 
 
-class FeedbackClearMarkScheme(ClearMarkScheme):
+class FeedbackClearMarkScheme(FeedbackPreprocessor, ClearMarkScheme):
     enforce_metadata = Bool(False, help="Refuse a mark-scheme region outside a task cell (off: removed)").tag(
         config=True)
 
 
-class ScrubPaths(NbGraderPreprocessor):
+class ScrubPaths(FeedbackPreprocessor):
     def preprocess(self, nb, resources):
         coursedir = CourseDirectory(config=self.config)
         self._extra = [coursedir.root, os.path.realpath(coursedir.root), str(Path.home()), tempfile.gettempdir()]

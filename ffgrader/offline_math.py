@@ -41,7 +41,7 @@ import nh3
 from jinja2 import pass_context
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Unicode
+from traitlets import Float, List, Unicode
 
 # A formula in rendered Markdown, until typeset_math replaces it: private-use characters around the kind
 # (D display, I inline) and the TeX as escaped text.
@@ -169,7 +169,17 @@ def _default_node_modules() -> str:
     return ""
 
 
-class TypesetMath(NbGraderPreprocessor):
+class FeedbackPreprocessor(NbGraderPreprocessor):
+    """Base of the course's feedback preprocessors. nbconvert's HTML exporter configures
+    ``NbConvertBase.display_data_priority`` for every preprocessor it runs, and nbgrader's base class redeclares
+    that trait without ``config=True``: traitlets then warned "Config option `display_data_priority` not
+    recognized" once per preprocessor and notebook of ``nbgrader generate_feedback``. Declared configurable here,
+    the exporter's option is taken (and unused); any other unknown option still warns."""
+
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value).tag(config=True)
+
+
+class TypesetMath(FeedbackPreprocessor):
     """Typesets the notebook's formulas (Markdown cells and grader comments) for the feedback page. (An nbgrader
     preprocessor: enabled when GenerateFeedback registers it by class, as it does with its list.)"""
 
