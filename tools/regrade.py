@@ -204,9 +204,22 @@ def print_replay(result: dict, out=sys.stdout):
         print(("PASSED: " if result["passed"] else "FAILED: ") + result["message"].strip(), file=out)
 
 
+# A recorded list longer than this is shown by its ends, as numpy shows a long array.
+LIST_ITEMS = 12
+
+
 def _show(v):
-    if isinstance(v, dict) and "array" in v:
+    """A recorded value (``plain``'s form) for the terminal: arrays summarized by numpy's print options wherever
+    they are (a returned tuple or dict holds them too, and printing those with repr wrote every number on one
+    line), and long lists by their ends."""
+    if isinstance(v, dict) and set(v) == {"array", "dtype", "shape"}:
         return f"array(shape={tuple(v['shape'])}, {np.array(v['array'], dtype=v['dtype'])!r})"
+    if isinstance(v, list):
+        items = [_show(x) for x in v] if len(v) <= LIST_ITEMS else \
+            [*map(_show, v[:LIST_ITEMS // 2]), f"... ({len(v)} items) ...", *map(_show, v[-3:])]
+        return "[" + ", ".join(items) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {_show(x)}" for k, x in v.items()) + "}"
     return repr(v)
 
 
