@@ -31,11 +31,16 @@ _LETTERS = {re.sub(r"[^A-Z]", "", word): (kind, word) for kind, (begin, end, _) 
             for word in (begin, end)}
 
 
-def role(cell) -> str:
-    """'answer', 'task', 'test' or 'other', from the cell's nbgrader metadata."""
+def _nbgrader(cell) -> dict:
+    """The cell's nbgrader metadata, {} when it has none or it is not a dict."""
     meta = cell.get("metadata")
     nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    nbg = nbg if isinstance(nbg, dict) else {}
+    return nbg if isinstance(nbg, dict) else {}
+
+
+def role(cell) -> str:
+    """'answer', 'task', 'test' or 'other', from the cell's nbgrader metadata."""
+    nbg = _nbgrader(cell)
     if nbg.get("task"):
         return "task"
     if nbg.get("solution"):
@@ -140,8 +145,7 @@ def variant_problems(cells, spec: dict) -> list[tuple[str, str]]:
             continue
         rebound = sorted(bound_names(cell.get("source") or "") & set(spec))
         if rebound:
-            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-            problems.append((meta.get("grade_id") or f"cell {k}",
+            problems.append((_nbgrader(cell).get("grade_id") or f"cell {k}",
                              f"assigns {', '.join(rebound)} of VARIANTS: that would replace the student's own "
                              f"values (which only the {variants.VARIANT_CELL!r} cell defines)"))
     return problems
@@ -151,7 +155,7 @@ def parts_problems(cells, parts: dict) -> list[tuple[str, str]]:
     """[(grade id, what)] for test cells whose points differ from the sum of their check's ``parts``."""
     problems = []
     for cell in cells:
-        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        meta = _nbgrader(cell)
         shares = parts.get(meta.get("grade_id"))
         if shares is None or role(cell) != "test":
             continue
